@@ -1,0 +1,157 @@
+"""Families: how need evolves, when families and teenagers come to notice, and object views.
+
+Need is one latent number per family (higher = more harm or risk to its children). Each week it
+reverts towards the family's long-run level, set by poverty and the toxic trio, wanders with
+noise, and is pushed down by support received (early help, targeted health visiting, social
+work). A teenager also carries a propensity to harm outside the home (exploitation, family
+breakdown) that can bring a crisis on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.population import WEEKS_PER_YEAR, Case, Event, Kind, Population
+
+ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
+#: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
+#: schools 21%, health 14%, other 36%); schools refer only families with school-age children.
+SOURCES = ("police", "schools", "health", "other")
+SOURCE_SHARES = np.array([0.29, 0.21, 0.14, 0.36])
+
+
+def poverty(model) -> np.ndarray:
+    """Which families are poor this week: a fixed draw per family against its band's rate."""
+    f = model.pop.families
+    p = model.params
+    rate = np.array([p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high])
+    band = model.region.node_band[f.node]
+    return f.poverty_draw < rate[band] * p.levers.poverty
+
+
+def evolve_need(model, support: np.ndarray) -> None:
+    """One week of need: mean reversion to the long-run level, noise, minus support received."""
+    f = model.pop.families
+    p = model.params.need
+    rng = model.streams["need"]
+    onset = ~f.trio & (rng.random(f.n) < p.toxic_trio_onset / WEEKS_PER_YEAR)
+    f.trio[onset] = True
+    long_run = p.poverty_effect * poverty(model) + p.toxic_trio_effect * f.trio
+    tau = p.persistence_weeks
+    shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
+    f.need[:] = f.need + (long_run - f.need) / tau + shock - support
+
+
+def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Families referred this week by schools, police, health and others, and their sources.
+
+    The weekly hazard rises exponentially with need, centred on the front-door threshold, plus
+    a small background of referrals that reflect worry rather than need.
+    """
+    f = model.pop.families
+    p = model.params.social_work
+    rng = model.streams["referral"]
+    open_to_referral = f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0)
+    yearly = p.referral_rate * np.exp(p.referral_slope * (f.need - p.threshold))
+    prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
+    referred = np.flatnonzero(open_to_referral & (rng.random(f.n) < prob))
+    source = rng.choice(len(SOURCES), size=len(referred), p=SOURCE_SHARES)
+    return referred, source
+
+
+def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
+    """Teenagers at home whose harm outside the home brings them into care this week."""
+    c = model.pop.children
+    f = model.pop.families
+    p = model.params.need
+    rng = model.streams["adolescent"]
+    teen = np.flatnonzero(at_home_mask & (c.age >= ADOLESCENT_WEEKS))
+    fam = c.family[teen]
+    log_h = c.risk[teen] + p.adolescent_family_weight * np.maximum(f.need[fam], 0)
+    prob = 1.0 - np.exp(-p.adolescent_risk_rate * np.exp(log_h) / WEEKS_PER_YEAR)
+    return teen[rng.random(len(teen)) < prob]
+
+
+# --- object views (read-only) ------------------------------------------------------------
+
+
+def _history(model, mask: np.ndarray) -> pd.DataFrame:
+    e = model.pop.events
+    rows = np.flatnonzero(mask)
+    return pd.DataFrame(
+        {
+            "week": e.week[rows],
+            "event": [Event(int(x)).name.lower() for x in e.code[rows]],
+            "child": e.child[rows],
+            "value": e.value[rows],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Child:
+    """One child as an object: a snapshot of its row plus its history and placements."""
+
+    id: int
+    family: int
+    age_years: float
+    active: bool
+    in_care: bool
+    contact_lost: bool
+    history: pd.DataFrame
+    placements: pd.DataFrame
+
+    @classmethod
+    def of(cls, model, j: int) -> Child:
+        c, pl = model.pop.children, model.pop.placements
+        e = model.pop.events
+        rows = np.flatnonzero(pl.child == j)
+        cols = ("provider", "kind", "for_profit", "start", "end", "end_reason", "miles",
+                "out_of_area", "with_siblings", "price")
+        placements = pd.DataFrame({k: getattr(pl, k)[rows] for k in cols})
+        placements["kind"] = [Kind(int(k)).name.lower() for k in placements["kind"]]
+        return cls(
+            id=int(j),
+            family=int(c.family[j]),
+            age_years=float(c.age[j]) / WEEKS_PER_YEAR,
+            active=bool(c.active[j]),
+            in_care=bool(c.in_care[j]),
+            contact_lost=bool(c.contact_lost[j]),
+            history=_history(model, (e.child == j) | ((e.family == c.family[j]) & (e.child < 0))),
+            placements=placements,
+        )
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family as an object: its state this week, its children and its history."""
+
+    id: int
+    authority: str
+    neighbourhood: int
+    need: float
+    case: Case
+    poor: bool
+    toxic_trio: bool
+    kin_network: float
+    children: tuple[int, ...]
+    history: pd.DataFrame
+
+    @classmethod
+    def of(cls, model, i: int) -> Family:
+        f, c, e = model.pop.families, model.pop.children, model.pop.events
+        return cls(
+            id=int(i),
+            authority=str(model.region.la_name[f.la[i]]),
+            neighbourhood=int(f.node[i]),
+            need=float(f.need[i]),
+            case=Case(int(f.case[i])),
+            poor=bool(poverty(model)[i]),
+            toxic_trio=bool(f.trio[i]),
+            kin_network=float(f.kin[i]),
+            children=tuple(int(j) for j in np.flatnonzero(c.family == i)),
+            history=_history(model, e.family == i),
+        )

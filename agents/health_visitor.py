@@ -1,0 +1,110 @@
+"""Health-visiting teams: the universal service that sees every baby.
+
+Each authority has one team (its cell on the network is the authority's central
+neighbourhood). The team's caseload is the children under five at home per FTE. Two things fall
+as the caseload rises above the Institute of Health Visiting's recommended 250:
+
+- coverage, the share of the five mandated contacts (antenatal, new birth, 6-8 weeks, 1 year,
+  2-2.5 years) actually delivered, once the caseload passes ``full_coverage_caseload``;
+- the chance that a contact with a family whose need is rising spots it:
+  ``p = spot_probability * min(1, recommended / caseload) ** caseload_elasticity``.
+
+What is spotted becomes a referral to the front door (need above ``refer_level``) or a course
+of targeted visits (while the team has room) plus a place on the early-help waiting list.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from sim.population import WEEKS_PER_YEAR, Case, Event
+from sim.util import first_per_group
+
+#: Ages (in weeks) of the mandated contacts; the antenatal contact is counted at birth.
+MANDATED_WEEKS = (0, 2, 7, 52, 117)
+UNDER_FIVE_WEEKS = 5 * WEEKS_PER_YEAR
+_IS_CONTACT = np.zeros(18 * WEEKS_PER_YEAR + 2, dtype=np.int8)
+_IS_CONTACT[list(MANDATED_WEEKS)] = 1
+_IS_CONTACT[0] = 2  # birth week: antenatal and new-birth (counted as two contacts)
+
+
+class HealthVisitorTeam(FixedAgent):
+    """A team of health visitors covering one authority's neighbourhoods."""
+
+    def __init__(self, model, la: int, cell, base_fte: float) -> None:
+        super().__init__(model)
+        self.la = la
+        self.cell = cell
+        self.base_fte = base_fte  # FTE at today's staffing, for the simulated sample
+        self.caseload = 0.0
+        self.coverage = 1.0
+        self.spot_probability = 0.0
+
+    @property
+    def fte(self) -> float:
+        return self.base_fte * self.model.params.levers.health_visitor_fte
+
+    def review_caseload(self, under_fives: int) -> None:
+        """Set this week's coverage and spotting chance from the caseload."""
+        p = self.model.params.health_visiting
+        fte = self.fte
+        self.caseload = under_fives / fte if fte > 0 else np.inf
+        if fte <= 0:
+            self.coverage, self.spot_probability = 0.0, 0.0
+            return
+        self.coverage = min(1.0, p.full_coverage_caseload / max(self.caseload, 1e-9))
+        ratio = min(1.0, p.recommended_caseload / max(self.caseload, 1e-9))
+        self.spot_probability = p.spot_probability * ratio**p.caseload_elasticity
+
+    @property
+    def targeted_places(self) -> int:
+        return int(self.fte * self.model.params.health_visiting.targeted_per_fte)
+
+
+def visit(model, at_home: np.ndarray) -> np.ndarray:
+    """A week of health visiting across all teams; returns the families referred.
+
+    ``at_home`` marks children living at home. Counts contacts into the yearly flows and moves
+    spotted families into targeted visits and onto the early-help waiting list.
+    """
+    pop, p = model.pop, model.params.health_visiting
+    c, f = pop.children, pop.families
+    rng = model.streams["health_visiting"]
+    teams = model.hv_teams
+    la_of_child = f.la[c.family]
+    young = at_home & (c.age < UNDER_FIVE_WEEKS)
+    under5 = np.bincount(la_of_child[young], minlength=model.n_la)
+    for team in teams:
+        team.review_caseload(int(under5[team.la]))
+    coverage = np.array([t.coverage for t in teams])
+    spot_p = np.array([t.spot_probability for t in teams])
+
+    # Mandated contacts due this week, delivered as coverage allows.
+    due = np.flatnonzero(young & (_IS_CONTACT[np.minimum(c.age, len(_IS_CONTACT) - 1)] > 0))
+    delivered = due[rng.random(len(due)) < coverage[la_of_child[due]]]
+    contacts = _IS_CONTACT[c.age[delivered]]
+    model.count("hv_contacts", la_of_child[delivered], contacts)
+    # Families seen: those with a delivered contact, plus those on targeted visits.
+    targeted = np.flatnonzero(f.hv_weeks > 0)
+    model.count("hv_contacts", f.la[targeted])
+    f.hv_weeks[targeted] -= 1
+    seen = np.union1d(c.family[delivered], targeted)
+    seen = seen[f.need[seen] > p.spot_level]
+    spotted = seen[rng.random(len(seen)) < spot_p[f.la[seen]]]
+    if len(spotted) == 0:
+        return spotted
+    pop.log(model.week, Event.HV_SPOTTED, family=spotted, value=f.need[spotted])
+    refer = spotted[f.need[spotted] > p.refer_level]
+    support = spotted[(f.need[spotted] <= p.refer_level) & (f.hv_weeks[spotted] == 0)]
+    # Targeted visits while the team has room.
+    room = np.array([t.targeted_places for t in teams]) - np.bincount(
+        f.la[targeted], minlength=model.n_la
+    )
+    take = support[first_per_group(f.la[support], np.maximum(room, 0), rng.random(len(support)))]
+    f.hv_weeks[take] = p.targeted_weeks
+    # And onto the early-help waiting list if not already known to services.
+    wait = support[f.case[support] == Case.NONE]
+    f.case[wait] = Case.EARLY_HELP_WAITING
+    f.case_weeks[wait] = 0
+    return refer

@@ -1,0 +1,225 @@
+"""Local authorities: budgets, the front door, casework, early help and commissioning.
+
+A :class:`LocalAuthority` holds one authority's decisions: how many early-help places its budget
+buys, how high its front-door threshold sits given its social workers' workload, how it weighs
+price against distance when commissioning, and, at year end, how an overspend on placements
+cuts next year's early help (the crisis trap). The functions below apply those decisions to
+every family of every authority at once, reading each authority's choice from an array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from sim.population import WEEKS_PER_YEAR, Case, Event
+from sim.util import first_per_group
+
+
+class LocalAuthority(FixedAgent):
+    """One children's-services authority."""
+
+    def __init__(self, model, idx: int, cell, children: int) -> None:
+        super().__init__(model)
+        p = model.params
+        self.idx = idx
+        self.cell = cell
+        self.name = str(model.region.la_name[idx])
+        self.code = str(model.region.la_code[idx])
+        self.deprivation = float(model.region.la_deprivation[idx])
+        self.children = children  # simulated children at the start (sets budgets and staff)
+        per_10k = children / 1e4
+        self.base_early_help = (
+            p.early_help.places_per_10k_children * per_10k * p.early_help.cost_per_place_week
+            * WEEKS_PER_YEAR
+        )
+        self.early_help_cut = 0.0  # taken from this year's early help to pay last year's overspend
+        self.social_workers = p.social_work.fte_per_10k_children * per_10k
+        self.placement_budget = 0.0  # set once today's placements are known
+        self.workload = 0.0
+        self.threshold = p.social_work.threshold
+        self.last_overspend = 0.0
+
+    # --- budget ---------------------------------------------------------------------------
+    @property
+    def early_help_budget(self) -> float:
+        """This year's early-help budget: base x levers, less the crisis-trap cut, with a floor."""
+        p = self.model.params
+        base = self.base_early_help * p.levers.early_help_capacity * p.levers.funding
+        return max(p.budget.early_help_floor * base, base - self.early_help_cut)
+
+    @property
+    def early_help_places(self) -> int:
+        cost = self.model.params.early_help.cost_per_place_week * WEEKS_PER_YEAR
+        return int(self.early_help_budget / cost) if cost > 0 else 0
+
+    @property
+    def social_work_budget(self) -> float:
+        return self.social_workers * self.model.params.social_work.cost_per_fte
+
+    @property
+    def budget(self) -> float:
+        """This year's whole budget; the funding lever scales the placement line too."""
+        placements = self.placement_budget * self.model.params.levers.funding
+        return self.early_help_budget + self.social_work_budget + placements
+
+    def set_placement_budget(self, weekly_placement_spend: float) -> None:
+        """Budget placements at today's cost (plus any planned margin)."""
+        p = self.model.params
+        self.placement_budget = (
+            weekly_placement_spend * WEEKS_PER_YEAR * (1 + p.budget.placement_budget_margin)
+        )
+
+    def overspend(self, spend: float) -> float:
+        """Spending above this year's budget (never negative)."""
+        return max(0.0, spend - self.budget)
+
+    def settle_year(self, overspend: float) -> None:
+        """The crisis trap: a share of this year's overspend comes out of next year's early help."""
+        self.last_overspend = overspend
+        self.early_help_cut = self.model.params.budget.crisis_trap_strength * overspend
+
+    # --- front door -----------------------------------------------------------------------
+    def review_workload(self, open_children: int) -> None:
+        """Thresholds drift up when social workers hold more children than they can."""
+        p = self.model.params.social_work
+        capacity = self.social_workers * p.caseload
+        self.workload = open_children / capacity if capacity > 0 else np.inf
+        self.threshold = p.threshold + p.threshold_drift * max(0.0, self.workload - 1.0)
+
+    @property
+    def overload(self) -> float:
+        return max(0.0, self.workload - 1.0)
+
+
+def _assess(model, families: np.ndarray) -> np.ndarray:
+    """Need as an assessment reads it: true need plus error that grows with overload."""
+    p = model.params.social_work
+    noise_sd = p.assessment_noise * (1.0 + p.overload_noise * model.la_overload()[model.pop.families.la[families]])
+    return model.pop.families.need[families] + noise_sd * model.streams["assessment"].standard_normal(len(families))
+
+
+def _move(model, families: np.ndarray, case: Case, event: Event | None = None) -> None:
+    f = model.pop.families
+    f.case[families] = case
+    f.case_weeks[families] = 0
+    if event is not None:
+        model.pop.log(model.week, event, family=families)
+
+
+def front_door(model, referred: np.ndarray, at_home: np.ndarray) -> None:
+    """Triage referrals: assess those above the authority's threshold, signpost the rest."""
+    f = model.pop.families
+    if len(referred) == 0:
+        return
+    model.count("referrals", f.la[referred], at_home[referred])
+    model.mark_ever(referred, "referred")
+    model.pop.log(model.week, Event.REFERRAL, family=referred)
+    perceived = _assess(model, referred)
+    accept = perceived >= model.la_thresholds()[f.la[referred]]
+    _move(model, referred[accept], Case.ASSESSMENT, Event.ASSESSMENT)
+    model.mark_ever(referred[accept], "cin")
+    rest = referred[~accept]
+    signpost = rest[(f.need[rest] > model.params.early_help.level) & (f.case[rest] == Case.NONE)]
+    _move(model, signpost, Case.EARLY_HELP_WAITING)
+
+
+def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
+    """Section 47 enquiries, then a conference that may make a plan (else child in need)."""
+    f, p = model.pop.families, model.params.social_work
+    if len(families) == 0:
+        return
+    model.count("s47_enquiries", f.la[families], at_home[families])
+    model.pop.log(model.week, Event.S47, family=families)
+    plan = _assess(model, families) >= p.cpp_level
+    planned = families[plan & (f.case[families] != Case.PROTECTION_PLAN)]
+    model.count("cpp_starts", f.la[planned], at_home[planned])
+    model.mark_ever(planned, "cpp")
+    _move(model, planned, Case.PROTECTION_PLAN, Event.PROTECTION_PLAN)
+    stay = families[~plan & (f.case[families] != Case.CHILD_IN_NEED)]
+    _move(model, stay, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
+
+
+def _close(model, families: np.ndarray) -> None:
+    """Close cases; families still above the early-help level are offered early help."""
+    f = model.pop.families
+    step_down = families[f.need[families] > model.params.early_help.level]
+    _move(model, families, Case.NONE, Event.CASE_CLOSED)
+    _move(model, step_down, Case.EARLY_HELP_WAITING)
+
+
+def casework(model, at_home: np.ndarray) -> np.ndarray:
+    """Assessments finish, cases are reviewed, plans escalate to proceedings.
+
+    Returns the families for whom care proceedings were issued this week.
+    """
+    f, p = model.pop.families, model.params.social_work
+    rng = model.streams["casework"]
+    f.case_weeks[f.case > Case.NONE] += 1
+    # Assessments that finish this week.
+    done = np.flatnonzero((f.case == Case.ASSESSMENT) & (f.case_weeks >= p.assessment_weeks))
+    read = _assess(model, done)
+    _s47(model, done[read >= p.s47_level], at_home)
+    cin = done[(read >= p.cin_level) & (read < p.s47_level)]
+    _move(model, cin, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
+    _close(model, done[read < p.cin_level])
+    # Reviews of open child-in-need cases and plans.
+    reviewed = np.flatnonzero(
+        ((f.case == Case.CHILD_IN_NEED) | (f.case == Case.PROTECTION_PLAN))
+        & (f.case_weeks >= p.assessment_weeks)
+        & (rng.random(f.n) < 1.0 / p.review_weeks)
+    )
+    read = _assess(model, reviewed)
+    on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
+    _s47(model, reviewed[~on_plan & (read >= p.s47_level)], at_home)
+    _move(model, reviewed[on_plan & (read < p.cin_level)], Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
+    _close(model, reviewed[~on_plan & (read < p.close_level)])
+    # Care proceedings for families on a plan whose need stays at the care level.
+    high = np.flatnonzero((f.case == Case.PROTECTION_PLAN) & (f.need >= p.care_level))
+    monthly = 1.0 - np.exp(-p.proceedings_rate * 12 / WEEKS_PER_YEAR)
+    issued = high[rng.random(len(high)) < monthly]
+    model.pop.log(model.week, Event.PROCEEDINGS, family=issued)
+    return issued
+
+
+def pre_birth(model) -> np.ndarray:
+    """Babies born this week into families on a plan or with a child in care whose need is at
+    the pre-birth level: removed at birth after a pre-birth assessment. Returns the babies."""
+    c, f = model.pop.children, model.pop.families
+    newborn = np.flatnonzero(c.active & (c.age == 0))
+    fam = c.family[newborn]
+    known = (f.case[fam] == Case.PROTECTION_PLAN) | (f.case[fam] == Case.CARE)
+    return newborn[known & ~f.uasc[fam] & (f.need[fam] >= model.params.social_work.pre_birth_level)]
+
+
+def early_help(model) -> None:
+    """Fill free early-help places from the waiting list (longest wait first); end episodes."""
+    f, p = model.pop.families, model.params.early_help
+    rng = model.streams["early_help"]
+    ending = np.flatnonzero((f.case == Case.EARLY_HELP) & (f.case_weeks >= p.weeks))
+    resolved = ending[f.trio[ending] & (rng.random(len(ending)) < p.trio_resolution)]
+    f.trio[resolved] = False
+    _move(model, ending, Case.NONE)
+    gave_up = np.flatnonzero((f.case == Case.EARLY_HELP_WAITING) & (f.case_weeks >= p.max_wait_weeks))
+    _move(model, gave_up, Case.NONE)
+    places = np.array([la.early_help_places for la in model.authorities])
+    in_use = np.bincount(f.la[f.case == Case.EARLY_HELP], minlength=model.n_la)
+    waiting = np.flatnonzero(f.case == Case.EARLY_HELP_WAITING)
+    start = waiting[first_per_group(f.la[waiting], np.maximum(places - in_use, 0), -f.case_weeks[waiting])]
+    _move(model, start, Case.EARLY_HELP, Event.EARLY_HELP)
+    model.count("early_help_started", f.la[start])
+
+
+def support_received(model) -> np.ndarray:
+    """Need reduced this week by the support each family receives."""
+    f, p = model.pop.families, model.params
+    quality = 1.0 / (1.0 + model.la_overload()[f.la])
+    effect = np.zeros(7, dtype=np.float32)
+    effect[Case.EARLY_HELP] = p.early_help.effect
+    effect[Case.CHILD_IN_NEED] = p.social_work.cin_effect
+    effect[Case.PROTECTION_PLAN] = p.social_work.cpp_effect
+    effect[Case.CARE] = p.social_work.cin_effect
+    social_work = f.case >= Case.ASSESSMENT
+    support = effect[f.case] * np.where(social_work, quality, 1.0)
+    support += (f.hv_weeks > 0) * p.health_visiting.targeted_effect
+    return support.astype(np.float32)

@@ -1,0 +1,210 @@
+"""Placement providers and the market they make.
+
+A :class:`PlacementProvider` is an LA's pool of in-house foster carers in one neighbourhood, an
+independent fostering agency, a children's home, or a supported-accommodation service. Its
+state lives in the model's provider table (so commissioning can score every provider at once);
+the agent is its readable face and makes its own monthly decisions:
+
+- a for-profit provider moves its price with occupancy (``price_response`` per unit above
+  ``target_occupancy``), never below cost and never above cost plus the profit cap;
+- a for-profit provider whose occupancy stays below ``exit_occupancy`` for six months stops
+  taking children and closes when empty.
+
+Entry happens at market level (:func:`market_entry`): where a kind is full and its margin is
+above the hurdle, new for-profit providers open, most likely where running a place is cheap
+(deprived, low-cost areas), which is often far from where children come from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from sim.population import Kind, Table
+from sim.util import stochastic_round
+
+PROVIDER_SCHEMA = {
+    "kind": (np.int8, 0),
+    "for_profit": (np.bool_, False),
+    "la_run": (np.bool_, False),
+    "node": (np.int16, -1),
+    "la": (np.int16, -1),
+    "base_capacity": (np.int32, 0),
+    "capacity": (np.int32, 0),
+    "occupied": (np.int32, 0),
+    "price": (np.float32, 0.0),
+    "cost": (np.float32, 0.0),
+    "quality": (np.float32, 0.5),
+    "active": (np.bool_, True),
+    "closing": (np.bool_, False),
+    "low_months": (np.int16, 0),
+}
+EXIT_MONTHS = 6
+MARKET_KINDS = (Kind.IFA, Kind.CHILDRENS_HOME, Kind.SUPPORTED)
+AGENCY_SIZE = 40  # foster places per agency branch (assumption)
+SUPPORTED_SIZE = 10  # places per supported-accommodation service (assumption)
+
+
+class PlacementProvider(FixedAgent):
+    """One provider; its numbers live in ``model.providers`` at row ``idx``."""
+
+    def __init__(self, model, idx: int, cell) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.cell = cell
+
+    def _get(self, col: str):
+        return getattr(self.model.providers, col)[self.idx]
+
+    kind = property(lambda self: Kind(int(self._get("kind"))))
+    for_profit = property(lambda self: bool(self._get("for_profit")))
+    capacity = property(lambda self: int(self._get("capacity")))
+    occupied = property(lambda self: int(self._get("occupied")))
+    price = property(lambda self: float(self._get("price")))
+    cost = property(lambda self: float(self._get("cost")))
+    quality = property(lambda self: float(self._get("quality")))
+
+    @property
+    def occupancy(self) -> float:
+        cap = self.capacity
+        return self.occupied / cap if cap else 1.0
+
+    def review_month(self) -> None:
+        """Monthly decisions: capacity follows policy, price follows occupancy, exit if empty."""
+        t, i, p = self.model.providers, self.idx, self.model.params
+        if not t.active[i]:
+            return
+        if t.la_run[i]:
+            target = int(round(t.base_capacity[i] * p.levers.local_sufficiency))
+            t.capacity[i] = max(target, t.occupied[i])
+        if t.closing[i]:
+            t.capacity[i] = t.occupied[i]
+            if t.occupied[i] == 0:
+                t.active[i] = False
+                self.remove()
+            return
+        if not t.for_profit[i]:
+            return
+        occ = self.occupancy
+        price = t.price[i] * (1.0 + p.market.price_response * (occ - p.market.target_occupancy))
+        ceiling = t.cost[i] * (1.0 + p.levers.profit_cap) if p.levers.profit_cap > 0 else np.inf
+        t.price[i] = np.clip(price, t.cost[i], ceiling)
+        t.low_months[i] = t.low_months[i] + 1 if occ < p.market.exit_occupancy else 0
+        if t.low_months[i] >= EXIT_MONTHS:
+            t.closing[i] = True
+
+
+def property_cost(model, nodes: np.ndarray) -> np.ndarray:
+    """Relative cost of running a place at ``nodes`` (1 = dearest): cheaper where deprived."""
+    r = model.region
+    score = r.la_deprivation[r.node_la[nodes]] / 50.0 * 0.5 + r.node_band[nodes] / 2.0 * 0.5
+    return 1.0 - model.params.market.property_effect * np.clip(score, 0, 1)
+
+
+def _margin(p, kind: Kind) -> float:
+    return {Kind.IFA: p.market.margin_ifa, Kind.CHILDRENS_HOME: p.market.margin_home,
+            Kind.SUPPORTED: p.market.margin_supported}.get(kind, 0.0)
+
+
+def _base_price(p, kind: Kind) -> float:
+    return {Kind.INHOUSE_FOSTER: p.placements.price_inhouse, Kind.IFA: p.placements.price_ifa,
+            Kind.CHILDRENS_HOME: p.placements.price_home,
+            Kind.SUPPORTED: p.placements.price_supported}[kind]
+
+
+def add_providers(
+    model, kind: Kind, nodes: np.ndarray, capacity: np.ndarray, for_profit: np.ndarray,
+    la_run: np.ndarray | None = None,
+) -> None:
+    """Open providers of one kind at ``nodes``: price, cost and quality follow kind and owner."""
+    p, rng, t = model.params, model.streams["market"], model.providers
+    n = len(nodes)
+    if n == 0:
+        return
+    la_run = np.zeros(n, bool) if la_run is None else la_run
+    base = _base_price(p, kind) * np.exp(0.1 * rng.standard_normal(n))
+    margin = _margin(p, kind)
+    # For-profit providers charge the market price; their cost falls where property is cheap.
+    # LA and voluntary providers run at cost, which is the market price less the margin.
+    cost = np.where(for_profit, base * (1 - margin) * property_cost(model, nodes), base * (1 - margin))
+    price = np.where(for_profit, base, cost)
+    quality_mean = np.where(for_profit, p.market.quality_for_profit, p.market.quality_not_for_profit)
+    quality = np.clip(quality_mean + 0.1 * rng.standard_normal(n), 0.05, 0.95)
+    ids = t.append(
+        n, kind=int(kind), for_profit=for_profit, la_run=la_run, node=nodes,
+        la=model.region.node_la[nodes], base_capacity=capacity, capacity=capacity,
+        price=price, cost=cost, quality=quality,
+    )
+    for i in ids:
+        model.provider_agents.append(PlacementProvider(model, int(i), model.grid[int(t.node[i])]))
+
+
+def _locate(model, k: int, weights: np.ndarray) -> np.ndarray:
+    rng = model.streams["market"]
+    w = weights / weights.sum()
+    return rng.choice(len(w), size=k, p=w).astype(np.int16)
+
+
+def build_market(model) -> None:
+    """Open the providers of today's market, sized from published places per 10,000 children."""
+    p, rng, r = model.params, model.streams["market"], model.region
+    node_children = model.node_children.astype(float)
+    share = p.levers.for_profit_share
+    # LA in-house foster carers: one pool per neighbourhood.
+    inhouse = stochastic_round(rng, p.placements.inhouse_per_10k_children * node_children / 1e4)
+    keep = np.flatnonzero(inhouse > 0)
+    add_providers(model, Kind.INHOUSE_FOSTER, keep.astype(np.int16), inhouse[keep],
+                  np.zeros(len(keep), bool), np.ones(len(keep), bool))
+    total = node_children.sum() / 1e4
+    # Agencies and supported accommodation: located where people live.
+    for kind, per_10k, size in ((Kind.IFA, p.placements.ifa_per_10k_children, AGENCY_SIZE),
+                                (Kind.SUPPORTED, p.placements.supported_per_10k_children,
+                                 SUPPORTED_SIZE)):
+        places = int(stochastic_round(rng, per_10k * total))
+        k = max(1, int(np.ceil(places / size))) if places else 0
+        cap = np.full(k, places // k if k else 0, dtype=np.int64)
+        cap[: places - cap.sum()] += 1
+        add_providers(model, kind, _locate(model, k, node_children), cap, rng.random(k) < share)
+    # Children's homes: small; private homes cluster where property is cheap.
+    places = int(stochastic_round(rng, p.placements.home_per_10k_children * total))
+    sizes = []
+    while sum(sizes) < places:
+        sizes.append(int(1 + rng.poisson(p.placements.home_size - 1)))
+    k = len(sizes)
+    fp = rng.random(k) < share
+    cheap = node_children * property_cost(model, np.arange(r.n_nodes)) ** -4
+    nodes = np.where(fp, _locate(model, k, cheap), _locate(model, k, node_children))
+    la_run = ~fp & (rng.random(k) < 0.75)  # of non-profit homes about 3 in 4 are LA-run (assumption)
+    add_providers(model, Kind.CHILDRENS_HOME, nodes.astype(np.int16), np.array(sizes), fp, la_run)
+
+
+def market_entry(model) -> None:
+    """New for-profit providers open where a kind is nearly full and margins beat the hurdle."""
+    p, rng, t = model.params, model.streams["market"], model.providers
+    node_children = model.node_children.astype(float)
+    cheap = node_children * property_cost(model, np.arange(model.region.n_nodes)) ** -4
+    for kind in MARKET_KINDS:
+        rows = np.flatnonzero(t.active & (t.kind == kind))
+        if len(rows) == 0:
+            continue
+        cap = t.capacity[rows].sum()
+        occ = t.occupied[rows].sum() / cap if cap else 1.0
+        fp = rows[t.for_profit[rows]]
+        if len(fp) == 0 or occ <= p.market.target_occupancy:
+            continue
+        margin = float(np.mean(1.0 - t.cost[fp] / t.price[fp]))
+        pull = max(0.0, margin / p.market.hurdle_margin - 1.0)
+        push = (occ - p.market.target_occupancy) / (1.0 - p.market.target_occupancy)
+        places = rng.poisson(p.market.entry_rate * cap * pull * push)
+        if places == 0:
+            continue
+        if kind == Kind.CHILDRENS_HOME:
+            size = 1 + rng.poisson(p.placements.home_size - 1, max(1, round(places / p.placements.home_size)))
+            nodes = _locate(model, len(size), cheap)
+        else:
+            unit = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
+            size = np.full(int(np.ceil(places / unit)), unit)
+            size[-1] = places - unit * (len(size) - 1)
+            nodes = _locate(model, len(size), node_children)
+        add_providers(model, kind, nodes, size, np.ones(len(size), bool))
+        model.count("providers_entered", model.region.node_la[nodes])

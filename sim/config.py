@@ -1,0 +1,153 @@
+"""Scenario files: TOML loading and validation with one clear message per mistake.
+
+A scenario file sets any parameter of :mod:`sim.parameters` by section::
+
+    name = "Double early help"
+    description = "Early-help places doubled from year 1"
+
+    [levers]
+    early_help_capacity = 2.0
+
+Everything not set keeps its default. Mistakes raise :class:`ConfigError`, whose message names
+the key, the value and what is allowed; the CLI turns it into exit code 2 before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from sim.parameters import BY_NAME, SECTIONS, defaults
+
+META_KEYS = ("name", "description")
+
+
+class ConfigError(ValueError):
+    """A scenario or experiment that cannot be run, with a message meant for its author."""
+
+
+@dataclass
+class Scenario:
+    """A fully resolved set of parameters (every key present) plus a name and description."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=defaults)
+    name: str = "default"
+    description: str = ""
+
+    def __getattr__(self, section: str) -> SimpleNamespace:
+        if section in SECTIONS:
+            return SimpleNamespace(**self.values[section])
+        raise AttributeError(section)
+
+    def get(self, dotted: str) -> Any:
+        section, key = dotted.split(".", 1)
+        return self.values[section][key]
+
+    def with_overrides(self, overrides: dict[str, Any], where: str = "override") -> Scenario:
+        """A copy with ``{"section.key": value}`` applied and validated."""
+        values = {s: dict(v) for s, v in self.values.items()}
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            param = _lookup(dotted, where)
+            values[param.section][param.key] = check_value(dotted, value, where)
+        return Scenario(values, self.name, self.description)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, **self.values}
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _lookup(dotted: str, where: str):
+    if dotted in BY_NAME:
+        return BY_NAME[dotted]
+    section = dotted.split(".", 1)[0]
+    if section not in SECTIONS:
+        raise ConfigError(
+            f"{where}: unknown section [{section}]{_suggest(section, list(SECTIONS))} "
+            f"Allowed sections: {', '.join(SECTIONS)}."
+        )
+    raise ConfigError(
+        f"{where}: unknown key {dotted!r}{_suggest(dotted, list(BY_NAME))} "
+        f"(`cscsim params` lists every key)"
+    )
+
+
+def check_value(dotted: str, value: Any, where: str = "scenario") -> Any:
+    """Return ``value`` converted to the parameter's type, or raise a ConfigError that says why."""
+    p = BY_NAME[dotted]
+    bad = f"{where}: {dotted} = {value!r} is not allowed: {p.allowed()}"
+    if p.choices is not None:
+        if value not in p.choices:
+            raise ConfigError(bad + _suggest(str(value), list(p.choices)))
+        return value
+    if isinstance(p.default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(bad)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(bad)
+    if isinstance(p.default, int) and float(value) != int(value):
+        raise ConfigError(bad)
+    if not (p.lo <= value <= p.hi):
+        unit = f" ({p.unit})" if p.unit else ""
+        raise ConfigError(f"{where}: {dotted} = {value!r} is out of range: {p.allowed()}{unit}")
+    return int(value) if isinstance(p.default, int) else float(value)
+
+
+def parse_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
+    """Validate a parsed TOML mapping and resolve it against the defaults."""
+    overrides: dict[str, Any] = {}
+    meta = {"name": "default", "description": ""}
+    for section, body in data.items():
+        if section in META_KEYS:
+            if not isinstance(body, str):
+                raise ConfigError(f"{where}: {section} must be a string, not {body!r}")
+            meta[section] = body
+            continue
+        if not isinstance(body, dict):
+            if section in SECTIONS:
+                raise ConfigError(f"{where}: [{section}] must be a table of keys")
+            _lookup(f"{section}.x", where)  # raises with the right suggestion
+            raise ConfigError(
+                f"{where}: unknown top-level key {section!r}; allowed: "
+                f"{', '.join(META_KEYS)} and the sections {', '.join(SECTIONS)}"
+            )
+        for key, value in body.items():
+            dotted = f"{section}.{key}"
+            _lookup(dotted, where)
+            overrides[dotted] = value
+    return Scenario(name=meta["name"], description=meta["description"]).with_overrides(
+        overrides, where
+    )
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning every way it can be unreadable into a ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: malformed TOML: {e}") from None
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """The default scenario, or the file at ``path`` resolved against it."""
+    if path is None:
+        return Scenario()
+    return parse_scenario(load_toml(path), where=str(path))

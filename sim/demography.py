@@ -1,0 +1,136 @@
+"""Building the population, births, arrivals, and today's caseload at the start of a run.
+
+The population is a ``run.scale`` sample of each authority's families: children are 21% of the
+2020 population (see :data:`sim.region.CHILD_SHARE`), families have ``children_per_family`` on
+average, and each family lives in one of its authority's three neighbourhoods in proportion to
+their populations. Need starts at its stationary distribution so year 1 is not a transient.
+
+Start of the run (stocks, not a burn-in): the children in care, on plans and in need at the
+start are set to the published rates (DfE 2024-25), drawn from the families with the highest
+need, weighting children in care by the published age profile of children looked after, and
+placed through the ordinary commissioning rules, so the placement mix and distances at the
+start are the model's own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.family import poverty
+from sim.population import WEEKS_PER_YEAR, Case, Population
+from sim.util import stochastic_round, weighted_sample
+
+#: Approximate age profile of children looked after at 31 March (DfE CLA 2024): under 1, 1-4,
+#: 5-9, 10-15, 16-17, as shares; divided by years in the band for a per-year weight.
+CLA_AGE_SHARE = np.array([0.05, 0.13, 0.17, 0.38, 0.27]) / np.array([1, 4, 5, 6, 2])
+#: Ages of unaccompanied children on arrival (14, 15, 16, 17): mostly 16-17 (assumption).
+UASC_AGE_SHARE = np.array([0.1, 0.2, 0.35, 0.35])
+
+
+def populate(model) -> Population:
+    """Create the sample of families and children for every authority in the region."""
+    p, r = model.params, model.region
+    rng = model.streams["demography"]
+    n_children = stochastic_round(rng, r.la_children * p.run.scale)
+    n_families = np.maximum(1, np.round(n_children / p.population.children_per_family)).astype(int)
+    pop = Population(int(n_families.sum()), int(n_children.sum()), p.run.record_events)
+    la = np.repeat(np.arange(r.n_la), n_families)
+    node = _pick_nodes(model, la)
+    fam = pop.add_families(rng, node, la, p.need.toxic_trio_prevalence, p.population.kin_network_mean)
+    # Every family has a child; the rest are spread over the authority's families at random.
+    first = fam
+    extra_n = np.maximum(n_children - n_families, 0)
+    offsets = np.r_[0, np.cumsum(n_families)[:-1]]
+    extra = np.repeat(offsets, extra_n) + (rng.random(extra_n.sum()) * np.repeat(n_families, extra_n)).astype(int)
+    members = np.concatenate([first, extra])
+    members.sort(kind="stable")
+    ages = rng.integers(0, 18 * WEEKS_PER_YEAR, len(members)).astype(np.int16)
+    model.pop = pop
+    pop.add_children(rng, members, ages)
+    pop.families.need[:] = stationary_need(model, fam)
+    return pop
+
+
+def _pick_nodes(model, la: np.ndarray) -> np.ndarray:
+    """A neighbourhood for each family of authority ``la``, by the bands' population shares."""
+    r, rng = model.region, model.streams["demography"]
+    shares = r.node_share.reshape(-1, 3)[la]
+    band = (rng.random(len(la))[:, None] > np.cumsum(shares, axis=1)).sum(axis=1)
+    return (3 * la + np.minimum(band, 2)).astype(np.int16)
+
+
+def stationary_need(model, families: np.ndarray) -> np.ndarray:
+    """Need drawn from its long-run distribution for each family (no support received)."""
+    p, f = model.params.need, model.pop.families
+    long_run = p.poverty_effect * poverty(model)[families] + p.toxic_trio_effect * f.trio[families]
+    noise = p.noise_sd * model.streams["demography"].standard_normal(len(families))
+    return (long_run + noise).astype(np.float32)
+
+
+def births(model) -> None:
+    """This week's births: first births found new families, the rest join young families."""
+    p, pop = model.params.population, model.pop
+    rng = model.streams["demography"]
+    c = pop.children
+    n = rng.poisson(p.birth_rate / WEEKS_PER_YEAR * np.count_nonzero(c.active))
+    if n == 0:
+        return
+    n_first = rng.binomial(n, p.first_birth_share)
+    young = np.flatnonzero(c.active & ~c.in_care & (c.age < 10 * WEEKS_PER_YEAR))
+    if len(young) == 0:
+        n_first = n
+    older_sibs = c.family[young[rng.integers(0, len(young), n - n_first)]] if n > n_first else []
+    node = model.streams["demography"].choice(
+        model.region.n_nodes, size=n_first, p=model.node_children / model.node_children.sum()
+    ).astype(np.int16)
+    new = pop.add_families(rng, node, model.region.node_la[node],
+                           model.params.need.toxic_trio_prevalence, p.kin_network_mean)
+    pop.families.need[new] = stationary_need(model, new)
+    fams = np.concatenate([new, np.asarray(older_sibs, dtype=np.int64)])
+    pop.add_children(rng, fams, np.zeros(len(fams), np.int16))
+
+
+def uasc_arrivals(model) -> np.ndarray:
+    """Unaccompanied asylum-seeking children arriving this week (an exogenous inflow), placed
+    with authorities in proportion to their child population (as the National Transfer Scheme
+    aims to do). Each gets a placeholder family so the arrays stay uniform."""
+    p, pop = model.params.care, model.pop
+    rng = model.streams["arrivals"]
+    expected = p.uasc_per_10k_children * model.node_children.sum() / 1e4 / WEEKS_PER_YEAR
+    n = rng.poisson(expected)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    node = rng.choice(model.region.n_nodes, size=n, p=model.node_children / model.node_children.sum())
+    fam = pop.families.append(n, la=model.region.node_la[node], node=node, uasc=True, kin=0.0,
+                              case=Case.CARE, need=0.0)
+    age = (14 + rng.choice(4, size=n, p=UASC_AGE_SHARE)) * WEEKS_PER_YEAR + rng.integers(0, 52, n)
+    return pop.add_children(rng, fam, age.astype(np.int16))
+
+
+def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
+    """Children in care, on plans and in need at the start; returns (in care, care weeks)."""
+    p, pop = model.params.care, model.pop
+    c, f = pop.children, pop.families
+    rng = model.streams["demography"]
+    n = c.n
+    need = f.need[c.family]
+    # Children in care: high family need (or an older child's own risk), weighted by age.
+    band = np.searchsorted(np.array([1, 5, 10, 16]), c.age // WEEKS_PER_YEAR, side="right")
+    weight = CLA_AGE_SHARE[band] * np.exp(2.0 * np.maximum(need, 0) + 0.5 * c.risk)
+    care = weighted_sample(rng, weight, round(p.initial_cla_per_10k * n / 1e4))
+    # Time in care so far: up to four years, never more than the child's age.
+    weeks = np.minimum(rng.integers(0, 4 * WEEKS_PER_YEAR, len(care)), c.age[care]).astype(np.int16)
+    f.case[c.family[care]] = Case.CARE
+    # Plans, then other children in need, from the highest-need families not already known.
+    for case, rate in ((Case.PROTECTION_PLAN, p.initial_cpp_per_10k),
+                       (Case.CHILD_IN_NEED, p.initial_cin_per_10k - p.initial_cla_per_10k
+                        - p.initial_cpp_per_10k)):
+        home_kids = np.bincount(c.family[c.active], minlength=f.n)
+        free = (f.case == Case.NONE) & (home_kids > 0)
+        w = np.where(free, np.exp(2.5 * f.need), 0.0) * home_kids
+        target = max(0.0, rate) * n / 1e4
+        mean_kids = home_kids[free].mean() if free.any() else 1.0
+        fams = weighted_sample(rng, w, round(target / mean_kids))
+        f.case[fams] = case
+        f.case_weeks[fams] = rng.integers(0, 26, len(fams))
+    return care, weeks

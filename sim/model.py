@@ -1,0 +1,227 @@
+"""CareSystem: England's children's social care as a Mesa model, one step per week.
+
+The few decision-makers are Mesa agents on the regional network (a ``mesa.discrete_space.Network``
+over :mod:`sim.region`'s graph): a :class:`~agents.local_authority.LocalAuthority` and a
+:class:`~agents.health_visitor.HealthVisitorTeam` per authority, and a
+:class:`~agents.provider.PlacementProvider` per provider. The many (families, children,
+placements) are numpy columns in :class:`~sim.population.Population`, moved by vectorised rules.
+
+A week, in stages (see docs/ODD.md):
+
+1. demography: ageing, 18th birthdays, births, unaccompanied children arriving;
+2. need evolves with poverty, the toxic trio and support received;
+3. health visitors make contacts and spot rising need;
+4. referrals reach each authority's front door, whose threshold follows social-work workload;
+5. casework: assessments, Section 47 enquiries, plans, proceedings; teenagers' crises;
+6. early help: places filled from the waiting list;
+7. placements: breakdowns and moves, contact, exits, then commissioning for everyone who needs
+   a placement;
+8. market (every 4 weeks): providers review prices and capacity; for-profit entry and exit;
+9. accounting, and at year end: budgets settle (the crisis trap) and indicators are recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import Network
+
+from agents import family, health_visitor, local_authority
+from agents.family import Child, Family
+from agents.health_visitor import HealthVisitorTeam
+from agents.local_authority import LocalAuthority
+from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, market_entry
+from sim import demography, indicators, placements
+from sim.config import Scenario
+from sim.population import EVER_CIN, Case, EVER_CPP, EVER_REFERRED, WEEKS_PER_YEAR, End, Table
+from sim.region import Region, england
+
+#: One independent random stream per mechanism, spawned from the root seed, so a change in one
+#: mechanism does not reshuffle the luck of another.
+STREAMS = ("demography", "arrivals", "need", "adolescent", "referral", "health_visiting",
+           "assessment", "casework", "early_help", "commissioning", "placements", "exits",
+           "market")
+EVER_BITS = {"referred": EVER_REFERRED, "cin": EVER_CIN, "cpp": EVER_CPP}
+MARKET_EVERY = 4  # weeks
+
+
+class CareSystem(mesa.Model):
+    """Children's social care in a region of England, one step per week."""
+
+    def __init__(self, scenario: Scenario | None = None, region: Region | None = None) -> None:
+        scenario = scenario or Scenario()
+        super().__init__(rng=scenario.run.seed)
+        self.params = scenario
+        seeds = np.random.SeedSequence(scenario.run.seed).spawn(len(STREAMS))
+        self.streams = {n: np.random.default_rng(s) for n, s in zip(STREAMS, seeds, strict=True)}
+        self.region = region or england(scenario.run.region)
+        self.n_la = self.region.n_la
+        r = self.region
+        self.grid = Network(r.graph, layout={i: (r.node_lon[i], r.node_lat[i]) for i in r.graph},
+                            random=self.random)
+        adj = nx.to_scipy_sparse_array(r.graph, nodelist=range(r.n_nodes), format="csr")
+        self.neighbours = (adj.indptr.astype(np.int64), adj.indices.astype(np.int64))
+        self.flows = self._zero_flows()
+        self.week = 0
+        self.annual: list[pd.Series] = []
+        self.annual_by_la: list[pd.DataFrame] = []
+
+        self.pop = demography.populate(self)
+        c, f = self.pop.children, self.pop.families
+        la_children = np.bincount(f.la[c.family], minlength=self.n_la)
+        self.node_children = np.bincount(f.node[c.family], minlength=r.n_nodes).astype(float)
+        self.authorities = [
+            LocalAuthority(self, i, self.grid[3 * i + 1], int(la_children[i]))
+            for i in range(self.n_la)
+        ]
+        fte = scenario.health_visiting.fte_per_10k_children * la_children / 1e4
+        self.hv_teams = [
+            HealthVisitorTeam(self, i, self.grid[3 * i + 1], float(fte[i])) for i in range(self.n_la)
+        ]
+        self.providers = Table(PROVIDER_SCHEMA, 256)
+        self.provider_agents: list[PlacementProvider] = []
+        build_market(self)
+        care, weeks = demography.initial_stocks(self)
+        placements.enter_care(self, care)
+        c.care_weeks[care] = weeks
+        self.pop.placements.start[c.placement[care]] = -weeks
+        c.placements_year[care] = 1
+        spend = np.bincount(self.pop.placements.home_la[c.placement[care]],
+                            weights=self.pop.placements.price[c.placement[care]], minlength=self.n_la)
+        for la in self.authorities:
+            la.set_placement_budget(float(spend[la.idx]))
+        self.flows = self._zero_flows()  # the initial stock is not this year's entries
+
+    # --- helpers the mechanisms share ----------------------------------------------------
+    @staticmethod
+    def _zero_flows() -> dict[str, np.ndarray]:
+        return {}
+
+    def count(self, name: str, la: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add to this year's flow ``name`` per authority (``weights`` default to 1 each)."""
+        if name not in self.flows:
+            if name not in indicators.FLOWS:
+                raise KeyError(f"unknown flow {name!r}; add it to sim/indicators.py")
+            self.flows[name] = np.zeros(self.n_la)
+        self.flows[name] += np.bincount(np.asarray(la, dtype=np.int64), weights=weights,
+                                        minlength=self.n_la)
+
+    def mark_ever(self, families: np.ndarray, what: str) -> None:
+        """Flag every child at home in ``families`` as ever referred / in need / on a plan."""
+        c = self.pop.children
+        hit = np.zeros(self.pop.families.n, bool)
+        hit[families] = True
+        kids = hit[c.family] & c.active & ~c.in_care
+        c.ever[kids] |= EVER_BITS[what]
+
+    def la_thresholds(self) -> np.ndarray:
+        return np.array([la.threshold for la in self.authorities])
+
+    def la_overload(self) -> np.ndarray:
+        return np.array([la.overload for la in self.authorities])
+
+    def family(self, i: int) -> Family:
+        """Family ``i`` as a read-only object, with its history."""
+        return Family.of(self, i)
+
+    def child(self, j: int) -> Child:
+        """Child ``j`` as a read-only object, with its history and placements."""
+        return Child.of(self, j)
+
+    # --- the week ---------------------------------------------------------------------------
+    def step(self) -> None:
+        self.week = int(self.time)
+        pop = self.pop
+        # 1. Demography.
+        adults = pop.age_one_week()
+        placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
+        demography.births(self)
+        arrivals = demography.uasc_arrivals(self)
+        c, f = pop.children, pop.families
+        f.active[np.bincount(c.family[c.active | c.in_care], minlength=f.n) == 0] = False
+        # 2. Need.
+        family.evolve_need(self, local_authority.support_received(self))
+        at_home_mask = pop.children_at_home()
+        at_home = np.bincount(c.family[at_home_mask], minlength=f.n)
+        # 3-4. Health visitors, referrals, the front door.
+        hv = health_visitor.visit(self, at_home_mask)
+        referred, _ = family.referrals(self, at_home)
+        hv = hv[f.case[hv] <= Case.EARLY_HELP]
+        self.count("referrals_health_visitors", f.la[hv], at_home[hv])
+        open_children = np.bincount(f.la[c.family[at_home_mask & (f.case[c.family] >= Case.ASSESSMENT)]],
+                                    minlength=self.n_la) + np.bincount(
+            f.la[c.family[c.in_care]], minlength=self.n_la)
+        for la in self.authorities:
+            la.review_workload(int(open_children[la.idx]))
+        local_authority.front_door(self, np.union1d(referred, hv), at_home)
+        # 5. Casework and crises.
+        issued = local_authority.casework(self, at_home)
+        teens = family.adolescent_crises(self, at_home_mask)
+        self.count("referrals", f.la[c.family[teens]])
+        self.count("s47_enquiries", f.la[c.family[teens]])
+        in_issued = np.zeros(f.n, bool)
+        in_issued[issued] = True
+        entering = np.union1d(np.flatnonzero(at_home_mask & in_issued[c.family]), teens)
+        entering = np.union1d(entering, local_authority.pre_birth(self))
+        placements.enter_care(self, entering)
+        placements.enter_care(self, arrivals, uasc=True)
+        # 6. Early help.
+        local_authority.early_help(self)
+        # 7. Placements: breakdowns, contact, exits, moves.
+        placements.placement_week(self)
+        placements.settle_families(self)
+        # 8. Market.
+        if self.week % MARKET_EVERY == MARKET_EVERY - 1:
+            for agent in list(self.provider_agents):
+                agent.review_month()
+            self.provider_agents = [a for a in self.provider_agents if a.model is not None and self.providers.active[a.idx]]
+            market_entry(self)
+        # 9. Accounting and the year's end.
+        self._account_week()
+        if (self.week + 1) % WEEKS_PER_YEAR == 0:
+            self._close_year()
+
+    def _account_week(self) -> None:
+        c, pl = self.pop.children, self.pop.placements
+        ids = c.placement[c.in_care]
+        la = pl.home_la[ids]
+        self.count("spend_placements_gbp", la, pl.price[ids].astype(float))
+        profit = np.where(pl.for_profit[ids], pl.price[ids] - pl.cost[ids], 0.0)
+        self.count("provider_profit_gbp", la, profit)
+        idx = np.arange(self.n_la)
+        self.count("spend_early_help_gbp", idx,
+                   np.array([a.early_help_budget for a in self.authorities]) / WEEKS_PER_YEAR)
+        self.count("spend_social_work_gbp", idx,
+                   np.array([a.social_work_budget for a in self.authorities]) / WEEKS_PER_YEAR)
+
+    def _close_year(self) -> None:
+        year = (self.week + 1) // WEEKS_PER_YEAR
+        flows = {k: self.flows.get(k, np.zeros(self.n_la)) for k in indicators.FLOWS}
+        spend = flows["spend_early_help_gbp"] + flows["spend_social_work_gbp"] + flows["spend_placements_gbp"]
+        flows["overspend_gbp"] = np.array([la.overspend(s) for la, s in zip(self.authorities, spend, strict=True)])
+        by_la, total = indicators.year_tables(self, flows, year)
+        self.annual_by_la.append(by_la)
+        self.annual.append(total)
+        for la, over in zip(self.authorities, flows["overspend_gbp"], strict=True):
+            la.settle_year(over)
+        self.flows = self._zero_flows()
+        c = self.pop.children
+        c.placements_year[:] = c.in_care
+
+    # --- running ----------------------------------------------------------------------------
+    def run(self, years: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+        """Run ``years`` simulated years (default: the scenario's), calling ``progress(week)``."""
+        for _ in range(WEEKS_PER_YEAR * (years or self.params.run.years)):
+            self.step()
+            if progress:
+                progress(self.week)
+
+    def annual_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.annual).reset_index(drop=True).astype({"year": int})
+
+    def annual_by_la_frame(self) -> pd.DataFrame:
+        return pd.concat(self.annual_by_la, ignore_index=True) if self.annual_by_la else pd.DataFrame()

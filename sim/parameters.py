@@ -1,0 +1,334 @@
+"""Every parameter of the model, once: default, unit, allowed range and where the default comes from.
+
+``basis`` says what kind of source the default has:
+
+- ``published``: a figure read in the named publication;
+- ``derived``: arithmetic on published figures (the arithmetic is in ``source``);
+- ``calibrated``: set by fitting the model to targets (see ``cscsim calibrate``);
+- ``assumption``: a modelling judgement, stated so it can be challenged and swept.
+
+Scenario files (TOML) override any of these, section by section; ``cscsim params`` prints them.
+Rates are per family, per child or per 10,000 children, so they do not depend on ``run.scale``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sim.region import REGIONS
+
+
+@dataclass(frozen=True)
+class Param:
+    section: str
+    key: str
+    default: Any
+    unit: str
+    lo: float | None = None
+    hi: float | None = None
+    basis: str = "assumption"
+    source: str = ""
+    doc: str = ""
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if isinstance(self.default, bool):
+            return "true or false"
+        kind = "a whole number" if isinstance(self.default, int) else "a number"
+        return f"{kind} from {self.lo:g} to {self.hi:g}"
+
+
+A = "assumption"
+DFE_CLA = "DfE, Children looked after in England including adoptions, 2024"
+DFE_CIN = "DfE, Characteristics of children in need, 2024"
+CMA = "CMA, Children's social care market study, interim report (2021), 2020 prices"
+
+PARAMS: tuple[Param, ...] = (
+    # --- run -------------------------------------------------------------------------------
+    Param("run", "region", "North West", "", basis=A, choices=("England", *REGIONS),
+          source="a region small enough to run in seconds; 'England' for all 153 authorities",
+          doc="the authorities simulated; the region is closed (placements stay inside it)"),
+    Param("run", "years", 10, "years", 1, 100, A, "ten years shows the loops turning",
+          "simulated years (52 weeks each)"),
+    Param("run", "seed", 1, "", 0, 2**32 - 1, A, "any seed; runs are reproducible from it",
+          "root random seed; every mechanism draws from its own stream spawned from it"),
+    Param("run", "scale", 0.1, "share of families", 0.0005, 1.0, A,
+          "a 10% sample runs the North West in seconds",
+          "share of the area's families simulated; capacities and budgets scale with it"),
+    Param("run", "record_events", True, "", basis=A, source="needed for family and child histories",
+          doc="keep the event log behind model.family(i).history and model.child(j).history"),
+    # --- population ------------------------------------------------------------------------
+    Param("population", "children_per_family", 1.7, "children", 1.0, 4.0, "derived",
+          "about 12 million children in about 7 million families (ARCHITECTURE.md figures)",
+          "mean dependent children per family at the start"),
+    Param("population", "birth_rate", 0.047, "births per child per year", 0.0, 0.2, "derived",
+          "ONS, Births in England and Wales 2023 (about 563,000 in England) / 11.95 million children",
+          "births per child under 18 per year"),
+    Param("population", "first_birth_share", 0.42, "share of births", 0.0, 1.0, A,
+          "ONS birth-order statistics put first births near 40%", "births that found a new family"),
+    Param("population", "kin_network_mean", 0.5, "0-1", 0.0, 1.0, A, "",
+          "mean strength of a family's kin and community network (kinship care needs it)"),
+    # --- need ------------------------------------------------------------------------------
+    Param("need", "poverty_low", 0.15, "share of families", 0.0, 1.0, A,
+          "anchored on DWP HBAI 2022-23: about 30% of children in relative poverty after housing costs",
+          "share of families in poverty in low-deprivation neighbourhoods"),
+    Param("need", "poverty_medium", 0.28, "share of families", 0.0, 1.0, A, "as poverty_low",
+          "share of families in poverty in medium-deprivation neighbourhoods"),
+    Param("need", "poverty_high", 0.47, "share of families", 0.0, 1.0, A, "as poverty_low",
+          "share of families in poverty in high-deprivation neighbourhoods"),
+    Param("need", "toxic_trio_prevalence", 0.12, "share of families", 0.0, 1.0, A,
+          "parental mental ill-health, substance misuse or domestic abuse; order of magnitude of "
+          "the Children's Commissioner's vulnerability estimates",
+          "share of families with a toxic-trio factor at formation"),
+    Param("need", "toxic_trio_onset", 0.01, "per family per year", 0.0, 1.0, A, "",
+          "chance a family without a toxic-trio factor acquires one in a year"),
+    Param("need", "poverty_effect", 0.9, "need units", 0.0, 5.0, "calibrated",
+          "hand-tuned in issue 2 towards DfE rates; refitted by cscsim calibrate",
+          "rise in a family's long-run need from poverty"),
+    Param("need", "toxic_trio_effect", 1.6, "need units", 0.0, 5.0, "calibrated",
+          "hand-tuned in issue 2 towards DfE rates", "rise in long-run need from a toxic-trio factor"),
+    Param("need", "persistence_weeks", 26, "weeks", 1, 520, A, "",
+          "how long a departure from a family's long-run need takes to fade (mean reversion time)"),
+    Param("need", "noise_sd", 0.6, "need units", 0.0, 3.0, A, "",
+          "spread of the week-to-week wandering of need around its long-run level"),
+    Param("need", "adolescent_risk_rate", 0.0006, "per teenager per year", 0.0, 0.2, "calibrated",
+          "hand-tuned in issue 2 towards the DfE share of starts aged 10-17",
+          "base yearly hazard of a crisis outside the home (exploitation, breakdown) for 11-17s"),
+    Param("need", "adolescent_family_weight", 0.7, "per need unit", 0.0, 3.0, A, "",
+          "how much family need raises a teenager's risk of crisis (log-hazard per need unit)"),
+    # --- health visiting ------------------------------------------------------------------
+    Param("health_visiting", "fte_per_10k_children", 5.6, "FTE per 10,000 children", 0.0, 50.0,
+          "derived", "Institute of Health Visiting: 6,688 FTE in April 2023 / 11.95 million children",
+          "health-visitor FTE"),
+    Param("health_visiting", "recommended_caseload", 250, "children under 5 per FTE", 50, 2000,
+          "published", "Institute of Health Visiting: at most 250 children per health visitor",
+          "caseload at which spotting is at its best"),
+    Param("health_visiting", "full_coverage_caseload", 500, "children under 5 per FTE", 50, 5000, A,
+          "", "caseload above which mandated contacts start to be missed"),
+    Param("health_visiting", "spot_probability", 0.6, "probability", 0.0, 1.0, A, "",
+          "chance a contact spots need above the spotting level at the recommended caseload"),
+    Param("health_visiting", "caseload_elasticity", 1.0, "", 0.0, 3.0, A, "",
+          "how fast spotting falls as caseload rises: p = p0 (recommended/caseload)^e"),
+    Param("health_visiting", "spot_level", 0.9, "need units", -3.0, 6.0, A, "",
+          "need a health visitor can notice"),
+    Param("health_visiting", "refer_level", 1.8, "need units", -3.0, 6.0, A, "",
+          "need above which what is spotted is referred to the front door, not early help"),
+    Param("health_visiting", "targeted_per_fte", 25, "families per FTE", 0, 500, A, "",
+          "families one FTE can give targeted visits at once"),
+    Param("health_visiting", "targeted_weeks", 12, "weeks", 1, 104, A, "",
+          "length of a course of targeted visits"),
+    Param("health_visiting", "targeted_effect", 0.01, "need units per week", 0.0, 0.5, A, "",
+          "need reduced by a week of targeted visits"),
+    # --- front door and social work -------------------------------------------------------
+    Param("social_work", "referral_rate", 0.15, "per family per year", 0.0, 20.0, "calibrated",
+          "hand-tuned in issue 2 towards DfE referrals per 10,000",
+          "yearly referral hazard of a family whose need is at the front-door threshold"),
+    Param("social_work", "referral_slope", 1.6, "per need unit", 0.0, 5.0, A, "",
+          "log-hazard rise in referrals per unit of need"),
+    Param("social_work", "background_referral_rate", 0.005, "per family per year", 0.0, 1.0,
+          "calibrated", "hand-tuned in issue 2",
+          "referrals that reflect worry, not need (most end in no further action)"),
+    Param("social_work", "threshold", 1.8, "need units", -3.0, 6.0, "calibrated",
+          "hand-tuned in issue 2", "need a referral must show to be accepted for assessment"),
+    Param("social_work", "threshold_drift", 0.8, "need units per unit of overload", 0.0, 5.0, A, "",
+          "rise in the threshold per unit by which social-work workload exceeds capacity"),
+    Param("social_work", "assessment_noise", 0.4, "need units", 0.0, 3.0, A, "",
+          "error in an assessment's reading of need at normal workload"),
+    Param("social_work", "overload_noise", 1.0, "", 0.0, 5.0, A, "",
+          "extra assessment error per unit of overload (weaker assessments)"),
+    Param("social_work", "assessment_weeks", 6, "weeks", 1, 26, A,
+          "DfE's 45-working-day limit for assessments", "length of an assessment"),
+    Param("social_work", "cin_level", 1.9, "need units", -3.0, 6.0, "calibrated",
+          "hand-tuned in issue 2", "assessed need that makes a child in need"),
+    Param("social_work", "s47_level", 2.8, "need units", -3.0, 8.0, "calibrated",
+          "hand-tuned in issue 2", "assessed need that starts a Section 47 enquiry"),
+    Param("social_work", "cpp_level", 3.1, "need units", -3.0, 8.0, "calibrated",
+          "hand-tuned in issue 2", "assessed need at which a conference makes a plan"),
+    Param("social_work", "care_level", 3.3, "need units", -3.0, 9.0, "calibrated",
+          "hand-tuned in issue 2", "need on a plan at which care proceedings are issued"),
+    Param("social_work", "proceedings_rate", 0.3, "per family per month", 0.0, 4.0, A, "",
+          "hazard of proceedings while a family on a plan is above the care level"),
+    Param("social_work", "pre_birth_level", 2.6, "need units", -3.0, 9.0, "calibrated",
+          "hand-tuned in issue 2 towards DfE's 16% of starts aged under 1",
+          "need of a family on a plan or with a child in care at which a newborn is removed at "
+          "birth (pre-birth assessment)"),
+    Param("social_work", "close_level", 1.5, "need units", -3.0, 6.0, A, "",
+          "need below which a child-in-need case is closed"),
+    Param("social_work", "review_weeks", 13, "weeks", 1, 104, A, "",
+          "mean time between case reviews that can close or escalate a case"),
+    Param("social_work", "cin_effect", 0.012, "need units per week", 0.0, 0.5, A, "",
+          "need reduced by a week of child-in-need support at normal workload"),
+    Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A, "",
+          "need reduced by a week on a child protection plan at normal workload"),
+    Param("social_work", "fte_per_10k_children", 27.6, "FTE per 10,000 children", 1.0, 200.0,
+          A, "near DfE's children's social work workforce (about 33,000 FTE in England)",
+          "child and family social workers"),
+    Param("social_work", "caseload", 16, "children per FTE", 1, 100, A,
+          "near DfE's published average caseload (about 16)", "children a social worker can hold"),
+    Param("social_work", "cost_per_fte", 70_000, "GBP per year", 0, 500_000, A, "",
+          "cost of a social worker with on-costs and overheads"),
+    # --- early help ----------------------------------------------------------------------
+    Param("early_help", "places_per_10k_children", 80, "families per 10,000 children", 0, 2000, A,
+          "", "early-help places (families supported at once) at today's funding"),
+    Param("early_help", "cost_per_place_week", 382, "GBP per week", 0, 10_000, "derived",
+          "NCB / Pro Bono Economics: £1.9bn early intervention 2020-21 / (80 places per 10,000 "
+          "x 11.95 million children) / 52", "cost of one early-help place for a week"),
+    Param("early_help", "weeks", 26, "weeks", 1, 104, A, "", "length of an early-help episode"),
+    Param("early_help", "effect", 0.03, "need units per week", 0.0, 0.5, A, "",
+          "need reduced by a week of early help"),
+    Param("early_help", "trio_resolution", 0.15, "probability", 0.0, 1.0, A, "",
+          "chance a completed episode resolves a toxic-trio factor (a lasting effect)"),
+    Param("early_help", "max_wait_weeks", 26, "weeks", 1, 520, A, "",
+          "families leave the early-help waiting list after this long without a place"),
+    Param("early_help", "level", 1.0, "need units", -3.0, 6.0, A, "",
+          "need at which a family signposted from the front door is offered early help"),
+    # --- care and placements -------------------------------------------------------------
+    Param("care", "kinship_probability", 0.55, "probability", 0.0, 1.0, "calibrated",
+          "hand-tuned towards DfE's 16% of children in care in kinship foster care",
+          "chance of a kinship placement for a family with the strongest kin network"),
+    Param("care", "home_probability_teen", 0.25, "probability", 0.0, 1.0, A, "",
+          "share of 10-17s entering care whose needs call for a children's home"),
+    Param("care", "supported_probability", 0.45, "probability", 0.0, 1.0, A, "",
+          "share of 16-17s placed in supported accommodation rather than foster care"),
+    Param("care", "uasc_per_10k_children", 5.9, "arrivals per 10,000 children per year", 0.0, 50.0,
+          "derived", "DfE CLA 2023: 7,090 unaccompanied asylum-seeking children started care / 11.95m",
+          "unaccompanied asylum-seeking children arriving (an exogenous inflow)"),
+    Param("care", "reunification_level", 1.5, "need units", -3.0, 6.0, A, "",
+          "family need below which children can go home"),
+    Param("care", "reunification_rate", 1.5, "per child per year", 0.0, 20.0, "calibrated",
+          "hand-tuned in issue 2", "hazard of going home once the family's need is low enough"),
+    Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
+          "hazard of a special guardianship or child arrangements order from a kinship placement"),
+    Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A, "",
+          "hazard of adoption for a child who entered under 4, after a year in care"),
+    Param("care", "initial_cla_per_10k", 70.0, "per 10,000 children", 0.0, 500.0, "published",
+          DFE_CLA + ": 70 per 10,000 at 31 March 2024", "children in care at the start"),
+    Param("care", "initial_cpp_per_10k", 41.0, "per 10,000 children", 0.0, 500.0, "published",
+          "DfE CIN 2025: 49,420 children on plans, about 41 per 10,000", "children on plans at the start"),
+    Param("care", "initial_cin_per_10k", 333.0, "per 10,000 children", 0.0, 2000.0, "published",
+          DFE_CIN + ": 332.9 per 10,000 (includes plans and children in care)",
+          "children in need at the start"),
+    Param("placements", "breakdown_kinship", 0.05, "per placement per year", 0.0, 5.0, A, "",
+          "base breakdown hazard of a kinship placement"),
+    Param("placements", "breakdown_inhouse", 0.1, "per placement per year", 0.0, 5.0, A, "",
+          "base breakdown hazard of an in-house foster placement"),
+    Param("placements", "breakdown_ifa", 0.11, "per placement per year", 0.0, 5.0, A, "",
+          "base breakdown hazard of an agency foster placement"),
+    Param("placements", "breakdown_home", 0.2, "per placement per year", 0.0, 5.0, A, "",
+          "base breakdown hazard of a children's home placement"),
+    Param("placements", "breakdown_supported", 0.15, "per placement per year", 0.0, 5.0, A, "",
+          "base breakdown hazard of supported accommodation"),
+    Param("placements", "breakdown_emergency", 1.0, "per placement per year", 0.0, 10.0, A,
+          "", "breakdown hazard of an emergency (unregistered) placement"),
+    Param("placements", "distance_effect", 0.25, "log-hazard per 20 miles", 0.0, 3.0, A,
+          "research on distant placements (e.g. Ofsted 2022) links distance to instability",
+          "rise in breakdown hazard with distance from home"),
+    Param("placements", "teen_effect", 0.6, "log-hazard", 0.0, 3.0, A, "",
+          "extra breakdown hazard for 11-17s"),
+    Param("placements", "quality_effect", 1.0, "log-hazard per unit quality", 0.0, 5.0, A, "",
+          "lower breakdown hazard with provider quality (0-1)"),
+    Param("placements", "fit_sd", 0.5, "log-hazard", 0.0, 3.0, A, "",
+          "spread of how well a child and placement fit (drawn at matching)"),
+    Param("placements", "separation_effect", 0.2, "log-hazard", 0.0, 3.0, A, "",
+          "extra breakdown hazard for a child placed apart from siblings in care"),
+    Param("placements", "contact_loss_rate", 0.5, "per child per year per 20 miles", 0.0, 10.0, A,
+          "", "hazard that contact with birth family lapses, proportional to distance"),
+    Param("placements", "inhouse_per_10k_children", 22.0, "places per 10,000 children", 0.0, 500.0,
+          "derived", "Sufficiency.org.uk FOI 2024: 27.9% of CLA in in-house foster care x 83,630 "
+          "/ 88% occupancy / 11.95m", "LA foster care places"),
+    Param("placements", "ifa_per_10k_children", 20.0, "places per 10,000 children", 0.0, 500.0,
+          "derived", "Sufficiency.org.uk FOI 2024: 24.8% of CLA with IFAs x 83,630 / 85% / 11.95m",
+          "independent fostering agency places"),
+    Param("placements", "home_per_10k_children", 9.05, "places per 10,000 children", 0.0, 500.0,
+          "derived", "Ofsted 2023: 10,818 children's home places / 11.95m", "children's home places"),
+    Param("placements", "supported_per_10k_children", 8.0, "places per 10,000 children", 0.0,
+          500.0, "derived", "Sufficiency.org.uk FOI 2024: 9.8% of CLA x 83,630 / 85% / 11.95m",
+          "supported accommodation places (16-17s)"),
+    Param("placements", "home_size", 3.76, "places per home", 1.0, 20.0, "derived",
+          "Ofsted 2023: 10,818 places in 2,880 homes", "places in a children's home"),
+    Param("placements", "price_inhouse", 450, "GBP per week", 0, 20_000, A,
+          "allowances plus support; below agency prices", "cost of an in-house foster placement"),
+    Param("placements", "price_ifa", 820, "GBP per week", 0, 20_000, "published", CMA,
+          "price of an agency foster placement"),
+    Param("placements", "price_home", 3830, "GBP per week", 0, 50_000, "published",
+          CMA + " (largest providers)", "price of a children's home placement"),
+    Param("placements", "price_supported", 1200, "GBP per week", 0, 20_000, A, "",
+          "price of supported accommodation"),
+    Param("placements", "price_kinship", 250, "GBP per week", 0, 5_000, A, "",
+          "allowance and support for a kinship foster placement"),
+    Param("placements", "price_emergency", 10_000, "GBP per week", 0, 100_000, A,
+          "press reports of unregistered placements at £10,000+ a week",
+          "price of an emergency placement when no registered place is free"),
+    # --- market --------------------------------------------------------------------------
+    Param("market", "margin_home", 0.23, "share of price", 0.0, 0.9, "published", CMA,
+          "for-profit children's homes' operating margin"),
+    Param("market", "margin_ifa", 0.19, "share of price", 0.0, 0.9, "published", CMA,
+          "for-profit fostering agencies' operating margin"),
+    Param("market", "margin_supported", 0.2, "share of price", 0.0, 0.9, A, "",
+          "for-profit supported accommodation's operating margin"),
+    Param("market", "target_occupancy", 0.85, "share", 0.1, 1.0, A, "",
+          "occupancy providers price for"),
+    Param("market", "price_response", 0.05, "per month per unit of excess occupancy", 0.0, 1.0,
+          A, "", "monthly price change of a for-profit provider per unit its occupancy exceeds target"),
+    Param("market", "property_effect", 0.3, "share of cost", 0.0, 0.9, A, "",
+          "how much cheaper it is to run a place in the cheapest (most deprived) areas"),
+    Param("market", "entry_rate", 0.03, "share of capacity per month", 0.0, 1.0, A, "",
+          "for-profit places opening a month, as a share of the kind's capacity, when the kind "
+          "is full and margins are twice the hurdle"),
+    Param("market", "hurdle_margin", 0.15, "share of price", 0.0, 0.9, A, "",
+          "margin a for-profit provider needs before it enters"),
+    Param("market", "exit_occupancy", 0.5, "share", 0.0, 1.0, A, "",
+          "occupancy below which a for-profit provider leaves after six months"),
+    Param("market", "quality_for_profit", 0.55, "0-1", 0.0, 1.0, A, "",
+          "mean quality of for-profit providers"),
+    Param("market", "quality_not_for_profit", 0.65, "0-1", 0.0, 1.0, A, "",
+          "mean quality of LA and voluntary providers"),
+    # --- budget --------------------------------------------------------------------------
+    Param("budget", "placement_budget_margin", 0.0, "share", -0.5, 1.0, A, "",
+          "placement budget above the first year's expected placement cost"),
+    Param("budget", "crisis_trap_strength", 0.5, "share of overspend", 0.0, 2.0, A,
+          "councils cut prevention to fund placements (LGA; Independent Review 2022)",
+          "share of a year's overspend taken from next year's early help"),
+    Param("budget", "early_help_floor", 0.3, "share of base", 0.0, 1.0, A, "",
+          "early help never falls below this share of its base budget"),
+    # --- levers (policies/) --------------------------------------------------------------
+    Param("levers", "early_help_capacity", 1.0, "x today", 0.0, 5.0, A, "today's level",
+          "multiplier on early-help places (policies/early_help.py)"),
+    Param("levers", "health_visitor_fte", 1.0, "x today", 0.0, 5.0, A, "today's level",
+          "multiplier on health-visitor FTE (policies/health_visiting.py)"),
+    Param("levers", "distance_cap_miles", 0.0, "miles", 0.0, 500.0, A, "no cap today",
+          "place within this distance unless impossible; 0 = nearest suitable bed anywhere"),
+    Param("levers", "distance_weight", 5.0, "GBP per week per mile", 0.0, 1000.0, A, "",
+          "how much more a week an authority pays to place a child a mile closer"),
+    Param("levers", "local_sufficiency", 1.0, "x today", 0.0, 5.0, A, "today's level",
+          "multiplier on LA in-house foster and LA children's home places (policies/placement_distance.py)"),
+    Param("levers", "for_profit_share", 0.8, "share", 0.0, 1.0, A,
+          "Ofsted 2023: about 4 in 5 children's homes are private; applied to all non-LA kinds",
+          "share of independent capacity (agency, homes, supported) run for profit (policies/market.py)"),
+    Param("levers", "profit_cap", 0.0, "share of price", 0.0, 0.9, A, "no cap today",
+          "maximum for-profit margin; 0 = no cap (policies/market.py)"),
+    Param("levers", "funding", 1.0, "x today", 0.0, 5.0, A, "today's level",
+          "multiplier on every authority's budget (policies/funding.py)"),
+    Param("levers", "poverty", 1.0, "x today", 0.0, 3.0, A, "today's level",
+          "multiplier on the share of families in poverty (policies/poverty.py)"),
+    Param("levers", "kinship_support", 1.0, "x today", 0.0, 3.0, A, "today's level",
+          "multiplier on the chance of a kinship placement (policies/kinship.py)"),
+)
+
+BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMS))
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    """A fresh nested dict ``{section: {key: default}}``."""
+    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for p in PARAMS:
+        out[p.section][p.key] = p.default
+    return out

@@ -1,0 +1,310 @@
+"""Placements: how children are matched to carers, how placements end, and what a move costs.
+
+Commissioning follows the authority's order of preference (kinship where the family's network
+allows, then the authority's own foster carers, then agencies, then children's homes; supported
+accommodation for many 16-17s) and, within it, trades price against distance. All children
+needing a placement in a week are matched at once in rounds: each unplaced sibling group asks
+for its best provider with room for the whole group, providers take requests in random order
+until full, and the rest try again. A group no provider can take together is split (sibling
+separation); a child no registered provider can take gets an emergency placement.
+
+Each week an open placement may break down (an unplanned ending, so the child moves), with a
+hazard that rises with distance from home, for teenagers, for a poor fit, for lower quality and
+for children placed apart from their siblings; contact with the birth family may lapse, more
+likely the further away the child lives; and children leave care by going home (with a risk of
+coming back), a special guardianship order from kinship care, adoption, or turning 18.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.population import EVER_CARE, WEEKS_PER_YEAR, Case, End, Event, Kind
+from sim.util import first_per_group
+
+FOSTER, HOME, SUPPORTED = 0, 1, 2  # what a child's needs call for
+INF = np.inf
+#: Rank of each provider kind for each need (lower = preferred; inf = unsuitable).
+RANK = np.full((3, len(Kind)), INF)
+RANK[FOSTER, [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
+RANK[HOME, Kind.CHILDRENS_HOME] = 0
+RANK[SUPPORTED, [Kind.SUPPORTED, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
+CATEGORY_OF_KIND = np.array([FOSTER, FOSTER, FOSTER, HOME, SUPPORTED, -1])
+CHUNK = 1500  # sibling groups matched together; bounds the groups x providers score matrix
+ROUNDS = 8
+
+
+def _base_hazard(p, kind: np.ndarray) -> np.ndarray:
+    pl = p.placements
+    rates = np.array([pl.breakdown_kinship, pl.breakdown_inhouse, pl.breakdown_ifa,
+                      pl.breakdown_home, pl.breakdown_supported, pl.breakdown_emergency])
+    return np.log(np.maximum(rates[kind], 1e-12))
+
+
+def needs(model, children: np.ndarray) -> np.ndarray:
+    """What each child's needs call for: a foster family, a children's home, or supported
+    accommodation. A child moving keeps the kind of care it had (unless it was an emergency)."""
+    c, pl, p = model.pop.children, model.pop.placements, model.params.care
+    rng = model.streams["commissioning"]
+    years = c.age[children] / WEEKS_PER_YEAR
+    cat = np.full(len(children), FOSTER)
+    cat[(years >= 10) & (rng.random(len(children)) < p.home_probability_teen)] = HOME
+    cat[(years >= 16) & (rng.random(len(children)) < p.supported_probability)] = SUPPORTED
+    prev = c.placement[children]
+    had = prev >= 0
+    kept = CATEGORY_OF_KIND[pl.kind[prev[had]]]
+    cat[had] = np.where(kept >= 0, kept, cat[had])
+    return cat
+
+
+def commission(model, children: np.ndarray, first_entry: bool) -> None:
+    """Find a placement for each child in ``children`` (entering care, or moving)."""
+    if len(children) == 0:
+        return
+    c, f, p = model.pop.children, model.pop.families, model.params
+    rng = model.streams["commissioning"]
+    fam = c.family[children]
+    cat = needs(model, children)
+    # Sibling groups: children of one family who need foster care and enter together.
+    together = first_entry & (cat == FOSTER)
+    key = np.where(together, fam, -1 - np.arange(len(children)))
+    _, unit = np.unique(key, return_inverse=True)
+    if first_entry:
+        # Kinship first, where the family's network allows.
+        p_kin = np.clip(p.care.kinship_probability * f.kin[fam] * p.levers.kinship_support, 0, 1)
+        unit_draw = rng.random(unit.max() + 1)
+        kin = (cat == FOSTER) & ~f.uasc[fam] & (unit_draw[unit] < p_kin)
+        _place_with_kin(model, children[kin], unit[kin])
+        children, fam, cat, unit = children[~kin], fam[~kin], cat[~kin], unit[~kin]
+    for lo in range(0, unit.max() + 1 if len(unit) else 0, CHUNK):
+        sel = (unit >= lo) & (unit < lo + CHUNK)
+        if sel.any():
+            _match(model, children[sel], cat[sel], unit[sel] - lo)
+
+
+def _match(model, children, cat, unit) -> None:
+    """Rounds of proposals from sibling groups to providers; see the module docstring."""
+    c, f, t, p = model.pop.children, model.pop.families, model.providers, model.params
+    rng = model.streams["commissioning"]
+    dist = model.region.distance
+    home_node = f.node[c.family[children]]
+    home_la = f.la[c.family[children]]
+    cand = np.flatnonzero(t.active & (t.capacity > t.occupied))
+    for _ in range(ROUNDS):
+        if len(children) == 0 or len(cand) == 0:
+            break
+        uid, first, size = np.unique(unit, return_index=True, return_counts=True)
+        u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
+        free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
+        miles = dist[u_node[:, None], t.node[cand][None, :]]
+        rank = RANK[u_cat[:, None], t.kind[cand][None, :]]
+        # LA-run carers and homes take only their own authority's children.
+        rank = np.where(t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None]), INF, rank)
+        cap = p.levers.distance_cap_miles
+        over = (miles > cap) if cap > 0 else np.zeros_like(miles, dtype=bool)
+        score = (rank * 1e6 + over * 1e7 + t.price[cand][None, :]
+                 + p.levers.distance_weight * miles + 1e-3 * rng.random(miles.shape))
+        score = np.where(free[None, :] >= size[:, None], score, INF)
+        best = np.argmin(score, axis=1)
+        ok = np.isfinite(score[np.arange(len(uid)), best])
+        # Groups no provider can take whole are split; single children go to an emergency bed.
+        stuck_child = np.isin(unit, uid[~ok & (size > 1)])
+        emergency = np.isin(unit, uid[~ok & (size == 1)])
+        _place_emergency(model, children[emergency])
+        prop = np.flatnonzero(ok)
+        accepted = first_per_group(best[prop], free, rng.random(len(prop)), size[prop])
+        take = np.zeros(len(uid), bool)
+        take[prop[accepted]] = True
+        placed_units = uid[take]
+        placed = np.isin(unit, placed_units)
+        prov = cand[best[np.searchsorted(uid, unit[placed])]]
+        _open(model, children[placed], kind=t.kind[prov], provider=prov, node=t.node[prov],
+              price=t.price[prov], cost=t.cost[prov], for_profit=t.for_profit[prov],
+              quality=t.quality[prov], carer=prov.astype(np.int64))
+        keep = ~(placed | emergency)
+        new_unit = np.where(stuck_child, unit.max() + 1 + np.arange(len(unit)), unit)
+        children, cat, unit = children[keep], cat[keep], new_unit[keep]
+        home_node, home_la = home_node[keep], home_la[keep]
+    _place_emergency(model, children)
+
+
+def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
+    """Kinship care: with family or friends, mostly nearby (the home neighbourhood or one next
+    to it on the network); siblings in one group stay together."""
+    if len(children) == 0:
+        return
+    c, f, p = model.pop.children, model.pop.families, model.params
+    rng = model.streams["commissioning"]
+    fam = c.family[children]
+    home = f.node[fam].astype(np.int64)
+    indptr, nbrs = model.neighbours
+    uid, inv = np.unique(unit, return_inverse=True)
+    draw, pick = rng.random(len(uid))[inv], rng.random(len(uid))[inv]
+    deg = indptr[home + 1] - indptr[home]
+    away = nbrs[indptr[home] + np.minimum((pick * deg).astype(np.int64), deg - 1)]
+    node = np.where(draw < 0.6, home, away)
+    price = np.full(len(children), p.placements.price_kinship)
+    _open(model, children, kind=np.full(len(children), Kind.KINSHIP), provider=-1, node=node,
+          price=price, cost=price, for_profit=False, quality=p.market.quality_not_for_profit,
+          carer=-2 - fam.astype(np.int64))
+
+
+def _place_emergency(model, children: np.ndarray) -> None:
+    """No registered place free: an emergency (often unregistered) placement anywhere."""
+    if len(children) == 0:
+        return
+    p, rng = model.params, model.streams["commissioning"]
+    node = rng.integers(0, model.region.n_nodes, len(children))
+    price = np.full(len(children), p.placements.price_emergency)
+    _open(model, children, kind=np.full(len(children), Kind.EMERGENCY), provider=-1, node=node,
+          price=price, cost=price * (1 - p.market.margin_home), for_profit=True, quality=0.3,
+          carer=None)
+
+
+def _open(model, children, *, kind, provider, node, price, cost, for_profit, quality, carer):
+    """Record new placements and put the children in them."""
+    pop, p = model.pop, model.params
+    c, f, pl = pop.children, pop.families, pop.placements
+    rng = model.streams["placements"]
+    n = len(children)
+    home_la = f.la[c.family[children]]
+    home_node = f.node[c.family[children]]
+    miles = model.region.distance[home_node, node]
+    log_h = (_base_hazard(p, np.asarray(kind) * np.ones(n, dtype=np.int64))
+             + p.placements.fit_sd * rng.standard_normal(n)
+             - p.placements.quality_effect * (np.asarray(quality) - 0.5))
+    start = pl.n
+    ids = pl.append(
+        n, child=children, home_la=home_la, provider=provider, kind=kind, for_profit=for_profit,
+        node=node, start=model.week, miles=miles,
+        out_of_area=model.region.node_la[node] != home_la, price=price, cost=cost,
+        log_hazard=log_h, carer=-(10**9) - np.arange(start, start + n) if carer is None else carer,
+    )
+    c.placement[children] = ids
+    c.in_care[children] = True
+    c.placements_year[children] += 1
+    prov = np.asarray(provider) * np.ones(n, dtype=np.int64)
+    model.providers.occupied[:] += np.bincount(prov[prov >= 0], minlength=model.providers.n)
+    pl.with_siblings[ids] = ~separated(model, children)
+    pop.log(model.week, Event.PLACEMENT, family=c.family[children], child=children, value=miles)
+
+
+def separated(model, children: np.ndarray) -> np.ndarray:
+    """Whether each child (in care) has a sibling in care living with another carer."""
+    c, pl = model.pop.children, model.pop.placements
+    care = np.flatnonzero(c.in_care)
+    fam, carer = c.family[care], pl.carer[c.placement[care]]
+    pairs = np.unique(np.column_stack([fam, carer]), axis=0)
+    carers_per_family = np.bincount(pairs[:, 0], minlength=model.pop.families.n)
+    return carers_per_family[c.family[children]] > 1
+
+
+def end_placements(model, ids: np.ndarray, reason: End) -> None:
+    """Close placements; the children leave them (and care, unless the reason is a move)."""
+    pl, t = model.pop.placements, model.providers
+    pl.end[ids] = model.week
+    pl.end_reason[ids] = int(reason)
+    prov = pl.provider[ids]
+    t.occupied[:] -= np.bincount(prov[prov >= 0], minlength=t.n)
+
+
+def leave_care(model, children: np.ndarray, reason: End) -> None:
+    """Children leave care: their placements end and the exit is counted."""
+    if len(children) == 0:
+        return
+    c, f = model.pop.children, model.pop.families
+    end_placements(model, c.placement[children], reason)
+    c.in_care[children] = False
+    c.contact_lost[children] = False
+    model.count("care_exits", f.la[c.family[children]])
+    model.count(f"exits_{reason.name.lower()}", f.la[c.family[children]])
+    model.pop.log(model.week, Event.CARE_EXIT, family=c.family[children], child=children,
+                  value=int(reason))
+
+
+def enter_care(model, children: np.ndarray, uasc: bool = False) -> None:
+    """Children start to be looked after: counted, flagged, and placed."""
+    if len(children) == 0:
+        return
+    c, f = model.pop.children, model.pop.families
+    fam = c.family[children]
+    la = f.la[fam]
+    model.count("care_entries", la)
+    if uasc:
+        model.count("uasc_entries", la)
+    years = c.age[children] // WEEKS_PER_YEAR
+    band = np.searchsorted(np.array([1, 5, 10, 16]), years, side="right")
+    for b, name in enumerate(("under_1", "1_4", "5_9", "10_15", "16_plus")):
+        model.count(f"entries_age_{name}", la[band == b])
+    c.entry_age[children] = c.age[children]
+    c.care_weeks[children] = 0
+    c.contact_lost[children] = False
+    c.ever[children] |= EVER_CARE
+    f.case[fam] = Case.CARE
+    f.case_weeks[fam] = 0
+    model.pop.log(model.week, Event.CARE_ENTRY, family=fam, child=children)
+    c.placement[children] = -1
+    commission(model, children, first_entry=True)
+
+
+def placement_week(model) -> None:
+    """Breakdowns (and the moves they cause), fading contact, and exits from care."""
+    pop, p = model.pop, model.params
+    c, f, pl = pop.children, pop.families, pop.placements
+    rng = model.streams["placements"]
+    care = np.flatnonzero(c.in_care)
+    model.count("care_weeks", f.la[c.family[care]])
+    ids = c.placement[care]
+    teen = c.age[care] >= 11 * WEEKS_PER_YEAR
+    log_h = (pl.log_hazard[ids] + p.placements.teen_effect * teen
+             + p.placements.distance_effect * pl.miles[ids] / 20.0
+             + p.placements.separation_effect * ~pl.with_siblings[ids])
+    broke = rng.random(len(care)) < 1.0 - np.exp(-np.exp(log_h) / WEEKS_PER_YEAR)
+    # Contact with the birth family lapses, more likely the further away the child lives.
+    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0 / WEEKS_PER_YEAR
+    lapse = ~c.contact_lost[care] & (rng.random(len(care)) < 1.0 - np.exp(-lapse_h))
+    c.contact_lost[care[lapse]] = True
+    pop.log(model.week, Event.CONTACT_LOST, family=c.family[care[lapse]], child=care[lapse])
+    moved = care[broke]
+    end_placements(model, c.placement[moved], End.BREAKDOWN)
+    model.count("placement_breakdowns", f.la[c.family[moved]])
+    model.count("placement_moves", f.la[c.family[moved]])
+    pop.log(model.week, Event.BREAKDOWN, family=c.family[moved], child=moved)
+    c.in_care[moved] = False  # briefly, so siblings are judged against where they now live
+    _exits(model)
+    c.in_care[moved] = True
+    commission(model, moved, first_entry=False)
+
+
+def _exits(model) -> None:
+    pop, p = model.pop, model.params.care
+    c, f, pl = pop.children, pop.families, pop.placements
+    rng = model.streams["exits"]
+    care = np.flatnonzero(c.in_care)
+    fam = c.family[care]
+    # Home, as a sibling group, once the family's need is low enough.
+    draw = rng.random(f.n)[fam]
+    rate = p.reunification_rate * np.where(c.contact_lost[care], 0.5, 1.0)
+    home = (~f.uasc[fam] & (f.need[fam] < p.reunification_level)
+            & (draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR)))
+    kind = pl.kind[c.placement[care]]
+    u = rng.random(len(care))
+    sgo = ~home & (kind == Kind.KINSHIP) & (c.care_weeks[care] >= 26) & (
+        u < 1.0 - np.exp(-p.sgo_rate / WEEKS_PER_YEAR))
+    adopt = ~home & ~sgo & (c.entry_age[care] < 4 * WEEKS_PER_YEAR) & (
+        c.care_weeks[care] >= WEEKS_PER_YEAR) & (u < 1.0 - np.exp(-p.adoption_rate / WEEKS_PER_YEAR))
+    leave_care(model, care[home], End.REUNIFIED)
+    leave_care(model, care[sgo], End.SGO)
+    leave_care(model, care[adopt], End.ADOPTED)
+    for leaver in (care[sgo], care[adopt]):
+        c.active[leaver] = False  # a new legal family: no longer in the birth family's home
+
+
+def settle_families(model) -> None:
+    """Families whose children have all left care go back to child-in-need support."""
+    pop = model.pop
+    c, f = pop.children, pop.families
+    still = np.bincount(c.family[c.in_care], minlength=f.n) > 0
+    done = np.flatnonzero((f.case == Case.CARE) & ~still)
+    f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
+    f.case_weeks[done] = 0

@@ -1,0 +1,233 @@
+"""Families, children, placements and events as columns of numpy arrays (a structure of arrays).
+
+England has about 7 million families and 12 million children; a Python object each would make a
+national run take hours (ARCHITECTURE.md). Each individual is a row id; every rule is a
+vectorised operation over columns. :class:`~agents.family.Family` and
+:class:`~agents.family.Child` give a read-only object view of one row for tests and teaching.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+WEEKS_PER_YEAR = 52
+ADULT_WEEKS = 18 * WEEKS_PER_YEAR
+
+
+class Case(IntEnum):
+    """Where a family stands with children's services (its highest open stage)."""
+
+    NONE = 0
+    EARLY_HELP_WAITING = 1
+    EARLY_HELP = 2
+    ASSESSMENT = 3
+    CHILD_IN_NEED = 4
+    PROTECTION_PLAN = 5
+    CARE = 6  # at least one child looked after
+
+
+class Kind(IntEnum):
+    """Placement kinds, in an authority's order of preference for a child who can be fostered."""
+
+    KINSHIP = 0
+    INHOUSE_FOSTER = 1
+    IFA = 2
+    CHILDRENS_HOME = 3
+    SUPPORTED = 4
+    EMERGENCY = 5  # no registered place free: an unregistered or emergency placement
+
+
+class End(IntEnum):
+    """Why a placement ended."""
+
+    OPEN = 0
+    BREAKDOWN = 1  # unplanned ending: the child moves
+    REUNIFIED = 2
+    SGO = 3  # special guardianship or child arrangements order
+    ADOPTED = 4
+    AGED_OUT = 5  # 18th birthday
+    PROVIDER_CLOSED = 6
+
+
+class Event(IntEnum):
+    """Codes of the event log behind family and child histories."""
+
+    REFERRAL = 1
+    ASSESSMENT = 2
+    CHILD_IN_NEED = 3
+    S47 = 4
+    PROTECTION_PLAN = 5
+    PROCEEDINGS = 6
+    CARE_ENTRY = 7
+    PLACEMENT = 8
+    BREAKDOWN = 9
+    CONTACT_LOST = 10
+    CARE_EXIT = 11
+    EARLY_HELP = 12
+    HV_SPOTTED = 13
+    CASE_CLOSED = 14
+    BIRTH = 15
+
+
+class Table:
+    """A growable structure of arrays: ``table.col`` is the live view ``col[:n]``."""
+
+    def __init__(self, schema: dict[str, tuple[np.dtype, object]], capacity: int = 1024) -> None:
+        self._schema = schema
+        self._cols = {k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()}
+        self.n = 0
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.n]
+        raise AttributeError(name)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, count: int, **values) -> np.ndarray:
+        """Add ``count`` rows (unset columns take their fill value); return their ids."""
+        need = self.n + count
+        cap = len(next(iter(self._cols.values())))
+        if need > cap:
+            new_cap = max(need, int(cap * 1.5) + 16)
+            for k, (dt, fill) in self._schema.items():
+                col = np.full(new_cap, fill, dtype=dt)
+                col[: self.n] = self._cols[k][: self.n]
+                self._cols[k] = col
+        ids = np.arange(self.n, need)
+        for k, v in values.items():
+            self._cols[k][self.n : need] = v
+        self.n = need
+        return ids
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {k: c[: self.n] for k, c in self._cols.items()}
+
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self._cols.values())
+
+
+FAMILY_SCHEMA = {
+    "la": (np.int16, -1),
+    "node": (np.int16, -1),
+    "poverty_draw": (np.float32, 1.0),  # poor while below its band's poverty rate
+    "trio": (np.bool_, False),
+    "kin": (np.float32, 0.0),
+    "need": (np.float32, 0.0),
+    "case": (np.int8, 0),
+    "case_weeks": (np.int16, 0),  # weeks in the current case stage
+    "support_weeks": (np.int16, 0),  # weeks left of early help
+    "hv_weeks": (np.int16, 0),  # weeks left of targeted health visiting
+    "active": (np.bool_, True),
+    "uasc": (np.bool_, False),  # a placeholder family for an unaccompanied child
+}
+
+CHILD_SCHEMA = {
+    "family": (np.int32, -1),
+    "age": (np.int16, 0),  # weeks
+    "active": (np.bool_, True),  # under 18 and in the area
+    "in_care": (np.bool_, False),
+    "placement": (np.int32, -1),
+    "risk": (np.float32, 0.0),  # the child's own propensity to harm outside the home
+    "ever": (np.uint8, 0),  # bit flags: see EVER_*
+    "placements_year": (np.int16, 0),  # placements begun this year while looked after
+    "contact_lost": (np.bool_, False),
+    "entry_age": (np.int16, -1),  # weeks, at the start of the current care episode
+    "care_weeks": (np.int16, 0),  # weeks in the current care episode
+}
+EVER_REFERRED, EVER_CIN, EVER_CPP, EVER_CARE = 1, 2, 4, 8
+
+PLACEMENT_SCHEMA = {
+    "child": (np.int32, -1),
+    "home_la": (np.int16, -1),
+    "provider": (np.int32, -1),  # -1: kinship carer or emergency placement
+    "kind": (np.int8, 0),
+    "for_profit": (np.bool_, False),
+    "node": (np.int16, -1),
+    "start": (np.int32, 0),
+    "end": (np.int32, -1),
+    "end_reason": (np.int8, 0),
+    "miles": (np.float32, 0.0),
+    "out_of_area": (np.bool_, False),
+    "with_siblings": (np.bool_, True),  # every sibling in care at entry placed here too
+    "price": (np.float32, 0.0),  # GBP per week, agreed at the start
+    "cost": (np.float32, 0.0),  # provider's cost per week (profit = price - cost)
+    "log_hazard": (np.float32, 0.0),
+    "carer": (np.int64, 0),  # who the child lives with: siblings with one carer are together  # fixed part of the breakdown hazard (kind, fit, quality)
+}
+
+EVENT_SCHEMA = {
+    "week": (np.int32, 0),
+    "family": (np.int32, -1),
+    "child": (np.int32, -1),
+    "code": (np.int8, 0),
+    "value": (np.float32, 0.0),
+}
+
+
+class Population:
+    """All individuals of one run, with the demography that adds and removes them."""
+
+    def __init__(self, n_families: int, n_children: int, record_events: bool = True) -> None:
+        self.families = Table(FAMILY_SCHEMA, int(n_families * 1.2))
+        self.children = Table(CHILD_SCHEMA, int(n_children * 1.3))
+        self.placements = Table(PLACEMENT_SCHEMA, max(1024, n_children // 50))
+        self.events = Table(EVENT_SCHEMA, max(1024, n_children // 5))
+        self.record_events = record_events
+
+    def log(self, week: int, code: Event, family=-1, child=-1, value=0.0) -> None:
+        """Append one event row per element of ``family``/``child`` (vectorised)."""
+        if not self.record_events:
+            return
+        sizes = [np.size(x) for x in (family, child) if np.ndim(x)]
+        n = max(sizes) if sizes else 1
+        if n == 0:
+            return
+        self.events.append(n, week=week, family=family, child=child, code=int(code), value=value)
+
+    # --- views ----------------------------------------------------------------------------
+    def children_at_home(self) -> np.ndarray:
+        c = self.children
+        return c.active & ~c.in_care
+
+    def per_family(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Count (or sum ``weights`` of) children where ``mask`` holds, per family."""
+        c = self.children
+        w = None if weights is None else weights[mask]
+        return np.bincount(c.family[mask], weights=w, minlength=self.families.n)
+
+    # --- demography -----------------------------------------------------------------------
+    def add_families(
+        self, rng: np.random.Generator, node: np.ndarray, la: np.ndarray,
+        trio_prevalence: float, kin_mean: float,
+    ) -> np.ndarray:
+        n = len(node)
+        kin = rng.beta(2.0, 2.0, n) * 2 * kin_mean
+        return self.families.append(
+            n,
+            la=la,
+            node=node,
+            poverty_draw=rng.random(n),
+            trio=rng.random(n) < trio_prevalence,
+            kin=np.clip(kin, 0, 1),
+        )
+
+    def add_children(self, rng: np.random.Generator, family: np.ndarray, age_weeks: np.ndarray):
+        n = len(family)
+        return self.children.append(
+            n, family=family, age=age_weeks, risk=rng.standard_normal(n).astype(np.float32)
+        )
+
+    def age_one_week(self) -> np.ndarray:
+        """Everyone gets a week older; returns the ids of children who turn 18 this week."""
+        c = self.children
+        active = c.active
+        c.age[active] += 1
+        c.care_weeks[c.in_care] += 1
+        adults = np.flatnonzero(active & (c.age >= ADULT_WEEKS))
+        c.active[adults] = False
+        return adults

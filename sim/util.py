@@ -1,0 +1,48 @@
+"""Small vectorised helpers shared by the mechanisms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def first_per_group(
+    group: np.ndarray, capacity: np.ndarray, order: np.ndarray, size: np.ndarray | None = None
+) -> np.ndarray:
+    """Mask of the items each group can take, in ``order``, until its ``capacity`` is used.
+
+    Items are taken whole (an item of ``size`` 3 needs 3 units of room); an item that does not
+    fit is skipped and so is everything after it in that group (first come, first served).
+    """
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    size = np.ones(n, dtype=np.int64) if size is None else np.asarray(size, dtype=np.int64)
+    idx = np.lexsort((order, group))
+    g, s = group[idx], size[idx]
+    cum = np.cumsum(s)
+    starts = np.r_[True, g[1:] != g[:-1]]
+    before = np.maximum.accumulate(np.where(starts, cum - s, 0))
+    ok = (cum - before) <= capacity[g]
+    mask = np.zeros(n, dtype=bool)
+    mask[idx] = ok
+    return mask
+
+
+def weighted_sample(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
+    """``k`` distinct indices drawn with probability proportional to ``weights``.
+
+    Efraimidis-Spirakis keys (u^(1/w)), so it stays fast for millions of candidates.
+    """
+    k = int(min(k, np.count_nonzero(weights > 0)))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(divide="ignore"):
+        keys = np.log(rng.random(len(weights))) / weights
+    return np.argpartition(-keys, k - 1)[:k]
+
+
+def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndarray:
+    """Round to an integer up or down at random so the expected value is ``x``."""
+    x = np.asarray(x, dtype=float)
+    lo = np.floor(x)
+    return (lo + (rng.random(x.shape) < (x - lo))).astype(np.int64)
