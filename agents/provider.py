@@ -130,9 +130,11 @@ def add_providers(
     price = np.where(for_profit, base, cost)
     quality_mean = np.where(for_profit, p.market.quality_for_profit, p.market.quality_not_for_profit)
     quality = np.clip(quality_mean + 0.1 * rng.standard_normal(n), 0.05, 0.95)
+    # LA-run capacity follows the local-sufficiency lever; the base is today's level.
+    now = np.where(la_run, np.round(capacity * p.levers.local_sufficiency), capacity)
     ids = t.append(
         n, kind=int(kind), for_profit=for_profit, la_run=la_run, node=nodes,
-        la=model.region.node_la[nodes], base_capacity=capacity, capacity=capacity,
+        la=model.region.node_la[nodes], base_capacity=capacity, capacity=now,
         price=price, cost=cost, quality=quality,
     )
     for i in ids:

@@ -8,12 +8,17 @@ nothing written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
 
 from sim.config import ConfigError, Scenario, load_scenario
 from sim.parameters import PARAMS
+
+#: Modules that add their own subcommands through ``register(subparsers)``. They import heavy
+#: dependencies inside their command functions so that ``cscsim --help`` stays fast.
+PLUGINS: tuple[str, ...] = ()
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}
 
@@ -148,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=cmd_params)
     ind = sub.add_parser("indicators", help="print the indicator definitions (markdown)")
     ind.set_defaults(func=cmd_indicators)
+    for module in PLUGINS:
+        importlib.import_module(module).register(sub)
     return ap
 
 

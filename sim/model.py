@@ -66,6 +66,7 @@ class CareSystem(mesa.Model):
         adj = nx.to_scipy_sparse_array(r.graph, nodelist=range(r.n_nodes), format="csr")
         self.neighbours = (adj.indptr.astype(np.int64), adj.indices.astype(np.int64))
         self.flows = self._zero_flows()
+        self.week_flows: dict[str, float] = {}
         self.week = 0
         self.annual: list[pd.Series] = []
         self.annual_by_la: list[pd.DataFrame] = []
@@ -107,8 +108,9 @@ class CareSystem(mesa.Model):
             if name not in indicators.FLOWS:
                 raise KeyError(f"unknown flow {name!r}; add it to sim/indicators.py")
             self.flows[name] = np.zeros(self.n_la)
-        self.flows[name] += np.bincount(np.asarray(la, dtype=np.int64), weights=weights,
-                                        minlength=self.n_la)
+        add = np.bincount(np.asarray(la, dtype=np.int64), weights=weights, minlength=self.n_la)
+        self.flows[name] += add
+        self.week_flows[name] = self.week_flows.get(name, 0.0) + float(add.sum())
 
     def mark_ever(self, families: np.ndarray, what: str) -> None:
         """Flag every child at home in ``families`` as ever referred / in need / on a plan."""
@@ -135,6 +137,7 @@ class CareSystem(mesa.Model):
     # --- the week ---------------------------------------------------------------------------
     def step(self) -> None:
         self.week = int(self.time)
+        self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
         pop = self.pop
         # 1. Demography.
         adults = pop.age_one_week()
