@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.population import WEEKS_PER_YEAR, Case, Event, Kind, Population
+from sim.population import WEEKS_PER_YEAR, Case, Event, Kind
 
 ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
 #: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
@@ -109,8 +109,18 @@ class Child:
         c, pl = model.pop.children, model.pop.placements
         e = model.pop.events
         rows = np.flatnonzero(pl.child == j)
-        cols = ("provider", "kind", "for_profit", "start", "end", "end_reason", "miles",
-                "out_of_area", "with_siblings", "price")
+        cols = (
+            "provider",
+            "kind",
+            "for_profit",
+            "start",
+            "end",
+            "end_reason",
+            "miles",
+            "out_of_area",
+            "with_siblings",
+            "price",
+        )
         placements = pd.DataFrame({k: getattr(pl, k)[rows] for k in cols})
         placements["kind"] = [Kind(int(k)).name.lower() for k in placements["kind"]]
         return cls(

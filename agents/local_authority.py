@@ -30,7 +30,9 @@ class LocalAuthority(FixedAgent):
         self.children = children  # simulated children at the start (sets budgets and staff)
         per_10k = children / 1e4
         self.base_early_help = (
-            p.early_help.places_per_10k_children * per_10k * p.early_help.cost_per_place_week
+            p.early_help.places_per_10k_children
+            * per_10k
+            * p.early_help.cost_per_place_week
             * WEEKS_PER_YEAR
         )
         self.early_help_cut = 0.0  # taken from this year's early help to pay last year's overspend
@@ -95,8 +97,12 @@ class LocalAuthority(FixedAgent):
 def _assess(model, families: np.ndarray) -> np.ndarray:
     """Need as an assessment reads it: true need plus error that grows with overload."""
     p = model.params.social_work
-    noise_sd = p.assessment_noise * (1.0 + p.overload_noise * model.la_overload()[model.pop.families.la[families]])
-    return model.pop.families.need[families] + noise_sd * model.streams["assessment"].standard_normal(len(families))
+    noise_sd = p.assessment_noise * (
+        1.0 + p.overload_noise * model.la_overload()[model.pop.families.la[families]]
+    )
+    return model.pop.families.need[families] + noise_sd * model.streams[
+        "assessment"
+    ].standard_normal(len(families))
 
 
 def _move(model, families: np.ndarray, case: Case, event: Event | None = None) -> None:
@@ -200,12 +206,16 @@ def early_help(model) -> None:
     resolved = ending[f.trio[ending] & (rng.random(len(ending)) < p.trio_resolution)]
     f.trio[resolved] = False
     _move(model, ending, Case.NONE)
-    gave_up = np.flatnonzero((f.case == Case.EARLY_HELP_WAITING) & (f.case_weeks >= p.max_wait_weeks))
+    gave_up = np.flatnonzero(
+        (f.case == Case.EARLY_HELP_WAITING) & (f.case_weeks >= p.max_wait_weeks)
+    )
     _move(model, gave_up, Case.NONE)
     places = np.array([la.early_help_places for la in model.authorities])
     in_use = np.bincount(f.la[f.case == Case.EARLY_HELP], minlength=model.n_la)
     waiting = np.flatnonzero(f.case == Case.EARLY_HELP_WAITING)
-    start = waiting[first_per_group(f.la[waiting], np.maximum(places - in_use, 0), -f.case_weeks[waiting])]
+    start = waiting[
+        first_per_group(f.la[waiting], np.maximum(places - in_use, 0), -f.case_weeks[waiting])
+    ]
     _move(model, start, Case.EARLY_HELP, Event.EARLY_HELP)
     model.count("early_help_started", f.la[start])
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from sim.population import Kind, Table
+from sim.population import Kind
 from sim.util import stochastic_round
 
 PROVIDER_SCHEMA = {
@@ -75,7 +75,7 @@ class PlacementProvider(FixedAgent):
         if not t.active[i]:
             return
         if t.la_run[i]:
-            target = int(round(t.base_capacity[i] * p.levers.local_sufficiency))
+            target = round(t.base_capacity[i] * p.levers.local_sufficiency)
             t.capacity[i] = max(target, t.occupied[i])
         if t.closing[i]:
             t.capacity[i] = t.occupied[i]
@@ -102,18 +102,28 @@ def property_cost(model, nodes: np.ndarray) -> np.ndarray:
 
 
 def _margin(p, kind: Kind) -> float:
-    return {Kind.IFA: p.market.margin_ifa, Kind.CHILDRENS_HOME: p.market.margin_home,
-            Kind.SUPPORTED: p.market.margin_supported}.get(kind, 0.0)
+    return {
+        Kind.IFA: p.market.margin_ifa,
+        Kind.CHILDRENS_HOME: p.market.margin_home,
+        Kind.SUPPORTED: p.market.margin_supported,
+    }.get(kind, 0.0)
 
 
 def _base_price(p, kind: Kind) -> float:
-    return {Kind.INHOUSE_FOSTER: p.placements.price_inhouse, Kind.IFA: p.placements.price_ifa,
-            Kind.CHILDRENS_HOME: p.placements.price_home,
-            Kind.SUPPORTED: p.placements.price_supported}[kind]
+    return {
+        Kind.INHOUSE_FOSTER: p.placements.price_inhouse,
+        Kind.IFA: p.placements.price_ifa,
+        Kind.CHILDRENS_HOME: p.placements.price_home,
+        Kind.SUPPORTED: p.placements.price_supported,
+    }[kind]
 
 
 def add_providers(
-    model, kind: Kind, nodes: np.ndarray, capacity: np.ndarray, for_profit: np.ndarray,
+    model,
+    kind: Kind,
+    nodes: np.ndarray,
+    capacity: np.ndarray,
+    for_profit: np.ndarray,
     la_run: np.ndarray | None = None,
 ) -> None:
     """Open providers of one kind at ``nodes``: price, cost and quality follow kind and owner."""
@@ -126,16 +136,28 @@ def add_providers(
     margin = _margin(p, kind)
     # For-profit providers charge the market price; their cost falls where property is cheap.
     # LA and voluntary providers run at cost, which is the market price less the margin.
-    cost = np.where(for_profit, base * (1 - margin) * property_cost(model, nodes), base * (1 - margin))
+    cost = np.where(
+        for_profit, base * (1 - margin) * property_cost(model, nodes), base * (1 - margin)
+    )
     price = np.where(for_profit, base, cost)
-    quality_mean = np.where(for_profit, p.market.quality_for_profit, p.market.quality_not_for_profit)
+    quality_mean = np.where(
+        for_profit, p.market.quality_for_profit, p.market.quality_not_for_profit
+    )
     quality = np.clip(quality_mean + 0.1 * rng.standard_normal(n), 0.05, 0.95)
     # LA-run capacity follows the local-sufficiency lever; the base is today's level.
     now = np.where(la_run, np.round(capacity * p.levers.local_sufficiency), capacity)
     ids = t.append(
-        n, kind=int(kind), for_profit=for_profit, la_run=la_run, node=nodes,
-        la=model.region.node_la[nodes], base_capacity=capacity, capacity=now,
-        price=price, cost=cost, quality=quality,
+        n,
+        kind=int(kind),
+        for_profit=for_profit,
+        la_run=la_run,
+        node=nodes,
+        la=model.region.node_la[nodes],
+        base_capacity=capacity,
+        capacity=now,
+        price=price,
+        cost=cost,
+        quality=quality,
     )
     for i in ids:
         model.provider_agents.append(PlacementProvider(model, int(i), model.grid[int(t.node[i])]))
@@ -155,13 +177,20 @@ def build_market(model) -> None:
     # LA in-house foster carers: one pool per neighbourhood.
     inhouse = stochastic_round(rng, p.placements.inhouse_per_10k_children * node_children / 1e4)
     keep = np.flatnonzero(inhouse > 0)
-    add_providers(model, Kind.INHOUSE_FOSTER, keep.astype(np.int16), inhouse[keep],
-                  np.zeros(len(keep), bool), np.ones(len(keep), bool))
+    add_providers(
+        model,
+        Kind.INHOUSE_FOSTER,
+        keep.astype(np.int16),
+        inhouse[keep],
+        np.zeros(len(keep), bool),
+        np.ones(len(keep), bool),
+    )
     total = node_children.sum() / 1e4
     # Agencies and supported accommodation: located where people live.
-    for kind, per_10k, size in ((Kind.IFA, p.placements.ifa_per_10k_children, AGENCY_SIZE),
-                                (Kind.SUPPORTED, p.placements.supported_per_10k_children,
-                                 SUPPORTED_SIZE)):
+    for kind, per_10k, size in (
+        (Kind.IFA, p.placements.ifa_per_10k_children, AGENCY_SIZE),
+        (Kind.SUPPORTED, p.placements.supported_per_10k_children, SUPPORTED_SIZE),
+    ):
         places = int(stochastic_round(rng, per_10k * total))
         k = max(1, int(np.ceil(places / size))) if places else 0
         cap = np.full(k, places // k if k else 0, dtype=np.int64)
@@ -176,7 +205,9 @@ def build_market(model) -> None:
     fp = rng.random(k) < share
     cheap = node_children * property_cost(model, np.arange(r.n_nodes)) ** -4
     nodes = np.where(fp, _locate(model, k, cheap), _locate(model, k, node_children))
-    la_run = ~fp & (rng.random(k) < 0.75)  # of non-profit homes about 3 in 4 are LA-run (assumption)
+    la_run = ~fp & (
+        rng.random(k) < 0.75
+    )  # of non-profit homes about 3 in 4 are LA-run (assumption)
     add_providers(model, Kind.CHILDRENS_HOME, nodes.astype(np.int16), np.array(sizes), fp, la_run)
 
 
@@ -201,7 +232,9 @@ def market_entry(model) -> None:
         if places == 0:
             continue
         if kind == Kind.CHILDRENS_HOME:
-            size = 1 + rng.poisson(p.placements.home_size - 1, max(1, round(places / p.placements.home_size)))
+            size = 1 + rng.poisson(
+                p.placements.home_size - 1, max(1, round(places / p.placements.home_size))
+            )
             nodes = _locate(model, len(size), cheap)
         else:
             unit = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE

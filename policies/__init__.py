@@ -23,8 +23,15 @@ class Lever:
     mechanism: str
 
 
-MODULES = ("early_help", "health_visiting", "placement_distance", "market", "funding",
-           "poverty", "kinship")
+MODULES = (
+    "early_help",
+    "health_visiting",
+    "placement_distance",
+    "market",
+    "funding",
+    "poverty",
+    "kinship",
+)
 LEVERS: dict[str, Lever] = {}
 for _name in MODULES:
     for _lever in import_module(f"policies.{_name}").LEVERS:

@@ -10,5 +10,10 @@ after a placement overspend.
 
 from policies import Lever
 
-LEVERS = (Lever("early_help_capacity", "Early-help capacity (x today)",
-                "multiplies every authority's early-help budget, and so its places"),)
+LEVERS = (
+    Lever(
+        "early_help_capacity",
+        "Early-help capacity (x today)",
+        "multiplies every authority's early-help budget, and so its places",
+    ),
+)

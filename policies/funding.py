@@ -8,5 +8,4 @@ government's £200m over two.)
 
 from policies import Lever
 
-LEVERS = (Lever("funding", "Funding (x today)",
-                "multiplies early-help and placement budgets"),)
+LEVERS = (Lever("funding", "Funding (x today)", "multiplies early-help and placement budgets"),)

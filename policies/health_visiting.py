@@ -8,5 +8,10 @@ roughly the 2015 level.
 
 from policies import Lever
 
-LEVERS = (Lever("health_visitor_fte", "Health-visitor FTE (x today)",
-                "multiplies every team's FTE, so caseloads, coverage and spotting change"),)
+LEVERS = (
+    Lever(
+        "health_visitor_fte",
+        "Health-visitor FTE (x today)",
+        "multiplies every team's FTE, so caseloads, coverage and spotting change",
+    ),
+)

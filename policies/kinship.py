@@ -6,5 +6,10 @@ family's kin network). Kinship placements are local, cheap and break down least.
 
 from policies import Lever
 
-LEVERS = (Lever("kinship_support", "Kinship support (x today)",
-                "multiplies the chance of a kinship placement at entry"),)
+LEVERS = (
+    Lever(
+        "kinship_support",
+        "Kinship support (x today)",
+        "multiplies the chance of a kinship placement at entry",
+    ),
+)

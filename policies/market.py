@@ -11,8 +11,14 @@ of 19-23%.
 from policies import Lever
 
 LEVERS = (
-    Lever("for_profit_share", "For-profit share of independent places",
-          "owner mix of providers at market build; only for-profit providers enter later"),
-    Lever("profit_cap", "Profit cap (share of cost; 0 = none)",
-          "ceiling on for-profit prices at the monthly price review"),
+    Lever(
+        "for_profit_share",
+        "For-profit share of independent places",
+        "owner mix of providers at market build; only for-profit providers enter later",
+    ),
+    Lever(
+        "profit_cap",
+        "Profit cap (share of cost; 0 = none)",
+        "ceiling on for-profit prices at the monthly price review",
+    ),
 )

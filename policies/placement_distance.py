@@ -11,10 +11,19 @@ investment the Independent Review and the CMA urged.
 from policies import Lever
 
 LEVERS = (
-    Lever("distance_cap_miles", "Place within (miles; 0 = anywhere)",
-          "commissioning ranks placements beyond the cap below all within it"),
-    Lever("distance_weight", "Pounds a week paid per mile closer",
-          "commissioning's trade-off between price and distance"),
-    Lever("local_sufficiency", "LA foster and home places (x today)",
-          "multiplies in-house foster pools and LA-run homes"),
+    Lever(
+        "distance_cap_miles",
+        "Place within (miles; 0 = anywhere)",
+        "commissioning ranks placements beyond the cap below all within it",
+    ),
+    Lever(
+        "distance_weight",
+        "Pounds a week paid per mile closer",
+        "commissioning's trade-off between price and distance",
+    ),
+    Lever(
+        "local_sufficiency",
+        "LA foster and home places (x today)",
+        "multiplies in-house foster pools and LA-run homes",
+    ),
 )

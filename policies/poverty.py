@@ -8,5 +8,10 @@ poor first, and lowering it lifts them out; poverty raises a family's long-run n
 
 from policies import Lever
 
-LEVERS = (Lever("poverty", "Poverty (x today)",
-                "multiplies the share of families in poverty, raising long-run need"),)
+LEVERS = (
+    Lever(
+        "poverty",
+        "Poverty (x today)",
+        "multiplies the share of families in poverty, raising long-run need",
+    ),
+)

@@ -36,12 +36,16 @@ def populate(model) -> Population:
     pop = Population(int(n_families.sum()), int(n_children.sum()), p.run.record_events)
     la = np.repeat(np.arange(r.n_la), n_families)
     node = _pick_nodes(model, la)
-    fam = pop.add_families(rng, node, la, p.need.toxic_trio_prevalence, p.population.kin_network_mean)
+    fam = pop.add_families(
+        rng, node, la, p.need.toxic_trio_prevalence, p.population.kin_network_mean
+    )
     # Every family has a child; the rest are spread over the authority's families at random.
     first = fam
     extra_n = np.maximum(n_children - n_families, 0)
     offsets = np.r_[0, np.cumsum(n_families)[:-1]]
-    extra = np.repeat(offsets, extra_n) + (rng.random(extra_n.sum()) * np.repeat(n_families, extra_n)).astype(int)
+    extra = np.repeat(offsets, extra_n) + (
+        rng.random(extra_n.sum()) * np.repeat(n_families, extra_n)
+    ).astype(int)
     members = np.concatenate([first, extra])
     members.sort(kind="stable")
     ages = rng.integers(0, 18 * WEEKS_PER_YEAR, len(members)).astype(np.int16)
@@ -80,11 +84,20 @@ def births(model) -> None:
     if len(young) == 0:
         n_first = n
     older_sibs = c.family[young[rng.integers(0, len(young), n - n_first)]] if n > n_first else []
-    node = model.streams["demography"].choice(
-        model.region.n_nodes, size=n_first, p=model.node_children / model.node_children.sum()
-    ).astype(np.int16)
-    new = pop.add_families(rng, node, model.region.node_la[node],
-                           model.params.need.toxic_trio_prevalence, p.kin_network_mean)
+    node = (
+        model.streams["demography"]
+        .choice(
+            model.region.n_nodes, size=n_first, p=model.node_children / model.node_children.sum()
+        )
+        .astype(np.int16)
+    )
+    new = pop.add_families(
+        rng,
+        node,
+        model.region.node_la[node],
+        model.params.need.toxic_trio_prevalence,
+        p.kin_network_mean,
+    )
     pop.families.need[new] = stationary_need(model, new)
     fams = np.concatenate([new, np.asarray(older_sibs, dtype=np.int64)])
     pop.add_children(rng, fams, np.zeros(len(fams), np.int16))
@@ -100,9 +113,12 @@ def uasc_arrivals(model) -> np.ndarray:
     n = rng.poisson(expected)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    node = rng.choice(model.region.n_nodes, size=n, p=model.node_children / model.node_children.sum())
-    fam = pop.families.append(n, la=model.region.node_la[node], node=node, uasc=True, kin=0.0,
-                              case=Case.CARE, need=0.0)
+    node = rng.choice(
+        model.region.n_nodes, size=n, p=model.node_children / model.node_children.sum()
+    )
+    fam = pop.families.append(
+        n, la=model.region.node_la[node], node=node, uasc=True, kin=0.0, case=Case.CARE, need=0.0
+    )
     age = (14 + rng.choice(4, size=n, p=UASC_AGE_SHARE)) * WEEKS_PER_YEAR + rng.integers(0, 52, n)
     return pop.add_children(rng, fam, age.astype(np.int16))
 
@@ -122,9 +138,10 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     weeks = np.minimum(rng.integers(0, 4 * WEEKS_PER_YEAR, len(care)), c.age[care]).astype(np.int16)
     f.case[c.family[care]] = Case.CARE
     # Plans, then other children in need, from the highest-need families not already known.
-    for case, rate in ((Case.PROTECTION_PLAN, p.initial_cpp_per_10k),
-                       (Case.CHILD_IN_NEED, p.initial_cin_per_10k - p.initial_cla_per_10k
-                        - p.initial_cpp_per_10k)):
+    for case, rate in (
+        (Case.PROTECTION_PLAN, p.initial_cpp_per_10k),
+        (Case.CHILD_IN_NEED, p.initial_cin_per_10k - p.initial_cla_per_10k - p.initial_cpp_per_10k),
+    ):
         home_kids = np.bincount(c.family[c.active], minlength=f.n)
         free = (f.case == Case.NONE) & (home_kids > 0)
         w = np.where(free, np.exp(2.5 * f.need), 0.0) * home_kids

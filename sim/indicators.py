@@ -35,101 +35,307 @@ class Indicator:
 
 _I = Indicator
 KIND_NAMES = [k.name.lower() for k in Kind]
+AGE_BANDS = {
+    "under_1": "under 1",
+    "1_4": "1 to 4",
+    "5_9": "5 to 9",
+    "10_15": "10 to 15",
+    "16_plus": "16 or over",
+}
 
 INDICATORS: tuple[Indicator, ...] = (
-    _I("children", "stock", "children", "children under 18 living in the area's families, at "
-       "home or looked after (children adopted or under a special guardianship order leave the "
-       "birth family's count)"),
-    _I("cla", "stock", "children", "children looked after (DfE: in the care of the authority) at "
-       "year end"),
-    _I("cla_rate_per_10k", "ratio", "per 10,000 children", "children looked after per 10,000 "
-       "children", "cla", "children", 1e4),
-    _I("care_entries", "flow", "children", "children who started to be looked after during the "
-       "year (DfE 'starts'; a child entering twice counts twice; includes UASC)"),
-    _I("care_entries_rate_per_10k", "ratio", "per 10,000 children", "care entries per 10,000 "
-       "children at year end", "care_entries", "children", 1e4),
-    _I("uasc_entries", "flow", "children", "unaccompanied asylum-seeking children who started "
-       "to be looked after (the exogenous inflow)"),
-    *(_I(f"entries_age_{b}", "flow", "children", f"care entries aged {b.replace('_', ' ')} at "
-         "entry") for b in ("under_1", "1_4", "5_9", "10_15", "16_plus")),
-    *(_I(f"share_starts_age_{b}", "ratio", "share", f"share of care entries aged "
-         f"{b.replace('_', ' ')}", f"entries_age_{b}", "care_entries")
-      for b in ("under_1", "1_4", "5_9", "10_15", "16_plus")),
+    _I(
+        "children",
+        "stock",
+        "children",
+        "children under 18 living in the area's families, at "
+        "home or looked after (children adopted or under a special guardianship order leave the "
+        "birth family's count)",
+    ),
+    _I(
+        "cla",
+        "stock",
+        "children",
+        "children looked after (DfE: in the care of the authority) at year end",
+    ),
+    _I(
+        "cla_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children looked after per 10,000 children",
+        "cla",
+        "children",
+        1e4,
+    ),
+    _I(
+        "care_entries",
+        "flow",
+        "children",
+        "children who started to be looked after during the "
+        "year (DfE 'starts'; a child entering twice counts twice; includes UASC)",
+    ),
+    _I(
+        "care_entries_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "care entries per 10,000 children at year end",
+        "care_entries",
+        "children",
+        1e4,
+    ),
+    _I(
+        "uasc_entries",
+        "flow",
+        "children",
+        "unaccompanied asylum-seeking children who started "
+        "to be looked after (the exogenous inflow)",
+    ),
+    *(
+        _I(f"entries_age_{b}", "flow", "children", f"care entries aged {label} at entry")
+        for b, label in AGE_BANDS.items()
+    ),
+    *(
+        _I(
+            f"share_starts_age_{b}",
+            "ratio",
+            "share",
+            f"share of care entries aged {label}",
+            f"entries_age_{b}",
+            "care_entries",
+        )
+        for b, label in AGE_BANDS.items()
+    ),
     _I("care_exits", "flow", "children", "children who ceased to be looked after during the year"),
-    *(_I(f"exits_{r}", "flow", "children", f"care exits by {r.replace('_', ' ')}")
-      for r in ("reunified", "sgo", "adopted", "aged_out")),
-    _I("referrals", "flow", "referrals", "referrals to children's social care, one per child "
-       "living at home in the referred family (DfE counts referrals of children)"),
-    _I("referrals_rate_per_10k", "ratio", "per 10,000 children", "referrals per 10,000 children",
-       "referrals", "children", 1e4),
+    *(
+        _I(f"exits_{r}", "flow", "children", f"care exits by {r.replace('_', ' ')}")
+        for r in ("reunified", "sgo", "adopted", "aged_out")
+    ),
+    _I(
+        "referrals",
+        "flow",
+        "referrals",
+        "referrals to children's social care, one per child "
+        "living at home in the referred family (DfE counts referrals of children)",
+    ),
+    _I(
+        "referrals_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "referrals per 10,000 children",
+        "referrals",
+        "children",
+        1e4,
+    ),
     _I("referrals_health_visitors", "flow", "referrals", "referrals made by health visitors"),
-    _I("s47_enquiries", "flow", "enquiries", "Section 47 enquiries, one per child at home in the "
-       "family"),
-    _I("s47_rate_per_10k", "ratio", "per 10,000 children", "Section 47 enquiries per 10,000 "
-       "children", "s47_enquiries", "children", 1e4),
+    _I(
+        "s47_enquiries",
+        "flow",
+        "enquiries",
+        "Section 47 enquiries, one per child at home in the family",
+    ),
+    _I(
+        "s47_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "Section 47 enquiries per 10,000 children",
+        "s47_enquiries",
+        "children",
+        1e4,
+    ),
     _I("cpp_starts", "flow", "plans", "children who became the subject of a child protection plan"),
-    _I("cin", "stock", "children", "children in need at year end (DfE CIN census): children at "
-       "home in a family under assessment, with a child-in-need case, on a plan or with a "
-       "sibling in care, plus all children looked after"),
-    _I("cin_rate_per_10k", "ratio", "per 10,000 children", "children in need per 10,000 children",
-       "cin", "children", 1e4),
-    _I("cpp", "stock", "children", "children at home who are the subject of a child protection "
-       "plan at year end"),
-    _I("cpp_rate_per_10k", "ratio", "per 10,000 children", "children on plans per 10,000 "
-       "children", "cpp", "children", 1e4),
+    _I(
+        "cin",
+        "stock",
+        "children",
+        "children in need at year end (DfE CIN census): children at "
+        "home in a family under assessment, with a child-in-need case, on a plan or with a "
+        "sibling in care, plus all children looked after",
+    ),
+    _I(
+        "cin_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children in need per 10,000 children",
+        "cin",
+        "children",
+        1e4,
+    ),
+    _I(
+        "cpp",
+        "stock",
+        "children",
+        "children at home who are the subject of a child protection plan at year end",
+    ),
+    _I(
+        "cpp_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children on plans per 10,000 children",
+        "cpp",
+        "children",
+        1e4,
+    ),
     _I("early_help_started", "flow", "families", "families starting an early-help episode"),
     _I("early_help_places", "stock", "families", "early-help places the year's budget buys"),
     _I("early_help_waiting", "stock", "families", "families waiting for early help at year end"),
-    _I("hv_contacts", "flow", "contacts", "health-visitor contacts delivered: the five mandated "
-       "contacts (antenatal and new-birth counted at birth) plus weeks of targeted visits"),
-    _I("placement_breakdowns", "flow", "placements", "placements ending unplanned (a breakdown: "
-       "the child moves)"),
-    _I("placement_moves", "flow", "moves", "moves from one placement to another during care "
-       "(breakdowns and moves forced by a provider closing)"),
+    _I(
+        "hv_contacts",
+        "flow",
+        "contacts",
+        "health-visitor contacts delivered: the five mandated "
+        "contacts (antenatal and new-birth counted at birth) plus weeks of targeted visits",
+    ),
+    _I(
+        "placement_breakdowns",
+        "flow",
+        "placements",
+        "placements ending unplanned (a breakdown: the child moves)",
+    ),
+    _I(
+        "placement_moves",
+        "flow",
+        "moves",
+        "moves from one placement to another during care "
+        "(breakdowns and moves forced by a provider closing)",
+    ),
     _I("care_weeks", "flow", "child-weeks", "weeks spent in care by all children in the year"),
-    _I("placement_breakdown_rate", "ratio", "per child-year in care", "placement breakdowns per "
-       "child-year spent in care", "placement_breakdowns", "care_years"),
-    _I("share_3plus_placements", "ratio", "share", "share of children looked after at year end "
-       "who had 3 or more placements during the year (DfE placement stability measure)",
-       "cla_3plus", "cla"),
-    _I("share_over_20_miles", "ratio", "share", "share of children looked after at year end "
-       "placed more than 20 road miles from their home neighbourhood", "cla_over_20", "cla"),
-    _I("share_out_of_area", "ratio", "share", "share of children looked after at year end placed "
-       "outside their home authority", "cla_out_of_area", "cla"),
-    _I("mean_distance_miles", "ratio", "miles", "mean road miles from home neighbourhood to "
-       "placement of children looked after at year end", "cla_miles", "cla"),
-    _I("for_profit_share", "ratio", "share", "share of children looked after at year end placed "
-       "with a for-profit provider (including emergency placements)", "cla_for_profit", "cla"),
-    _I("sibling_separation_share", "ratio", "share", "of children looked after at year end with "
-       "a sibling in care, the share living apart from at least one of them",
-       "cla_separated", "cla_with_sibling_in_care"),
-    _I("family_contact_lost_share", "ratio", "share", "share of children looked after at year "
-       "end whose contact with their birth family has lapsed", "cla_contact_lost", "cla"),
-    *(_I(f"share_{k}", "ratio", "share", f"share of children looked after at year end in a "
-         f"{k.replace('_', ' ')} placement", f"cla_{k}", "cla") for k in KIND_NAMES),
+    _I(
+        "placement_breakdown_rate",
+        "ratio",
+        "per child-year in care",
+        "placement breakdowns per child-year spent in care",
+        "placement_breakdowns",
+        "care_years",
+    ),
+    _I(
+        "share_3plus_placements",
+        "ratio",
+        "share",
+        "share of children looked after at year end "
+        "who had 3 or more placements during the year (DfE placement stability measure)",
+        "cla_3plus",
+        "cla",
+    ),
+    _I(
+        "share_over_20_miles",
+        "ratio",
+        "share",
+        "share of children looked after at year end "
+        "placed more than 20 road miles from their home neighbourhood",
+        "cla_over_20",
+        "cla",
+    ),
+    _I(
+        "share_out_of_area",
+        "ratio",
+        "share",
+        "share of children looked after at year end placed outside their home authority",
+        "cla_out_of_area",
+        "cla",
+    ),
+    _I(
+        "mean_distance_miles",
+        "ratio",
+        "miles",
+        "mean road miles from home neighbourhood to placement of children looked after at year end",
+        "cla_miles",
+        "cla",
+    ),
+    _I(
+        "for_profit_share",
+        "ratio",
+        "share",
+        "share of children looked after at year end placed "
+        "with a for-profit provider (including emergency placements)",
+        "cla_for_profit",
+        "cla",
+    ),
+    _I(
+        "sibling_separation_share",
+        "ratio",
+        "share",
+        "of children looked after at year end with "
+        "a sibling in care, the share living apart from at least one of them",
+        "cla_separated",
+        "cla_with_sibling_in_care",
+    ),
+    _I(
+        "family_contact_lost_share",
+        "ratio",
+        "share",
+        "share of children looked after at year "
+        "end whose contact with their birth family has lapsed",
+        "cla_contact_lost",
+        "cla",
+    ),
+    *(
+        _I(
+            f"share_{k}",
+            "ratio",
+            "share",
+            f"share of children looked after at year end in a {k.replace('_', ' ')} placement",
+            f"cla_{k}",
+            "cla",
+        )
+        for k in KIND_NAMES
+    ),
     _I("spend_early_help_gbp", "flow", "GBP", "spending on early-help places"),
     _I("spend_social_work_gbp", "flow", "GBP", "spending on social workers"),
-    _I("spend_placements_gbp", "flow", "GBP", "spending on placements (weekly prices, kinship "
-       "allowances and emergency placements)"),
+    _I(
+        "spend_placements_gbp",
+        "flow",
+        "GBP",
+        "spending on placements (weekly prices, kinship allowances and emergency placements)",
+    ),
     _I("spend_total_gbp", "flow", "GBP", "early help + social work + placements"),
     _I("budget_gbp", "stock", "GBP", "the year's budget: early help + social work + placements"),
-    _I("overspend_gbp", "flow", "GBP", "spending above the year's budget (zero if within it); "
-       "the crisis trap takes a share of it from next year's early help"),
-    _I("provider_profit_gbp", "flow", "GBP", "for-profit providers' operating profit on the "
-       "placements commissioned (price less cost)"),
-    _I("early_help_spend_per_child_gbp", "ratio", "GBP per child", "early-help spending per child",
-       "spend_early_help_gbp", "children"),
-    _I("placement_spend_per_child_gbp", "ratio", "GBP per child", "placement spending per child",
-       "spend_placements_gbp", "children"),
+    _I(
+        "overspend_gbp",
+        "flow",
+        "GBP",
+        "spending above the year's budget (zero if within it); "
+        "the crisis trap takes a share of it from next year's early help",
+    ),
+    _I(
+        "provider_profit_gbp",
+        "flow",
+        "GBP",
+        "for-profit providers' operating profit on the placements commissioned (price less cost)",
+    ),
+    _I(
+        "early_help_spend_per_child_gbp",
+        "ratio",
+        "GBP per child",
+        "early-help spending per child",
+        "spend_early_help_gbp",
+        "children",
+    ),
+    _I(
+        "placement_spend_per_child_gbp",
+        "ratio",
+        "GBP per child",
+        "placement spending per child",
+        "spend_placements_gbp",
+        "children",
+    ),
     _I("providers_entered", "flow", "providers", "for-profit providers opening in the year"),
 )
 BY_NAME = {i.name: i for i in INDICATORS}
 #: Flows the model counts week by week (spend_total_gbp is derived from its parts).
 FLOWS = tuple(i.name for i in INDICATORS if i.kind == "flow" and i.name != "spend_total_gbp")
 #: Helper counts that only feed ratios (not written to the CSVs).
-HELPERS = ("care_years", "cla_3plus", "cla_over_20", "cla_out_of_area", "cla_miles",
-           "cla_for_profit", "cla_separated", "cla_with_sibling_in_care", "cla_contact_lost",
-           *(f"cla_{k}" for k in KIND_NAMES))
+HELPERS = (
+    "care_years",
+    "cla_3plus",
+    "cla_over_20",
+    "cla_out_of_area",
+    "cla_miles",
+    "cla_for_profit",
+    "cla_separated",
+    "cla_with_sibling_in_care",
+    "cla_contact_lost",
+    *(f"cla_{k}" for k in KIND_NAMES),
+)
 COLUMNS = tuple(i.name for i in INDICATORS)
 
 
@@ -148,8 +354,9 @@ def snapshot(model) -> dict[str, np.ndarray]:
         return np.bincount(la_c[mask], minlength=n).astype(float)
 
     def care_count(mask, weights=None):
-        return np.bincount(lac[mask], weights=None if weights is None else weights[mask],
-                           minlength=n).astype(float)
+        return np.bincount(
+            lac[mask], weights=None if weights is None else weights[mask], minlength=n
+        ).astype(float)
 
     open_case = f.case[c.family] >= Case.ASSESSMENT
     all_care = np.ones(len(care), bool)
@@ -160,8 +367,9 @@ def snapshot(model) -> dict[str, np.ndarray]:
         "cin": per_la(home & open_case) + care_count(all_care),
         "cpp": per_la(home & (f.case[c.family] == Case.PROTECTION_PLAN)),
         "early_help_places": np.array([la.early_help_places for la in model.authorities], float),
-        "early_help_waiting": np.bincount(f.la[f.case == Case.EARLY_HELP_WAITING], minlength=n)
-        .astype(float),
+        "early_help_waiting": np.bincount(
+            f.la[f.case == Case.EARLY_HELP_WAITING], minlength=n
+        ).astype(float),
         "budget_gbp": np.array([la.budget for la in model.authorities]),
         "cla_3plus": care_count(c.placements_year[care] >= 3),
         "cla_over_20": care_count(pl.miles[ids] > 20),
@@ -203,8 +411,7 @@ def year_tables(model, flows: dict[str, np.ndarray], year: int) -> tuple[pd.Data
     la.insert(0, "authority", r.la_name)
     la.insert(0, "gss_code", r.la_code)
     la.insert(0, "year", year)
-    la = la[["year", "gss_code", "authority", "deprivation_score", "deprivation_decile",
-             *COLUMNS]]
+    la = la[["year", "gss_code", "authority", "deprivation_score", "deprivation_decile", *COLUMNS]]
     total = pd.concat([pd.Series({"year": year}), total[list(COLUMNS)]])
     return la, total
 
@@ -218,7 +425,7 @@ def markdown() -> str:
         "",
         "Every indicator is written to `annual.csv` (the region, one row per year) and "
         "`annual_by_la.csv` (one row per authority and year). *Flows* are counted over the "
-        "simulated year (52 weekly steps); *stocks* at its last week (DfE's \"at 31 March\"); "
+        'simulated year (52 weekly steps); *stocks* at its last week (DfE\'s "at 31 March"); '
         "*ratios* divide a summed numerator by a summed denominator, the same way for an "
         "authority and for the region. Counts and money are for the simulated sample: divide "
         "by `run.scale` to estimate the whole area.",

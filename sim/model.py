@@ -37,14 +37,26 @@ from agents.local_authority import LocalAuthority
 from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, market_entry
 from sim import demography, indicators, placements
 from sim.config import Scenario
-from sim.population import EVER_CIN, Case, EVER_CPP, EVER_REFERRED, WEEKS_PER_YEAR, End, Table
+from sim.population import EVER_CIN, EVER_CPP, EVER_REFERRED, WEEKS_PER_YEAR, Case, End, Table
 from sim.region import Region, england
 
 #: One independent random stream per mechanism, spawned from the root seed, so a change in one
 #: mechanism does not reshuffle the luck of another.
-STREAMS = ("demography", "arrivals", "need", "adolescent", "referral", "health_visiting",
-           "assessment", "casework", "early_help", "commissioning", "placements", "exits",
-           "market")
+STREAMS = (
+    "demography",
+    "arrivals",
+    "need",
+    "adolescent",
+    "referral",
+    "health_visiting",
+    "assessment",
+    "casework",
+    "early_help",
+    "commissioning",
+    "placements",
+    "exits",
+    "market",
+)
 EVER_BITS = {"referred": EVER_REFERRED, "cin": EVER_CIN, "cpp": EVER_CPP}
 MARKET_EVERY = 4  # weeks
 
@@ -61,8 +73,9 @@ class CareSystem(mesa.Model):
         self.region = region or england(scenario.run.region)
         self.n_la = self.region.n_la
         r = self.region
-        self.grid = Network(r.graph, layout={i: (r.node_lon[i], r.node_lat[i]) for i in r.graph},
-                            random=self.random)
+        self.grid = Network(
+            r.graph, layout={i: (r.node_lon[i], r.node_lat[i]) for i in r.graph}, random=self.random
+        )
         adj = nx.to_scipy_sparse_array(r.graph, nodelist=range(r.n_nodes), format="csr")
         self.neighbours = (adj.indptr.astype(np.int64), adj.indices.astype(np.int64))
         self.flows = self._zero_flows()
@@ -81,7 +94,8 @@ class CareSystem(mesa.Model):
         ]
         fte = scenario.health_visiting.fte_per_10k_children * la_children / 1e4
         self.hv_teams = [
-            HealthVisitorTeam(self, i, self.grid[3 * i + 1], float(fte[i])) for i in range(self.n_la)
+            HealthVisitorTeam(self, i, self.grid[3 * i + 1], float(fte[i]))
+            for i in range(self.n_la)
         ]
         self.providers = Table(PROVIDER_SCHEMA, 256)
         self.provider_agents: list[PlacementProvider] = []
@@ -91,8 +105,11 @@ class CareSystem(mesa.Model):
         c.care_weeks[care] = weeks
         self.pop.placements.start[c.placement[care]] = -weeks
         c.placements_year[care] = 1
-        spend = np.bincount(self.pop.placements.home_la[c.placement[care]],
-                            weights=self.pop.placements.price[c.placement[care]], minlength=self.n_la)
+        spend = np.bincount(
+            self.pop.placements.home_la[c.placement[care]],
+            weights=self.pop.placements.price[c.placement[care]],
+            minlength=self.n_la,
+        )
         for la in self.authorities:
             la.set_placement_budget(float(spend[la.idx]))
         self.flows = self._zero_flows()  # the initial stock is not this year's entries
@@ -155,9 +172,10 @@ class CareSystem(mesa.Model):
         referred, _ = family.referrals(self, at_home)
         hv = hv[f.case[hv] <= Case.EARLY_HELP]
         self.count("referrals_health_visitors", f.la[hv], at_home[hv])
-        open_children = np.bincount(f.la[c.family[at_home_mask & (f.case[c.family] >= Case.ASSESSMENT)]],
-                                    minlength=self.n_la) + np.bincount(
-            f.la[c.family[c.in_care]], minlength=self.n_la)
+        open_children = np.bincount(
+            f.la[c.family[at_home_mask & (f.case[c.family] >= Case.ASSESSMENT)]],
+            minlength=self.n_la,
+        ) + np.bincount(f.la[c.family[c.in_care]], minlength=self.n_la)
         for la in self.authorities:
             la.review_workload(int(open_children[la.idx]))
         local_authority.front_door(self, np.union1d(referred, hv), at_home)
@@ -181,7 +199,11 @@ class CareSystem(mesa.Model):
         if self.week % MARKET_EVERY == MARKET_EVERY - 1:
             for agent in list(self.provider_agents):
                 agent.review_month()
-            self.provider_agents = [a for a in self.provider_agents if a.model is not None and self.providers.active[a.idx]]
+            self.provider_agents = [
+                a
+                for a in self.provider_agents
+                if a.model is not None and self.providers.active[a.idx]
+            ]
             market_entry(self)
         # 9. Accounting and the year's end.
         self._account_week()
@@ -196,16 +218,28 @@ class CareSystem(mesa.Model):
         profit = np.where(pl.for_profit[ids], pl.price[ids] - pl.cost[ids], 0.0)
         self.count("provider_profit_gbp", la, profit)
         idx = np.arange(self.n_la)
-        self.count("spend_early_help_gbp", idx,
-                   np.array([a.early_help_budget for a in self.authorities]) / WEEKS_PER_YEAR)
-        self.count("spend_social_work_gbp", idx,
-                   np.array([a.social_work_budget for a in self.authorities]) / WEEKS_PER_YEAR)
+        self.count(
+            "spend_early_help_gbp",
+            idx,
+            np.array([a.early_help_budget for a in self.authorities]) / WEEKS_PER_YEAR,
+        )
+        self.count(
+            "spend_social_work_gbp",
+            idx,
+            np.array([a.social_work_budget for a in self.authorities]) / WEEKS_PER_YEAR,
+        )
 
     def _close_year(self) -> None:
         year = (self.week + 1) // WEEKS_PER_YEAR
         flows = {k: self.flows.get(k, np.zeros(self.n_la)) for k in indicators.FLOWS}
-        spend = flows["spend_early_help_gbp"] + flows["spend_social_work_gbp"] + flows["spend_placements_gbp"]
-        flows["overspend_gbp"] = np.array([la.overspend(s) for la, s in zip(self.authorities, spend, strict=True)])
+        spend = (
+            flows["spend_early_help_gbp"]
+            + flows["spend_social_work_gbp"]
+            + flows["spend_placements_gbp"]
+        )
+        flows["overspend_gbp"] = np.array(
+            [la.overspend(s) for la, s in zip(self.authorities, spend, strict=True)]
+        )
         by_la, total = indicators.year_tables(self, flows, year)
         self.annual_by_la.append(by_la)
         self.annual.append(total)
@@ -227,4 +261,6 @@ class CareSystem(mesa.Model):
         return pd.DataFrame(self.annual).reset_index(drop=True).astype({"year": int})
 
     def annual_by_la_frame(self) -> pd.DataFrame:
-        return pd.concat(self.annual_by_la, ignore_index=True) if self.annual_by_la else pd.DataFrame()
+        return (
+            pd.concat(self.annual_by_la, ignore_index=True) if self.annual_by_la else pd.DataFrame()
+        )

@@ -37,8 +37,14 @@ def git_commit() -> str | None:
     """The commit of the cscsim source tree, if it is a git checkout."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
@@ -67,25 +73,31 @@ def placements_frame(model) -> pd.DataFrame:
     """One row per placement, in the order they began."""
     pl = model.pop.placements
     end = pl.end.copy()
-    return pd.DataFrame({
-        "placement_id": np.arange(pl.n),
-        "child_id": pl.child,
-        "home_authority": model.region.la_code[pl.home_la],
-        "provider_id": pl.provider,
-        "provider_kind": np.array([k.name.lower() for k in Kind])[pl.kind],
-        "for_profit": pl.for_profit,
-        "start_week": pl.start,
-        "end_week": np.where(end >= 0, end, -1),
-        "end_reason": np.array([e.name.lower() for e in End])[pl.end_reason],
-        "distance_miles": pl.miles.astype(float).round(3),
-        "out_of_area": pl.out_of_area,
-        "with_siblings": pl.with_siblings,
-        "weekly_price_gbp": pl.price.astype(float).round(2),
-    })
+    return pd.DataFrame(
+        {
+            "placement_id": np.arange(pl.n),
+            "child_id": pl.child,
+            "home_authority": model.region.la_code[pl.home_la],
+            "provider_id": pl.provider,
+            "provider_kind": np.array([k.name.lower() for k in Kind])[pl.kind],
+            "for_profit": pl.for_profit,
+            "start_week": pl.start,
+            "end_week": np.where(end >= 0, end, -1),
+            "end_reason": np.array([e.name.lower() for e in End])[pl.end_reason],
+            "distance_miles": pl.miles.astype(float).round(3),
+            "out_of_area": pl.out_of_area,
+            "with_siblings": pl.with_siblings,
+            "weekly_price_gbp": pl.price.astype(float).round(2),
+        }
+    )
 
 
-def write_run(model, out: str | Path, timings: dict[str, float],
-              figure: Callable[[pd.DataFrame, Path], None] | None = None) -> Path:
+def write_run(
+    model,
+    out: str | Path,
+    timings: dict[str, float],
+    figure: Callable[[pd.DataFrame, Path], None] | None = None,
+) -> Path:
     """Write every output of a finished run into ``out``; returns the folder."""
     annual = model.annual_frame()
     with staged(out) as stage:
@@ -105,7 +117,7 @@ def write_run(model, out: str | Path, timings: dict[str, float],
             "families": int(model.pop.families.n),
             "children": int(model.pop.children.n),
             "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-            "files": sorted(p.name for p in stage.iterdir()) + ["manifest.json"],
+            "files": [*sorted(p.name for p in stage.iterdir()), "manifest.json"],
         }
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return Path(out)

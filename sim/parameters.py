@@ -1,4 +1,4 @@
-"""Every parameter of the model, once: default, unit, allowed range and where the default comes from.
+"""Every parameter of the model, once: default, unit, allowed range and the default's source.
 
 ``basis`` says what kind of source the default has:
 
@@ -50,6 +50,8 @@ DFE_CLA = "DfE, Children looked after in England including adoptions, 2024"
 DFE_CIN = "DfE, Characteristics of children in need, 2024"
 CMA = "CMA, Children's social care market study, interim report (2021), 2020 prices"
 
+# One parameter per entry reads better than one argument per line.
+# fmt: off
 PARAMS: tuple[Param, ...] = (
     # --- run -------------------------------------------------------------------------------
     Param("run", "region", "North West", "", basis=A, choices=("England", *REGIONS),
@@ -69,7 +71,7 @@ PARAMS: tuple[Param, ...] = (
           "about 12 million children in about 7 million families (ARCHITECTURE.md figures)",
           "mean dependent children per family at the start"),
     Param("population", "birth_rate", 0.047, "births per child per year", 0.0, 0.2, "derived",
-          "ONS, Births in England and Wales 2023 (about 563,000 in England) / 11.95 million children",
+          "ONS, Births in England and Wales 2023 (about 563,000 in England) / 11.95m children",
           "births per child under 18 per year"),
     Param("population", "first_birth_share", 0.42, "share of births", 0.0, 1.0, A,
           "ONS birth-order statistics put first births near 40%", "births that found a new family"),
@@ -77,7 +79,7 @@ PARAMS: tuple[Param, ...] = (
           "mean strength of a family's kin and community network (kinship care needs it)"),
     # --- need ------------------------------------------------------------------------------
     Param("need", "poverty_low", 0.15, "share of families", 0.0, 1.0, A,
-          "anchored on DWP HBAI 2022-23: about 30% of children in relative poverty after housing costs",
+          "anchored on DWP HBAI 2022-23: about 30% of children in relative poverty (AHC)",
           "share of families in poverty in low-deprivation neighbourhoods"),
     Param("need", "poverty_medium", 0.28, "share of families", 0.0, 1.0, A, "as poverty_low",
           "share of families in poverty in medium-deprivation neighbourhoods"),
@@ -93,7 +95,8 @@ PARAMS: tuple[Param, ...] = (
           "hand-tuned in issue 2 towards DfE rates; refitted by cscsim calibrate",
           "rise in a family's long-run need from poverty"),
     Param("need", "toxic_trio_effect", 1.6, "need units", 0.0, 5.0, "calibrated",
-          "hand-tuned in issue 2 towards DfE rates", "rise in long-run need from a toxic-trio factor"),
+          "hand-tuned in issue 2 towards DfE rates",
+          "rise in long-run need from a toxic-trio factor"),
     Param("need", "persistence_weeks", 26, "weeks", 1, 520, A, "",
           "how long a departure from a family's long-run need takes to fade (mean reversion time)"),
     Param("need", "noise_sd", 0.6, "need units", 0.0, 3.0, A, "",
@@ -105,7 +108,7 @@ PARAMS: tuple[Param, ...] = (
           "how much family need raises a teenager's risk of crisis (log-hazard per need unit)"),
     # --- health visiting ------------------------------------------------------------------
     Param("health_visiting", "fte_per_10k_children", 5.6, "FTE per 10,000 children", 0.0, 50.0,
-          "derived", "Institute of Health Visiting: 6,688 FTE in April 2023 / 11.95 million children",
+          "derived", "Institute of Health Visiting: 6,688 FTE in April 2023 / 11.95m children",
           "health-visitor FTE"),
     Param("health_visiting", "recommended_caseload", 250, "children under 5 per FTE", 50, 2000,
           "published", "Institute of Health Visiting: at most 250 children per health visitor",
@@ -198,7 +201,7 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "supported_probability", 0.45, "probability", 0.0, 1.0, A, "",
           "share of 16-17s placed in supported accommodation rather than foster care"),
     Param("care", "uasc_per_10k_children", 5.9, "arrivals per 10,000 children per year", 0.0, 50.0,
-          "derived", "DfE CLA 2023: 7,090 unaccompanied asylum-seeking children started care / 11.95m",
+          "derived", "DfE CLA 2023: 7,090 unaccompanied asylum-seeking children started / 11.95m",
           "unaccompanied asylum-seeking children arriving (an exogenous inflow)"),
     Param("care", "reunification_level", 1.5, "need units", -3.0, 6.0, A, "",
           "family need below which children can go home"),
@@ -211,7 +214,8 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "initial_cla_per_10k", 70.0, "per 10,000 children", 0.0, 500.0, "published",
           DFE_CLA + ": 70 per 10,000 at 31 March 2024", "children in care at the start"),
     Param("care", "initial_cpp_per_10k", 41.0, "per 10,000 children", 0.0, 500.0, "published",
-          "DfE CIN 2025: 49,420 children on plans, about 41 per 10,000", "children on plans at the start"),
+          "DfE CIN 2025: 49,420 children on plans, about 41 per 10,000",
+          "children on plans at the start"),
     Param("care", "initial_cin_per_10k", 333.0, "per 10,000 children", 0.0, 2000.0, "published",
           DFE_CIN + ": 332.9 per 10,000 (includes plans and children in care)",
           "children in need at the start"),
@@ -247,7 +251,8 @@ PARAMS: tuple[Param, ...] = (
           "derived", "Sufficiency.org.uk FOI 2024: 24.8% of CLA with IFAs x 83,630 / 85% / 11.95m",
           "independent fostering agency places"),
     Param("placements", "home_per_10k_children", 9.05, "places per 10,000 children", 0.0, 500.0,
-          "derived", "Ofsted 2023: 10,818 children's home places / 11.95m", "children's home places"),
+          "derived", "Ofsted 2023: 10,818 children's home places / 11.95m",
+          "children's home places"),
     Param("placements", "supported_per_10k_children", 8.0, "places per 10,000 children", 0.0,
           500.0, "derived", "Sufficiency.org.uk FOI 2024: 9.8% of CLA x 83,630 / 85% / 11.95m",
           "supported accommodation places (16-17s)"),
@@ -276,7 +281,7 @@ PARAMS: tuple[Param, ...] = (
     Param("market", "target_occupancy", 0.85, "share", 0.1, 1.0, A, "",
           "occupancy providers price for"),
     Param("market", "price_response", 0.05, "per month per unit of excess occupancy", 0.0, 1.0,
-          A, "", "monthly price change of a for-profit provider per unit its occupancy exceeds target"),
+          A, "", "monthly price change of a for-profit provider per unit of occupancy over target"),
     Param("market", "property_effect", 0.3, "share of cost", 0.0, 0.9, A, "",
           "how much cheaper it is to run a place in the cheapest (most deprived) areas"),
     Param("market", "entry_rate", 0.03, "share of capacity per month", 0.0, 1.0, A, "",
@@ -308,10 +313,10 @@ PARAMS: tuple[Param, ...] = (
     Param("levers", "distance_weight", 5.0, "GBP per week per mile", 0.0, 1000.0, A, "",
           "how much more a week an authority pays to place a child a mile closer"),
     Param("levers", "local_sufficiency", 1.0, "x today", 0.0, 5.0, A, "today's level",
-          "multiplier on LA in-house foster and LA children's home places (policies/placement_distance.py)"),
+          "multiplier on LA foster and LA-run home places (policies/placement_distance.py)"),
     Param("levers", "for_profit_share", 0.8, "share", 0.0, 1.0, A,
           "Ofsted 2023: about 4 in 5 children's homes are private; applied to all non-LA kinds",
-          "share of independent capacity (agency, homes, supported) run for profit (policies/market.py)"),
+          "share of agency, home and supported places run for profit (policies/market.py)"),
     Param("levers", "profit_cap", 0.0, "share of price", 0.0, 0.9, A, "no cap today",
           "maximum for-profit margin; 0 = no cap (policies/market.py)"),
     Param("levers", "funding", 1.0, "x today", 0.0, 5.0, A, "today's level",
@@ -321,6 +326,7 @@ PARAMS: tuple[Param, ...] = (
     Param("levers", "kinship_support", 1.0, "x today", 0.0, 3.0, A, "today's level",
           "multiplier on the chance of a kinship placement (policies/kinship.py)"),
 )
+# fmt: on
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMS))

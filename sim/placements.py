@@ -36,8 +36,16 @@ ROUNDS = 8
 
 def _base_hazard(p, kind: np.ndarray) -> np.ndarray:
     pl = p.placements
-    rates = np.array([pl.breakdown_kinship, pl.breakdown_inhouse, pl.breakdown_ifa,
-                      pl.breakdown_home, pl.breakdown_supported, pl.breakdown_emergency])
+    rates = np.array(
+        [
+            pl.breakdown_kinship,
+            pl.breakdown_inhouse,
+            pl.breakdown_ifa,
+            pl.breakdown_home,
+            pl.breakdown_supported,
+            pl.breakdown_emergency,
+        ]
+    )
     return np.log(np.maximum(rates[kind], 1e-12))
 
 
@@ -102,8 +110,13 @@ def _match(model, children, cat, unit) -> None:
         rank = np.where(t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None]), INF, rank)
         cap = p.levers.distance_cap_miles
         over = (miles > cap) if cap > 0 else np.zeros_like(miles, dtype=bool)
-        score = (rank * 1e6 + over * 1e7 + t.price[cand][None, :]
-                 + p.levers.distance_weight * miles + 1e-3 * rng.random(miles.shape))
+        score = (
+            rank * 1e6
+            + over * 1e7
+            + t.price[cand][None, :]
+            + p.levers.distance_weight * miles
+            + 1e-3 * rng.random(miles.shape)
+        )
         score = np.where(free[None, :] >= size[:, None], score, INF)
         best = np.argmin(score, axis=1)
         ok = np.isfinite(score[np.arange(len(uid)), best])
@@ -118,9 +131,18 @@ def _match(model, children, cat, unit) -> None:
         placed_units = uid[take]
         placed = np.isin(unit, placed_units)
         prov = cand[best[np.searchsorted(uid, unit[placed])]]
-        _open(model, children[placed], kind=t.kind[prov], provider=prov, node=t.node[prov],
-              price=t.price[prov], cost=t.cost[prov], for_profit=t.for_profit[prov],
-              quality=t.quality[prov], carer=prov.astype(np.int64))
+        _open(
+            model,
+            children[placed],
+            kind=t.kind[prov],
+            provider=prov,
+            node=t.node[prov],
+            price=t.price[prov],
+            cost=t.cost[prov],
+            for_profit=t.for_profit[prov],
+            quality=t.quality[prov],
+            carer=prov.astype(np.int64),
+        )
         keep = ~(placed | emergency)
         new_unit = np.where(stuck_child, unit.max() + 1 + np.arange(len(unit)), unit)
         children, cat, unit = children[keep], cat[keep], new_unit[keep]
@@ -144,9 +166,18 @@ def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
     away = nbrs[indptr[home] + np.minimum((pick * deg).astype(np.int64), deg - 1)]
     node = np.where(draw < 0.6, home, away)
     price = np.full(len(children), p.placements.price_kinship)
-    _open(model, children, kind=np.full(len(children), Kind.KINSHIP), provider=-1, node=node,
-          price=price, cost=price, for_profit=False, quality=p.market.quality_not_for_profit,
-          carer=-2 - fam.astype(np.int64))
+    _open(
+        model,
+        children,
+        kind=np.full(len(children), Kind.KINSHIP),
+        provider=-1,
+        node=node,
+        price=price,
+        cost=price,
+        for_profit=False,
+        quality=p.market.quality_not_for_profit,
+        carer=-2 - fam.astype(np.int64),
+    )
 
 
 def _place_emergency(model, children: np.ndarray) -> None:
@@ -156,9 +187,18 @@ def _place_emergency(model, children: np.ndarray) -> None:
     p, rng = model.params, model.streams["commissioning"]
     node = rng.integers(0, model.region.n_nodes, len(children))
     price = np.full(len(children), p.placements.price_emergency)
-    _open(model, children, kind=np.full(len(children), Kind.EMERGENCY), provider=-1, node=node,
-          price=price, cost=price * (1 - p.market.margin_home), for_profit=True, quality=0.3,
-          carer=None)
+    _open(
+        model,
+        children,
+        kind=np.full(len(children), Kind.EMERGENCY),
+        provider=-1,
+        node=node,
+        price=price,
+        cost=price * (1 - p.market.margin_home),
+        for_profit=True,
+        quality=0.3,
+        carer=None,
+    )
 
 
 def _open(model, children, *, kind, provider, node, price, cost, for_profit, quality, carer):
@@ -170,15 +210,27 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
     home_la = f.la[c.family[children]]
     home_node = f.node[c.family[children]]
     miles = model.region.distance[home_node, node]
-    log_h = (_base_hazard(p, np.asarray(kind) * np.ones(n, dtype=np.int64))
-             + p.placements.fit_sd * rng.standard_normal(n)
-             - p.placements.quality_effect * (np.asarray(quality) - 0.5))
+    log_h = (
+        _base_hazard(p, np.asarray(kind) * np.ones(n, dtype=np.int64))
+        + p.placements.fit_sd * rng.standard_normal(n)
+        - p.placements.quality_effect * (np.asarray(quality) - 0.5)
+    )
     start = pl.n
     ids = pl.append(
-        n, child=children, home_la=home_la, provider=provider, kind=kind, for_profit=for_profit,
-        node=node, start=model.week, miles=miles,
-        out_of_area=model.region.node_la[node] != home_la, price=price, cost=cost,
-        log_hazard=log_h, carer=-(10**9) - np.arange(start, start + n) if carer is None else carer,
+        n,
+        child=children,
+        home_la=home_la,
+        provider=provider,
+        kind=kind,
+        for_profit=for_profit,
+        node=node,
+        start=model.week,
+        miles=miles,
+        out_of_area=model.region.node_la[node] != home_la,
+        price=price,
+        cost=cost,
+        log_hazard=log_h,
+        carer=-(10**9) - np.arange(start, start + n) if carer is None else carer,
     )
     c.placement[children] = ids
     c.in_care[children] = True
@@ -218,8 +270,9 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     c.contact_lost[children] = False
     model.count("care_exits", f.la[c.family[children]])
     model.count(f"exits_{reason.name.lower()}", f.la[c.family[children]])
-    model.pop.log(model.week, Event.CARE_EXIT, family=c.family[children], child=children,
-                  value=int(reason))
+    model.pop.log(
+        model.week, Event.CARE_EXIT, family=c.family[children], child=children, value=int(reason)
+    )
 
 
 def enter_care(model, children: np.ndarray, uasc: bool = False) -> None:
@@ -256,9 +309,12 @@ def placement_week(model) -> None:
     model.count("care_weeks", f.la[c.family[care]])
     ids = c.placement[care]
     teen = c.age[care] >= 11 * WEEKS_PER_YEAR
-    log_h = (pl.log_hazard[ids] + p.placements.teen_effect * teen
-             + p.placements.distance_effect * pl.miles[ids] / 20.0
-             + p.placements.separation_effect * ~pl.with_siblings[ids])
+    log_h = (
+        pl.log_hazard[ids]
+        + p.placements.teen_effect * teen
+        + p.placements.distance_effect * pl.miles[ids] / 20.0
+        + p.placements.separation_effect * ~pl.with_siblings[ids]
+    )
     broke = rng.random(len(care)) < 1.0 - np.exp(-np.exp(log_h) / WEEKS_PER_YEAR)
     # Contact with the birth family lapses, more likely the further away the child lives.
     lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0 / WEEKS_PER_YEAR
@@ -285,14 +341,26 @@ def _exits(model) -> None:
     # Home, as a sibling group, once the family's need is low enough.
     draw = rng.random(f.n)[fam]
     rate = p.reunification_rate * np.where(c.contact_lost[care], 0.5, 1.0)
-    home = (~f.uasc[fam] & (f.need[fam] < p.reunification_level)
-            & (draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR)))
+    home = (
+        ~f.uasc[fam]
+        & (f.need[fam] < p.reunification_level)
+        & (draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR))
+    )
     kind = pl.kind[c.placement[care]]
     u = rng.random(len(care))
-    sgo = ~home & (kind == Kind.KINSHIP) & (c.care_weeks[care] >= 26) & (
-        u < 1.0 - np.exp(-p.sgo_rate / WEEKS_PER_YEAR))
-    adopt = ~home & ~sgo & (c.entry_age[care] < 4 * WEEKS_PER_YEAR) & (
-        c.care_weeks[care] >= WEEKS_PER_YEAR) & (u < 1.0 - np.exp(-p.adoption_rate / WEEKS_PER_YEAR))
+    sgo = (
+        ~home
+        & (kind == Kind.KINSHIP)
+        & (c.care_weeks[care] >= 26)
+        & (u < 1.0 - np.exp(-p.sgo_rate / WEEKS_PER_YEAR))
+    )
+    adopt = (
+        ~home
+        & ~sgo
+        & (c.entry_age[care] < 4 * WEEKS_PER_YEAR)
+        & (c.care_weeks[care] >= WEEKS_PER_YEAR)
+        & (u < 1.0 - np.exp(-p.adoption_rate / WEEKS_PER_YEAR))
+    )
     leave_care(model, care[home], End.REUNIFIED)
     leave_care(model, care[sgo], End.SGO)
     leave_care(model, care[adopt], End.ADOPTED)

@@ -7,23 +7,44 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 PANELS = (
-    ("Children in care and entries", "per 10,000 children",
-     {"cla_rate_per_10k": "in care", "care_entries_rate_per_10k": "entries"}),
-    ("The front door", "per 10,000 children",
-     {"referrals_rate_per_10k": "referrals", "s47_rate_per_10k": "S47 enquiries",
-      "cin_rate_per_10k": "in need", "cpp_rate_per_10k": "on plans"}),
-    ("Relationship breakdown", "share of children in care",
-     {"share_3plus_placements": "3+ placements in year",
-      "sibling_separation_share": "apart from a sibling",
-      "family_contact_lost_share": "lost family contact",
-      "placement_breakdown_rate": "breakdowns per child-year"}),
-    ("Distance from home", "share of children in care",
-     {"share_over_20_miles": "over 20 miles", "share_out_of_area": "outside home authority",
-      "for_profit_share": "with for-profit providers"}),
+    (
+        "Children in care and entries",
+        "per 10,000 children",
+        {"cla_rate_per_10k": "in care", "care_entries_rate_per_10k": "entries"},
+    ),
+    (
+        "The front door",
+        "per 10,000 children",
+        {
+            "referrals_rate_per_10k": "referrals",
+            "s47_rate_per_10k": "S47 enquiries",
+            "cin_rate_per_10k": "in need",
+            "cpp_rate_per_10k": "on plans",
+        },
+    ),
+    (
+        "Relationship breakdown",
+        "share of children in care",
+        {
+            "share_3plus_placements": "3+ placements in year",
+            "sibling_separation_share": "apart from a sibling",
+            "family_contact_lost_share": "lost family contact",
+            "placement_breakdown_rate": "breakdowns per child-year",
+        },
+    ),
+    (
+        "Distance from home",
+        "share of children in care",
+        {
+            "share_over_20_miles": "over 20 miles",
+            "share_out_of_area": "outside home authority",
+            "for_profit_share": "with for-profit providers",
+        },
+    ),
 )
 
 
@@ -39,8 +60,11 @@ def summary_figure(annual: pd.DataFrame, path: Path | str) -> None:
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
     ax = axes.flat[4]
-    parts = {"spend_early_help_gbp": "early help", "spend_social_work_gbp": "social work",
-             "spend_placements_gbp": "placements"}
+    parts = {
+        "spend_early_help_gbp": "early help",
+        "spend_social_work_gbp": "social work",
+        "spend_placements_gbp": "placements",
+    }
     ax.stackplot(year, *[annual[c] / 1e6 for c in parts], labels=list(parts.values()), alpha=0.8)
     ax.plot(year, annual["budget_gbp"] / 1e6, "k--", label="budget")
     ax.set(title="Spending (simulated sample)", ylabel="£ million", xlabel="year")

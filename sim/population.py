@@ -76,7 +76,9 @@ class Table:
 
     def __init__(self, schema: dict[str, tuple[np.dtype, object]], capacity: int = 1024) -> None:
         self._schema = schema
-        self._cols = {k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()}
+        self._cols = {
+            k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()
+        }
         self.n = 0
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -156,8 +158,8 @@ PLACEMENT_SCHEMA = {
     "with_siblings": (np.bool_, True),  # every sibling in care at entry placed here too
     "price": (np.float32, 0.0),  # GBP per week, agreed at the start
     "cost": (np.float32, 0.0),  # provider's cost per week (profit = price - cost)
-    "log_hazard": (np.float32, 0.0),
-    "carer": (np.int64, 0),  # who the child lives with: siblings with one carer are together  # fixed part of the breakdown hazard (kind, fit, quality)
+    "log_hazard": (np.float32, 0.0),  # fixed part of the breakdown hazard (kind, fit, quality)
+    "carer": (np.int64, 0),  # who the child lives with: siblings with one carer are together
 }
 
 EVENT_SCHEMA = {
@@ -202,8 +204,12 @@ class Population:
 
     # --- demography -----------------------------------------------------------------------
     def add_families(
-        self, rng: np.random.Generator, node: np.ndarray, la: np.ndarray,
-        trio_prevalence: float, kin_mean: float,
+        self,
+        rng: np.random.Generator,
+        node: np.ndarray,
+        la: np.ndarray,
+        trio_prevalence: float,
+        kin_mean: float,
     ) -> np.ndarray:
         n = len(node)
         kin = rng.beta(2.0, 2.0, n) * 2 * kin_mean

@@ -162,7 +162,18 @@ def synthetic(
 
 
 def _build(
-    *, name, code, names, regions, population, lat, lon, deprivation, decile, shares, density,
+    *,
+    name,
+    code,
+    names,
+    regions,
+    population,
+    lat,
+    lon,
+    deprivation,
+    decile,
+    shares,
+    density,
     road_factor,
 ) -> Region:
     n = len(code)
@@ -209,8 +220,12 @@ def _graph(node_la, node_band, node_lat, node_lon, dist, la_names) -> nx.Graph:
     g = nx.Graph()
     for i in range(len(node_la)):
         g.add_node(
-            i, la=int(node_la[i]), la_name=str(la_names[node_la[i]]), band=BANDS[node_band[i]],
-            lat=float(node_lat[i]), lon=float(node_lon[i]),
+            i,
+            la=int(node_la[i]),
+            la_name=str(la_names[node_la[i]]),
+            band=BANDS[node_band[i]],
+            lat=float(node_lat[i]),
+            lon=float(node_lon[i]),
         )
     xy = np.column_stack([node_lon * np.cos(np.radians(node_lat.mean())), node_lat])
     pairs: set[tuple[int, int]] = set()

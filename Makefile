@@ -1,0 +1,35 @@
+# The two commands the README opens with: `make run` and `make test`.
+# Both create .venv with Python 3.12 (Mesa 3.5 needs it) and install cscsim into it first.
+
+PYTHON ?= python3.12
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test setup lint docs bench
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "cscsim needs $(PYTHON) (pyenv: 'pyenv install 3.12')" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cscsim run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+docs: $(STAMP)
+	$(BIN)/cscsim indicators > docs/indicators.md
+	$(BIN)/cscsim params --format markdown > docs/parameters.md
+	$(BIN)/cscsim params --format toml > policies/scenarios/default.toml
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_speed.py

@@ -1,0 +1,23 @@
+"""Shared small models: big enough for mechanisms to show, small enough for CI."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import Scenario
+from sim.model import CareSystem
+
+
+def small(**overrides) -> Scenario:
+    """The default scenario at 2% of the North West for 2 years, with any overrides."""
+    base = {"run.scale": 0.02, "run.years": 2, "run.seed": 7}
+    base.update({k.replace("__", "."): v for k, v in overrides.items()})
+    return Scenario().with_overrides(base)
+
+
+@pytest.fixture(scope="session")
+def run_model() -> CareSystem:
+    """One finished small run, shared by tests that only read results."""
+    model = CareSystem(small())
+    model.run()
+    return model

@@ -1,0 +1,132 @@
+"""Each mechanism pushes the way the evidence says it should.
+
+Paired runs share a seed; every mechanism draws from its own random stream, so the pairs
+differ mainly through the lever being moved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model import CareSystem
+from sim.population import Event
+
+from .conftest import small
+
+
+def _run(**overrides) -> CareSystem:
+    model = CareSystem(small(**overrides))
+    model.run()
+    return model
+
+
+def _total(model: CareSystem, col: str) -> float:
+    return float(model.annual_frame()[col].sum())
+
+
+def test_more_early_help_means_less_escalation():
+    low = _run(run__scale=0.04, run__years=3, levers__early_help_capacity=0.2)
+    high = _run(run__scale=0.04, run__years=3, levers__early_help_capacity=3.0)
+    assert _total(high, "early_help_started") > 3 * _total(low, "early_help_started")
+    escalation = ["cpp_starts", "s47_enquiries", "care_entries"]
+    for col in escalation:
+        assert _total(high, col) < _total(low, col), col
+
+
+def test_more_distance_means_more_breakdown():
+    """The same placements, moved further from home, break down more often in a week."""
+
+    def breakdowns_this_week(miles: float) -> int:
+        model = CareSystem(small(run__scale=0.05))
+        pl, c = model.pop.placements, model.pop.children
+        pl.miles[c.placement[c.in_care]] = miles
+        model.step()
+        return int(model.week_flows.get("placement_breakdowns", 0))
+
+    near, far = breakdowns_this_week(1.0), breakdowns_this_week(120.0)
+    assert far > 2 * max(near, 1)
+
+
+def test_higher_health_visitor_caseload_means_fewer_needs_spotted():
+    def spotted(fte: float) -> int:
+        model = _run(run__years=1, levers__health_visitor_fte=fte)
+        e = model.pop.events
+        assert np.mean([t.caseload for t in model.hv_teams]) > 0
+        return int(np.count_nonzero(e.code == Event.HV_SPOTTED))
+
+    assert spotted(0.4) < spotted(1.0) < spotted(2.5)
+
+
+def test_caseload_lowers_coverage_and_spotting():
+    model = CareSystem(small())
+    team = model.hv_teams[0]
+    seen = []
+    for under_fives in (100, 300, 600, 1200, 5000):
+        team.base_fte = 1.0
+        team.review_caseload(under_fives)
+        seen.append((team.coverage, team.spot_probability))
+    coverage, spotting = zip(*seen, strict=True)
+    assert list(coverage) == sorted(coverage, reverse=True) and coverage[-1] < coverage[0]
+    assert list(spotting) == sorted(spotting, reverse=True) and spotting[-1] < spotting[0]
+
+
+def test_overspend_cuts_next_years_early_help():
+    model = CareSystem(small())
+    la = model.authorities[0]
+    before = la.early_help_places
+    la.settle_year(overspend=0.3 * la.early_help_budget)
+    assert la.early_help_places < before
+    la.settle_year(overspend=0.0)
+    assert la.early_help_places == before
+
+
+def test_a_tighter_budget_shrinks_early_help_through_the_crisis_trap():
+    off = _run(run__years=3, levers__funding=0.8, budget__crisis_trap_strength=0.0)
+    on = _run(run__years=3, levers__funding=0.8, budget__crisis_trap_strength=1.0)
+    assert (off.annual_frame()["overspend_gbp"] > 0).all()
+    year3 = 2
+    assert (
+        on.annual_frame().loc[year3, "early_help_places"]
+        < off.annual_frame().loc[year3, "early_help_places"]
+    )
+
+
+def test_overloaded_social_workers_raise_the_threshold():
+    model = CareSystem(small())
+    la = model.authorities[0]
+    capacity = la.social_workers * model.params.social_work.caseload
+    la.review_workload(int(0.5 * capacity))
+    normal = la.threshold
+    la.review_workload(int(2.0 * capacity))
+    assert la.threshold > normal
+
+
+def test_a_distance_cap_keeps_children_closer():
+    anywhere = _run(run__scale=0.04, levers__distance_weight=0.0)
+    capped = _run(run__scale=0.04, levers__distance_weight=0.0, levers__distance_cap_miles=20.0)
+    last = anywhere.annual_frame().index[-1]
+    assert (
+        capped.annual_frame().loc[last, "share_over_20_miles"]
+        < anywhere.annual_frame().loc[last, "share_over_20_miles"]
+    )
+
+
+def test_kinship_care_needs_a_kin_network():
+    model = _run(run__years=1)
+    pl, c, f = model.pop.placements, model.pop.children, model.pop.families
+    kin = pl.kind == 0
+    assert kin.any()
+    assert np.all(f.kin[c.family[pl.child[kin]]] > 0)
+
+
+def test_for_profit_share_lever_shapes_the_market():
+    def for_profit_share_of_independent_places(share: float) -> float:
+        t = CareSystem(small(run__region="England", levers__for_profit_share=share)).providers
+        independent = (t.kind >= 2) & (t.kind <= 4)  # agencies, homes, supported accommodation
+        return float(np.average(t.for_profit[independent], weights=t.capacity[independent]))
+
+    low, high = (
+        for_profit_share_of_independent_places(0.2),
+        for_profit_share_of_independent_places(0.9),
+    )
+    assert abs(low - 0.2) < 0.1 and abs(high - 0.9) < 0.1
