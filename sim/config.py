@@ -39,9 +39,14 @@ class Scenario:
     name: str = "default"
     description: str = ""
 
+    def __post_init__(self) -> None:
+        # Read-only views of each section, built once: the model reads parameters every week.
+        self._sections = {s: SimpleNamespace(**v) for s, v in self.values.items()}
+
     def __getattr__(self, section: str) -> SimpleNamespace:
-        if section in SECTIONS:
-            return SimpleNamespace(**self.values[section])
+        sections = self.__dict__.get("_sections", {})
+        if section in sections:
+            return sections[section]
         raise AttributeError(section)
 
     def get(self, dotted: str) -> Any:

@@ -416,6 +416,28 @@ def year_tables(model, flows: dict[str, np.ndarray], year: int) -> tuple[pd.Data
     return la, total
 
 
+COHORT_FLAGS = {"referred": 1, "child_in_need": 2, "protection_plan": 4, "in_care": 8}
+
+
+def cohort_at_18(model) -> dict[str, float] | None:
+    """For children born during the run who have reached 18 (or would have, had they not been
+    adopted or left under a special guardianship order): the share ever referred, ever a child
+    in need, ever on a plan and ever in care. ``None`` if the run is too short for anyone born
+    in it to reach 18 (it needs more than 18 simulated years)."""
+    c = model.pop.children
+    elapsed = model.week + 1
+    born_in_run = c.age < elapsed
+    cohort = born_in_run & (c.age >= 18 * WEEKS_PER_YEAR) & ~model.pop.families.uasc[c.family]
+    n = int(cohort.sum())
+    if n == 0:
+        return None
+    ever = c.ever[cohort]
+    out = {"children": float(n)}
+    for name, bit in COHORT_FLAGS.items():
+        out[f"ever_{name}"] = float(np.mean((ever & bit) > 0))
+    return out
+
+
 def markdown() -> str:
     """docs/indicators.md, generated from :data:`INDICATORS`."""
     lines = [

@@ -107,7 +107,8 @@ class CareSystem(mesa.Model):
         c.placements_year[care] = 1
         spend = np.bincount(
             self.pop.placements.home_la[c.placement[care]],
-            weights=self.pop.placements.price[c.placement[care]],
+            weights=self.pop.placements.price[c.placement[care]]
+            + scenario.placements.other_costs_per_week,
             minlength=self.n_la,
         )
         for la in self.authorities:
@@ -130,12 +131,14 @@ class CareSystem(mesa.Model):
         self.week_flows[name] = self.week_flows.get(name, 0.0) + float(add.sum())
 
     def mark_ever(self, families: np.ndarray, what: str) -> None:
-        """Flag every child at home in ``families`` as ever referred / in need / on a plan."""
+        """Flag the children at home in ``families`` as ever referred / in need / on a plan
+        (applied once at the end of the week, in one pass over the children)."""
+        self._ever[families] |= EVER_BITS[what]
+
+    def _apply_ever(self) -> None:
         c = self.pop.children
-        hit = np.zeros(self.pop.families.n, bool)
-        hit[families] = True
-        kids = hit[c.family] & c.active & ~c.in_care
-        c.ever[kids] |= EVER_BITS[what]
+        at_home = c.active & ~c.in_care
+        c.ever[at_home] |= self._ever[c.family[at_home]]
 
     def la_thresholds(self) -> np.ndarray:
         return np.array([la.threshold for la in self.authorities])
@@ -161,6 +164,7 @@ class CareSystem(mesa.Model):
         placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
         demography.births(self)
         arrivals = demography.uasc_arrivals(self)
+        self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
         c, f = pop.children, pop.families
         f.active[np.bincount(c.family[c.active | c.in_care], minlength=f.n) == 0] = False
         # 2. Need.
@@ -186,9 +190,10 @@ class CareSystem(mesa.Model):
         self.count("s47_enquiries", f.la[c.family[teens]])
         in_issued = np.zeros(f.n, bool)
         in_issued[issued] = True
-        entering = np.union1d(np.flatnonzero(at_home_mask & in_issued[c.family]), teens)
-        entering = np.union1d(entering, local_authority.pre_birth(self))
-        placements.enter_care(self, entering)
+        by_order = np.flatnonzero(at_home_mask & in_issued[c.family])
+        placements.enter_care(self, by_order, proceedings=True)
+        others = np.union1d(teens, local_authority.pre_birth(self))
+        placements.enter_care(self, others[~c.in_care[others]])
         placements.enter_care(self, arrivals, uasc=True)
         # 6. Early help.
         local_authority.early_help(self)
@@ -206,6 +211,7 @@ class CareSystem(mesa.Model):
             ]
             market_entry(self)
         # 9. Accounting and the year's end.
+        self._apply_ever()
         self._account_week()
         if (self.week + 1) % WEEKS_PER_YEAR == 0:
             self._close_year()
@@ -214,7 +220,8 @@ class CareSystem(mesa.Model):
         c, pl = self.pop.children, self.pop.placements
         ids = c.placement[c.in_care]
         la = pl.home_la[ids]
-        self.count("spend_placements_gbp", la, pl.price[ids].astype(float))
+        other = self.params.placements.other_costs_per_week
+        self.count("spend_placements_gbp", la, pl.price[ids].astype(float) + other)
         profit = np.where(pl.for_profit[ids], pl.price[ids] - pl.cost[ids], 0.0)
         self.count("provider_profit_gbp", la, profit)
         idx = np.arange(self.n_la)

@@ -203,6 +203,10 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "uasc_per_10k_children", 5.9, "arrivals per 10,000 children per year", 0.0, 50.0,
           "derived", "DfE CLA 2023: 7,090 unaccompanied asylum-seeking children started / 11.95m",
           "unaccompanied asylum-seeking children arriving (an exogenous inflow)"),
+    Param("care", "with_parents_probability", 0.12, "probability", 0.0, 1.0, "calibrated",
+          "hand-tuned towards Sufficiency.org.uk FOI 2024: 6% of CLA placed with parents",
+          "chance that children entering care through proceedings stay with parents under a "
+          "care order"),
     Param("care", "reunification_level", 1.5, "need units", -3.0, 6.0, A, "",
           "family need below which children can go home"),
     Param("care", "reunification_rate", 1.5, "per child per year", 0.0, 20.0, "calibrated",
@@ -231,6 +235,8 @@ PARAMS: tuple[Param, ...] = (
           "base breakdown hazard of supported accommodation"),
     Param("placements", "breakdown_emergency", 1.0, "per placement per year", 0.0, 10.0, A,
           "", "breakdown hazard of an emergency (unregistered) placement"),
+    Param("placements", "breakdown_with_parents", 0.15, "per placement per year", 0.0, 5.0, A,
+          "", "hazard that a placement with parents under a care order ends in a move"),
     Param("placements", "distance_effect", 0.25, "log-hazard per 20 miles", 0.0, 3.0, A,
           "research on distant placements (e.g. Ofsted 2022) links distance to instability",
           "rise in breakdown hazard with distance from home"),
@@ -268,6 +274,13 @@ PARAMS: tuple[Param, ...] = (
           "price of supported accommodation"),
     Param("placements", "price_kinship", 250, "GBP per week", 0, 5_000, A, "",
           "allowance and support for a kinship foster placement"),
+    Param("placements", "price_with_parents", 150, "GBP per week", 0, 5_000, A, "",
+          "support for a child placed with parents under a care order"),
+    Param("placements", "other_costs_per_week", 500, "GBP per child per week", 0, 10_000,
+          "calibrated", "hand-tuned so spending on children looked after per child approaches "
+          "Ofsted's £8.1bn (2023-24) / 11.95m; refitted by cscsim calibrate",
+          "costs of looking after a child beyond the placement (LA staff, reviews, education "
+          "and health support)"),
     Param("placements", "price_emergency", 10_000, "GBP per week", 0, 100_000, A,
           "press reports of unregistered placements at £10,000+ a week",
           "price of an emergency placement when no registered place is free"),

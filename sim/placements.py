@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.population import EVER_CARE, WEEKS_PER_YEAR, Case, End, Event, Kind
+from sim.population import EVER_CARE, EVER_CIN, EVER_REFERRED, WEEKS_PER_YEAR, Case, End, Event, Kind
 from sim.util import first_per_group
 
 FOSTER, HOME, SUPPORTED = 0, 1, 2  # what a child's needs call for
@@ -29,7 +29,7 @@ RANK = np.full((3, len(Kind)), INF)
 RANK[FOSTER, [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
 RANK[HOME, Kind.CHILDRENS_HOME] = 0
 RANK[SUPPORTED, [Kind.SUPPORTED, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
-CATEGORY_OF_KIND = np.array([FOSTER, FOSTER, FOSTER, HOME, SUPPORTED, -1])
+CATEGORY_OF_KIND = np.array([FOSTER, FOSTER, FOSTER, HOME, SUPPORTED, -1, FOSTER])
 CHUNK = 1500  # sibling groups matched together; bounds the groups x providers score matrix
 ROUNDS = 8
 
@@ -44,9 +44,16 @@ def _base_hazard(p, kind: np.ndarray) -> np.ndarray:
             pl.breakdown_home,
             pl.breakdown_supported,
             pl.breakdown_emergency,
+            pl.breakdown_with_parents,
         ]
     )
     return np.log(np.maximum(rates[kind], 1e-12))
+
+
+def per_family_draw(rng: np.random.Generator, family: np.ndarray) -> np.ndarray:
+    """One uniform draw per family, repeated for each of its children (siblings share fate)."""
+    _, inverse = np.unique(family, return_inverse=True)
+    return rng.random(inverse.max() + 1 if len(inverse) else 0)[inverse]
 
 
 def needs(model, children: np.ndarray) -> np.ndarray:
@@ -65,8 +72,13 @@ def needs(model, children: np.ndarray) -> np.ndarray:
     return cat
 
 
-def commission(model, children: np.ndarray, first_entry: bool) -> None:
-    """Find a placement for each child in ``children`` (entering care, or moving)."""
+def commission(
+    model, children: np.ndarray, first_entry: bool, proceedings: bool = False
+) -> None:
+    """Find a placement for each child in ``children`` (entering care, or moving).
+
+    Children entering through care proceedings may stay with their parents under a care
+    order; otherwise kinship comes first, then the market."""
     if len(children) == 0:
         return
     c, f, p = model.pop.children, model.pop.families, model.params
@@ -77,6 +89,12 @@ def commission(model, children: np.ndarray, first_entry: bool) -> None:
     together = first_entry & (cat == FOSTER)
     key = np.where(together, fam, -1 - np.arange(len(children)))
     _, unit = np.unique(key, return_inverse=True)
+    if proceedings:
+        stay = per_family_draw(rng, fam) < p.care.with_parents_probability
+        _place_at_home(model, children[stay])
+        children, fam, cat, unit = children[~stay], fam[~stay], cat[~stay], unit[~stay]
+        if len(children) == 0:
+            return
     if first_entry:
         # Kinship first, where the family's network allows.
         p_kin = np.clip(p.care.kinship_probability * f.kin[fam] * p.levers.kinship_support, 0, 1)
@@ -180,6 +198,18 @@ def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
     )
 
 
+def _place_at_home(model, children: np.ndarray) -> None:
+    """Placed with parents: looked after under a care order, living at home."""
+    if len(children) == 0:
+        return
+    c, f, p = model.pop.children, model.pop.families, model.params
+    fam = c.family[children]
+    price = np.full(len(children), p.placements.price_with_parents)
+    _open(model, children, kind=np.full(len(children), Kind.WITH_PARENTS), provider=-1,
+          node=f.node[fam], price=price, cost=price, for_profit=False,
+          quality=p.market.quality_not_for_profit, carer=-2 - fam.astype(np.int64))
+
+
 def _place_emergency(model, children: np.ndarray) -> None:
     """No registered place free: an emergency (often unregistered) placement anywhere."""
     if len(children) == 0:
@@ -246,8 +276,10 @@ def separated(model, children: np.ndarray) -> np.ndarray:
     c, pl = model.pop.children, model.pop.placements
     care = np.flatnonzero(c.in_care)
     fam, carer = c.family[care], pl.carer[c.placement[care]]
-    pairs = np.unique(np.column_stack([fam, carer]), axis=0)
-    carers_per_family = np.bincount(pairs[:, 0], minlength=model.pop.families.n)
+    order = np.lexsort((carer, fam))
+    fam, carer = fam[order], carer[order]
+    new_pair = np.r_[True, (fam[1:] != fam[:-1]) | (carer[1:] != carer[:-1])]
+    carers_per_family = np.bincount(fam[new_pair], minlength=model.pop.families.n)
     return carers_per_family[c.family[children]] > 1
 
 
@@ -275,8 +307,11 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     )
 
 
-def enter_care(model, children: np.ndarray, uasc: bool = False) -> None:
-    """Children start to be looked after: counted, flagged, and placed."""
+def enter_care(
+    model, children: np.ndarray, uasc: bool = False, proceedings: bool = False
+) -> None:
+    """Children start to be looked after: counted, flagged, and placed. A child in care is a
+    child in need, and one who arrives in care was in effect referred."""
     if len(children) == 0:
         return
     c, f = model.pop.children, model.pop.families
@@ -292,12 +327,12 @@ def enter_care(model, children: np.ndarray, uasc: bool = False) -> None:
     c.entry_age[children] = c.age[children]
     c.care_weeks[children] = 0
     c.contact_lost[children] = False
-    c.ever[children] |= EVER_CARE
+    c.ever[children] |= EVER_CARE | EVER_CIN | EVER_REFERRED
     f.case[fam] = Case.CARE
     f.case_weeks[fam] = 0
     model.pop.log(model.week, Event.CARE_ENTRY, family=fam, child=children)
     c.placement[children] = -1
-    commission(model, children, first_entry=True)
+    commission(model, children, first_entry=True, proceedings=proceedings)
 
 
 def placement_week(model) -> None:
@@ -339,7 +374,7 @@ def _exits(model) -> None:
     care = np.flatnonzero(c.in_care)
     fam = c.family[care]
     # Home, as a sibling group, once the family's need is low enough.
-    draw = rng.random(f.n)[fam]
+    draw = per_family_draw(rng, fam)
     rate = p.reunification_rate * np.where(c.contact_lost[care], 0.5, 1.0)
     home = (
         ~f.uasc[fam]

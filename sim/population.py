@@ -37,6 +37,7 @@ class Kind(IntEnum):
     CHILDRENS_HOME = 3
     SUPPORTED = 4
     EMERGENCY = 5  # no registered place free: an unregistered or emergency placement
+    WITH_PARENTS = 6  # at home under a care order
 
 
 class End(IntEnum):
@@ -229,11 +230,13 @@ class Population:
         )
 
     def age_one_week(self) -> np.ndarray:
-        """Everyone gets a week older; returns the ids of children who turn 18 this week."""
+        """Everyone gets a week older; returns the ids of children who turn 18 this week.
+
+        Children who have left (18, adopted, special guardianship) keep ageing so a birth
+        cohort can be followed to its 18th birthday (see indicators.cohort_at_18)."""
         c = self.children
-        active = c.active
-        c.age[active] += 1
+        c.age[:] = np.minimum(c.age + 1, np.iinfo(np.int16).max)
         c.care_weeks[c.in_care] += 1
-        adults = np.flatnonzero(active & (c.age >= ADULT_WEEKS))
+        adults = np.flatnonzero(c.active & (c.age >= ADULT_WEEKS))
         c.active[adults] = False
         return adults

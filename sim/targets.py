@@ -1,0 +1,91 @@
+"""Published figures the baseline is judged against, and how each maps onto an indicator.
+
+Targets come from ``sim/data/england_calibration_targets.csv`` (see ``SOURCES.md`` for the
+status codes). Each :class:`Target` says which model indicator it is compared with, how far off
+is still acceptable, and which group it belongs to in the validation report:
+
+- rates per 10,000 children: within ±10% of the target;
+- shares (placement mix, distance, starts by age): within ±3 percentage points;
+- spending per child: within ±15%.
+
+Unaccompanied asylum-seeking children are an exogenous inflow on both sides: the model adds
+them as arrivals who enter care (``care.uasc_per_10k_children``), and the published rates,
+starts and shares include them, so nothing is excluded from either side.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Target:
+    indicator: str  # row in the targets CSV (or derived from rows, see `value`)
+    column: str  # model indicator (sim/indicators.py)
+    group: str  # panel of the validation figure
+    kind: str  # rate, share or spend
+    value: float
+    source: str
+
+    @property
+    def tolerance(self) -> float:
+        """Half-width of the acceptable band, in the indicator's own units."""
+        if self.kind == "share":
+            return 0.03
+        return self.value * (0.10 if self.kind == "rate" else 0.15)
+
+    def within(self, model_value: float) -> bool:
+        return abs(model_value - self.value) <= self.tolerance
+
+
+def _rows() -> dict[str, dict[str, str]]:
+    path = resources.files("sim") / "data" / "england_calibration_targets.csv"
+    with path.open(encoding="utf-8") as f:
+        return {r["indicator"]: r for r in csv.DictReader(f)}
+
+
+#: (targets-file indicator or a derivation, model column, group, kind)
+_MAP = (
+    ("cla_rate_per_10k", "cla_rate_per_10k", "rates per 10,000", "rate"),
+    ("cla_starts_per_year", "care_entries_rate_per_10k", "rates per 10,000", "rate"),
+    ("cin_rate_per_10k", "cin_rate_per_10k", "rates per 10,000", "rate"),
+    ("cpp_at_31_march", "cpp_rate_per_10k", "rates per 10,000", "rate"),
+    ("s47_enquiries_per_year", "s47_rate_per_10k", "rates per 10,000", "rate"),
+    ("referrals_per_year", "referrals_rate_per_10k", "rates per 10,000", "rate"),
+    ("cla_share_kinship_foster", "share_kinship", "placement mix", "share"),
+    ("cla_share_inhouse_mainstream_foster", "share_inhouse_foster", "placement mix", "share"),
+    ("cla_share_ifa_foster", "share_ifa", "placement mix", "share"),
+    ("cla_share_childrens_homes", "share_childrens_home", "placement mix", "share"),
+    ("cla_share_supported_accommodation", "share_supported", "placement mix", "share"),
+    ("cla_share_over_20_miles", "share_over_20_miles", "distance", "share"),
+    ("cla_share_outside_home_authority", "share_out_of_area", "distance", "share"),
+    ("cla_starts_age_share_under_1", "share_starts_age_under_1", "starts by age", "share"),
+    ("cla_starts_age_share_1_4", "share_starts_age_1_4", "starts by age", "share"),
+    ("cla_starts_age_share_5_9", "share_starts_age_5_9", "starts by age", "share"),
+    ("cla_starts_age_share_10_15", "share_starts_age_10_15", "starts by age", "share"),
+    ("cla_starts_age_share_16_plus", "share_starts_age_16_plus", "starts by age", "share"),
+    ("spend_early_intervention_gbp", "early_help_spend_per_child_gbp", "spend per child", "spend"),
+    ("spend_cla_gbp", "placement_spend_per_child_gbp", "spend per child", "spend"),
+)
+#: Counts turned into rates per 10,000 children (or per child, for spending) with this base.
+PER_10K = ("cla_starts_per_year", "cpp_at_31_march", "s47_enquiries_per_year", "referrals_per_year")
+PER_CHILD = ("spend_early_intervention_gbp", "spend_cla_gbp")
+
+
+def targets() -> tuple[Target, ...]:
+    """Every validation target, with counts converted to the model's rates per child."""
+    rows = _rows()
+    children = float(rows["children_under_18"]["value"])
+    out = []
+    for name, column, group, kind in _MAP:
+        r = rows[name]
+        value = float(r["value"])
+        if name in PER_10K:
+            value = value / children * 1e4
+        elif name in PER_CHILD:
+            value = value / children
+        source = f"{r['source']} ({r['period']}, status {r['status']})"
+        out.append(Target(name, column, group, kind, value, source))
+    return tuple(out)
