@@ -61,20 +61,19 @@ class LocalAuthority(FixedAgent):
 
     @property
     def budget(self) -> float:
-        """This year's whole budget; the funding lever scales the placement line too."""
+        """The whole budget at a yearly rate, at today's lever values (the year's budget is
+        accrued week by week, so a lever moved mid-year counts from that week on); the
+        funding lever scales the placement line too."""
         placements = self.placement_budget * self.model.params.levers.funding
         return self.early_help_budget + self.social_work_budget + placements
 
-    def set_placement_budget(self, weekly_placement_spend: float) -> None:
-        """Budget placements at today's cost (plus any planned margin)."""
+    def set_placement_budget(self, children_in_care: int, weekly_cost: float) -> None:
+        """Budget today's children in care at the typical weekly cost of a registered
+        placement (plus any planned margin)."""
         p = self.model.params
         self.placement_budget = (
-            weekly_placement_spend * WEEKS_PER_YEAR * (1 + p.budget.placement_budget_margin)
+            children_in_care * weekly_cost * WEEKS_PER_YEAR * (1 + p.budget.placement_budget_margin)
         )
-
-    def overspend(self, spend: float) -> float:
-        """Spending above this year's budget (never negative)."""
-        return max(0.0, spend - self.budget)
 
     def settle_year(self, overspend: float) -> None:
         """The crisis trap: a share of this year's overspend comes out of next year's early help."""

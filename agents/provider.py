@@ -41,8 +41,17 @@ PROVIDER_SCHEMA = {
 }
 EXIT_MONTHS = 6
 MARKET_KINDS = (Kind.IFA, Kind.CHILDRENS_HOME, Kind.SUPPORTED)
-AGENCY_SIZE = 40  # foster places per agency branch (assumption)
-SUPPORTED_SIZE = 10  # places per supported-accommodation service (assumption)
+AGENCY_SIZE = 40  # foster places per agency branch at full scale (assumption)
+SUPPORTED_SIZE = 10  # places per supported-accommodation service at full scale (assumption)
+
+
+def branch_size(model, full_scale_size: int) -> int:
+    """Places per agency branch or supported service in the simulated sample.
+
+    An agency's carers live spread across a locality, so the *number* of branches is kept
+    independent of ``run.scale`` and their size shrinks with it; otherwise a small sample would
+    have a handful of agencies far from most children and distances would depend on scale."""
+    return max(1, round(full_scale_size * model.params.run.scale))
 
 
 class PlacementProvider(FixedAgent):
@@ -188,8 +197,12 @@ def build_market(model) -> None:
     total = node_children.sum() / 1e4
     # Agencies and supported accommodation: located where people live.
     for kind, per_10k, size in (
-        (Kind.IFA, p.placements.ifa_per_10k_children, AGENCY_SIZE),
-        (Kind.SUPPORTED, p.placements.supported_per_10k_children, SUPPORTED_SIZE),
+        (Kind.IFA, p.placements.ifa_per_10k_children, branch_size(model, AGENCY_SIZE)),
+        (
+            Kind.SUPPORTED,
+            p.placements.supported_per_10k_children,
+            branch_size(model, SUPPORTED_SIZE),
+        ),
     ):
         places = int(stochastic_round(rng, per_10k * total))
         k = max(1, int(np.ceil(places / size))) if places else 0
@@ -237,7 +250,7 @@ def market_entry(model) -> None:
             )
             nodes = _locate(model, len(size), cheap)
         else:
-            unit = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
+            unit = branch_size(model, AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE)
             size = np.full(int(np.ceil(places / unit)), unit)
             size[-1] = places - unit * (len(size) - 1)
             nodes = _locate(model, len(size), node_children)

@@ -195,8 +195,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "placement_moves",
         "flow",
         "moves",
-        "moves from one placement to another during care "
-        "(breakdowns and moves forced by a provider closing)",
+        "moves from one placement to another during care: breakdowns plus planned moves out "
+        "of emergency placements into registered ones",
     ),
     _I("care_weeks", "flow", "child-weeks", "weeks spent in care by all children in the year"),
     _I(
@@ -288,7 +288,13 @@ INDICATORS: tuple[Indicator, ...] = (
         "spending on placements (weekly prices, kinship allowances and emergency placements)",
     ),
     _I("spend_total_gbp", "flow", "GBP", "early help + social work + placements"),
-    _I("budget_gbp", "stock", "GBP", "the year's budget: early help + social work + placements"),
+    _I(
+        "budget_gbp",
+        "flow",
+        "GBP",
+        "the year's budget: early help + social work + placements, accrued week by week at "
+        "the lever values in force",
+    ),
     _I(
         "overspend_gbp",
         "flow",
@@ -370,7 +376,6 @@ def snapshot(model) -> dict[str, np.ndarray]:
         "early_help_waiting": np.bincount(
             f.la[f.case == Case.EARLY_HELP_WAITING], minlength=n
         ).astype(float),
-        "budget_gbp": np.array([la.budget for la in model.authorities]),
         "cla_3plus": care_count(c.placements_year[care] >= 3),
         "cla_over_20": care_count(pl.miles[ids] > 20),
         "cla_out_of_area": care_count(pl.out_of_area[ids]),

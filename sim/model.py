@@ -37,7 +37,17 @@ from agents.local_authority import LocalAuthority
 from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, market_entry
 from sim import demography, indicators, placements
 from sim.config import Scenario
-from sim.population import EVER_CIN, EVER_CPP, EVER_REFERRED, WEEKS_PER_YEAR, Case, End, Table
+from sim.population import (
+    EVER_CIN,
+    EVER_CPP,
+    EVER_REFERRED,
+    WEEKS_PER_YEAR,
+    Case,
+    End,
+    Event,
+    Kind,
+    Table,
+)
 from sim.region import Region, england
 
 #: One independent random stream per mechanism, spawned from the root seed, so a change in one
@@ -78,7 +88,7 @@ class CareSystem(mesa.Model):
         )
         adj = nx.to_scipy_sparse_array(r.graph, nodelist=range(r.n_nodes), format="csr")
         self.neighbours = (adj.indptr.astype(np.int64), adj.indices.astype(np.int64))
-        self.flows = self._zero_flows()
+        self.flows: dict[str, np.ndarray] = {}  # this year's counts per authority, by name
         self.week_flows: dict[str, float] = {}
         self.week = 0
         self.annual: list[pd.Series] = []
@@ -100,26 +110,37 @@ class CareSystem(mesa.Model):
         self.providers = Table(PROVIDER_SCHEMA, 256)
         self.provider_agents: list[PlacementProvider] = []
         build_market(self)
+        self._place_initial_stock()
+        self.flows = {}  # the initial stock is not this year's entries
+
+    def _place_initial_stock(self) -> None:
+        """Today's children in care, placed by the ordinary rules, dated back to when they
+        entered; each authority's placement budget is its children in care at the typical
+        weekly cost of a registered placement (emergency beds excluded)."""
+        c, pl, e = self.pop.children, self.pop.placements, self.pop.events
         care, weeks = demography.initial_stocks(self)
+        first_event = e.n
         placements.enter_care(self, care)
+        order = np.argsort(care)
+        rows = np.arange(first_event, e.n)
+        rows = rows[e.child[rows] >= 0]
+        # The current placement began somewhere within the child's time in care so far.
+        began = np.floor(weeks * self.streams["demography"].random(len(care))).astype(np.int32)
+        at = np.searchsorted(care[order], e.child[rows])
+        is_entry = e.code[rows] == Event.CARE_ENTRY
+        e.week[rows] = -np.where(is_entry, weeks[order][at], began[order][at])
         c.care_weeks[care] = weeks
-        self.pop.placements.start[c.placement[care]] = -weeks
+        ids = c.placement[care]
+        pl.start[ids] = -began
         c.placements_year[care] = 1
-        spend = np.bincount(
-            self.pop.placements.home_la[c.placement[care]],
-            weights=self.pop.placements.price[c.placement[care]]
-            + scenario.placements.other_costs_per_week,
-            minlength=self.n_la,
-        )
+        registered = pl.kind[ids] != Kind.EMERGENCY
+        typical = float(np.mean(pl.price[ids][registered])) if registered.any() else 0.0
+        typical += self.params.placements.other_costs_per_week
+        in_care = np.bincount(pl.home_la[ids], minlength=self.n_la)
         for la in self.authorities:
-            la.set_placement_budget(float(spend[la.idx]))
-        self.flows = self._zero_flows()  # the initial stock is not this year's entries
+            la.set_placement_budget(int(in_care[la.idx]), typical)
 
     # --- helpers the mechanisms share ----------------------------------------------------
-    @staticmethod
-    def _zero_flows() -> dict[str, np.ndarray]:
-        return {}
-
     def count(self, name: str, la: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Add to this year's flow ``name`` per authority (``weights`` default to 1 each)."""
         if name not in self.flows:
@@ -156,7 +177,7 @@ class CareSystem(mesa.Model):
 
     # --- the week ---------------------------------------------------------------------------
     def step(self) -> None:
-        self.week = int(self.time)
+        self.week = int(self.time) - 1  # Mesa advances time before the step runs
         self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
         pop = self.pop
         # 1. Demography.
@@ -225,6 +246,8 @@ class CareSystem(mesa.Model):
         profit = np.where(pl.for_profit[ids], pl.price[ids] - pl.cost[ids], 0.0)
         self.count("provider_profit_gbp", la, profit)
         idx = np.arange(self.n_la)
+        budget = np.array([a.budget for a in self.authorities]) / WEEKS_PER_YEAR
+        self.count("budget_gbp", idx, budget)
         self.count(
             "spend_early_help_gbp",
             idx,
@@ -244,15 +267,13 @@ class CareSystem(mesa.Model):
             + flows["spend_social_work_gbp"]
             + flows["spend_placements_gbp"]
         )
-        flows["overspend_gbp"] = np.array(
-            [la.overspend(s) for la, s in zip(self.authorities, spend, strict=True)]
-        )
+        flows["overspend_gbp"] = np.maximum(0.0, spend - flows["budget_gbp"])
         by_la, total = indicators.year_tables(self, flows, year)
         self.annual_by_la.append(by_la)
         self.annual.append(total)
         for la, over in zip(self.authorities, flows["overspend_gbp"], strict=True):
             la.settle_year(over)
-        self.flows = self._zero_flows()
+        self.flows = {}
         c = self.pop.children
         c.placements_year[:] = c.in_care
 

@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.population import EVER_CARE, EVER_CIN, EVER_REFERRED, WEEKS_PER_YEAR, Case, End, Event, Kind
+from sim.population import (
+    EVER_CARE,
+    EVER_CIN,
+    EVER_REFERRED,
+    WEEKS_PER_YEAR,
+    Case,
+    End,
+    Event,
+    Kind,
+)
 from sim.util import first_per_group
 
 FOSTER, HOME, SUPPORTED = 0, 1, 2  # what a child's needs call for
@@ -73,14 +82,21 @@ def needs(model, children: np.ndarray) -> np.ndarray:
 
 
 def commission(
-    model, children: np.ndarray, first_entry: bool, proceedings: bool = False
-) -> None:
+    model,
+    children: np.ndarray,
+    first_entry: bool,
+    proceedings: bool = False,
+    emergency: bool = True,
+) -> np.ndarray:
     """Find a placement for each child in ``children`` (entering care, or moving).
 
     Children entering through care proceedings may stay with their parents under a care
-    order; otherwise kinship comes first, then the market."""
+    order; otherwise kinship comes first, then the market. A child no registered provider can
+    take gets an emergency placement, unless ``emergency`` is False (a planned move that only
+    happens if a registered place is free); those children are returned."""
+    none = np.zeros(0, dtype=np.int64)
     if len(children) == 0:
-        return
+        return none
     c, f, p = model.pop.children, model.pop.families, model.params
     rng = model.streams["commissioning"]
     fam = c.family[children]
@@ -94,7 +110,7 @@ def commission(
         _place_at_home(model, children[stay])
         children, fam, cat, unit = children[~stay], fam[~stay], cat[~stay], unit[~stay]
         if len(children) == 0:
-            return
+            return none
     if first_entry:
         # Kinship first, where the family's network allows.
         p_kin = np.clip(p.care.kinship_probability * f.kin[fam] * p.levers.kinship_support, 0, 1)
@@ -102,14 +118,19 @@ def commission(
         kin = (cat == FOSTER) & ~f.uasc[fam] & (unit_draw[unit] < p_kin)
         _place_with_kin(model, children[kin], unit[kin])
         children, fam, cat, unit = children[~kin], fam[~kin], cat[~kin], unit[~kin]
+    left = [none]
     for lo in range(0, unit.max() + 1 if len(unit) else 0, CHUNK):
         sel = (unit >= lo) & (unit < lo + CHUNK)
         if sel.any():
-            _match(model, children[sel], cat[sel], unit[sel] - lo)
+            left.append(_match(model, children[sel], cat[sel], unit[sel] - lo, emergency))
+    return np.concatenate(left)
 
 
-def _match(model, children, cat, unit) -> None:
-    """Rounds of proposals from sibling groups to providers; see the module docstring."""
+def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
+    """Rounds of proposals from sibling groups to providers; see the module docstring.
+    Returns the children no registered provider could take (placed in emergency beds unless
+    ``emergency`` is False)."""
+    no_room = []
     c, f, t, p = model.pop.children, model.pop.families, model.providers, model.params
     rng = model.streams["commissioning"]
     dist = model.region.distance
@@ -138,10 +159,10 @@ def _match(model, children, cat, unit) -> None:
         score = np.where(free[None, :] >= size[:, None], score, INF)
         best = np.argmin(score, axis=1)
         ok = np.isfinite(score[np.arange(len(uid)), best])
-        # Groups no provider can take whole are split; single children go to an emergency bed.
+        # Groups no provider can take whole are split; single children have nowhere to go.
         stuck_child = np.isin(unit, uid[~ok & (size > 1)])
-        emergency = np.isin(unit, uid[~ok & (size == 1)])
-        _place_emergency(model, children[emergency])
+        nowhere = np.isin(unit, uid[~ok & (size == 1)])
+        no_room.append(children[nowhere])
         prop = np.flatnonzero(ok)
         accepted = first_per_group(best[prop], free, rng.random(len(prop)), size[prop])
         take = np.zeros(len(uid), bool)
@@ -161,11 +182,15 @@ def _match(model, children, cat, unit) -> None:
             quality=t.quality[prov],
             carer=prov.astype(np.int64),
         )
-        keep = ~(placed | emergency)
+        keep = ~(placed | nowhere)
         new_unit = np.where(stuck_child, unit.max() + 1 + np.arange(len(unit)), unit)
         children, cat, unit = children[keep], cat[keep], new_unit[keep]
         home_node, home_la = home_node[keep], home_la[keep]
-    _place_emergency(model, children)
+    no_room.append(children)
+    left = np.concatenate(no_room)
+    if emergency:
+        _place_emergency(model, left)
+    return left
 
 
 def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
@@ -205,9 +230,18 @@ def _place_at_home(model, children: np.ndarray) -> None:
     c, f, p = model.pop.children, model.pop.families, model.params
     fam = c.family[children]
     price = np.full(len(children), p.placements.price_with_parents)
-    _open(model, children, kind=np.full(len(children), Kind.WITH_PARENTS), provider=-1,
-          node=f.node[fam], price=price, cost=price, for_profit=False,
-          quality=p.market.quality_not_for_profit, carer=-2 - fam.astype(np.int64))
+    _open(
+        model,
+        children,
+        kind=np.full(len(children), Kind.WITH_PARENTS),
+        provider=-1,
+        node=f.node[fam],
+        price=price,
+        cost=price,
+        for_profit=False,
+        quality=p.market.quality_not_for_profit,
+        carer=-2 - fam.astype(np.int64),
+    )
 
 
 def _place_emergency(model, children: np.ndarray) -> None:
@@ -307,9 +341,7 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     )
 
 
-def enter_care(
-    model, children: np.ndarray, uasc: bool = False, proceedings: bool = False
-) -> None:
+def enter_care(model, children: np.ndarray, uasc: bool = False, proceedings: bool = False) -> None:
     """Children start to be looked after: counted, flagged, and placed. A child in care is a
     child in need, and one who arrives in care was in effect referred."""
     if len(children) == 0:
@@ -365,6 +397,22 @@ def placement_week(model) -> None:
     _exits(model)
     c.in_care[moved] = True
     commission(model, moved, first_entry=False)
+    _move_out_of_emergency(model)
+
+
+def _move_out_of_emergency(model) -> None:
+    """Planned moves: children in emergency placements move to a registered place as soon as
+    one is free (a move, but not a breakdown)."""
+    c, f, pl = model.pop.children, model.pop.families, model.pop.placements
+    care = np.flatnonzero(c.in_care)
+    waiting = care[pl.kind[c.placement[care]] == Kind.EMERGENCY]
+    if len(waiting) == 0:
+        return
+    old = c.placement[waiting]
+    left = commission(model, waiting, first_entry=False, emergency=False)
+    moved = ~np.isin(waiting, left)
+    end_placements(model, old[moved], End.MOVED)
+    model.count("placement_moves", f.la[c.family[waiting[moved]]])
 
 
 def _exits(model) -> None:

@@ -59,6 +59,7 @@ _MAP = (
     ("cla_share_ifa_foster", "share_ifa", "placement mix", "share"),
     ("cla_share_childrens_homes", "share_childrens_home", "placement mix", "share"),
     ("cla_share_supported_accommodation", "share_supported", "placement mix", "share"),
+    ("cla_share_placed_with_parents", "share_with_parents", "placement mix", "share"),
     ("cla_share_over_20_miles", "share_over_20_miles", "distance", "share"),
     ("cla_share_outside_home_authority", "share_out_of_area", "distance", "share"),
     ("cla_starts_age_share_under_1", "share_starts_age_under_1", "starts by age", "share"),

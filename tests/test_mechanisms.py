@@ -130,3 +130,19 @@ def test_for_profit_share_lever_shapes_the_market():
         for_profit_share_of_independent_places(0.9),
     )
     assert abs(low - 0.2) < 0.1 and abs(high - 0.9) < 0.1
+
+
+def test_children_in_emergency_beds_move_when_a_registered_place_is_free():
+    from sim import placements
+    from sim.population import End, Kind
+
+    model = CareSystem(small())
+    c, pl = model.pop.children, model.pop.placements
+    kids = np.flatnonzero(c.in_care & (pl.kind[c.placement] != Kind.EMERGENCY))[:20]
+    placements.end_placements(model, c.placement[kids], End.MOVED)  # their places are now free
+    placements._place_emergency(model, kids)
+    assert (pl.kind[c.placement[kids]] == Kind.EMERGENCY).all()
+    model.step()
+    still = kids[c.in_care[kids]]
+    assert (pl.kind[c.placement[still]] != Kind.EMERGENCY).mean() > 0.8
+    assert model.week_flows["placement_moves"] > model.week_flows.get("placement_breakdowns", 0)

@@ -1,0 +1,313 @@
+"""``cscsim calibrate``: fit the free parameters to England's published figures.
+
+Which parameters are free: :data:`FREE`, the behavioural rates and thresholds no publication
+pins down (how need turns into referrals, assessments, plans and proceedings; how fast children
+go home; how authorities choose placements). Everything with a published or derived default
+(prices, margins, capacities per 10,000, workforce, early-help spending, health-visitor FTE) is
+fixed.
+
+How the fit works: each trial runs the England baseline at a reduced ``scale`` for ``years``
+and scores it by the squared distance of every validation indicator (:mod:`sim.targets`) from
+its target, in units of its tolerance, averaged over the years, plus a penalty for drift in the
+number of children in care between the first and last year (the baseline should be a steady
+state, not a transient). Optuna proposes parameters: by default CMA-ES started from the current
+values (a good local optimiser for 20 continuous parameters when the start is already close),
+or TPE (``--sampler tpe``) for a broader search; trials are evaluated in
+parallel processes, ``workers`` at a time, and told back in trial order, so the fit depends only
+on the seed and settings, never on timing. Every trial uses the same model seed (common random
+numbers), so differences between trials come from the parameters.
+
+Calibration only moves parameters: its outputs are the fitted scenario file, the trials and a
+record of the fit; the model's outputs remain whatever the model produces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import ConfigError, Scenario, load_scenario
+from sim.parameters import BY_NAME
+
+#: Free parameters and the range searched (log-scaled where the range spans decades).
+FREE: dict[str, tuple[float, float, bool]] = {
+    "need.poverty_effect": (0.3, 2.0, False),
+    "need.toxic_trio_effect": (0.5, 3.0, False),
+    "need.adolescent_risk_rate": (1e-4, 5e-3, True),
+    "social_work.referral_rate": (0.03, 1.0, True),
+    "social_work.background_referral_rate": (1e-3, 0.05, True),
+    "social_work.threshold": (1.0, 3.0, False),
+    "social_work.cin_level": (1.2, 3.0, False),
+    "social_work.s47_level": (2.0, 3.6, False),
+    "social_work.cpp_level": (2.3, 4.0, False),
+    "social_work.care_level": (2.6, 4.5, False),
+    "social_work.pre_birth_level": (1.5, 4.0, False),
+    "social_work.close_level": (0.8, 2.2, False),
+    "social_work.proceedings_rate": (0.05, 2.0, True),
+    "care.reunification_rate": (0.3, 5.0, True),
+    "care.kinship_probability": (0.2, 1.0, False),
+    "care.with_parents_probability": (0.0, 0.4, False),
+    "care.home_probability_teen": (0.05, 0.5, False),
+    "care.supported_probability": (0.1, 0.9, False),
+    "placements.other_costs_per_week": (0.0, 2000.0, False),
+    "levers.distance_weight": (0.0, 40.0, False),
+}
+DRIFT_WEIGHT = 0.5  # weight of a target's first-to-last-year change, per squared tolerance
+
+
+def loss_terms(annual: pd.DataFrame) -> dict[str, float]:
+    """Squared misfit of each target, in tolerances: of its mean over the years, and of its
+    change from the first year to the last (the baseline should be a steady state)."""
+    from sim.targets import targets
+
+    terms = {}
+    for t in targets():
+        series = annual[t.column].to_numpy(dtype=float)
+        if not np.isfinite(series).all():
+            terms[t.column], terms[f"drift_{t.column}"] = 1e6, 0.0
+            continue
+        terms[t.column] = ((series.mean() - t.value) / t.tolerance) ** 2
+        terms[f"drift_{t.column}"] = DRIFT_WEIGHT * ((series[-1] - series[0]) / t.tolerance) ** 2
+    return terms
+
+
+def evaluate(values: dict[str, dict[str, Any]]) -> tuple[float, dict[str, float]]:
+    """Run one trial (in a worker process) and return its loss and indicator means."""
+    from sim.model import CareSystem
+
+    scenario = Scenario(values)
+    model = CareSystem(scenario)
+    model.run()
+    annual = model.annual_frame()
+    terms = loss_terms(annual)
+    means = {f"model_{k}": float(annual[k].mean()) for k in terms if not k.startswith("drift")}
+    return float(sum(terms.values())), {**means, **{f"loss_{k}": v for k, v in terms.items()}}
+
+
+def _to_unit(key: str, value: float) -> float:
+    lo, hi, log = FREE[key]
+    if log:
+        return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
+    return (value - lo) / (hi - lo)
+
+
+def _from_unit(key: str, u: float) -> float:
+    lo, hi, log = FREE[key]
+    u = min(max(float(u), 0.0), 1.0)
+    return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))) if log else lo + u * (hi - lo)
+
+
+class CmaProposer:
+    """CMA-ES (the ``cmaes`` package) in the unit cube of the free parameters (log-scaled where
+    the range spans decades), its mean started at the current values. It proposes whole
+    generations and is told their losses in order."""
+
+    def __init__(self, base: Scenario, seed: int) -> None:
+        from cmaes import CMA
+
+        mean = np.array([min(max(_to_unit(k, base.get(k)), 0.0), 1.0) for k in FREE])
+        bounds = np.tile([0.0, 1.0], (len(FREE), 1))
+        self.cma = CMA(mean=mean, sigma=0.1, bounds=bounds, seed=seed)
+        self._xs: list[np.ndarray] = []
+
+    def ask(self, budget: int) -> list[dict[str, float]]:
+        self._xs = [self.cma.ask() for _ in range(self.cma.population_size)]
+        return [{k: _from_unit(k, u) for k, u in zip(FREE, x, strict=True)} for x in self._xs]
+
+    def tell(self, losses: list[float]) -> None:
+        self.cma.tell(list(zip(self._xs, losses, strict=True)))
+
+
+class TpeProposer:
+    """Optuna's multivariate TPE, asked ``workers`` trials at a time (a broader search)."""
+
+    def __init__(self, base: Scenario, seed: int, workers: int) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=24)
+        self.study = optuna.create_study(direction="minimize", sampler=sampler)
+        self.workers = workers
+        self._trials: list = []
+
+    def ask(self, budget: int) -> list[dict[str, float]]:
+        self._trials = [self.study.ask() for _ in range(min(self.workers, budget))]
+        return [
+            {k: t.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in FREE.items()}
+            for t in self._trials
+        ]
+
+    def tell(self, losses: list[float]) -> None:
+        for trial, loss in zip(self._trials, losses, strict=True):
+            self.study.tell(trial, loss)
+
+
+def calibrate(
+    base: Scenario,
+    trials: int,
+    workers: int,
+    seed: int,
+    out: Path,
+    progress: bool = True,
+    sampler: str = "cmaes",
+) -> dict[str, Any]:
+    """Run the fit and write ``fitted.toml``, ``trials.csv``, ``fit.json`` and a figure.
+
+    Trial 0 is the starting point itself; CMA-ES then runs whole generations until at least
+    ``trials`` trials have run (so the count is rounded up to a whole generation)."""
+    from tqdm import tqdm
+
+    from sim.output import cscsim_version, git_commit, staged, write_csv
+
+    proposer = CmaProposer(base, seed) if sampler == "cmaes" else TpeProposer(base, seed, workers)
+    rows: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    spawn = multiprocessing.get_context("spawn")  # fresh workers: no fork of a threaded parent
+    with (
+        ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool,
+        tqdm(total=trials, desc="calibrate", unit="trial", disable=not progress) as bar,
+    ):
+
+        def run(params: list[dict[str, float]]) -> list[float]:
+            scenarios = [base.with_overrides(_typed(p), where="calibration").values for p in params]
+            losses = []
+            for p, (loss, detail) in zip(params, pool.map(evaluate, scenarios), strict=True):
+                rows.append({"trial": len(rows), "loss": loss, **p, **detail})
+                losses.append(loss)
+                bar.update(1)
+            bar.set_postfix(best=f"{min(r['loss'] for r in rows):.1f}")
+            return losses
+
+        run([{k: base.get(k) for k in FREE}])
+        while len(rows) < trials:
+            proposer.tell(run(proposer.ask(trials - len(rows))))
+    best = min(rows, key=lambda r: r["loss"])
+    fitted = base.with_overrides(_typed({k: best[k] for k in FREE}), where="calibration")
+    record = {
+        "cscsim_version": cscsim_version(),
+        "git_commit": git_commit(),
+        "seed": seed,
+        "sampler": sampler,
+        "trials": trials,
+        "workers": workers,
+        "scale": base.run.scale,
+        "years": base.run.years,
+        "region": base.run.region,
+        "model_seed": base.run.seed,
+        "best_trial": best["trial"],
+        "best_loss": best["loss"],
+        "free": {
+            k: {"low": lo, "high": hi, "log": log, "fitted": best[k]}
+            for k, (lo, hi, log) in FREE.items()
+        },
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    with staged(out) as stage:
+        write_csv(pd.DataFrame(rows), stage / "trials.csv")
+        (stage / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
+        (stage / "fitted.toml").write_text(fitted_toml(fitted, record))
+        _figure(pd.DataFrame(rows), stage / "calibration.png")
+    return record
+
+
+def _typed(params: dict[str, float]) -> dict[str, Any]:
+    """Round integer parameters and keep floats tidy for the scenario file."""
+    return {
+        k: (round(v) if isinstance(BY_NAME[k].default, int) else round(float(v), 6))
+        for k, v in params.items()
+    }
+
+
+def fitted_toml(scenario: Scenario, record: dict[str, Any]) -> str:
+    """A scenario file holding the run settings and the fitted values of the free parameters."""
+    lines = [
+        f'name = "{scenario.name if scenario.name != "default" else "England baseline"}"',
+        f'description = "Calibrated by cscsim calibrate (seed {record["seed"]}, '
+        f"{record['trials']} trials, scale {record['scale']}, {record['years']} years; "
+        f'loss {record["best_loss"]:.2f})"',
+    ]
+    sections: dict[str, list[str]] = {"run": [f'region = "{scenario.run.region}"']}
+    for key in FREE:
+        section, name = key.split(".")
+        sections.setdefault(section, []).append(f"{name} = {scenario.get(key)!r}")
+    for section, body in sections.items():
+        lines += ["", f"[{section}]", *body]
+    return "\n".join(lines) + "\n"
+
+
+def _figure(trials: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    ax.plot(trials["trial"], trials["loss"], ".", alpha=0.4, label="trial")
+    ax.plot(trials["trial"], np.minimum.accumulate(trials["loss"]), "r-", label="best so far")
+    ax.set(
+        yscale="log",
+        xlabel="trial",
+        ylabel="loss (squared tolerances)",
+        title="cscsim calibrate: fit to England's published figures",
+    )
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    base = load_scenario(args.scenario) if args.scenario else Scenario()
+    overrides = {
+        "run.region": "England",
+        "run.scale": args.scale,
+        "run.years": args.years,
+        "run.seed": args.model_seed,
+        "run.record_events": False,
+    }
+    base = base.with_overrides(overrides, where="command line")
+    for name, value, lo in (("--trials", args.trials, 1), ("--workers", args.workers, 1)):
+        if value < lo:
+            raise ConfigError(f"command line: {name} = {value} is out of range: at least {lo}")
+    record = calibrate(
+        base,
+        args.trials,
+        args.workers,
+        args.seed,
+        Path(args.out),
+        progress=not args.quiet,
+        sampler=args.sampler,
+    )
+    print(
+        f"best loss {record['best_loss']:.2f} (trial {record['best_trial']}); wrote "
+        f"{args.out}/fitted.toml, trials.csv, fit.json, calibration.png"
+    )
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("calibrate", help="fit the free parameters to England's published figures")
+    p.add_argument("--scenario", help="scenario to start from (default: the defaults)")
+    p.add_argument("--trials", type=int, default=200, help="optimiser trials (default 200)")
+    p.add_argument("--scale", type=float, default=0.01, help="share of families (default 0.01)")
+    p.add_argument("--years", type=int, default=3, help="simulated years per trial (default 3)")
+    p.add_argument("--seed", type=int, default=1, help="optimiser seed (default 1)")
+    p.add_argument(
+        "--sampler",
+        choices=("cmaes", "tpe"),
+        default="cmaes",
+        help="optimiser: CMA-ES from the current values (default) or TPE",
+    )
+    p.add_argument("--model-seed", type=int, default=1, help="model seed for every trial")
+    p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    p.add_argument("--out", default="results/calibration", help="output folder")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_calibrate)

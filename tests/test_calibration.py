@@ -1,0 +1,73 @@
+"""cscsim calibrate: a real optimiser that moves parameters, reproducibly, and writes its fit."""
+
+from __future__ import annotations
+
+import filecmp
+import tomllib
+
+import pandas as pd
+
+from sim.calibration import FREE, loss_terms
+from sim.cli import main
+from sim.config import load_scenario
+from sim.parameters import BY_NAME
+from sim.targets import targets
+
+TINY = ["--scale", "0.002", "--years", "1", "--workers", "2", "--quiet"]
+
+
+def test_a_small_fit_is_reproducible_and_writes_a_loadable_scenario(tmp_path):
+    for name in ("a", "b"):
+        args = ["calibrate", "--out", str(tmp_path / name), "--seed", "5", "--trials", "3"]
+        assert main([*args, "--sampler", "tpe", *TINY]) == 0
+    assert filecmp.cmp(tmp_path / "a/trials.csv", tmp_path / "b/trials.csv", shallow=False)
+    trials = pd.read_csv(tmp_path / "a/trials.csv")
+    assert len(trials) == 3 and trials["loss"].gt(0).all()
+    assert trials[list(FREE)].nunique().max() > 1  # the optimiser really moved parameters
+    fitted = load_scenario(tmp_path / "a/fitted.toml")
+    best = trials.loc[trials["loss"].idxmin()]
+    for key in FREE:
+        assert abs(fitted.get(key) - best[key]) <= 1e-5 * max(1.0, abs(best[key]))
+    assert set(tomllib.loads((tmp_path / "a/fitted.toml").read_text())) >= {"run", "need"}
+
+
+def test_cma_es_starts_from_the_current_values_and_runs_whole_generations(tmp_path):
+    assert main(["calibrate", "--out", str(tmp_path), "--trials", "2", *TINY]) == 0
+    trials = pd.read_csv(tmp_path / "trials.csv")
+    start = load_scenario(None)
+    assert all(trials.loc[0, k] == start.get(k) for k in FREE)  # trial 0 is the start itself
+    assert len(trials) == 1 + 12  # one CMA-ES generation (population 12 for 20 parameters)
+    assert trials.loc[1:, list(FREE)].std().gt(0).all()
+
+
+def test_free_parameters_are_searched_inside_their_allowed_ranges():
+    for key, (lo, hi, _) in FREE.items():
+        p = BY_NAME[key]
+        assert p.lo <= lo < hi <= p.hi, key
+        assert p.basis in ("calibrated", "assumption"), f"{key} is {p.basis}: should be fixed"
+
+
+def test_the_loss_is_zero_only_on_target():
+    on_target = pd.DataFrame({t.column: [t.value, t.value] for t in targets()})
+    assert sum(loss_terms(on_target).values()) == 0
+    off = on_target.copy()
+    off["cla_rate_per_10k"] = [70.0, 84.0]  # drifting upwards and off on average
+    terms = loss_terms(off)
+    assert terms["drift_cla_rate_per_10k"] > 0 and terms["cla_rate_per_10k"] > 0
+    assert terms["drift_share_ifa"] == 0
+
+
+def test_bad_settings_are_refused(tmp_path, capsys):
+    assert main(["calibrate", "--trials", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "--trials" in capsys.readouterr().err
+    assert main(["calibrate", "--scale", "7", "--out", str(tmp_path / "x")]) == 2
+    assert "run.scale" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_every_target_is_a_model_indicator_with_a_source():
+    from sim.indicators import BY_NAME as INDICATORS
+
+    for t in targets():
+        assert t.column in INDICATORS, t.column
+        assert t.source and t.value > 0 and t.tolerance > 0
