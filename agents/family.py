@@ -70,7 +70,12 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     rng = model.streams["adolescent"]
     teen = np.flatnonzero(at_home_mask & (c.age >= ADOLESCENT_WEEKS))
     fam = c.family[teen]
-    log_h = c.risk[teen] + p.adolescent_family_weight * np.maximum(f.need[fam], 0)
+    years_over_11 = c.age[teen] / WEEKS_PER_YEAR - 11.0
+    log_h = (
+        c.risk[teen]
+        + p.adolescent_family_weight * np.maximum(f.need[fam], 0)
+        + p.adolescent_age_slope * years_over_11
+    )
     prob = 1.0 - np.exp(-p.adolescent_risk_rate * np.exp(log_h) / WEEKS_PER_YEAR)
     return teen[rng.random(len(teen)) < prob]
 

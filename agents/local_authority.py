@@ -188,13 +188,13 @@ def casework(model, at_home: np.ndarray) -> np.ndarray:
 
 
 def pre_birth(model) -> np.ndarray:
-    """Babies born this week into families on a plan or with a child in care whose need is at
-    the pre-birth level: removed at birth after a pre-birth assessment. Returns the babies."""
+    """Babies born this week into families whose need is at the pre-birth level: removed at
+    birth after a pre-birth assessment (midwives and the antenatal health-visitor contact see
+    every pregnancy, so the family need not already be known). Returns the babies."""
     c, f = model.pop.children, model.pop.families
     newborn = np.flatnonzero(c.active & (c.age == 0))
     fam = c.family[newborn]
-    known = (f.case[fam] == Case.PROTECTION_PLAN) | (f.case[fam] == Case.CARE)
-    return newborn[known & ~f.uasc[fam] & (f.need[fam] >= model.params.social_work.pre_birth_level)]
+    return newborn[~f.uasc[fam] & (f.need[fam] >= model.params.social_work.pre_birth_level)]
 
 
 def early_help(model) -> None:

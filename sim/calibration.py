@@ -42,7 +42,8 @@ from sim.parameters import BY_NAME
 FREE: dict[str, tuple[float, float, bool]] = {
     "need.poverty_effect": (0.3, 2.0, False),
     "need.toxic_trio_effect": (0.5, 3.0, False),
-    "need.adolescent_risk_rate": (1e-4, 5e-3, True),
+    "need.adolescent_risk_rate": (5e-5, 5e-3, True),
+    "need.adolescent_age_slope": (-0.3, 0.6, False),
     "social_work.referral_rate": (0.03, 1.0, True),
     "social_work.background_referral_rate": (1e-3, 0.05, True),
     "social_work.threshold": (1.0, 3.0, False),
@@ -55,6 +56,7 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.proceedings_rate": (0.05, 2.0, True),
     "care.reunification_rate": (0.3, 5.0, True),
     "care.kinship_probability": (0.2, 1.0, False),
+    "care.kin_local_share": (0.1, 0.9, False),
     "care.with_parents_probability": (0.0, 0.4, False),
     "care.home_probability_teen": (0.05, 0.5, False),
     "care.supported_probability": (0.1, 0.9, False),
@@ -111,12 +113,12 @@ class CmaProposer:
     the range spans decades), its mean started at the current values. It proposes whole
     generations and is told their losses in order."""
 
-    def __init__(self, base: Scenario, seed: int) -> None:
+    def __init__(self, base: Scenario, seed: int, step: float = 0.05) -> None:
         from cmaes import CMA
 
         mean = np.array([min(max(_to_unit(k, base.get(k)), 0.0), 1.0) for k in FREE])
         bounds = np.tile([0.0, 1.0], (len(FREE), 1))
-        self.cma = CMA(mean=mean, sigma=0.1, bounds=bounds, seed=seed)
+        self.cma = CMA(mean=mean, sigma=step, bounds=bounds, seed=seed)
         self._xs: list[np.ndarray] = []
 
     def ask(self, budget: int) -> list[dict[str, float]]:
@@ -159,6 +161,7 @@ def calibrate(
     out: Path,
     progress: bool = True,
     sampler: str = "cmaes",
+    step: float = 0.05,
 ) -> dict[str, Any]:
     """Run the fit and write ``fitted.toml``, ``trials.csv``, ``fit.json`` and a figure.
 
@@ -168,13 +171,19 @@ def calibrate(
 
     from sim.output import cscsim_version, git_commit, staged, write_csv
 
-    proposer = CmaProposer(base, seed) if sampler == "cmaes" else TpeProposer(base, seed, workers)
+    proposer = (
+        CmaProposer(base, seed, step) if sampler == "cmaes" else TpeProposer(base, seed, workers)
+    )
     rows: list[dict[str, Any]] = []
+    planned = trials
+    if isinstance(proposer, CmaProposer):  # whole generations after the starting point
+        pop = proposer.cma.population_size
+        planned = 1 + pop * math.ceil(max(trials - 1, 1) / pop)
     t0 = time.perf_counter()
     spawn = multiprocessing.get_context("spawn")  # fresh workers: no fork of a threaded parent
     with (
         ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool,
-        tqdm(total=trials, desc="calibrate", unit="trial", disable=not progress) as bar,
+        tqdm(total=planned, desc="calibrate", unit="trial", disable=not progress) as bar,
     ):
 
         def run(params: list[dict[str, float]]) -> list[float]:
@@ -197,6 +206,7 @@ def calibrate(
         "git_commit": git_commit(),
         "seed": seed,
         "sampler": sampler,
+        "step": step,
         "trials": trials,
         "workers": workers,
         "scale": base.run.scale,
@@ -277,6 +287,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for name, value, lo in (("--trials", args.trials, 1), ("--workers", args.workers, 1)):
         if value < lo:
             raise ConfigError(f"command line: {name} = {value} is out of range: at least {lo}")
+    if not 0 < args.step <= 0.5:
+        raise ConfigError(
+            f"command line: --step = {args.step} is out of range: above 0, at most 0.5"
+        )
     record = calibrate(
         base,
         args.trials,
@@ -285,6 +299,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         Path(args.out),
         progress=not args.quiet,
         sampler=args.sampler,
+        step=args.step,
     )
     print(
         f"best loss {record['best_loss']:.2f} (trial {record['best_trial']}); wrote "
@@ -305,6 +320,12 @@ def register(sub) -> None:
         choices=("cmaes", "tpe"),
         default="cmaes",
         help="optimiser: CMA-ES from the current values (default) or TPE",
+    )
+    p.add_argument(
+        "--step",
+        type=float,
+        default=0.05,
+        help="CMA-ES initial step, as a share of each parameter's range (default 0.05)",
     )
     p.add_argument("--model-seed", type=int, default=1, help="model seed for every trial")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")

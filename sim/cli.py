@@ -18,7 +18,13 @@ from sim.parameters import PARAMS
 
 #: Modules that add their own subcommands through ``register(subparsers)``. They import heavy
 #: dependencies inside their command functions so that ``cscsim --help`` stays fast.
-PLUGINS: tuple[str, ...] = ()
+PLUGINS: tuple[str, ...] = (
+    "sim.sweep",
+    "sim.analyse",
+    "sim.app",
+    "sim.calibration",
+    "sim.validation",
+)
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}
 

@@ -23,8 +23,9 @@ from sim.util import stochastic_round, weighted_sample
 #: Approximate age profile of children looked after at 31 March (DfE CLA 2024): under 1, 1-4,
 #: 5-9, 10-15, 16-17, as shares; divided by years in the band for a per-year weight.
 CLA_AGE_SHARE = np.array([0.05, 0.13, 0.17, 0.38, 0.27]) / np.array([1, 4, 5, 6, 2])
-#: Ages of unaccompanied children on arrival (14, 15, 16, 17): mostly 16-17 (assumption).
-UASC_AGE_SHARE = np.array([0.1, 0.2, 0.35, 0.35])
+#: Ages of unaccompanied children on arrival (14, 15, 16, 17): four in five aged 16-17
+#: (assumption, in line with DfE's picture of UASC as mostly 16-17-year-old boys).
+UASC_AGE_SHARE = np.array([0.05, 0.15, 0.35, 0.45])
 
 
 def populate(model) -> Population:

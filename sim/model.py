@@ -211,7 +211,10 @@ class CareSystem(mesa.Model):
         self.count("s47_enquiries", f.la[c.family[teens]])
         in_issued = np.zeros(f.n, bool)
         in_issued[issued] = True
-        by_order = np.flatnonzero(at_home_mask & in_issued[c.family])
+        # Care orders concern children under 16 (none can be made for a 17-year-old; older
+        # teenagers come into care through their own crises, below).
+        under_16 = c.age < 16 * WEEKS_PER_YEAR
+        by_order = np.flatnonzero(at_home_mask & under_16 & in_issued[c.family])
         placements.enter_care(self, by_order, proceedings=True)
         others = np.union1d(teens, local_authority.pre_birth(self))
         placements.enter_care(self, others[~c.in_care[others]])

@@ -207,7 +207,7 @@ def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
     draw, pick = rng.random(len(uid))[inv], rng.random(len(uid))[inv]
     deg = indptr[home + 1] - indptr[home]
     away = nbrs[indptr[home] + np.minimum((pick * deg).astype(np.int64), deg - 1)]
-    node = np.where(draw < 0.6, home, away)
+    node = np.where(draw < p.care.kin_local_share, home, away)
     price = np.full(len(children), p.placements.price_kinship)
     _open(
         model,

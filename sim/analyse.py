@@ -1,0 +1,424 @@
+"""``cscsim analyse DIR``: sensitivity indices and outcome-against-factor plots of a finished sweep.
+
+What is computed depends on the design recorded in ``DIR/manifest.json``:
+
+- **sobol**: first-order and total Sobol indices (SALib, Saltelli/Jansen estimators, bootstrap
+  95% intervals) per outcome -> ``sobol_indices.csv`` and ``sobol.png``;
+- **morris**: elementary effects mu, mu*, sigma (SALib) per outcome -> ``morris_indices.csv``
+  and ``morris.png``;
+- **grid** and **rows**: the mean of each outcome at every design point with a 95% confidence
+  band across replications (Student t) -> ``grid_summary.csv`` and ``grid.png``; outcome against
+  the first factor, one line per value of the second, other factors averaged (and said so);
+- **lhs**: Spearman rank correlations of each outcome with each factor ->
+  ``lhs_correlations.csv`` and ``lhs.png`` (scatter plots).
+
+Sobol and Morris indices need one value per design point: the outcome is averaged over the
+replications of each point first, so replications reduce the model's stochastic noise rather
+than being mistaken for sensitivity. Everything is written atomically into ``DIR/analysis``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.config import ConfigError
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `cscsim --help` fast
+    import pandas as pd
+
+#: Outcomes drawn by default (when the sweep has them): the brief's headline indicators.
+KEY_OUTCOMES = ("care_entries_rate_per_10k", "cla_rate_per_10k", "placement_breakdown_rate",
+                "share_over_20_miles", "spend_total_gbp", "early_help_places")
+MAX_PANELS = 6
+
+
+def load_sweep(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The manifest and runs.csv of a finished sweep, or a ConfigError saying what is missing."""
+    import pandas as pd
+
+    folder = Path(folder)
+    mpath, rpath = folder / "manifest.json", folder / "runs.csv"
+    if not mpath.exists() or not rpath.exists():
+        raise ConfigError(f"{folder} is not a finished sweep (no manifest.json and runs.csv); "
+                          f"run cscsim sweep, or --resume it, first")
+    manifest = json.loads(mpath.read_text())
+    if manifest.get("kind") != "cscsim sweep":
+        raise ConfigError(f"{mpath} is not the manifest of a sweep")
+    return manifest, pd.read_csv(rpath)
+
+
+def choose_outcomes(runs: pd.DataFrame, manifest: dict[str, Any],
+                    wanted: list[str] | None) -> list[str]:
+    available = manifest["experiment"]["outcomes"]
+    if wanted:
+        bad = [o for o in wanted if o not in available]
+        if bad:
+            raise ConfigError(f"--outcomes: {', '.join(bad)} not in this sweep's runs.csv; "
+                              f"available: {', '.join(available)}")
+        return wanted
+    key = [o for o in KEY_OUTCOMES if o in available]
+    return key or available[:MAX_PANELS]
+
+
+def _t95(n: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
+    n = np.asarray(n, float)
+    out = np.full(n.shape, np.nan)
+    ok = n > 1
+    out[ok] = stats.t.ppf(0.975, n[ok] - 1)
+    return out
+
+
+def summarise(runs: pd.DataFrame, by: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """Mean, sd, n and a 95% t confidence interval of each outcome for each group of ``by``."""
+    import pandas as pd
+
+    rows = []
+    groups = runs.groupby(by, sort=True, dropna=False) if by else [((), runs)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        for o in outcomes:
+            y = g[o].dropna().to_numpy(float)
+            n = len(y)
+            mean = float(y.mean()) if n else math.nan
+            sd = float(y.std(ddof=1)) if n > 1 else math.nan
+            half = float(_t95(np.array([n]))[0] * sd / math.sqrt(n)) if n > 1 else math.nan
+            rows.append({**dict(zip(by, key, strict=True)), "outcome": o, "n": n, "mean": mean,
+                         "sd": sd, "ci_low": mean - half, "ci_high": mean + half})
+    return pd.DataFrame(rows)
+
+
+def _numeric(values: pd.Series) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(values)
+
+
+def plot_grid(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path: Path,
+              title: str, x: str | None = None, hue: str | None = None,
+              labels: dict[str, str] | None = None, x_order: list[Any] | None = None) -> None:
+    """Outcome against factor ``x`` with a 95% band across replications, a line per ``hue``.
+
+    ``x_order`` draws ``x`` as evenly spaced categories in that order (e.g. a distance cap where
+    0 means "no cap" and belongs at the far end, not at zero miles).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    x = x or (factors[0] if factors else None)
+    hue = hue if hue is not None else next((f for f in factors if f != x), None)
+    others = [f for f in factors if f not in (x, hue)]
+    n = len(outcomes)
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.8 * rows), squeeze=False,
+                             constrained_layout=True)
+    if x is None:  # no factors: replications only
+        s = summarise(runs, [], outcomes)
+        for ax, o in zip(axes.flat, outcomes, strict=False):
+            r = s[s.outcome == o].iloc[0]
+            ax.errorbar([0], [r["mean"]], yerr=[[r["mean"] - r.ci_low], [r.ci_high - r["mean"]]],
+                        fmt="o")
+            ax.set(title=labels.get(o, o), xticks=[])
+    else:
+        hues = sorted(runs[hue].unique()) if hue else [None]
+        xs_all = list(x_order) if x_order is not None else sorted(runs[x].unique())
+        numeric = x_order is None and _numeric(runs[x])
+        for ax, o in zip(axes.flat, outcomes, strict=False):
+            for h in hues:
+                sub = runs if h is None else runs[runs[hue] == h]
+                s = summarise(sub, [x], [o])
+                if not numeric:
+                    s = s.assign(_pos=[xs_all.index(v) for v in s[x]]).sort_values("_pos")
+                xv = s[x].to_numpy() if numeric else s["_pos"].to_numpy()
+                label = None if h is None else f"{labels.get(hue, hue)} = {h:g}" if isinstance(
+                    h, int | float) else f"{labels.get(hue, hue)} = {h}"
+                line, = ax.plot(xv, s["mean"], marker="o", ms=4, label=label)
+                ax.fill_between(xv, s["ci_low"], s["ci_high"], color=line.get_color(),
+                                alpha=0.2, lw=0)
+            if not numeric:
+                ax.set_xticks(range(len(xs_all)), [str(labels.get(v, v)) for v in xs_all])
+            ax.set(title=labels.get(o, o), xlabel=labels.get(x, x))
+            if hue:
+                ax.legend(fontsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    note = f" (averaged over {', '.join(others)})" if others else ""
+    fig.suptitle(f"{title}: mean of final years, 95% band across replications{note}",
+                 fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def point_means(runs: pd.DataFrame, n_points: int, outcome: str) -> np.ndarray:
+    """One value per design point (mean over replications), in design order; all must exist."""
+    means = runs.groupby("point")[outcome].mean()
+    missing = sorted(set(range(n_points)) - set(means.index))
+    if missing:
+        raise ConfigError(f"{outcome}: design points {missing[:10]} have no successful run, so "
+                          f"the {n_points}-point design is incomplete; complete the sweep with "
+                          f"--resume --retry-failed or use a grid/lhs analysis")
+    return means.reindex(range(n_points)).to_numpy(float)
+
+
+def sobol_indices(manifest: dict[str, Any], runs: pd.DataFrame,
+                  outcomes: list[str]) -> pd.DataFrame:
+    import pandas as pd
+    from SALib.analyze import sobol
+
+    exp = manifest["experiment"]
+    problem = _problem(exp)
+    rows = []
+    for o in outcomes:
+        Y = point_means(runs, len(manifest["design_points"]), o)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            S = sobol.analyze(problem, Y, calc_second_order=exp["second_order"],
+                              seed=exp["seed"], print_to_console=False)
+        for i, f in enumerate(problem["names"]):
+            rows.append({"outcome": o, "factor": f, "S1": S["S1"][i], "S1_conf": S["S1_conf"][i],
+                         "ST": S["ST"][i], "ST_conf": S["ST_conf"][i]})
+    return pd.DataFrame(rows)
+
+
+def morris_indices(manifest: dict[str, Any], runs: pd.DataFrame,
+                   outcomes: list[str]) -> pd.DataFrame:
+    import pandas as pd
+    from SALib.analyze import morris
+
+    exp = manifest["experiment"]
+    problem = _problem(exp)
+    X = np.array([[p[f] for f in problem["names"]] for p in manifest["design_points"]], float)
+    rows = []
+    for o in outcomes:
+        Y = point_means(runs, len(X), o)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            S = morris.analyze(problem, X, Y, num_levels=exp["levels"], seed=exp["seed"])
+        for i, f in enumerate(problem["names"]):
+            rows.append({"outcome": o, "factor": f, "mu": S["mu"][i], "mu_star": S["mu_star"][i],
+                         "sigma": S["sigma"][i], "mu_star_conf": S["mu_star_conf"][i]})
+    return pd.DataFrame(rows)
+
+
+def lhs_correlations(runs: pd.DataFrame, factors: list[str], outcomes: list[str]) -> pd.DataFrame:
+    import pandas as pd
+    from scipy import stats
+
+    rows = []
+    for o in outcomes:
+        for f in factors:
+            ok = runs[[f, o]].dropna()
+            rho, p = stats.spearmanr(ok[f], ok[o]) if len(ok) > 2 else (math.nan, math.nan)
+            rows.append({"outcome": o, "factor": f, "spearman_rho": rho, "p_value": p,
+                         "n": len(ok)})
+    return pd.DataFrame(rows)
+
+
+def _problem(exp: dict[str, Any]) -> dict[str, Any]:
+    fs = exp["factors"]
+    return {"num_vars": len(fs), "names": [f["name"] for f in fs],
+            "bounds": [[f["min"], f["max"]] for f in fs]}
+
+
+def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path: Path,
+          title: str) -> None:
+    """Index bars per factor, one panel per outcome, with the bootstrap intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(outcomes)
+    ncol = min(3, n)
+    nrow = math.ceil(n / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.6 * nrow), squeeze=False,
+                             constrained_layout=True)
+    for ax, o in zip(axes.flat, outcomes, strict=False):
+        t = table[table.outcome == o]
+        y = np.arange(len(t))
+        for k, col in enumerate(cols):
+            ax.barh(y + (k - 0.5) * 0.38, t[col], height=0.38, xerr=t[col + "_conf"],
+                    label=col, capsize=2)
+        ax.set_yticks(y, [f.split(".", 1)[1] for f in t.factor], fontsize=8)
+        ax.set_title(o, fontsize=9)
+        ax.axvline(0, color="k", lw=0.5)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _morris_plot(table: pd.DataFrame, outcomes: list[str], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(outcomes)
+    ncol = min(3, n)
+    nrow = math.ceil(n / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.8 * nrow), squeeze=False,
+                             constrained_layout=True)
+    for ax, o in zip(axes.flat, outcomes, strict=False):
+        t = table[table.outcome == o]
+        ax.scatter(t.mu_star, t.sigma)
+        for _, r in t.iterrows():
+            ax.annotate(r.factor.split(".", 1)[1], (r.mu_star, r.sigma), fontsize=7)
+        ax.set(title=o, xlabel="mu* (mean |elementary effect|)", ylabel="sigma")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _scatter(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path: Path,
+             title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(outcomes), len(factors),
+                             figsize=(3.2 * len(factors), 2.6 * len(outcomes)), squeeze=False,
+                             constrained_layout=True)
+    for i, o in enumerate(outcomes):
+        for j, f in enumerate(factors):
+            ax = axes[i, j]
+            ax.scatter(runs[f], runs[o], s=6, alpha=0.6)
+            if i == len(outcomes) - 1:
+                ax.set_xlabel(f.split(".", 1)[1], fontsize=8)
+            if j == 0:
+                ax.set_ylabel(o, fontsize=7)
+            ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def analyse(folder: str | Path, outcomes: list[str] | None = None,
+            out: str | Path | None = None) -> list[Path]:
+    """Write the analysis of the sweep in ``folder``; returns the files written."""
+    from sim.output import staged, write_csv
+
+    manifest, runs = load_sweep(folder)
+    exp = manifest["experiment"]
+    kind = exp["kind"]
+    factors = [f["name"] for f in exp["factors"]]
+    drawn = choose_outcomes(runs, manifest, outcomes)[:MAX_PANELS] if outcomes is None else \
+        choose_outcomes(runs, manifest, outcomes)
+    every = outcomes or exp["outcomes"]
+    if runs.empty:
+        raise ConfigError(f"{folder}: runs.csv has no successful runs to analyse")
+    out = Path(out) if out else Path(folder) / "analysis"
+    title = f"{exp['name']} ({kind}, {len(manifest['design_points'])} points x "\
+            f"{exp['replications']} replications)"
+    with staged(out) as stage:
+        if kind == "sobol":
+            table = sobol_indices(manifest, runs, every)
+            write_csv(table, stage / "sobol_indices.csv")
+            _bars(table, drawn, ("S1", "ST"), stage / "sobol.png",
+                  f"Sobol indices, {title}")
+        elif kind == "morris":
+            table = morris_indices(manifest, runs, every)
+            write_csv(table, stage / "morris_indices.csv")
+            _morris_plot(table, drawn, stage / "morris.png", f"Morris screening, {title}")
+        elif kind == "lhs":
+            write_csv(lhs_correlations(runs, factors, every), stage / "lhs_correlations.csv")
+            _scatter(runs, factors, drawn, stage / "lhs.png", title)
+        else:
+            write_csv(summarise(runs, factors, every), stage / "grid_summary.csv")
+            plot_grid(runs, factors, drawn, stage / "grid.png", title)
+        written = sorted(p.name for p in stage.iterdir())
+    return [out / name for name in written]
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    wanted = [o.strip() for o in args.outcomes.split(",")] if args.outcomes else None
+    files = analyse(args.dir, wanted, args.out)
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    an = sub.add_parser("analyse", help="sensitivity indices and plots of a finished sweep")
+    an.add_argument("dir", help="a sweep folder (from cscsim sweep or cscsim merge)")
+    an.add_argument("--outcomes", help="comma-separated outcomes (default: all in the CSV, the "
+                    "headline ones drawn)")
+    an.add_argument("--out", help="folder for the analysis (default: DIR/analysis)")
+    an.set_defaults(func=cmd_analyse)
+
+
+def paired_effect(runs: pd.DataFrame, factor: str, a: Any, b: Any, outcome: str,
+                  where: dict[str, Any] | None = None) -> dict[str, float]:
+    """Mean change in ``outcome`` when ``factor`` moves from ``a`` to ``b``, paired by replicate.
+
+    Meant for sweeps with ``seeds = "common"``, where replicate r has the same seed at ``a`` and
+    ``b``, so the difference within a pair is the policy's effect plus far less luck than two
+    independent runs would carry. Returns the mean difference, a 95% t interval and n pairs.
+    """
+    sel = runs
+    for k, v in (where or {}).items():
+        sel = sel[sel[k] == v]
+    left = sel[sel[factor] == a].set_index("replicate")[outcome]
+    right = sel[sel[factor] == b].set_index("replicate")[outcome]
+    d = (right - left).dropna().to_numpy(float)
+    n = len(d)
+    mean = float(d.mean()) if n else math.nan
+    half = float(_t95(np.array([n]))[0] * d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    base = float(left.mean()) if len(left) else math.nan
+    return {"from": base, "change": mean, "ci_low": mean - half, "ci_high": mean + half,
+            "relative": mean / base if base else math.nan, "n": n}
+
+
+def ensure_sweep(experiment: str | Path, out: str | Path, workers: int = 2,
+                 quiet: bool = False) -> pd.DataFrame:
+    """runs.csv of ``experiment`` in ``out``, sweeping (or resuming) first if it is incomplete.
+
+    The experiment scripts in ``experiments/`` call this, so rerunning a script after a crash
+    completes the sweep instead of starting again, and rerunning it after success only redraws.
+    """
+    import pandas as pd
+
+    from sim.experiment import load_experiment
+    from sim.sweep import run_sweep
+
+    out = Path(out)
+    manifest = out / "manifest.json"
+    m = json.loads(manifest.read_text()) if manifest.exists() else {}
+    if not (m.get("complete") and m.get("digest") == load_experiment(experiment).digest()):
+        # resumes an interrupted sweep; refuses (ConfigError) if the folder holds another
+        # experiment, e.g. after the model's defaults changed: remove the folder to rerun
+        run_sweep(experiment, out, workers=workers, resume=True, quiet=quiet)
+    return pd.read_csv(out / "runs.csv")
+
+
+def effect_lines(runs: pd.DataFrame, factor: str, a: Any, b: Any, outcomes: list[str],
+                 by: str | None = None) -> list[str]:
+    """Printable paired effects of ``factor`` a -> b on each outcome (per value of ``by``)."""
+    lines = []
+    groups = sorted(runs[by].unique()) if by else [None]
+    for g in groups:
+        where = {by: g} if by else None
+        head = f"{factor} {a:g} -> {b:g}" + (f" at {by} = {g:g}" if by else "")
+        lines.append(head)
+        for o in outcomes:
+            e = paired_effect(runs, factor, a, b, o, where)
+            lines.append(f"  {o:<28} {e['from']:>14,.4g} -> change {e['change']:>+12,.4g} "
+                         f"({e['relative']:+.1%}; 95% CI {e['ci_low']:+,.4g} to "
+                         f"{e['ci_high']:+,.4g}; {e['n']} pairs)")
+    return lines

@@ -1,0 +1,357 @@
+"""``cscsim app``: a browser page for teaching the system's feedback loops (Mesa SolaraViz).
+
+The page is Mesa's :func:`mesa.visualization.SolaraViz` with four components of our own (the
+map, the live charts, the causal loop diagram, "follow a child"), Mesa's controls (step, play,
+pause, reset, and the model parameters applied on Reset: the preset scenario, the seed and the
+for-profit share), and a card of policy levers that move the *running* model through
+:func:`policies.set_lever`, so a class sees a change take effect without starting again.
+
+Offline by construction: the server is Solara's own (uvicorn on loopback by default); its
+front-end files come from the ``solara-assets`` package, which Solara serves itself instead of
+fetching from a CDN; every figure is a matplotlib PNG (Mesa's Altair backend loads Vega from the
+internet, so it is not used); Solara's usage telemetry is switched off.
+
+Why the imports are lazy: ``sim.cli`` imports this module to register the subcommand, and
+Solara plus ``mesa.visualization`` take seconds to import. The page object ``Page`` is built on
+first access (module ``__getattr__``), which is when Solara's server loads ``sim.app:Page``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+#: Weeks stepped between page updates while playing, and the pause between updates (ms).
+#: Measured by benchmarks/app_speed.py: with these, the page advances at least 5 weeks a
+#: second on the 2-core machine.
+RENDER_INTERVAL = 4
+PLAY_INTERVAL_MS = 1
+#: The levers a class can move while the model runs: (key, label, min, max, step).
+LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
+    ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
+    ("health_visitor_fte", "Health-visitor FTE (x today)", 0.0, 3.0, 0.1),
+    ("distance_cap_miles", "Place within (miles; 0 = anywhere)", 0.0, 100.0, 5.0),
+    ("local_sufficiency", "LA foster and home places (x today)", 0.0, 3.0, 0.1),
+    ("funding", "Funding (x today)", 0.3, 2.0, 0.05),
+    ("poverty", "Poverty (x today)", 0.5, 2.0, 0.05),
+)
+#: The for-profit share only shapes the market when it is built, so it is a Reset parameter.
+FOR_PROFIT_CHOICES = ("as preset", "0%", "25%", "50%", "80%", "90%", "100%")
+
+
+def register(subparsers) -> None:
+    """Add ``cscsim app`` (called by :mod:`sim.cli` through its ``PLUGINS``)."""
+    ap = subparsers.add_parser(
+        "app", help="open the teaching app in a browser (Mesa SolaraViz, works offline)",
+        description="Serve the teaching page: a map, live charts, the five feedback loops, "
+                    "policy levers and one child's journey. Open the printed address in a "
+                    "browser.")
+    ap.add_argument("--host", default=DEFAULT_HOST,
+                    help=f"address to listen on (default {DEFAULT_HOST}: this computer only)")
+    ap.add_argument("--port", type=int, default=DEFAULT_PORT,
+                    help=f"port (default {DEFAULT_PORT})")
+    ap.add_argument("--scenario", help="scenario file (TOML) offered first in the preset picker")
+    ap.add_argument("--region", default=None,
+                    help="'North East' (default), another region, or 'synthetic'")
+    ap.add_argument("--scale", type=float, default=None,
+                    help="share of families simulated (default 0.25; smaller is faster)")
+    ap.set_defaults(func=cmd_app)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Check the options, then run Solara's server in this process until interrupted."""
+    from sim.config import ConfigError, load_scenario
+    from sim.mapview import TEACHING_REGION, TEACHING_SCALE, AppConfig
+    from sim.region import REGIONS
+
+    region = args.region or TEACHING_REGION
+    if region not in (*REGIONS, "synthetic"):
+        raise ConfigError(f"--region {region!r}: allowed: synthetic, " + ", ".join(REGIONS))
+    scale = TEACHING_SCALE if args.scale is None else args.scale
+    if not 0.0005 <= scale <= 1.0:
+        raise ConfigError(f"--scale {scale!r}: allowed: a number from 0.0005 to 1")
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port {args.port!r}: allowed: 1 to 65535")
+    if args.scenario:
+        load_scenario(args.scenario)  # fail now, in one line, not in the browser
+    config = AppConfig(region=region, scale=scale, scenario_file=args.scenario)
+    try:
+        import solara  # noqa: F401
+        import uvicorn
+    except ImportError as e:
+        print(f"cscsim: error: the app needs its extra: pip install 'cscsim[app]' ({e})",
+              file=sys.stderr)
+        return 2
+    os.environ.update(config.to_env())
+    os.environ["SOLARA_APP"] = "sim.app:Page"
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    print(f"cscsim app: {region} at scale {scale:g}; open http://{args.host}:{args.port}/ "
+          "(Ctrl-C to stop)", file=sys.stderr, flush=True)
+    uvicorn.run("solara.server.starlette:app", host=args.host, port=args.port,
+                log_level="warning", ws_max_size=64 * 2**20)
+    return 0
+
+
+def __getattr__(name: str) -> Any:
+    """Build the Solara page on first access (see the module docstring for why)."""
+    if name == "Page":
+        page = _build_page()
+        globals()["Page"] = page
+        return page
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _build_page():  # the components are closures over the lazy imports
+    import reacton.ipywidgets as rw
+    import solara
+    from mesa.visualization import SolaraViz, solara_viz
+    from mesa.visualization.utils import force_update, update_counter
+
+    from policies import set_lever
+    from sim.mapview import (
+        AppConfig,
+        TeachingModel,
+        diagram_key,
+        draw_charts,
+        draw_loops,
+        draw_map,
+        draw_timeline,
+        figure_png,
+        journey_text,
+        levers_text,
+    )
+
+    config = AppConfig.from_env()
+    _tile_layout(solara_viz)
+
+    class AppModel(TeachingModel):
+        """The model SolaraViz rebuilds on Reset from the Model Parameters card."""
+
+        def __init__(self, preset: str = config.presets()[0], seed: int = 1,
+                     for_profit: str = FOR_PROFIT_CHOICES[0]) -> None:
+            over = {}
+            if for_profit != FOR_PROFIT_CHOICES[0]:
+                over["levers.for_profit_share"] = float(for_profit.rstrip("%")) / 100
+            super().__init__(preset=preset, seed=seed, config=config, overrides=over)
+
+    @solara.component
+    def Picture(make, key, css: str = ""):  # noqa: N802
+        """A figure as a PNG image, redrawn only when ``key`` changes. (The key is also what
+        makes reacton re-render this component: ``make`` is a new lambda with the same code
+        every time, which reacton counts as an unchanged argument.)"""
+        data = solara.use_memo(lambda: figure_png(make()), [key])
+        with solara.Div(classes=[css]):
+            rw.Image(value=data, format="png")
+
+    @solara.component
+    def MapView(model):  # noqa: N802 - Mesa components are named like components
+        update_counter.get()
+        Picture(lambda: draw_map(model), key=(id(model), model.time), css="cscsim-map")
+
+    @solara.component
+    def Charts(model):  # noqa: N802
+        update_counter.get()
+        Picture(lambda: draw_charts(model), key=(id(model), model.time), css="cscsim-charts")
+        solara.Text(levers_text(model), classes=["cscsim-levers"],
+                    style={"font-size": "12px", "color": "#4a5568"})
+
+    @solara.component
+    def LoopDiagram(model):  # noqa: N802
+        update_counter.get()
+        a = model.assessment
+        Picture(lambda: draw_loops(a, window=model.monitor.window),
+                key=(id(model), diagram_key(a)), css="cscsim-loops")
+
+    @solara.component
+    def FollowChild(model):  # noqa: N802
+        update_counter.get()
+        chosen = solara.use_reactive(None)  # (id(model), child id)
+        candidates = model.children_to_follow()
+        labels = {_label(model, j): j for j in candidates}
+        current = chosen.value[1] if chosen.value and chosen.value[0] == id(model) else None
+        if current is None and candidates:
+            current = candidates[0]
+
+        def choose(label):
+            if label in labels:
+                chosen.set((id(model), labels[label]))
+
+        with solara.Column(classes=["cscsim-child"]):
+            solara.HTML(tag="div", unsafe_innerHTML="<b>Follow a child</b> in care: their "
+                        "journey so far (most moves first)")
+            solara.Select(label="Child in care", values=list(labels),
+                          value=_label(model, current) if current is not None else None,
+                          on_value=choose, classes=["cscsim-child-select"])
+            if current is None:
+                solara.Info("No child is in care yet.")
+            else:
+                key = (id(model), current, *_journey_size(model, current), model.week // 8)
+                Picture(lambda: draw_timeline(model, current), key=key, css="cscsim-timeline")
+                solara.Text(journey_text(model, current), classes=["cscsim-journey"],
+                            style={"font-size": "12px"})
+
+    @solara.component
+    def Levers(model: solara.Reactive):  # noqa: N802
+        update_counter.get()
+        m = model.value
+        lv = m.params.levers
+
+        def mover(key):
+            def move(value):
+                set_lever(model.value, key, float(value))
+                force_update()
+            return move
+
+        with solara.Card("Policy levers (take effect next week)"):
+            for key, label, lo, hi, step in LIVE_LEVERS:
+                value = float(getattr(lv, key))
+                with solara.Div(classes=[f"lever-{key}"]):
+                    solara.SliderFloat(f"{label}: {value:g}", value=value, min=lo, max=hi,
+                                       step=step, on_value=mover(key), thumb_label=True)
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                "Preset, seed and for-profit share are under <i>Model Parameters</i> and apply "
+                "on <b>Reset</b>. Exercises: <code>docs/teaching.md</code>."))
+
+    @solara.component
+    def Page():  # noqa: N802
+        first = solara.use_memo(lambda: AppModel(), [])
+        model = solara.use_reactive(first)
+        solara.Title("cscsim: feedback loops in children's social care")
+        SolaraViz(
+            model,
+            components=[(MapView, 0), (Charts, 0), (LoopDiagram, 0), (FollowChild, 0)],
+            model_params={
+                "preset": {"type": "Select", "value": config.presets()[0],
+                           "values": config.presets(),
+                           "label": "Preset scenario (applies on Reset)"},
+                "seed": {"type": "SliderInt", "value": 1, "min": 1, "max": 50, "step": 1,
+                         "label": "Seed (applies on Reset)"},
+                "for_profit": {"type": "Select", "value": FOR_PROFIT_CHOICES[0],
+                               "values": list(FOR_PROFIT_CHOICES),
+                               "label": "For-profit share of independent places (on Reset)"},
+            },
+            play_interval=PLAY_INTERVAL_MS,
+            render_interval=RENDER_INTERVAL,
+            name=f"cscsim: {config.region}, 1 in {1 / config.scale:.0f} families",
+        )
+        with solara.Sidebar():
+            Levers(model)
+
+    return Page
+
+
+#: Tiles of Mesa's draggable grid (12 columns, 30 px rows): map and charts side by side, then
+#: the loop diagram and the child's journey.
+TILES = (
+    {"i": 0, "x": 0, "y": 0, "w": 6, "h": 12},
+    {"i": 1, "x": 6, "y": 0, "w": 6, "h": 12},
+    {"i": 2, "x": 0, "y": 12, "w": 6, "h": 12},
+    {"i": 3, "x": 6, "y": 12, "w": 6, "h": 12},
+)
+
+
+def _tile_layout(solara_viz) -> None:
+    """Give our four components taller tiles than Mesa 3.5's default (6 x 10, too short for a
+    map or a chart panel, so they overlapped). Mesa has no parameter for it, so this replaces
+    its ``make_initial_grid_layout`` for a page of exactly our four components and leaves any
+    other page as Mesa lays it out."""
+    original = getattr(solara_viz, "_cscsim_original_layout", solara_viz.make_initial_grid_layout)
+
+    def layout(num_components: int) -> list[dict]:
+        if num_components == len(TILES):
+            return [{**t, "moved": False} for t in TILES]
+        return original(num_components)
+
+    solara_viz._cscsim_original_layout = original
+    solara_viz.make_initial_grid_layout = layout
+
+
+def _journey_size(model, j: int) -> tuple[int, int]:
+    """How many placements and events child ``j`` has had (the timeline redraws when they
+    change)."""
+    return (int(np.count_nonzero(model.pop.placements.child == j)),
+            int(np.count_nonzero(model.pop.events.child == j)))
+
+
+def _label(model, j: int) -> str:
+    """A stable picker label for child ``j`` (id and home authority do not change)."""
+    f, c = model.pop.families, model.pop.children
+    return f"child {j} ({model.region.la_name[f.la[c.family[j]]]})"
+
+
+# --- running the app from tests and benchmarks ------------------------------------------------
+
+#: Chromium flags for a headless run that makes no connection of its own beyond the page.
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((DEFAULT_HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(args: tuple[str, ...] = (), timeout: float = 90.0, log=None):
+    """Run ``cscsim app`` in a subprocess on a free loopback port; yield its URL; stop it.
+
+    Waits (at most ``timeout`` seconds) until the server answers, and always terminates the
+    process it started (then kills it if it does not stop within 10 s).
+    """
+    import subprocess
+    import time
+    import urllib.request
+
+    port = free_port()
+    url = f"http://{DEFAULT_HOST}:{port}/"
+    cmd = [sys.executable, "-m", "sim.cli", "app", "--host", DEFAULT_HOST, "--port", str(port),
+           *args]
+    proc = subprocess.Popen(cmd, stdout=log or subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"cscsim app exited with code {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"cscsim app did not answer at {url} in {timeout:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def launch_chromium(playwright, user_data_dir: str | None = None):
+    """Debian's chromium (never a downloaded build) in headless mode, via Playwright."""
+    import shutil
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if user_data_dir:
+        return playwright.chromium.launch_persistent_context(
+            user_data_dir, executable_path=path, headless=True, args=list(CHROMIUM_ARGS))
+    return playwright.chromium.launch(executable_path=path, headless=True,
+                                      args=list(CHROMIUM_ARGS))

@@ -1,0 +1,554 @@
+"""The teaching model and the pictures the teaching app shows of it.
+
+:class:`TeachingModel` is a :class:`~sim.model.CareSystem` that, after every week, records the
+series the live charts plot and the loop variables of :mod:`sim.loops`. The ``draw_*``
+functions paint one matplotlib :class:`~matplotlib.figure.Figure` each (the map, the live
+charts, the causal loop diagram, one child's timeline). They import nothing from Solara, so
+the benchmark and the tests can time and check them without a browser; :mod:`sim.app` wraps
+them in Solara components.
+
+Why a region and a scale of its own: a class needs the page to move at several weeks a second
+on a school laptop, and a map a class can read. North East England (12 authorities) at a
+quarter of its families has enough children in care (about 1,000 in the sample) for the loops
+to show above the noise, and steps fast enough (see ``benchmarks/app_speed.py``). Counts and
+money shown are scaled back up (divided by the scale) to estimates for the whole region.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.ticker import MaxNLocator
+
+from policies import preset_scenarios
+from sim.config import Scenario, load_scenario
+from sim.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
+from sim.model import CareSystem
+from sim.population import WEEKS_PER_YEAR
+from sim.region import synthetic
+
+#: The app's default region and share of families simulated (see the module docstring).
+TEACHING_REGION = "North East"
+TEACHING_SCALE = 0.25
+FILE_PRESET = "scenario file"
+#: Children in care per 10,000 at the top of the map's colour scale (England: 70; the North
+#: East: about 110 in 2024).
+MAP_RATE_MAX = 160.0
+DPI = 64
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """What ``cscsim app`` was started with; passed to the server process through the
+    environment so that every browser session builds its models the same way."""
+
+    region: str = TEACHING_REGION
+    scale: float = TEACHING_SCALE
+    scenario_file: str | None = None
+    window: int = 13
+
+    ENV: ClassVar[dict[str, str]] = {"region": "CSCSIM_APP_REGION", "scale": "CSCSIM_APP_SCALE",
+           "scenario_file": "CSCSIM_APP_SCENARIO", "window": "CSCSIM_APP_WINDOW"}
+
+    @classmethod
+    def from_env(cls) -> AppConfig:
+        env = os.environ
+        return cls(
+            region=env.get(cls.ENV["region"], TEACHING_REGION),
+            scale=float(env.get(cls.ENV["scale"], TEACHING_SCALE)),
+            scenario_file=env.get(cls.ENV["scenario_file"]) or None,
+            window=int(env.get(cls.ENV["window"], 13)),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        out = {self.ENV["region"]: self.region, self.ENV["scale"]: repr(self.scale),
+               self.ENV["window"]: str(self.window)}
+        if self.scenario_file:
+            out[self.ENV["scenario_file"]] = str(Path(self.scenario_file).resolve())
+        return out
+
+    def presets(self) -> list[str]:
+        """Names for the preset picker: the scenario file first (if any), then the shipped ones
+        with ``default`` first."""
+        names = sorted(preset_scenarios(), key=lambda n: (n != "default", n))
+        return ([FILE_PRESET] if self.scenario_file else []) + names
+
+    def scenario(self, preset: str, seed: int,
+                 overrides: dict[str, Any] | None = None) -> Scenario:
+        """The preset's scenario, on the teaching region and scale, with events recorded
+        (the child timeline needs them)."""
+        if preset == FILE_PRESET and self.scenario_file:
+            base = load_scenario(self.scenario_file)
+        else:
+            presets = preset_scenarios()
+            base = load_scenario(presets[preset]) if preset in presets else Scenario()
+        region = self.region if self.region != "synthetic" else TEACHING_REGION
+        return base.with_overrides({"run.region": region, "run.scale": self.scale,
+                                    "run.seed": int(seed), "run.record_events": True,
+                                    **(overrides or {})}, where="teaching app")
+
+
+class TeachingModel(CareSystem):
+    """CareSystem plus the weekly series the teaching app plots and the loop monitor.
+
+    Its constructor takes only keyword arguments a Solara control can hold (Mesa's
+    ``SolaraViz`` rebuilds the model from them on Reset).
+    """
+
+    SERIES = ("week", "entries", "in_care", "breakdowns", "moves", "spend_early_help",
+              "spend_social_work", "spend_placements", "overspend_ytd", "cla_rate")
+
+    def __init__(self, preset: str = "default", seed: int = 1, config: AppConfig | None = None,
+                 overrides: dict[str, Any] | None = None) -> None:
+        self.config = config or AppConfig.from_env()
+        region = synthetic(8, 0) if self.config.region == "synthetic" else None
+        super().__init__(self.config.scenario(preset, seed, overrides), region=region)
+        self.preset = preset
+        self.history: dict[str, list[float]] = {k: [] for k in self.SERIES}
+        self.monitor = LoopMonitor(window=self.config.window)
+        self.assessment: Assessment = self.monitor.assess()
+
+    @property
+    def scale(self) -> float:
+        return float(self.params.run.scale)
+
+    def step(self) -> None:
+        super().step()
+        self._record()
+
+    def _record(self) -> None:
+        wf, c = self.week_flows, self.pop.children
+        h = self.history
+        h["week"].append(self.week)
+        h["entries"].append(wf.get("care_entries", 0.0))
+        h["in_care"].append(float(c.in_care.sum()))
+        h["breakdowns"].append(wf.get("placement_breakdowns", 0.0))
+        h["moves"].append(wf.get("placement_moves", 0.0))
+        h["spend_early_help"].append(wf.get("spend_early_help_gbp", 0.0))
+        h["spend_social_work"].append(wf.get("spend_social_work_gbp", 0.0))
+        h["spend_placements"].append(wf.get("spend_placements_gbp", 0.0))
+        h["overspend_ytd"].append(self.overspend_to_date())
+        h["cla_rate"].append(self._region_rate())
+        self.monitor.record(self.week, observe(self))
+        self.assessment = self.monitor.assess()
+
+    def overspend_to_date(self) -> float:
+        """This year's spending so far above the budget for the weeks gone, summed over the
+        authorities that are over (the year-end ``overspend_gbp`` when the year closes)."""
+        weeks = (self.week % WEEKS_PER_YEAR) + 1
+        total = np.zeros(self.n_la)
+        for k in ("spend_early_help_gbp", "spend_social_work_gbp", "spend_placements_gbp"):
+            if k in self.flows:
+                total += self.flows[k]
+        if (self.week + 1) % WEEKS_PER_YEAR == 0 and self.annual:
+            return float(self.annual[-1].get("overspend_gbp", 0.0))
+        budget = np.array([la.budget for la in self.authorities]) * weeks / WEEKS_PER_YEAR
+        return float(np.maximum(total - budget, 0.0).sum())
+
+    def la_rates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Children in care per 10,000 children, and children, per authority (home authority
+        of the child's family, as the indicators count them)."""
+        c, f = self.pop.children, self.pop.families
+        la_c = f.la[c.family]
+        children = np.bincount(la_c[c.active | c.in_care], minlength=self.n_la).astype(float)
+        cla = np.bincount(la_c[c.in_care], minlength=self.n_la).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(children > 0, 1e4 * cla / children, 0.0), children
+
+    def _region_rate(self) -> float:
+        c = self.pop.children
+        n = int((c.active | c.in_care).sum())
+        return 1e4 * float(c.in_care.sum()) / n if n else 0.0
+
+    def out_of_area_flows(self) -> np.ndarray:
+        """Open placements of children in care by (home authority, placement authority)."""
+        c, pl = self.pop.children, self.pop.placements
+        ids = c.placement[c.in_care]
+        ids = ids[pl.node[ids] >= 0]
+        home = pl.home_la[ids].astype(np.int64)
+        dest = self.region.node_la[pl.node[ids]].astype(np.int64)
+        n = self.n_la
+        return np.bincount(home * n + dest, minlength=n * n).reshape(n, n)
+
+    def children_to_follow(self, limit: int = 200) -> list[int]:
+        """Children in care now, those with the most placements first (the journeys with most
+        to show), then by id."""
+        c, pl = self.pop.children, self.pop.placements
+        care = np.flatnonzero(c.in_care)
+        if len(care) == 0:
+            return []
+        n_pl = np.bincount(pl.child[pl.child >= 0], minlength=c.n)[care]
+        order = np.lexsort((care, -n_pl))
+        return [int(j) for j in care[order][:limit]]
+
+    def child_label(self, j: int) -> str:
+        c, f, pl = self.pop.children, self.pop.families, self.pop.placements
+        n = int((pl.child == j).sum())
+        la = self.region.la_name[f.la[c.family[j]]]
+        age = c.age[j] / WEEKS_PER_YEAR
+        return f"child {j}: {age:.0f} yrs, {la}, {n} placement{'s' * (n != 1)}"
+
+
+def figure_png(fig: Figure) -> bytes:
+    """A figure as PNG bytes, as the page sends it: no tight bounding box (that draws twice)
+    and light compression (zlib level 1 saves about a third of the time over a loopback
+    socket, where the bigger file costs nothing)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+    return buf.getvalue()
+
+
+# --- the map --------------------------------------------------------------------------------
+
+
+def _xy(lon: np.ndarray, lat: np.ndarray, lat0: float) -> np.ndarray:
+    """Equirectangular projection in miles-like units, so the map keeps its shape."""
+    return np.column_stack([np.asarray(lon) * np.cos(np.radians(lat0)), np.asarray(lat)])
+
+
+def draw_map(model: TeachingModel, fig: Figure | None = None) -> Figure:
+    """Authorities at their centroids, coloured by children in care per 10,000 and sized by
+    child population; arcs for children placed outside their home authority (thicker = more)."""
+    fig = fig or Figure(figsize=(6.6, 6.2), dpi=DPI)
+    ax = fig.add_subplot()
+    r = model.region
+    lat0 = float(np.mean(r.la_lat))
+    la_xy = _xy(r.la_lon, r.la_lat, lat0)
+    node_xy = _xy(r.node_lon, r.node_lat, lat0)
+    edges = np.array(list(r.graph.edges()), dtype=np.int64).reshape(-1, 2)
+    if len(edges):
+        ax.add_collection(LineCollection(node_xy[edges], colors="#d9d9d9", linewidths=0.6,
+                                         zorder=1))
+    flows = model.out_of_area_flows()
+    np.fill_diagonal(flows, 0)
+    src, dst = np.nonzero(flows)
+    if len(src):
+        counts = flows[src, dst].astype(float)
+        width = 0.8 + 7.0 * counts / counts.max()
+        t = np.linspace(0, 1, 16)[:, None]
+        segs = []
+        for a, b in zip(src, dst, strict=True):
+            p, q = la_xy[a], la_xy[b]
+            d = q - p
+            ctrl = (p + q) / 2 + 0.18 * np.array([d[1], -d[0]])  # bend right: A->B and B->A apart
+            segs.append((1 - t) ** 2 * p + 2 * (1 - t) * t * ctrl + t**2 * q)
+        ax.add_collection(LineCollection(segs, linewidths=width, colors="#2b6cb0", alpha=0.55,
+                                         capstyle="round", zorder=2))
+        # an arrowhead at each destination, so direction reads
+        ends = np.array([s[-1] for s in segs])
+        prev = np.array([s[-3] for s in segs])
+        ax.quiver(prev[:, 0], prev[:, 1], ends[:, 0] - prev[:, 0], ends[:, 1] - prev[:, 1],
+                  angles="xy", scale_units="xy", scale=1, color="#2b6cb0", alpha=0.7,
+                  width=0.004, headwidth=4, zorder=2)
+    rate, _ = model.la_rates()
+    size = 150 + 1400 * r.la_children / max(float(r.la_children.max()), 1.0)
+    sc = ax.scatter(la_xy[:, 0], la_xy[:, 1], s=size, c=rate, cmap="YlOrRd", vmin=0,
+                    vmax=MAP_RATE_MAX, edgecolors="#333333", linewidths=0.8, zorder=3)
+    for name, (x, y), v in zip(r.la_name, la_xy, rate, strict=True):
+        ax.annotate(f"{_short(str(name))}\n{v:.0f}", (x, y), ha="center", va="center",
+                    fontsize=7, zorder=4)
+    cb = fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.02)
+    cb.set_label("children in care per 10,000")
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.margins(0.08)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    n_out = int(flows.sum())
+    ax.set_title(f"{r.name}, week {model.week + 1 if model.history['week'] else 0}: "
+                 f"{n_out / model.scale:,.0f} children placed outside their authority (est.)",
+                 fontsize=10)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.02)
+    return fig
+
+
+def _short(name: str) -> str:
+    """A map label: drop the county's suffixes and cap the length."""
+    for cut in (", City of", ", County of", " upon Tyne", " upon Tees", " and "):
+        name = name.replace(cut, "" if "," in cut or "upon" in cut else " & ")
+    return name if len(name) <= 16 else name[:15] + "."
+
+
+# --- live charts ----------------------------------------------------------------------------
+
+
+def _rolling(x: np.ndarray, n: int = 4) -> np.ndarray:
+    if len(x) < n:
+        return x
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    head = c[1:n] / np.arange(1, n)
+    return np.concatenate([head, (c[n:] - c[:-n]) / n])
+
+
+def draw_charts(model: TeachingModel, fig: Figure | None = None) -> Figure:
+    """Entries, children in care, breakdowns and moves, spend by kind, and overspend: one
+    figure (one image to send per update keeps the page fast). Estimates for the whole
+    region: the sample divided by the scale."""
+    fig = fig or Figure(figsize=(7.6, 6.4), dpi=DPI)
+    grid = fig.add_gridspec(3, 2)
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
+            fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1]),
+            fig.add_subplot(grid[2, :])]
+    h = {k: np.asarray(v, float) for k, v in model.history.items()}
+    up = 1.0 / model.scale
+    wk = h["week"] + 1
+    panels = axes[:5]
+    ax = panels[0]
+    ax.fill_between(wk, h["entries"] * up, step="mid", color="#fbd38d")
+    ax.plot(wk, _rolling(h["entries"]) * up, color="#c05621")
+    ax.set_title("Entries into care a week (line: 4-week mean)", fontsize=9)
+    ax = panels[1]
+    ax.plot(wk, h["in_care"] * up, color="#c53030")
+    rate = f": {h['cla_rate'][-1]:.0f} per 10,000 children" if len(wk) else ""
+    ax.set_title(f"Children in care{rate}", fontsize=9)
+    ax = panels[2]
+    ax.plot(wk, _rolling(h["breakdowns"]) * up, color="#6b46c1")
+    ax.plot(wk, _rolling(h["moves"]) * up, color="#d53f8c", ls="--")
+    ax.set_title("Breakdowns (solid), moves (dashed) a week", fontsize=9)
+    ax = panels[3]
+    spend = np.vstack([h["spend_early_help"], h["spend_social_work"], h["spend_placements"]])
+    ax.stackplot(wk, spend * up / 1e6, colors=["#38a169", "#3182ce", "#e53e3e"], alpha=0.85)
+    ax.set_title("Spend a week, £m: early help (green),\nsocial work (blue), placements (red)",
+                 fontsize=8.5)
+    ax = panels[4]
+    ax.fill_between(wk, h["overspend_ytd"] * up / 1e6, color="#e53e3e", alpha=0.5, step="post")
+    years = [float(y.get("overspend_gbp", 0.0)) for y in model.annual]
+    if years:
+        ax.scatter(np.arange(1, len(years) + 1) * WEEKS_PER_YEAR, np.array(years) * up / 1e6,
+                   color="#9b2c2c", zorder=3)
+    ax.set_title("Overspend so far this year, £m (dots: each year's final overspend)",
+                 fontsize=9)
+    for ax in panels:
+        ax.tick_params(labelsize=7)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+        ax.set_xlim(0, max(float(wk[-1]) if len(wk) else 0.0, 13.0) + 1)
+        ax.set_xlabel("week", fontsize=7)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.08, hspace=0.6, wspace=0.2)
+    return fig
+
+
+def levers_text(model: TeachingModel) -> str:
+    """The levers as they stand, one line (the page prints it under the charts)."""
+    lv = model.params.levers
+    cap = f"{lv.distance_cap_miles:g} miles" if lv.distance_cap_miles else "none"
+    return (f"Preset {model.preset}, seed {model.params.run.seed} | early help "
+            f"x{lv.early_help_capacity:.2f} | health visitors x{lv.health_visitor_fte:.2f} | "
+            f"distance cap {cap} | LA places x{lv.local_sufficiency:.2f} | for-profit share "
+            f"{lv.for_profit_share:.0%} | funding x{lv.funding:.2f} | poverty x{lv.poverty:.2f}"
+            f" | 1 in {1 / model.scale:.0f} families simulated, shown scaled up")
+
+
+# --- the causal loop diagram -----------------------------------------------------------------
+
+#: Hand-placed positions of the diagram's variables (x, y).
+CLD_POS: dict[str, tuple[float, float]] = {
+    "early_help": (0.9, 5.2), "support": (3.0, 6.4), "need": (5.2, 5.2),
+    "entries": (5.2, 2.9), "spend": (3.0, 1.5), "overspend": (0.9, 2.9),
+    "threshold": (7.6, 5.2), "workload": (7.6, 2.9),
+    "inhouse_full": (6.0, 0.3), "for_profit": (9.6, 0.3), "breakdowns": (7.8, 1.45),
+    "price": (9.8, 6.4), "supply": (9.8, 4.0),
+}
+LOOP_COLOURS = {"R1": "#c53030", "R2": "#6b46c1", "R3": "#dd6b20", "B1": "#2f855a",
+                "B2": "#2b6cb0"}
+#: Links drawn as arcs (the two directions between need and support, price and supply).
+_CURVED = {("support", "need"): 0.3, ("need", "support"): 0.3, ("price", "supply"): 0.35,
+           ("supply", "price"): 0.35}
+
+
+def diagram_key(assess: Assessment) -> tuple:
+    """What the diagram shows, to redraw it only when that changes."""
+    return (assess.ready,
+            tuple((st.status, round(min(5.0, 40.0 * st.strength), 1))
+                  for st in assess.links.values()),
+            tuple((st.driving, st.direction, round(st.score, 2)) for st in assess.loops.values()))
+
+
+def _loop_of(assess: Assessment, key: tuple[str, str]) -> str | None:
+    """The strongest driving loop a link belongs to, if any."""
+    best, score = None, -1.0
+    for lk, st in assess.loops.items():
+        if st.driving and key in LOOPS[lk].links() and st.score > score:
+            best, score = lk, st.score
+    return best
+
+
+def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) -> Figure:
+    """The five loops; links thick and coloured when transmitting, loops filled when driving."""
+    fig = fig or Figure(figsize=(7.6, 6.2), dpi=DPI)
+    ax = fig.add_axes((0.0, 0.2, 1.0, 0.72))
+    ax.set_xlim(-0.4, 11.0)
+    ax.set_ylim(-0.4, 7.0)
+    ax.axis("off")
+    for key, lk in LINKS.items():
+        st = assess.links[key]
+        loop = _loop_of(assess, key)
+        if st.status == "transmitting":
+            colour = LOOP_COLOURS[loop] if loop else "#1a202c"
+            lw, ls = 1.8 + min(5.0, 40.0 * st.strength), "-"
+        elif st.status == "contrary":
+            colour, lw, ls = "#a0aec0", 1.2, ":"
+        else:
+            colour, lw, ls = "#cbd5e0", 1.0, "-"
+        a, b = CLD_POS[lk.cause], CLD_POS[lk.effect]
+        rad = _CURVED.get(key, 0.12)
+        ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
+                                     mutation_scale=14, lw=lw, ls=ls, color=colour,
+                                     shrinkA=24, shrinkB=26, zorder=1))
+        (ax_, ay), (bx, by) = a, b
+        mx, my = (ax_ + bx) / 2, (ay + by) / 2
+        cx, cy = mx + rad * (by - ay), my - rad * (bx - ax_)
+        sx, sy = 0.25 * ax_ + 0.5 * cx + 0.25 * bx, 0.25 * ay + 0.5 * cy + 0.25 * by
+        ax.text(sx, sy, "+" if lk.sign > 0 else "−", fontsize=11, fontweight="bold",
+                ha="center", va="center", color=colour if st.status != "quiet" else "#718096",
+                bbox={"boxstyle": "circle,pad=0.1", "fc": "white", "ec": "none"}, zorder=2)
+    for key, (x, y) in CLD_POS.items():
+        ax.text(x, y, VARIABLES[key].label, ha="center", va="center", fontsize=8, zorder=3,
+                bbox={"boxstyle": "round,pad=0.3", "fc": "#f7fafc", "ec": "#4a5568"})
+    for lk, st in assess.loops.items():
+        pts = np.array([CLD_POS[v] for v in LOOPS[lk].cycle])
+        x, y = pts.mean(axis=0)
+        if lk == "B1":
+            x, y = x, y + 0.15
+        if lk == "B2":
+            x -= 0.45
+        on = st.driving
+        ax.text(x, y, lk, ha="center", va="center", fontsize=11, fontweight="bold",
+                color="white" if on else LOOP_COLOURS[lk], zorder=4,
+                bbox={"boxstyle": "circle,pad=0.35", "fc": LOOP_COLOURS[lk] if on else "white",
+                      "ec": LOOP_COLOURS[lk], "lw": 2})
+    # status lines under the diagram
+    tx = fig.add_axes((0.0, 0.0, 1.0, 0.2))
+    tx.axis("off")
+    rows = []
+    for lk, st in assess.loops.items():
+        if not assess.ready:
+            state = "warming up"
+        elif st.driving:
+            state = f"DRIVING ({st.direction}), score {st.score:.2f}"
+        else:
+            n_on = sum(s.status == "transmitting" for s in st.links)
+            state = f"{n_on}/{len(st.links)} links transmitting"
+        rows.append((lk, f"{lk} {LOOPS[lk].name}: {state}"))
+    for i, (lk, text) in enumerate(rows):
+        tx.text(0.02 + 0.5 * (i % 2), 0.85 - 0.27 * (i // 2), text, fontsize=8.5,
+                color=LOOP_COLOURS[lk], fontweight="bold" if assess.loops[lk].driving else None,
+                va="top")
+    dom = assess.dominant
+    if not assess.ready:
+        head = f"Loops: warming up (needs {3 * window} weeks of history)"
+    elif dom:
+        st = assess.loops[dom]
+        head = f"Dominant loop: {dom} {LOOPS[dom].name} ({st.direction})"
+    else:
+        head = "No loop is driving: no change goes all the way round a loop"
+    fig.text(0.02, 0.975, head, fontsize=10.5, fontweight="bold", va="top")
+    fig.text(0.02, 0.935, f"thick = link transmitting (cause moved, effect followed a "
+             f"{window}-week window later, above noise); dotted = contrary", fontsize=7.5,
+             va="top", color="#4a5568")
+    return fig
+
+
+# --- one child's journey ----------------------------------------------------------------------
+
+_SOCIAL = {"referral": ("o", "#3182ce"), "assessment": ("s", "#2c5282"),
+           "child_in_need": ("D", "#805ad5"), "s47": ("^", "#dd6b20"),
+           "protection_plan": ("P", "#c05621"), "proceedings": ("X", "#9b2c2c"),
+           "early_help": ("*", "#38a169"), "hv_spotted": ("h", "#2f855a"),
+           "case_closed": ("|", "#718096")}
+_KIND_COLOURS = {"kinship": "#48bb78", "inhouse_foster": "#4299e1", "ifa": "#9f7aea",
+                 "childrens_home": "#ed8936", "supported": "#ecc94b", "emergency": "#e53e3e"}
+
+
+def draw_timeline(model: CareSystem, child: int, fig: Figure | None = None) -> Figure:
+    """One child's journey: the family's contacts with services, each placement as a bar
+    (coloured by kind, labelled with miles from home), breakdowns, loss of contact, exit."""
+    fig = fig or Figure(figsize=(7.8, 4.6), dpi=DPI)
+    ax = fig.add_subplot()
+    ch = model.child(child)
+    hist, pls = ch.history, ch.placements
+    now = model.week + 1
+    lanes = {"family and social work": 2.0, "placements": 1.0, "in care": 0.0}
+    for name, (marker, colour) in _SOCIAL.items():
+        ev = hist[hist.event == name]
+        if len(ev):
+            ax.scatter(ev.week, np.full(len(ev), lanes["family and social work"]), marker=marker,
+                       s=60, color=colour, label=name.replace("_", " "), zorder=3)
+    for _, p in pls.iterrows():
+        start, end = int(p.start), int(p.end) if int(p.end) >= 0 else now
+        ax.barh(lanes["placements"], max(end - start, 0.6), left=start, height=0.5,
+                color=_KIND_COLOURS.get(p.kind, "#a0aec0"), edgecolor="#2d3748", zorder=2)
+        ax.text(start + max(end - start, 0.6) / 2, lanes["placements"],
+                f"{p.kind.replace('_', ' ')}\n{p.miles:.0f} mi", ha="center", va="center",
+                fontsize=7, zorder=4)
+    marks = {"care_entry": ("v", "#2d3748", "entered care"), "breakdown": ("x", "#e53e3e",
+             "breakdown"), "contact_lost": ("d", "#9b2c2c", "contact with family lost"),
+             "care_exit": ("^", "#2f855a", "left care")}
+    before = len(pls) and int(pls.start.min()) < 0  # in care when the run started
+    for name, (marker, colour, label) in marks.items():
+        ev = hist[hist.event == name]
+        if name == "care_entry" and before:
+            ev = ev[ev.week != 0]  # its entry was logged at week 0; the bar shows the start
+        if len(ev):
+            ax.scatter(ev.week, np.full(len(ev), lanes["in care"]), marker=marker, s=70,
+                       color=colour, label=label, zorder=3)
+    first = min([now - 52, *hist.week.tolist(), *pls.start.tolist()]) if len(pls) else now - 52
+    ax.set_xlim(first - 2, now + 2)
+    ax.axvline(now, color="#718096", lw=0.8, ls="--")
+    ax.set_yticks(list(lanes.values()), list(lanes))
+    ax.set_ylim(-0.6, 2.6)
+    ax.set_xlabel("week of the run (negative: before the run started)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    open_pl = pls[pls.end < 0]
+    where = (f"now {open_pl.iloc[-1].miles:.0f} miles from home" if len(open_pl)
+             else "not in a placement now")
+    contact = "has lost contact with family" if ch.contact_lost else "in contact with family"
+    ax.set_title(f"Child {ch.id}: {ch.age_years:.0f} years old, {len(pls)} placement"
+                 f"{'s' * (len(pls) != 1)}, {where}, {contact}", fontsize=9.5)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.45, -0.2),
+                  ncol=4, frameon=False)
+    fig.subplots_adjust(left=0.2, right=0.98, top=0.92, bottom=0.33)
+    return fig
+
+
+
+def journey_text(model: CareSystem, child: int) -> str:
+    """One child's journey in words (the page prints it under the timeline)."""
+    ch = model.child(child)
+    h, pls = ch.history, ch.placements
+    f, c = model.pop.families, model.pop.children
+    la = model.region.la_name[f.la[c.family[child]]]
+    parts = [f"Child {ch.id} ({la}), {ch.age_years:.0f} years old"]
+    first = int(pls.start.min()) if len(pls) else 0
+    # a child already in care when the run starts has its entry logged at week 0
+    entries = [w for w in h.week[h.event == "care_entry"].tolist() if not (w == 0 and first < 0)]
+    if first < 0:
+        parts.append(f"in care since {-first} weeks before the run")
+    if entries:
+        parts.append("entered care in week " + ", ".join(str(w) for w in entries))
+    refs = int((h.event == "referral").sum())
+    if refs:
+        parts.append(f"{refs} referral{'s' * (refs != 1)} of the family")
+    if len(pls):
+        miles = ", ".join(f"{k.replace('_', ' ')} {m:.0f} mi" for k, m in zip(
+            pls.kind, pls.miles, strict=True))
+        parts.append(f"{len(pls)} placement{'s' * (len(pls) != 1)} ({miles})")
+    nb = int((h.event == "breakdown").sum())
+    parts.append(f"{nb} breakdown{'s' * (nb != 1)}")
+    lost = h.week[h.event == "contact_lost"].tolist()
+    parts.append(f"lost contact with family in week {lost[0]}" if lost
+                 else "in contact with family")
+    exits = h.week[h.event == "care_exit"].tolist()
+    if exits:
+        parts.append(f"left care in week {exits[-1]}")
+    return "; ".join(parts) + "."

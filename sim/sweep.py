@@ -1,0 +1,638 @@
+"""``cscsim sweep`` and ``cscsim merge``: many runs of an experiment, crash-safe, on any backend.
+
+How a sweep keeps its results (docs/sweeps.md has the user's view):
+
+- Before anything is written the experiment is validated in full, every design point included;
+  a mistake is a :class:`~sim.config.ConfigError` (exit 2) and the output folder is untouched.
+- ``OUT/parts/experiment.json`` records the plan: the resolved experiment, its digest and every
+  run ``(run_id, point, replicate, seed)``. ``--resume`` refuses a folder whose digest differs.
+- Each worker process appends one JSON line per finished run (its summary outcomes, its annual
+  table, or its error) to its own part file ``OUT/parts/<session>-<host>-<pid>.jsonl``, in a single
+  write followed by fsync. A line cut short by a crash does not parse and is ignored, so that run
+  is simply run again on ``--resume``. Records are exact (JSON round-trips floats), so the merged
+  CSVs do not depend on which worker, backend or session produced a run.
+- At the end every part file is read, runs are de-duplicated by run id (a success beats a
+  recorded failure; otherwise the first record wins; duplicates can only come from a worker that
+  outlived a killed coordinator, and are identical), sorted, and written with
+  :func:`sim.output.staged`: ``runs.csv``, ``annual.csv``, ``failures.csv``, ``manifest.json``.
+
+A run that raises is caught in the worker and recorded as data in ``failures.csv``; the sweep goes
+on. ``[testing] fail_runs`` in an experiment file makes the listed run ids raise
+:class:`InjectedFailureError` instead of running, so the failure path can be tested honestly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from sim.config import ConfigError
+
+PARTS = "parts"
+PLAN = "experiment.json"
+SESSIONS = "sessions.jsonl"
+OUTPUT_FILES = ("runs.csv", "annual.csv", "failures.csv", "manifest.json")
+
+
+class InjectedFailureError(RuntimeError):
+    """Raised instead of running a run listed in ``[testing] fail_runs`` (tests only)."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run; plain data, so it pickles to any backend."""
+
+    run_id: int
+    point: int
+    replicate: int
+    seed: int
+    factors: dict[str, Any]
+    base: dict[str, Any]  # Scenario.to_dict() of the base scenario
+    final_years: int
+    outcomes: tuple[str, ...]
+    digest: str
+    part_dir: str
+    session: str
+    fail: bool = False
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _append_line(path: Path, record: dict[str, Any]) -> None:
+    """Append one record as a single write + fsync, so a crash leaves at most a torn last line."""
+    line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+_CODE: str | None = None
+
+
+def code_fingerprint() -> str:
+    """A hash of the model's source (sim/, agents/, policies/) as this process first saw it.
+
+    Stored with every run, so a sweep whose code changed between runs (an edit in the middle of
+    a long sweep, or a resume after an upgrade) says so in its manifest instead of silently
+    mixing two models. The experiment digest covers parameters, not code.
+    """
+    global _CODE
+    if _CODE is None:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent.parent
+        for pkg in ("sim", "agents", "policies"):
+            for f in sorted((root / pkg).rglob("*")):
+                if f.suffix in (".py", ".csv", ".toml") and "__pycache__" not in f.parts:
+                    h.update(str(f.relative_to(root)).encode())
+                    h.update(f.read_bytes())
+        _CODE = h.hexdigest()[:12]
+    return _CODE
+
+
+def run_one(task: RunTask) -> dict[str, Any]:
+    """Run one simulation, append its record to this worker's part file, return a short status.
+
+    Any exception from the model becomes a ``failed`` record (error type, message, traceback);
+    KeyboardInterrupt and other BaseExceptions propagate, because an interrupted run is not a
+    result and must be run again on ``--resume``.
+    """
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    t0 = time.perf_counter()
+    record: dict[str, Any] = {"exp": task.digest, "run_id": task.run_id, "point": task.point,
+                              "replicate": task.replicate, "seed": task.seed}
+    try:
+        if task.fail:
+            raise InjectedFailureError(f"run {task.run_id} listed in [testing] fail_runs")
+        base = task.base
+        scenario = Scenario({s: dict(v) for s, v in base.items()
+                             if s not in ("name", "description")},
+                            base["name"], base["description"])
+        scenario = scenario.with_overrides({**task.factors, "run.seed": task.seed},
+                                           where=f"run {task.run_id}")
+        record["code"] = code_fingerprint()
+        model = CareSystem(scenario)
+        model.run()
+        annual = model.annual_frame()
+        tail = annual.tail(task.final_years)
+        record["status"] = "ok"
+        record["outcomes"] = {o: float(tail[o].mean()) for o in task.outcomes}
+        record["annual"] = {c: annual[c].tolist() for c in annual.columns}
+    except Exception as e:
+        record["status"] = "failed"
+        record["error_type"] = type(e).__name__
+        record["error"] = str(e)
+        record["traceback"] = "".join(traceback.format_exception(e, limit=-4)).strip()
+    record["seconds"] = round(time.perf_counter() - t0, 3)
+    part = Path(task.part_dir) / f"{task.session}-{socket.gethostname()}-{os.getpid()}.jsonl"
+    _append_line(part, record)
+    return {"run_id": task.run_id, "status": record["status"], "seconds": record["seconds"]}
+
+
+# --- reading what has been done ------------------------------------------------------------
+def read_records(part_dir: Path, digest: str) -> dict[int, dict[str, Any]]:
+    """Every complete record in ``part_dir``, one per run id (success beats failure)."""
+    best: dict[int, dict[str, Any]] = {}
+    for path in sorted(part_dir.glob("*.jsonl")):
+        if path.name == SESSIONS:
+            continue
+        with open(path, "rb") as fh:
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    continue  # torn by a crash: that run is not done
+                try:
+                    rec = json.loads(raw)
+                except ValueError:
+                    continue
+                if not isinstance(rec, dict) or rec.get("exp") != digest:
+                    continue
+                rid = rec["run_id"]
+                old = best.get(rid)
+                if old is None or (old["status"] != "ok" and rec["status"] == "ok"):
+                    best[rid] = rec
+    return best
+
+
+def read_sessions(part_dir: Path) -> list[dict[str, Any]]:
+    path = part_dir / SESSIONS
+    if not path.exists():
+        return []
+    out = []
+    for raw in path.read_text().splitlines():
+        try:
+            out.append(json.loads(raw))
+        except ValueError:
+            continue
+    return out
+
+
+# --- writing the results -------------------------------------------------------------------
+def finalize(plan: dict[str, Any], records: dict[int, dict[str, Any]], out: Path,
+             sessions: list[dict[str, Any]], shard: list[int] | None,
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write runs.csv, annual.csv, failures.csv and manifest.json from the records, atomically."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.indicators import COLUMNS
+    from sim.output import cscsim_version, git_commit, staged, write_csv
+
+    exp = plan["experiment"]
+    factors = [f["name"] for f in exp["factors"]]
+    points = exp["points"]
+    expected = [r for r in plan["runs"] if shard is None or r[0] % shard[1] == shard[0] - 1]
+    ok = [records[r[0]] for r in expected if r[0] in records and records[r[0]]["status"] == "ok"]
+    failed = [records[r[0]] for r in expected
+              if r[0] in records and records[r[0]]["status"] != "ok"]
+    missing = [r[0] for r in expected if r[0] not in records]
+
+    def ids(rec: dict[str, Any]) -> dict[str, Any]:
+        return {"run_id": rec["run_id"], "point": rec["point"], "replicate": rec["replicate"],
+                "seed": rec["seed"], **{f: points[rec["point"]][f] for f in factors}}
+
+    outcomes = exp["outcomes"]
+    runs = pd.DataFrame([{**ids(r), **r["outcomes"]} for r in ok],
+                        columns=["run_id", "point", "replicate", "seed", *factors, *outcomes])
+    if ok:
+        parts = []
+        for r in ok:
+            a = pd.DataFrame(r["annual"])
+            a.insert(0, "run_id", r["run_id"])
+            parts.append(a)
+        annual = pd.concat(parts, ignore_index=True)
+    else:
+        annual = pd.DataFrame(columns=["run_id", "year", *COLUMNS])
+    failures = pd.DataFrame(
+        [{**ids(r), "error_type": r["error_type"], "error": r["error"],
+          "traceback": r["traceback"]} for r in failed],
+        columns=["run_id", "point", "replicate", "seed", *factors, "error_type", "error",
+                 "traceback"])
+    seconds = np.array([records[r[0]]["seconds"] for r in expected if r[0] in records])
+    codes = sorted({r.get("code", "?") for r in ok})
+
+    manifest = {
+        "kind": "cscsim sweep",
+        "complete": not missing,
+        "experiment": {k: exp[k] for k in ("name", "kind", "replications", "seed", "seeds",
+                                           "samples", "levels", "second_order", "factors",
+                                           "final_years", "outcomes", "fail_runs")},
+        "description": plan.get("description", ""),
+        "source": plan.get("source"),
+        "digest": plan["digest"],
+        "file": plan.get("raw"),
+        "design_points": points,
+        "base_scenario": exp["base"],
+        "shard": shard,
+        "runs": {"planned": len(expected), "ok": len(ok), "failed": len(failed),
+                 "missing": len(missing)},
+        "missing_run_ids": missing[:1000],
+        "seed_scheme": ("run seed = first uint32 of numpy SeedSequence(seed, spawn_key="
+                        + ("(replicate,))" if exp["seeds"] == "common"
+                           else "(point, replicate))")),
+        "summary_outcomes": f"mean over the final {exp['final_years']} simulated years",
+        "code_fingerprints": codes,
+        "mixed_code": len(codes) > 1,
+        "cscsim_version": cscsim_version(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "packages": _versions(),
+        "sessions": sessions,
+        "timings_seconds": {
+            "wall": round(sum(s.get("wall_seconds", 0.0) for s in sessions), 3),
+            "run_total": round(float(seconds.sum()), 3) if seconds.size else 0.0,
+            "run_mean": round(float(seconds.mean()), 3) if seconds.size else None,
+            "run_max": round(float(seconds.max()), 3) if seconds.size else None,
+        },
+        **(extra or {}),
+        "files": list(OUTPUT_FILES),
+    }
+    with staged(out) as stage:
+        write_csv(runs.sort_values("run_id"), stage / "runs.csv")
+        write_csv(annual.sort_values(["run_id", "year"], kind="stable"), stage / "annual.csv")
+        write_csv(failures.sort_values("run_id"), stage / "failures.csv")
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return manifest
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for p in ("mesa", "numpy", "pandas", "SALib", "dask", "distributed"):
+        with contextlib.suppress(PackageNotFoundError):
+            out[p] = version(p)
+    return out
+
+
+# --- the sweep -----------------------------------------------------------------------------
+def parse_shard(text: str | None) -> list[int] | None:
+    """``"I/N"`` (1 <= I <= N) -> ``[I, N]``; this shard runs the run ids with id % N == I - 1."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 1 <= int(m[1]) <= int(m[2]):
+        raise ConfigError(f"--shard {text!r} is not allowed: I/N with 1 <= I <= N, e.g. 3/10")
+    return [int(m[1]), int(m[2])]
+
+
+def make_plan(exp, shard: list[int] | None) -> dict[str, Any]:
+    return {"digest": exp.digest(), "experiment": exp.resolved(), "description": exp.description,
+            "source": exp.source, "raw": exp.raw, "shard": shard,
+            "runs": [list(r) for r in exp.runs()], "created": _now()}
+
+
+def prepare_out(out: Path, plan: dict[str, Any], resume: bool) -> None:
+    """Check ``out`` can take this sweep (raise ConfigError if not) before writing anything."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder")
+    old_plan = out / PARTS / PLAN
+    if old_plan.exists():
+        try:
+            old = json.loads(old_plan.read_text())
+        except ValueError:
+            raise ConfigError(f"{old_plan} is unreadable; remove {out} or choose another --out")\
+                from None
+        if not resume:
+            raise ConfigError(f"{out} already holds a sweep ({old.get('source')}); add --resume "
+                              f"to complete it, or choose another --out")
+        if old.get("digest") != plan["digest"]:
+            raise ConfigError(f"{out} holds a sweep of a different experiment (digest "
+                              f"{old.get('digest')}, now {plan['digest']}): the experiment file "
+                              f"changed since it started; restore it or choose another --out")
+        if old.get("shard") != plan["shard"]:
+            raise ConfigError(f"{out} holds shard {old.get('shard')}, not {plan['shard']}; "
+                              f"use the same --shard to resume it")
+        return
+    if any(out.iterdir()):
+        raise ConfigError(f"--out {out} exists and does not hold a sweep; choose a new or empty "
+                          f"folder")
+
+
+def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
+              backend: str = "process", scheduler: str | None = None,
+              shard: list[int] | None = None, resume: bool = False, retry_failed: bool = False,
+              quiet: bool = False) -> dict[str, Any]:
+    """Run (or complete) a sweep; returns the manifest. Raises ConfigError on bad input."""
+    from sim.experiment import load_experiment
+
+    exp = load_experiment(experiment_path)
+    if workers < 1:
+        raise ConfigError(f"--workers {workers} is not allowed: 1 or more")
+    if backend not in ("process", "dask"):
+        raise ConfigError(f"--backend {backend!r} is not allowed: process or dask")
+    if scheduler and backend != "dask":
+        raise ConfigError("--scheduler needs --backend dask")
+    out = Path(out)
+    plan = make_plan(exp, shard)
+    prepare_out(out, plan, resume)
+
+    part_dir = out / PARTS
+    part_dir.mkdir(parents=True, exist_ok=True)
+    if not (part_dir / PLAN).exists():
+        _write_json_atomic(part_dir / PLAN, plan)
+    done = read_records(part_dir, plan["digest"])
+    if retry_failed:
+        done = {k: v for k, v in done.items() if v["status"] == "ok"}
+    mine = [r for r in exp.runs() if shard is None or r[0] % shard[1] == shard[0] - 1]
+    session = secrets.token_hex(4)
+    base = exp.base.to_dict()
+    fail = set(exp.fail_runs)
+    tasks = [RunTask(rid, p, rep, seed, exp.points[p], base, exp.final_years, exp.outcomes,
+                     plan["digest"], str(part_dir), session, rid in fail)
+             for rid, p, rep, seed in mine if rid not in done]
+
+    info = {"session": session, "started": _now(), "backend": backend, "workers": workers,
+            "scheduler": scheduler, "host": socket.gethostname(), "to_run": len(tasks),
+            "already_done": len(mine) - len(tasks)}
+    t0 = time.perf_counter()
+    executed = 0
+    failures = 0
+    interrupted = False
+    from tqdm import tqdm
+
+    desc = exp.name + (f" [shard {shard[0]}/{shard[1]}]" if shard else "")
+    bar = tqdm(total=len(tasks), desc=desc, unit="run", disable=quiet, file=sys.stderr,
+               dynamic_ncols=True)
+    if resume and info["already_done"] and not quiet:
+        bar.write(f"resuming: {info['already_done']} of {len(mine)} runs already done",
+                  file=sys.stderr)
+
+    def finished(status: dict[str, Any]) -> None:
+        nonlocal executed, failures
+        executed += 1
+        failures += status["status"] != "ok"
+        bar.update(1)
+        if failures:
+            bar.set_postfix(failed=failures, refresh=False)
+
+    try:
+        if not tasks:
+            pass
+        elif backend == "dask":
+            _run_dask(tasks, workers, scheduler, finished)
+        elif workers == 1:
+            for t in tasks:
+                finished(run_one(t))
+        else:
+            _run_processes(tasks, workers, finished)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+        info.update(finished=_now(), wall_seconds=round(time.perf_counter() - t0, 3),
+                    executed=executed, interrupted=interrupted)
+        _append_line(part_dir / SESSIONS, info)
+    if interrupted:
+        raise KeyboardInterrupt
+    records = read_records(part_dir, plan["digest"])
+    return finalize(plan, records, out, read_sessions(part_dir), shard,
+                    extra={"backend": backend, "workers": workers})
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the coordinator, which stops them in order."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_processes(tasks: list[RunTask], workers: int, finished) -> None:
+    """A spawn-context process pool, at most 2 runs queued per worker (Ctrl-C stays prompt)."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_ignore_sigint)
+    pending: set = set()
+    queue = iter(tasks)
+    try:
+        for t in queue:
+            pending.add(pool.submit(run_one, t))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                finished(fut.result())  # a dead worker (BrokenProcessPool) stops the sweep
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(run_one, nxt))
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        for proc in list((pool._processes or {}).values()):  # the workers this pool started
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(tasks: list[RunTask], workers: int, scheduler: str | None, finished) -> None:
+    """Dask distributed: an existing scheduler, or a LocalCluster of processes on loopback.
+
+    A run whose worker dies repeatedly (Dask gives up with KilledWorker) is recorded as a failure
+    by the coordinator, so one pathological run does not stop the sweep.
+    """
+    import logging
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        slots = max(1, sum(client.nthreads().values())) * 2
+        queue = iter(tasks)
+        by_key = {}
+
+        def submit(t: RunTask):
+            fut = client.submit(run_one, t, key=f"cscsim-run-{t.digest}-{t.session}-{t.run_id}",
+                                pure=False)
+            by_key[fut.key] = t
+            return fut
+
+        first = [submit(t) for _, t in zip(range(slots), queue, strict=False)]
+        stream = as_completed(first)
+        for fut in stream:
+            task = by_key.pop(fut.key)
+            if fut.status == "finished":
+                finished(fut.result())
+            else:
+                exc = fut.exception()
+                finished(_coordinator_failure(task, exc))
+            fut.release()
+            nxt = next(queue, None)
+            if nxt is not None:
+                stream.add(submit(nxt))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _coordinator_failure(task: RunTask, exc: BaseException) -> dict[str, Any]:
+    record = {"exp": task.digest, "run_id": task.run_id, "point": task.point,
+              "replicate": task.replicate, "seed": task.seed, "status": "failed",
+              "error_type": type(exc).__name__, "error": str(exc),
+              "traceback": "the worker running this run died (reported by the scheduler)",
+              "seconds": 0.0}
+    _append_line(Path(task.part_dir) / f"{task.session}-coordinator.jsonl", record)
+    return {"run_id": task.run_id, "status": "failed", "seconds": 0.0}
+
+
+# --- merge ---------------------------------------------------------------------------------
+def merge(dirs: list[str | Path], out: str | Path, partial: bool = False) -> dict[str, Any]:
+    """Merge sweep folders (shards of one experiment) into ``out``; raise ConfigError if unsafe."""
+    if not dirs:
+        raise ConfigError("merge: give at least one sweep folder")
+    plans = []
+    for d in dirs:
+        p = Path(d) / PARTS / PLAN
+        if not p.exists():
+            raise ConfigError(f"merge: {d} is not a sweep folder (no {PARTS}/{PLAN})")
+        plans.append(json.loads(p.read_text()))
+    digests = {p["digest"] for p in plans}
+    if len(digests) > 1:
+        raise ConfigError(f"merge: the folders hold different experiments (digests "
+                          f"{', '.join(sorted(digests))}); only shards of one experiment merge")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"merge: --out {out} exists and is not empty; choose a new folder")
+    plan = plans[0]
+    records: dict[int, dict[str, Any]] = {}
+    sessions = []
+    for d in dirs:
+        recs = read_records(Path(d) / PARTS, plan["digest"])
+        for rid, rec in recs.items():
+            old = records.get(rid)
+            if old is None or (old["status"] != "ok" and rec["status"] == "ok"):
+                records[rid] = rec
+        sessions += read_sessions(Path(d) / PARTS)
+    missing = [r[0] for r in plan["runs"] if r[0] not in records]
+    if missing and not partial:
+        shards = sorted({tuple(p["shard"]) for p in plans if p.get("shard")})
+        raise ConfigError(f"merge: {len(missing)} of {len(plan['runs'])} runs are missing "
+                          f"(first: {missing[:5]}); shards given: {shards or 'none'}. Complete "
+                          f"them with `cscsim sweep ... --shard I/N --resume`, or pass --partial")
+    return finalize(plan, records, out, sessions, None,
+                    extra={"merged_from": [str(d) for d in dirs]})
+
+
+# --- CLI -----------------------------------------------------------------------------------
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from concurrent.futures.process import BrokenProcessPool
+
+    out = Path(args.out)
+    try:
+        m = run_sweep(args.experiment, out, workers=args.workers, backend=args.backend,
+                      scheduler=args.scheduler, shard=parse_shard(args.shard),
+                      resume=args.resume, retry_failed=args.retry_failed, quiet=args.quiet)
+    except KeyboardInterrupt:
+        print(f"cscsim: interrupted; finished runs are kept in {out}/{PARTS}/; run the same "
+              f"command with --resume to complete the sweep", file=sys.stderr)
+        return 130
+    except BrokenProcessPool:
+        print(f"cscsim: error: a worker process died (out of memory?); finished runs are kept "
+              f"in {out}/{PARTS}/; run the same command with --resume (and fewer --workers)",
+              file=sys.stderr)
+        return 1
+    r = m["runs"]
+    if not args.quiet:
+        print(f"wrote {out}/: {', '.join(OUTPUT_FILES)}: {r['ok']} runs ok, {r['failed']} "
+              f"failed, {r['missing']} missing ({m['timings_seconds']['wall']:.1f} s wall)")
+    if r["failed"]:
+        print(f"cscsim: {r['failed']} run(s) raised; see {out}/failures.csv", file=sys.stderr)
+    if m["mixed_code"]:
+        print(f"cscsim: warning: runs were made by {len(m['code_fingerprints'])} different "
+              f"versions of the model code (edited during the sweep?); see code_fingerprints in "
+              f"{out}/manifest.json", file=sys.stderr)
+    return 0 if m["complete"] else 1
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    m = merge(args.dirs, args.out, partial=args.partial)
+    r = m["runs"]
+    print(f"wrote {args.out}/: {r['ok']} runs ok, {r['failed']} failed, {r['missing']} missing "
+          f"from {len(args.dirs)} folder(s)")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from sim.experiment import load_experiment
+
+    exp = load_experiment(args.experiment)
+    print(f"{exp.name}: {exp.kind} design, {len(exp.points)} points x {exp.replications} "
+          f"replications = {exp.n_runs} runs; root seed {exp.seed} ({exp.seeds} seeds)")
+    for f in exp.factors:
+        what = (", ".join(map(str, f.values)) if f.values is not None
+                else f"[{f.lo:g}, {f.hi:g}]")
+        print(f"  {f.name}: {what}")
+    if args.runs:
+        print("run_id,point,replicate,seed," + ",".join(exp.factor_names))
+        for rid, p, rep, seed in exp.runs():
+            vals = ",".join(str(exp.points[p][n]) for n in exp.factor_names)
+            print(f"{rid},{p},{rep},{seed}" + (f",{vals}" if vals else ""))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    sw = sub.add_parser("sweep", help="run every run of an experiment file (a parameter sweep)")
+    sw.add_argument("experiment", help="experiment file (TOML); see docs/sweeps.md")
+    sw.add_argument("--out", required=True, help="output folder (new, or a sweep to --resume)")
+    sw.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="worker processes (default: the number of CPUs)")
+    sw.add_argument("--backend", choices=("process", "dask"), default="process",
+                    help="process pool on this machine, or Dask distributed")
+    sw.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. "
+                    "tcp://10.0.0.1:8786 (default: a LocalCluster on 127.0.0.1)")
+    sw.add_argument("--shard", help="run only shard I of N (I/N, 1-based) for job arrays; "
+                    "combine the shards' folders with cscsim merge")
+    sw.add_argument("--resume", action="store_true",
+                    help="complete a sweep in --out without rerunning finished runs")
+    sw.add_argument("--retry-failed", action="store_true",
+                    help="with --resume, also rerun runs recorded in failures.csv")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    sw.set_defaults(func=cmd_sweep)
+
+    mg = sub.add_parser("merge", help="merge the folders of a sharded sweep into one")
+    mg.add_argument("dirs", nargs="+", help="sweep folders (one per shard)")
+    mg.add_argument("--out", required=True, help="folder for the merged CSVs and manifest")
+    mg.add_argument("--partial", action="store_true", help="merge even if runs are missing")
+    mg.set_defaults(func=cmd_merge)
+
+    pl = sub.add_parser("plan", help="validate an experiment file and list its design")
+    pl.add_argument("experiment", help="experiment file (TOML)")
+    pl.add_argument("--runs", action="store_true", help="also list every run with its seed")
+    pl.set_defaults(func=cmd_plan)

@@ -1,0 +1,294 @@
+"""The teaching app: the loop-dominance measure, the teaching model's pictures, and the page
+itself end to end in a real headless browser.
+
+The browser test starts ``cscsim app`` on a free loopback port, drives Debian's chromium with
+Playwright, and saves ``results/figures/app.png`` (the README's screenshot). Without chromium
+or Playwright it is skipped with the reason, except under CI (``CI`` set), where it fails:
+CI installs both with ``scripts/install_browser.sh`` and must really run it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.loops import LINKS, LOOPS, VARIABLES, assess, change
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "results" / "figures" / "app.png"
+W = 13
+
+
+# --- the loop-dominance measure --------------------------------------------------------------
+
+
+def _base(key: str) -> float:
+    """A level well above the variable's floor, so relative changes are what the test says."""
+    return 100.0 * max(1.0, VARIABLES[key].scale)
+
+
+def _flat(rng: np.random.Generator | None = None, noise: float = 0.0) -> dict[str, np.ndarray]:
+    """Every variable flat at its base level for three windows (plus optional noise, as a
+    share of the level)."""
+    out = {}
+    for k in VARIABLES:
+        x = np.full(3 * W, _base(k))
+        if rng is not None:
+            x = x + rng.normal(0.0, noise * _base(k) / 100, 3 * W)
+        out[k] = x
+    return out
+
+
+def _steps(a: float, b: float, c: float, rng=None, noise: float = 0.5,
+           key: str | None = None) -> np.ndarray:
+    """Three windows at levels a, b, c (per 100 of the variable's base level), with a little
+    noise so the z-test has a spread."""
+    x = np.repeat([a, b, c], W).astype(float)
+    if rng is not None:
+        x += rng.normal(0.0, noise, len(x))
+    return x * (_base(key) / 100 if key else 1.0)
+
+
+def test_loop_polarities_match_their_names() -> None:
+    for lp in LOOPS.values():
+        sign = np.prod([LINKS[k].sign for k in lp.links()])
+        assert (sign > 0) == lp.reinforcing, lp.key
+    assert set(LOOPS) == {"R1", "R2", "R3", "B1", "B2"}
+
+
+def test_crisis_trap_drives_when_change_goes_all_the_way_round() -> None:
+    rng = np.random.default_rng(1)
+    s = _flat()
+    # early help and support fall; need, entries, spend and overspend rise, window after window
+    for key, sign in {"early_help": -1, "support": -1, "need": 1, "entries": 1, "spend": 1,
+                      "overspend": 1}.items():
+        s[key] = _steps(100, 100 + 10 * sign, 100 + 20 * sign, rng, key=key)
+    a = assess(s, window=W)
+    assert a.ready
+    r1 = a.loops["R1"]
+    assert r1.driving and r1.direction == "vicious" and r1.score > 0.05
+    assert a.dominant == "R1"
+    # prevention (B1) shares two of these variables but is not driving: need rose while
+    # support fell, which is the opposite of need -> support (+)
+    assert not a.loops["B1"].driving
+    assert a.links[("need", "support")].status == "contrary"
+    assert not any(a.loops[k].driving for k in ("R2", "R3", "B2"))
+
+
+def test_one_contrary_link_stops_a_loop_driving() -> None:
+    rng = np.random.default_rng(2)
+    s = _flat()
+    for key, sign in {"early_help": -1, "support": -1, "need": 1, "entries": 1, "spend": 1,
+                      "overspend": -1}.items():  # overspend falls: the budget link breaks
+        s[key] = _steps(100, 100 + 10 * sign, 100 + 20 * sign, rng, key=key)
+    a = assess(s, window=W)
+    assert a.links[("spend", "overspend")].status == "contrary"
+    assert not a.loops["R1"].driving
+    assert a.dominant is None
+
+
+def test_noise_alone_drives_nothing() -> None:
+    rng = np.random.default_rng(3)
+    a = assess(_flat(rng, noise=10.0), window=W)
+    assert a.ready
+    assert not any(s.driving for s in a.loops.values())
+    assert sum(s.status == "transmitting" for s in a.links.values()) <= 1
+
+
+def test_a_change_smaller_than_the_noise_does_not_count() -> None:
+    rng = np.random.default_rng(4)
+    small = change(rng.normal(100, 10, W), rng.normal(102, 10, W), scale=1.0)
+    assert not small.counts
+    big = change(rng.normal(100, 1, W), rng.normal(110, 1, W), scale=1.0)
+    assert big.counts and big.sign == 1 and big.rel == pytest.approx(0.1, abs=0.02)
+
+
+def test_a_balancing_loop_drives_when_it_corrects() -> None:
+    rng = np.random.default_rng(5)
+    s = _flat()
+    s["price"] = _steps(100, 110, 105, rng, key="price")  # rose, then fell back
+    s["supply"] = _steps(100, 110, 125, rng, key="supply")  # rose after the price, and again
+    a = assess(s, window=W)
+    b2 = a.loops["B2"]
+    assert b2.driving and b2.direction == "correcting"
+    # and it is not driving when supply did not respond
+    s["supply"] = _steps(100, 110, 110, rng, key="supply")
+    assert not assess(s, window=W).loops["B2"].driving
+
+
+def test_not_ready_before_three_windows() -> None:
+    s = {k: v[: 3 * W - 1] for k, v in _flat().items()}
+    a = assess(s, window=W)
+    assert not a.ready and a.dominant is None
+    assert all(st.status == "quiet" for st in a.links.values())
+
+
+# --- the teaching model and its pictures -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def teaching_model():
+    from sim.mapview import AppConfig, TeachingModel
+
+    model = TeachingModel(config=AppConfig(scale=0.05))
+    for _ in range(45):
+        model.step()
+    return model
+
+
+def test_teaching_model_records_every_series(teaching_model) -> None:
+    m = teaching_model
+    assert len(m.history["week"]) == 45 == len(m.monitor.weeks)
+    for k, v in m.monitor.series.items():
+        assert np.all(np.isfinite(v)), k
+    assert m.history["in_care"][-1] > 0
+    assert m.assessment.ready  # 45 weeks >= 3 windows of 13
+
+
+def test_pictures_render(teaching_model) -> None:
+    from sim.mapview import (
+        draw_charts,
+        draw_loops,
+        draw_map,
+        draw_timeline,
+        figure_png,
+        journey_text,
+    )
+
+    m = teaching_model
+    child = m.children_to_follow()[0]
+    for fig in (draw_map(m), draw_charts(m), draw_loops(m.assessment), draw_timeline(m, child)):
+        assert figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Child {child}" in journey_text(m, child)
+
+
+def test_out_of_area_flows_match_the_placements(teaching_model) -> None:
+    m = teaching_model
+    flows = m.out_of_area_flows()
+    c, pl = m.pop.children, m.pop.placements
+    ids = c.placement[c.in_care]
+    off = np.trace(flows)
+    assert flows.sum() - off == int(pl.out_of_area[ids].sum())
+
+
+# --- the page, end to end in a real browser ------------------------------------------------------
+
+
+def _need_browser() -> None:
+    """Skip (locally) or fail (under CI) unless chromium, Playwright and the app extra exist."""
+    missing = []
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        missing.append("Debian's chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright")
+    try:
+        import solara  # noqa: F401
+        import solara_assets  # noqa: F401
+    except ImportError:
+        missing.append("the app extra (solara, solara-assets)")
+    if missing:
+        reason = f"needs {', '.join(missing)}: run scripts/install_browser.sh"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test but it {reason}")
+        pytest.skip(reason)
+
+
+def _week(page) -> float:
+    return float(re.search(r"Time: ([\d.]+)", page.inner_text("body")).group(1))
+
+
+def _wait_week(page, at_least: float, timeout: float = 60.0) -> float:
+    deadline = time.monotonic() + timeout
+    while (w := _week(page)) < at_least:
+        assert time.monotonic() < deadline, f"model stuck at week {w}"
+        time.sleep(0.2)
+    return w
+
+
+def _rendered(page, css: str) -> None:
+    """The component's image is on the page and decoded (a real PNG, not a broken image)."""
+    img = page.locator(f".{css} img").first
+    img.wait_for(state="visible", timeout=60_000)
+    width = img.evaluate("i => i.complete ? i.naturalWidth : 0")
+    assert width > 200, f"{css}: image not rendered (naturalWidth {width})"
+
+
+def test_app_in_a_real_browser() -> None:
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    from sim.app import launch_chromium, served
+
+    outside: list[str] = []
+    local = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+    with (tempfile.TemporaryFile() as log, served(log=log) as url, sync_playwright() as pw,
+          tempfile.TemporaryDirectory() as profile):
+        ctx = launch_chromium(pw, profile)
+        try:
+            page = ctx.new_page()
+            page.set_viewport_size({"width": 1600, "height": 1250})
+            page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
+            page.goto(url, timeout=90_000)
+            # the map, the charts, the loop diagram and the child's journey render
+            for css in ("cscsim-map", "cscsim-charts", "cscsim-loops", "cscsim-timeline"):
+                _rendered(page, css)
+            assert _week(page) == 0.0
+            charts = page.locator(".cscsim-charts img").first
+            before = charts.screenshot()
+
+            # move the early-help slider from 1 to 0.5 with the keyboard (5 steps of 0.1)
+            slider = page.locator(".lever-early_help_capacity [role=slider]").first
+            slider.focus()
+            for _ in range(5):
+                slider.press("ArrowLeft")
+            page.get_by_text("Early-help capacity (x today): 0.5").wait_for(timeout=30_000)
+            # the running model took it (the caption is read back from the model's levers)
+            page.locator(".cscsim-levers", has_text="early help x0.50").wait_for(timeout=30_000)
+
+            # step: the model advances and the charts change
+            page.get_by_role("button", name="Step").click()
+            w = _wait_week(page, 1.0)
+            assert w >= 1.0
+            time.sleep(1.0)
+            assert charts.screenshot() != before, "charts did not change after a step"
+
+            # play for a while (the loop diagram needs 39 weeks of history), then pause
+            w0, t0 = _week(page), time.monotonic()
+            page.get_by_role("button", name="▶").click()
+            _wait_week(page, 60.0, timeout=120.0)
+            page.get_by_role("button", name="❚❚").click()
+            elapsed = time.monotonic() - t0
+            time.sleep(1.5)
+            w1 = _week(page)
+            print(f"\nplayed {w1 - w0:.0f} weeks in {elapsed:.1f} s: "
+                  f"{(w1 - w0) / elapsed:.1f} weeks/s (page included)")
+            assert w1 >= 60.0
+
+            # follow a child: pick another child in care and see their journey
+            page.locator(".cscsim-child-select").first.click()
+            options = page.locator(".menuable__content__active .v-list-item")
+            options.first.wait_for(timeout=30_000)
+            pick = options.nth(min(2, options.count() - 1))
+            label = pick.inner_text().strip()
+            child = re.search(r"child (\d+)", label).group(1)
+            pick.click()
+            page.locator(".cscsim-journey", has_text=f"Child {child} ").wait_for(timeout=30_000)
+            _rendered(page, "cscsim-timeline")
+            page.mouse.click(5, 5)  # close any menu before the screenshot
+            time.sleep(1.0)
+
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            assert SCREENSHOT.stat().st_size > 50_000
+            assert not outside, f"the page fetched from outside this computer: {outside[:5]}"
+        finally:
+            ctx.close()
