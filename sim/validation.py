@@ -118,7 +118,7 @@ def base_scenario(path: str | None) -> tuple[Scenario, str]:
         return load_scenario(path), str(path)
     default = baseline_path()
     if default is not None:
-        return load_scenario(default), str(default)
+        return load_scenario(default), f"policies/scenarios/{BASELINE_NAME}"
     scenario = Scenario().with_overrides({"run.region": "England"}, where="validation baseline")
     scenario.name = "defaults, England"
     return scenario, "defaults with run.region = 'England' (no england_baseline.toml yet)"
