@@ -11,7 +11,7 @@ and scores it by the squared distance of every validation indicator (:mod:`sim.t
 its target, in units of its tolerance, averaged over the years, plus a penalty for drift in the
 number of children in care between the first and last year (the baseline should be a steady
 state, not a transient). Optuna proposes parameters: by default CMA-ES started from the current
-values (a good local optimiser for 20 continuous parameters when the start is already close),
+values (a good local optimiser for 22 continuous parameters when the start is already close),
 or TPE (``--sampler tpe``) for a broader search; trials are evaluated in
 parallel processes, ``workers`` at a time, and told back in trial order, so the fit depends only
 on the seed and settings, never on timing. Every trial uses the same model seed (common random
