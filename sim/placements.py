@@ -208,19 +208,7 @@ def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
     deg = indptr[home + 1] - indptr[home]
     away = nbrs[indptr[home] + np.minimum((pick * deg).astype(np.int64), deg - 1)]
     node = np.where(draw < p.care.kin_local_share, home, away)
-    price = np.full(len(children), p.placements.price_kinship)
-    _open(
-        model,
-        children,
-        kind=np.full(len(children), Kind.KINSHIP),
-        provider=-1,
-        node=node,
-        price=price,
-        cost=price,
-        for_profit=False,
-        quality=p.market.quality_not_for_profit,
-        carer=-2 - fam.astype(np.int64),
-    )
+    _place_with_family(model, children, Kind.KINSHIP, node, p.placements.price_kinship)
 
 
 def _place_at_home(model, children: np.ndarray) -> None:
@@ -228,14 +216,22 @@ def _place_at_home(model, children: np.ndarray) -> None:
     if len(children) == 0:
         return
     c, f, p = model.pop.children, model.pop.families, model.params
+    node = f.node[c.family[children]]
+    _place_with_family(model, children, Kind.WITH_PARENTS, node, p.placements.price_with_parents)
+
+
+def _place_with_family(model, children: np.ndarray, kind: Kind, node, weekly: float) -> None:
+    """A placement with the child's own family network (kin or parents): no provider, no
+    profit, and siblings from one family count as living together."""
+    c, p = model.pop.children, model.params
     fam = c.family[children]
-    price = np.full(len(children), p.placements.price_with_parents)
+    price = np.full(len(children), weekly)
     _open(
         model,
         children,
-        kind=np.full(len(children), Kind.WITH_PARENTS),
+        kind=np.full(len(children), kind),
         provider=-1,
-        node=f.node[fam],
+        node=node,
         price=price,
         cost=price,
         for_profit=False,
