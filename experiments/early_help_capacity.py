@@ -9,14 +9,13 @@ of doubling early help (same seeds at both levels) with 95% intervals.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.analyse import effect_lines, ensure_sweep, plot_grid  # noqa: E402
+from sim.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
 
 NAME = "early_help_capacity"
 EH, HV = "levers.early_help_capacity", "levers.health_visitor_fte"
@@ -34,13 +33,7 @@ LABELS = {
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", default=str(ROOT / "results" / NAME))
-    args = ap.parse_args()
-    runs = ensure_sweep(ROOT / "experiments" / f"{NAME}.toml", args.out, args.workers)
-    fig = ROOT / "results" / "figures" / f"{NAME}.png"
-    fig.parent.mkdir(parents=True, exist_ok=True)
+    runs, fig = experiment_runs(NAME, __doc__)
     plot_grid(runs, [EH, HV], DRAWN, fig, "Early-help capacity", x=EH, hue=HV, labels=LABELS)
     print("\n".join(effect_lines(runs, EH, 1.0, 2.0, [*DRAWN, "placement_moves"], by=HV)))
     print(f"wrote {fig}")

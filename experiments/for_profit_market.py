@@ -10,14 +10,13 @@ placement spend / weeks in care over the same final years.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.analyse import effect_lines, ensure_sweep, plot_grid  # noqa: E402
+from sim.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
 
 NAME = "for_profit_market"
 FP, CAP = "levers.for_profit_share", "levers.profit_cap"
@@ -35,14 +34,8 @@ LABELS = {
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", default=str(ROOT / "results" / NAME))
-    args = ap.parse_args()
-    runs = ensure_sweep(ROOT / "experiments" / f"{NAME}.toml", args.out, args.workers)
+    runs, fig = experiment_runs(NAME, __doc__)
     runs["mean_weekly_price_gbp"] = runs.spend_placements_gbp / runs.care_weeks
-    fig = ROOT / "results" / "figures" / f"{NAME}.png"
-    fig.parent.mkdir(parents=True, exist_ok=True)
     plot_grid(runs, [FP, CAP], DRAWN, fig, "For-profit market", x=FP, hue=CAP, labels=LABELS)
     extra = ["spend_placements_gbp", "overspend_gbp", "share_over_20_miles", "for_profit_share",
              "cla_rate_per_10k", "care_entries_rate_per_10k"]

@@ -9,14 +9,13 @@ sweep left there), draws results/figures/placement_distance.png (the cap on the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.analyse import effect_lines, ensure_sweep, plot_grid  # noqa: E402
+from sim.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
 
 NAME = "placement_distance"
 CAP, LOCAL = "levers.distance_cap_miles", "levers.local_sufficiency"
@@ -35,13 +34,7 @@ LABELS = {
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", default=str(ROOT / "results" / NAME))
-    args = ap.parse_args()
-    runs = ensure_sweep(ROOT / "experiments" / f"{NAME}.toml", args.out, args.workers)
-    fig = ROOT / "results" / "figures" / f"{NAME}.png"
-    fig.parent.mkdir(parents=True, exist_ok=True)
+    runs, fig = experiment_runs(NAME, __doc__)
     plot_grid(runs, [CAP, LOCAL], DRAWN, fig, "Placement distance", x=CAP, hue=LOCAL,
               labels=LABELS, x_order=[0.0, 60.0, 40.0, 20.0])
     extra = ["mean_distance_miles", "share_emergency", "spend_total_gbp"]

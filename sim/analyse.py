@@ -385,6 +385,23 @@ def paired_effect(runs: pd.DataFrame, factor: str, a: Any, b: Any, outcome: str,
             "relative": mean / base if base else math.nan, "n": n}
 
 
+def experiment_runs(name: str, description: str) -> tuple[pd.DataFrame, Path]:
+    """The command line shared by the named experiment scripts: parse ``--workers`` and
+    ``--out``, run (or finish, or reuse) the sweep of ``experiments/<name>.toml`` and return its
+    runs and the path of the figure to draw, ``results/figures/<name>.png``."""
+    import argparse
+
+    root = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(description=description.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default=str(root / "results" / name))
+    args = ap.parse_args()
+    runs = ensure_sweep(root / "experiments" / f"{name}.toml", args.out, args.workers)
+    fig = root / "results" / "figures" / f"{name}.png"
+    fig.parent.mkdir(parents=True, exist_ok=True)
+    return runs, fig
+
+
 def ensure_sweep(experiment: str | Path, out: str | Path, workers: int = 2,
                  quiet: bool = False) -> pd.DataFrame:
     """runs.csv of ``experiment`` in ``out``, sweeping (or resuming) first if it is incomplete.

@@ -110,9 +110,6 @@ class Table:
     def columns(self) -> dict[str, np.ndarray]:
         return {k: c[: self.n] for k, c in self._cols.items()}
 
-    def nbytes(self) -> int:
-        return sum(c.nbytes for c in self._cols.values())
-
 
 FAMILY_SCHEMA = {
     "la": (np.int16, -1),
@@ -196,12 +193,6 @@ class Population:
     def children_at_home(self) -> np.ndarray:
         c = self.children
         return c.active & ~c.in_care
-
-    def per_family(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Count (or sum ``weights`` of) children where ``mask`` holds, per family."""
-        c = self.children
-        w = None if weights is None else weights[mask]
-        return np.bincount(c.family[mask], weights=w, minlength=self.families.n)
 
     # --- demography -----------------------------------------------------------------------
     def add_families(

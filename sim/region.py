@@ -81,10 +81,6 @@ class Region:
     def n_nodes(self) -> int:
         return len(self.node_la)
 
-    def la_distance(self) -> np.ndarray:
-        """Road miles between authority centroids (the map's scale)."""
-        return self.distance[1::3, 1::3]
-
 
 def _great_circle_miles(lat1, lon1, lat2, lon2) -> np.ndarray:
     p1, p2 = np.radians(lat1), np.radians(lat2)
