@@ -32,6 +32,12 @@ def poverty(model) -> np.ndarray:
     return f.poverty_draw < rate[band] * p.levers.poverty
 
 
+def long_run_need(model) -> np.ndarray:
+    """Each family's long-run need, the level its need reverts to: poverty plus the toxic trio."""
+    p = model.params.need
+    return p.poverty_effect * poverty(model) + p.toxic_trio_effect * model.pop.families.trio
+
+
 def evolve_need(model, support: np.ndarray) -> None:
     """One week of need: mean reversion to the long-run level, noise, minus support received."""
     f = model.pop.families
@@ -39,7 +45,7 @@ def evolve_need(model, support: np.ndarray) -> None:
     rng = model.streams["need"]
     onset = ~f.trio & (rng.random(f.n) < p.toxic_trio_onset / WEEKS_PER_YEAR)
     f.trio[onset] = True
-    long_run = p.poverty_effect * poverty(model) + p.toxic_trio_effect * f.trio
+    long_run = long_run_need(model)
     tau = p.persistence_weeks
     shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
     f.need[:] = f.need + (long_run - f.need) / tau + shock - support

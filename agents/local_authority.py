@@ -179,10 +179,14 @@ def casework(model, at_home: np.ndarray) -> np.ndarray:
     _s47(model, reviewed[~on_plan & (read >= p.s47_level)], at_home)
     _move(model, reviewed[on_plan & (read < p.cin_level)], Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     _close(model, reviewed[~on_plan & (read < p.close_level)])
-    # Care proceedings for families on a plan whose need stays at the care level.
+    # Care proceedings for families on a plan whose need stays at the care level; sooner where
+    # a child under five lives at home (the younger the child, the less harm can be waited on).
     high = np.flatnonzero((f.case == Case.PROTECTION_PLAN) & (f.need >= p.care_level))
-    monthly = 1.0 - np.exp(-p.proceedings_rate * 12 / WEEKS_PER_YEAR)
-    issued = high[rng.random(len(high)) < monthly]
+    c = model.pop.children
+    has_young = np.zeros(f.n, bool)
+    has_young[c.family[c.active & ~c.in_care & (c.age < 5 * WEEKS_PER_YEAR)]] = True
+    rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
+    issued = high[rng.random(len(high)) < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
     model.pop.log(model.week, Event.PROCEEDINGS, family=issued)
     return issued
 

@@ -134,8 +134,10 @@ def add_providers(
     capacity: np.ndarray,
     for_profit: np.ndarray,
     la_run: np.ndarray | None = None,
+    la: np.ndarray | None = None,
 ) -> None:
-    """Open providers of one kind at ``nodes``: price, cost and quality follow kind and owner."""
+    """Open providers of one kind at ``nodes``: price, cost and quality follow kind and owner.
+    ``la`` is the authority that runs or owns each (default: where it is)."""
     p, rng, t = model.params, model.streams["market"], model.providers
     n = len(nodes)
     if n == 0:
@@ -161,7 +163,7 @@ def add_providers(
         for_profit=for_profit,
         la_run=la_run,
         node=nodes,
-        la=model.region.node_la[nodes],
+        la=model.region.node_la[nodes] if la is None else la,
         base_capacity=capacity,
         capacity=now,
         price=price,
@@ -183,17 +185,7 @@ def build_market(model) -> None:
     p, rng, r = model.params, model.streams["market"], model.region
     node_children = model.node_children.astype(float)
     share = p.levers.for_profit_share
-    # LA in-house foster carers: one pool per neighbourhood.
-    inhouse = stochastic_round(rng, p.placements.inhouse_per_10k_children * node_children / 1e4)
-    keep = np.flatnonzero(inhouse > 0)
-    add_providers(
-        model,
-        Kind.INHOUSE_FOSTER,
-        keep.astype(np.int16),
-        inhouse[keep],
-        np.zeros(len(keep), bool),
-        np.ones(len(keep), bool),
-    )
+    _build_inhouse(model)
     total = node_children.sum() / 1e4
     # Agencies and supported accommodation: located where people live.
     for kind, per_10k, size in (
@@ -222,6 +214,40 @@ def build_market(model) -> None:
         rng.random(k) < 0.75
     )  # of non-profit homes about 3 in 4 are LA-run (assumption)
     add_providers(model, Kind.CHILDRENS_HOME, nodes.astype(np.int16), np.array(sizes), fp, la_run)
+
+
+def _build_inhouse(model) -> None:
+    """LA foster carers: a pool per neighbourhood, in proportion to its children; a share of
+    each pool lives just across the authority's boundary, in a neighbourhood of another
+    authority next to it on the network (carers do not stop at council borders), and takes
+    only its own authority's children."""
+    p, rng, r = model.params, model.streams["market"], model.region
+    per_10k = p.placements.inhouse_per_10k_children
+    places = stochastic_round(rng, per_10k * model.node_children / 1e4)
+    outside = rng.binomial(places, p.placements.inhouse_outside_share)
+    indptr, nbrs = model.neighbours
+    owner, node, cap = [np.arange(r.n_nodes)], [np.arange(r.n_nodes)], [places - outside]
+    for n in np.flatnonzero(outside):
+        across = nbrs[indptr[n] : indptr[n + 1]]
+        across = across[r.node_la[across] != r.node_la[n]]
+        if len(across) == 0:  # an island authority: its carers all live inside it
+            cap[0][n] += outside[n]
+            continue
+        owner.append([n])
+        node.append([across[rng.integers(len(across))]])
+        cap.append([outside[n]])
+    owner, node, cap = (np.concatenate(x).astype(np.int64) for x in (owner, node, cap))
+    keep = cap > 0
+    n = int(keep.sum())
+    add_providers(
+        model,
+        Kind.INHOUSE_FOSTER,
+        node[keep].astype(np.int16),
+        cap[keep],
+        np.zeros(n, bool),
+        np.ones(n, bool),
+        la=r.node_la[owner[keep]],
+    )
 
 
 def market_entry(model) -> None:

@@ -54,12 +54,15 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.pre_birth_level": (1.5, 4.0, False),
     "social_work.close_level": (0.8, 2.2, False),
     "social_work.proceedings_rate": (0.05, 2.0, True),
+    "social_work.young_child_proceedings_effect": (0.0, 3.0, False),
     "care.reunification_rate": (0.3, 5.0, True),
     "care.kinship_probability": (0.2, 1.0, False),
     "care.kin_local_share": (0.1, 0.9, False),
     "care.with_parents_probability": (0.0, 0.4, False),
     "care.home_probability_teen": (0.05, 0.5, False),
     "care.supported_probability": (0.1, 0.9, False),
+    "care.move_on_rate": (0.05, 3.0, True),
+    "placements.inhouse_outside_share": (0.0, 0.6, False),
     "placements.other_costs_per_week": (0.0, 2000.0, False),
     "levers.distance_weight": (0.0, 40.0, False),
 }
@@ -113,17 +116,18 @@ class CmaProposer:
     the range spans decades), its mean started at the current values. It proposes whole
     generations and is told their losses in order."""
 
-    def __init__(self, base: Scenario, seed: int, step: float = 0.05) -> None:
+    def __init__(self, base: Scenario, seed: int, keys: list[str], step: float = 0.05) -> None:
         from cmaes import CMA
 
-        mean = np.array([min(max(_to_unit(k, base.get(k)), 0.0), 1.0) for k in FREE])
-        bounds = np.tile([0.0, 1.0], (len(FREE), 1))
+        self.keys = keys
+        mean = np.array([min(max(_to_unit(k, base.get(k)), 0.0), 1.0) for k in keys])
+        bounds = np.tile([0.0, 1.0], (len(keys), 1))
         self.cma = CMA(mean=mean, sigma=step, bounds=bounds, seed=seed)
         self._xs: list[np.ndarray] = []
 
     def ask(self, budget: int) -> list[dict[str, float]]:
         self._xs = [self.cma.ask() for _ in range(self.cma.population_size)]
-        return [{k: _from_unit(k, u) for k, u in zip(FREE, x, strict=True)} for x in self._xs]
+        return [{k: _from_unit(k, u) for k, u in zip(self.keys, x, strict=True)} for x in self._xs]
 
     def tell(self, losses: list[float]) -> None:
         self.cma.tell(list(zip(self._xs, losses, strict=True)))
@@ -132,9 +136,10 @@ class CmaProposer:
 class TpeProposer:
     """Optuna's multivariate TPE, asked ``workers`` trials at a time (a broader search)."""
 
-    def __init__(self, base: Scenario, seed: int, workers: int) -> None:
+    def __init__(self, base: Scenario, seed: int, workers: int, keys: list[str]) -> None:
         import optuna
 
+        self.keys = keys
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=24)
         self.study = optuna.create_study(direction="minimize", sampler=sampler)
@@ -144,7 +149,7 @@ class TpeProposer:
     def ask(self, budget: int) -> list[dict[str, float]]:
         self._trials = [self.study.ask() for _ in range(min(self.workers, budget))]
         return [
-            {k: t.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in FREE.items()}
+            {k: t.suggest_float(k, *FREE[k][:2], log=FREE[k][2]) for k in self.keys}
             for t in self._trials
         ]
 
@@ -162,17 +167,22 @@ def calibrate(
     progress: bool = True,
     sampler: str = "cmaes",
     step: float = 0.05,
+    keys: list[str] | None = None,
 ) -> dict[str, Any]:
     """Run the fit and write ``fitted.toml``, ``trials.csv``, ``fit.json`` and a figure.
 
-    Trial 0 is the starting point itself; CMA-ES then runs whole generations until at least
-    ``trials`` trials have run (so the count is rounded up to a whole generation)."""
+    ``keys`` are the parameters fitted (default: all of :data:`FREE`; the rest keep the values
+    of ``base``). Trial 0 is the starting point itself; CMA-ES then runs whole generations
+    until at least ``trials`` trials have run (so the count is rounded up to a generation)."""
     from tqdm import tqdm
 
     from sim.output import cscsim_version, git_commit, staged, write_csv
 
+    keys = list(FREE) if keys is None else keys
     proposer = (
-        CmaProposer(base, seed, step) if sampler == "cmaes" else TpeProposer(base, seed, workers)
+        CmaProposer(base, seed, keys, step)
+        if sampler == "cmaes"
+        else TpeProposer(base, seed, workers, keys)
     )
     rows: list[dict[str, Any]] = []
     planned = trials
@@ -196,11 +206,11 @@ def calibrate(
             bar.set_postfix(best=f"{min(r['loss'] for r in rows):.1f}")
             return losses
 
-        run([{k: base.get(k) for k in FREE}])
+        run([{k: base.get(k) for k in keys}])
         while len(rows) < trials:
             proposer.tell(run(proposer.ask(trials - len(rows))))
     best = min(rows, key=lambda r: r["loss"])
-    fitted = base.with_overrides(_typed({k: best[k] for k in FREE}), where="calibration")
+    fitted = base.with_overrides(_typed({k: best[k] for k in keys}), where="calibration")
     record = {
         "cscsim_version": cscsim_version(),
         "git_commit": git_commit(),
@@ -216,9 +226,10 @@ def calibrate(
         "best_trial": best["trial"],
         "best_loss": best["loss"],
         "free": {
-            k: {"low": lo, "high": hi, "log": log, "fitted": best[k]}
+            k: {"low": lo, "high": hi, "log": log, "fitted": best[k] if k in keys else None}
             for k, (lo, hi, log) in FREE.items()
         },
+        "fitted_keys": keys,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     with staged(out) as stage:
@@ -287,6 +298,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for name, value, lo in (("--trials", args.trials, 1), ("--workers", args.workers, 1)):
         if value < lo:
             raise ConfigError(f"command line: {name} = {value} is out of range: at least {lo}")
+    keys = [k.strip() for k in args.free.split(",") if k.strip()] if args.free else None
+    for k in keys or []:
+        if k not in FREE:
+            raise ConfigError(
+                f"command line: --free names {k!r}, which is not a free parameter; allowed: "
+                + ", ".join(FREE)
+            )
     if not 0 < args.step <= 0.5:
         raise ConfigError(
             f"command line: --step = {args.step} is out of range: above 0, at most 0.5"
@@ -300,6 +318,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         sampler=args.sampler,
         step=args.step,
+        keys=keys,
     )
     print(
         f"best loss {record['best_loss']:.2f} (trial {record['best_trial']}); wrote "
@@ -326,6 +345,11 @@ def register(sub) -> None:
         type=float,
         default=0.05,
         help="CMA-ES initial step, as a share of each parameter's range (default 0.05)",
+    )
+    p.add_argument(
+        "--free",
+        metavar="KEY[,KEY...]",
+        help="fit only these free parameters (default: all); the rest keep the start's values",
     )
     p.add_argument("--model-seed", type=int, default=1, help="model seed for every trial")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")

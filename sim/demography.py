@@ -7,7 +7,8 @@ their populations. Need starts at its stationary distribution so year 1 is not a
 
 Start of the run (stocks, not a burn-in): the children in care, on plans and in need at the
 start are set to the published rates (DfE 2024-25), drawn from the families with the highest
-need, weighting children in care by the published age profile of children looked after, and
+need (for children in care, persistently high need weighs most), weighting children in care by
+the published age profile of children looked after, and
 placed through the ordinary commissioning rules, so the placement mix and distances at the
 start are the model's own.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.family import poverty
+from agents.family import long_run_need
 from sim.population import WEEKS_PER_YEAR, Case, Population
 from sim.util import stochastic_round, weighted_sample
 
@@ -66,8 +67,8 @@ def _pick_nodes(model, la: np.ndarray) -> np.ndarray:
 
 def stationary_need(model, families: np.ndarray) -> np.ndarray:
     """Need drawn from its long-run distribution for each family (no support received)."""
-    p, f = model.params.need, model.pop.families
-    long_run = p.poverty_effect * poverty(model)[families] + p.toxic_trio_effect * f.trio[families]
+    p = model.params.need
+    long_run = long_run_need(model)[families]
     noise = p.noise_sd * model.streams["demography"].standard_normal(len(families))
     return (long_run + noise).astype(np.float32)
 
@@ -131,9 +132,16 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     rng = model.streams["demography"]
     n = c.n
     need = f.need[c.family]
-    # Children in care: high family need (or an older child's own risk), weighted by age.
+    persistent = long_run_need(model)[c.family]
+    # Children in care: high family need (or an older child's own risk), weighted by age. Need
+    # that is persistently high (poverty and the toxic trio) weighs more than this week's
+    # level: children in care at any moment are mostly from families whose need stays high
+    # (they go home once it falls), so drawing on this week's need alone starts the run with
+    # children who go home within months and the stock dips in year 1.
     band = np.searchsorted(np.array([1, 5, 10, 16]), c.age // WEEKS_PER_YEAR, side="right")
-    weight = CLA_AGE_SHARE[band] * np.exp(2.0 * np.maximum(need, 0) + 0.5 * c.risk)
+    weight = CLA_AGE_SHARE[band] * np.exp(
+        np.maximum(need, 0) + 2.0 * persistent + 0.5 * c.risk
+    )
     care = weighted_sample(rng, weight, round(p.initial_cla_per_10k * n / 1e4))
     # Time in care so far: up to four years, never more than the child's age.
     weeks = np.minimum(rng.integers(0, 4 * WEEKS_PER_YEAR, len(care)), c.age[care]).astype(np.int16)

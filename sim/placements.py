@@ -12,7 +12,9 @@ Each week an open placement may break down (an unplanned ending, so the child mo
 hazard that rises with distance from home, for teenagers, for a poor fit, for lower quality and
 for children placed apart from their siblings; contact with the birth family may lapse, more
 likely the further away the child lives; and children leave care by going home (with a risk of
-coming back), a special guardianship order from kinship care, adoption, or turning 18.
+coming back), a special guardianship order from kinship care, adoption, or turning 18. Planned
+moves happen only when a registered place is free: out of emergency beds, and, for 16-17s in
+foster or residential care, on to supported accommodation.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ from sim.population import (
 )
 from sim.util import first_per_group
 
-FOSTER, HOME, SUPPORTED = 0, 1, 2  # what a child's needs call for
+FOSTER, HOME, SUPPORTED, MOVE_ON = 0, 1, 2, 3  # what a child's needs call for
 INF = np.inf
-#: Rank of each provider kind for each need (lower = preferred; inf = unsuitable).
-RANK = np.full((3, len(Kind)), INF)
+#: Rank of each provider kind for each need (lower = preferred; inf = unsuitable). A planned
+#: move on to semi-independent living (MOVE_ON) wants supported accommodation and nothing else.
+RANK = np.full((4, len(Kind)), INF)
 RANK[FOSTER, [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
 RANK[HOME, Kind.CHILDRENS_HOME] = 0
 RANK[SUPPORTED, [Kind.SUPPORTED, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
+RANK[MOVE_ON, Kind.SUPPORTED] = 0
 CATEGORY_OF_KIND = np.array([FOSTER, FOSTER, FOSTER, HOME, SUPPORTED, -1, FOSTER])
 CHUNK = 1500  # sibling groups matched together; bounds the groups x providers score matrix
 ROUNDS = 8
@@ -87,20 +91,22 @@ def commission(
     first_entry: bool,
     proceedings: bool = False,
     emergency: bool = True,
+    need: int | None = None,
 ) -> np.ndarray:
     """Find a placement for each child in ``children`` (entering care, or moving).
 
     Children entering through care proceedings may stay with their parents under a care
     order; otherwise kinship comes first, then the market. A child no registered provider can
     take gets an emergency placement, unless ``emergency`` is False (a planned move that only
-    happens if a registered place is free); those children are returned."""
+    happens if a registered place is free); those children are returned. ``need`` overrides
+    what the children's needs call for (a planned move to a particular kind of care)."""
     none = np.zeros(0, dtype=np.int64)
     if len(children) == 0:
         return none
     c, f, p = model.pop.children, model.pop.families, model.params
     rng = model.streams["commissioning"]
     fam = c.family[children]
-    cat = needs(model, children)
+    cat = needs(model, children) if need is None else np.full(len(children), need)
     # Sibling groups: children of one family who need foster care and enter together.
     together = first_entry & (cat == FOSTER)
     key = np.where(together, fam, -1 - np.arange(len(children)))
@@ -269,7 +275,10 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
     n = len(children)
     home_la = f.la[c.family[children]]
     home_node = f.node[c.family[children]]
-    miles = model.region.distance[home_node, node]
+    # A child placed with parents lives at home: no distance at all.
+    miles = np.where(
+        np.asarray(kind) == Kind.WITH_PARENTS, 0.0, model.region.distance[home_node, node]
+    )
     log_h = (
         _base_hazard(p, np.asarray(kind) * np.ones(n, dtype=np.int64))
         + p.placements.fit_sd * rng.standard_normal(n)
@@ -393,22 +402,36 @@ def placement_week(model) -> None:
     _exits(model)
     c.in_care[moved] = True
     commission(model, moved, first_entry=False)
-    _move_out_of_emergency(model)
+    _planned_moves(model)
 
 
-def _move_out_of_emergency(model) -> None:
-    """Planned moves: children in emergency placements move to a registered place as soon as
-    one is free (a move, but not a breakdown)."""
-    c, f, pl = model.pop.children, model.pop.families, model.pop.placements
+def _planned_moves(model) -> None:
+    """Planned moves (moves, but not breakdowns), each only when a registered place is free:
+    children in emergency placements move to a registered place, and 16-17-year-olds in foster
+    or residential care move on to supported accommodation (semi-independent living)."""
+    c, pl, p = model.pop.children, model.pop.placements, model.params.care
+    rng = model.streams["placements"]
     care = np.flatnonzero(c.in_care)
-    waiting = care[pl.kind[c.placement[care]] == Kind.EMERGENCY]
-    if len(waiting) == 0:
+    kind = pl.kind[c.placement[care]]
+    _planned_move(model, care[kind == Kind.EMERGENCY], need=None)
+    kind = pl.kind[c.placement[care]]
+    ready = (
+        (c.age[care] >= 16 * WEEKS_PER_YEAR)
+        & np.isin(kind, [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME])
+        & (rng.random(len(care)) < 1.0 - np.exp(-p.move_on_rate / WEEKS_PER_YEAR))
+    )
+    _planned_move(model, care[ready], need=MOVE_ON)
+
+
+def _planned_move(model, children: np.ndarray, need: int | None) -> None:
+    if len(children) == 0:
         return
-    old = c.placement[waiting]
-    left = commission(model, waiting, first_entry=False, emergency=False)
-    moved = ~np.isin(waiting, left)
+    c, f = model.pop.children, model.pop.families
+    old = c.placement[children]
+    left = commission(model, children, first_entry=False, emergency=False, need=need)
+    moved = ~np.isin(children, left)
     end_placements(model, old[moved], End.MOVED)
-    model.count("placement_moves", f.la[c.family[waiting[moved]]])
+    model.count("placement_moves", f.la[c.family[children[moved]]])
 
 
 def _exits(model) -> None:

@@ -49,7 +49,7 @@ class End(IntEnum):
     SGO = 3  # special guardianship or child arrangements order
     ADOPTED = 4
     AGED_OUT = 5  # 18th birthday
-    MOVED = 6  # a planned move (out of an emergency placement into a registered one)
+    MOVED = 6  # a planned move: out of an emergency bed, or on to supported accommodation
 
 
 class Event(IntEnum):
