@@ -153,9 +153,10 @@ def _close(model, families: np.ndarray) -> None:
     _move(model, step_down, Case.EARLY_HELP_WAITING)
 
 
-def casework(model, at_home: np.ndarray) -> np.ndarray:
+def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray:
     """Assessments finish, cases are reviewed, plans escalate to proceedings.
 
+    ``at_home`` counts each family's children at home; ``at_home_mask`` marks those children.
     Returns the families for whom care proceedings were issued this week.
     """
     f, p = model.pop.families, model.params.social_work
@@ -184,7 +185,8 @@ def casework(model, at_home: np.ndarray) -> np.ndarray:
     high = np.flatnonzero((f.case == Case.PROTECTION_PLAN) & (f.need >= p.care_level))
     c = model.pop.children
     has_young = np.zeros(f.n, bool)
-    has_young[c.family[c.active & ~c.in_care & (c.age < 5 * WEEKS_PER_YEAR)]] = True
+    if len(high):
+        has_young[c.family[at_home_mask & (c.age < 5 * WEEKS_PER_YEAR)]] = True
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
     issued = high[rng.random(len(high)) < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
     model.pop.log(model.week, Event.PROCEEDINGS, family=issued)

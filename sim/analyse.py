@@ -232,19 +232,35 @@ def _problem(exp: dict[str, Any]) -> dict[str, Any]:
             "bounds": [[f["min"], f["max"]] for f in fs]}
 
 
-def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path: Path,
-          title: str) -> None:
-    """Index bars per factor, one panel per outcome, with the bootstrap intervals."""
+def _panel_grid(n: int, height: float):
+    """A figure of ``n`` panels, at most three a row (matplotlib's Agg backend: files only)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = len(outcomes)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.6 * nrow), squeeze=False,
-                             constrained_layout=True)
+    return plt.subplots(nrow, ncol, figsize=(5 * ncol, height * nrow), squeeze=False,
+                        constrained_layout=True)
+
+
+def _save_panels(fig, axes, n: int, title: str, path: Path) -> None:
+    """Hide the unused panels, title the figure and write it."""
+    import matplotlib.pyplot as plt
+
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path: Path,
+          title: str) -> None:
+    """Index bars per factor, one panel per outcome, with the bootstrap intervals."""
+    n = len(outcomes)
+    fig, axes = _panel_grid(n, 3.6)
     for ax, o in zip(axes.flat, outcomes, strict=False):
         t = table[table.outcome == o]
         y = np.arange(len(t))
@@ -255,35 +271,19 @@ def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path:
         ax.set_title(o, fontsize=9)
         ax.axvline(0, color="k", lw=0.5)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_panels(fig, axes, n, title, path)
 
 
 def _morris_plot(table: pd.DataFrame, outcomes: list[str], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     n = len(outcomes)
-    ncol = min(3, n)
-    nrow = math.ceil(n / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.8 * nrow), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = _panel_grid(n, 3.8)
     for ax, o in zip(axes.flat, outcomes, strict=False):
         t = table[table.outcome == o]
         ax.scatter(t.mu_star, t.sigma)
         for _, r in t.iterrows():
             ax.annotate(r.factor.split(".", 1)[1], (r.mu_star, r.sigma), fontsize=7)
         ax.set(title=o, xlabel="mu* (mean |elementary effect|)", ylabel="sigma")
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_panels(fig, axes, n, title, path)
 
 
 def _scatter(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path: Path,

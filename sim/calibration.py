@@ -298,7 +298,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for name, value, lo in (("--trials", args.trials, 1), ("--workers", args.workers, 1)):
         if value < lo:
             raise ConfigError(f"command line: {name} = {value} is out of range: at least {lo}")
-    keys = [k.strip() for k in args.free.split(",") if k.strip()] if args.free else None
+    free = dict.fromkeys(k.strip() for k in (args.free or "").split(",") if k.strip())
+    keys = list(free) or None
     for k in keys or []:
         if k not in FREE:
             raise ConfigError(

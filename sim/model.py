@@ -205,7 +205,7 @@ class CareSystem(mesa.Model):
             la.review_workload(int(open_children[la.idx]))
         local_authority.front_door(self, np.union1d(referred, hv), at_home)
         # 5. Casework and crises.
-        issued = local_authority.casework(self, at_home)
+        issued = local_authority.casework(self, at_home, at_home_mask)
         teens = family.adolescent_crises(self, at_home_mask)
         self.count("referrals", f.la[c.family[teens]])
         self.count("s47_enquiries", f.la[c.family[teens]])

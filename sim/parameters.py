@@ -211,7 +211,8 @@ PARAMS: tuple[Param, ...] = (
           "share of 10-17s entering care whose needs call for a children's home"),
     Param("care", "supported_probability", 0.585796, "probability", 0.0, 1.0, "calibrated", FIT,
           "share of 16-17s placed in supported accommodation rather than foster care"),
-    Param("care", "move_on_rate", 0.4, "per child per year", 0.0, 5.0, "calibrated", FIT,
+    Param("care", "move_on_rate", 0.4, "per child per year", 0.0, 5.0, A,
+          "searched by cscsim calibrate (run 2 in docs/calibration.md), which kept this start",
           "hazard that a 16-17-year-old in foster or residential care makes a planned move to "
           "supported accommodation (semi-independent living), when a place is free"),
     Param("care", "uasc_per_10k_children", 5.9, "arrivals per 10,000 children per year", 0.0, 50.0,
@@ -276,8 +277,9 @@ PARAMS: tuple[Param, ...] = (
     Param("placements", "supported_per_10k_children", 8.0, "places per 10,000 children", 0.0,
           500.0, "derived", "Sufficiency.org.uk FOI 2024: 9.8% of CLA x 83,630 / 85% / 11.95m",
           "supported accommodation places (16-17s)"),
-    Param("placements", "inhouse_outside_share", 0.2, "share of places", 0.0, 1.0, "calibrated",
-          FIT, "share of an authority's own foster carers who live just across its boundary "
+    Param("placements", "inhouse_outside_share", 0.2, "share of places", 0.0, 1.0, A,
+          "searched by cscsim calibrate (run 2 in docs/calibration.md), which kept this start",
+          "share of an authority's own foster carers who live just across its boundary "
           "(in a neighbouring authority's neighbourhood next to one of its own)"),
     Param("placements", "home_size", 3.76, "places per home", 1.0, 20.0, "derived",
           "Ofsted 2023: 10,818 places in 2,880 homes", "places in a children's home"),

@@ -275,12 +275,11 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
     n = len(children)
     home_la = f.la[c.family[children]]
     home_node = f.node[c.family[children]]
+    kinds = np.asarray(kind) * np.ones(n, dtype=np.int64)
     # A child placed with parents lives at home: no distance at all.
-    miles = np.where(
-        np.asarray(kind) == Kind.WITH_PARENTS, 0.0, model.region.distance[home_node, node]
-    )
+    miles = np.where(kinds == Kind.WITH_PARENTS, 0.0, model.region.distance[home_node, node])
     log_h = (
-        _base_hazard(p, np.asarray(kind) * np.ones(n, dtype=np.int64))
+        _base_hazard(p, kinds)
         + p.placements.fit_sd * rng.standard_normal(n)
         - p.placements.quality_effect * (np.asarray(quality) - 0.5)
     )

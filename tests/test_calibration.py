@@ -64,6 +64,10 @@ def test_bad_settings_are_refused(tmp_path, capsys):
     assert "--trials" in capsys.readouterr().err
     assert main(["calibrate", "--scale", "7", "--out", str(tmp_path / "x")]) == 2
     assert "run.scale" in capsys.readouterr().err
+    typo = ["calibrate", "--free", "care.reunification_rat", "--out", str(tmp_path / "x")]
+    assert main(typo) == 2
+    err = capsys.readouterr().err
+    assert "care.reunification_rat" in err and "care.reunification_rate" in err
     assert not (tmp_path / "x").exists()
 
 
