@@ -38,13 +38,26 @@ def long_run_need(model) -> np.ndarray:
     return p.poverty_effect * poverty(model) + p.toxic_trio_effect * model.pop.families.trio
 
 
+def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A week of toxic-trio factors starting and ending (``u``: one uniform draw per family).
+
+    Factors end at the rate that keeps the share of families with one at its prevalence
+    (a two-state chain started at its stationary share): were they only to start, as an
+    earlier version had it, the share would creep up year on year with the families already
+    alive at the start, and every rate with it, a transient rather than England today."""
+    prevalence = p.toxic_trio_prevalence
+    end_rate = p.toxic_trio_onset * (1 - prevalence) / prevalence if prevalence > 0 else 1.0
+    start = ~trio & (u < p.toxic_trio_onset / WEEKS_PER_YEAR)
+    end = trio & (u < end_rate / WEEKS_PER_YEAR)
+    return (trio | start) & ~end
+
+
 def evolve_need(model, support: np.ndarray) -> None:
     """One week of need: mean reversion to the long-run level, noise, minus support received."""
     f = model.pop.families
     p = model.params.need
     rng = model.streams["need"]
-    onset = ~f.trio & (rng.random(f.n) < p.toxic_trio_onset / WEEKS_PER_YEAR)
-    f.trio[onset] = True
+    f.trio[:] = toxic_trio_week(p, f.trio, rng.random(f.n))
     long_run = long_run_need(model)
     tau = p.persistence_weeks
     shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))

@@ -42,8 +42,8 @@ from sim.parameters import BY_NAME
 FREE: dict[str, tuple[float, float, bool]] = {
     "need.poverty_effect": (0.3, 2.0, False),
     "need.toxic_trio_effect": (0.5, 3.0, False),
-    "need.adolescent_risk_rate": (5e-5, 5e-3, True),
-    "need.adolescent_age_slope": (-0.3, 0.6, False),
+    "need.adolescent_risk_rate": (1e-5, 5e-3, True),
+    "need.adolescent_age_slope": (-0.3, 0.9, False),
     "social_work.referral_rate": (0.03, 1.0, True),
     "social_work.background_referral_rate": (1e-3, 0.05, True),
     "social_work.threshold": (1.0, 3.0, False),
@@ -221,6 +221,7 @@ def calibrate(
         "workers": workers,
         "scale": base.run.scale,
         "years": base.run.years,
+        "burn_in_years": base.run.burn_in_years,
         "region": base.run.region,
         "model_seed": base.run.seed,
         "best_trial": best["trial"],
@@ -241,9 +242,10 @@ def calibrate(
 
 
 def _typed(params: dict[str, float]) -> dict[str, Any]:
-    """Round integer parameters and keep floats tidy for the scenario file."""
+    """Round integer parameters; keep floats to six significant digits (not six decimals,
+    which would round a small rate such as 2.38e-05 to 2.4e-05)."""
     return {
-        k: (round(v) if isinstance(BY_NAME[k].default, int) else round(float(v), 6))
+        k: (round(v) if isinstance(BY_NAME[k].default, int) else float(f"{v:.6g}"))
         for k, v in params.items()
     }
 
@@ -253,10 +255,16 @@ def fitted_toml(scenario: Scenario, record: dict[str, Any]) -> str:
     lines = [
         f'name = "{scenario.name if scenario.name != "default" else "England baseline"}"',
         f'description = "Calibrated by cscsim calibrate (seed {record["seed"]}, '
-        f"{record['trials']} trials, scale {record['scale']}, {record['years']} years; "
+        f"{record['trials']} trials, scale {record['scale']}, {record['years']} years after a "
+        f"{record['burn_in_years']}-year burn-in; "
         f'loss {record["best_loss"]:.2f})"',
     ]
-    sections: dict[str, list[str]] = {"run": [f'region = "{scenario.run.region}"']}
+    sections: dict[str, list[str]] = {
+        "run": [
+            f'region = "{scenario.run.region}"',
+            f"burn_in_years = {scenario.run.burn_in_years}",
+        ]
+    }
     for key in FREE:
         section, name = key.split(".")
         sections.setdefault(section, []).append(f"{name} = {scenario.get(key)!r}")
@@ -293,6 +301,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         "run.years": args.years,
         "run.seed": args.model_seed,
         "run.record_events": False,
+        "run.burn_in_years": args.burn_in,
     }
     base = base.with_overrides(overrides, where="command line")
     for name, value, lo in (("--trials", args.trials, 1), ("--workers", args.workers, 1)):
@@ -351,6 +360,13 @@ def register(sub) -> None:
         "--free",
         metavar="KEY[,KEY...]",
         help="fit only these free parameters (default: all); the rest keep the start's values",
+    )
+    p.add_argument(
+        "--burn-in",
+        type=int,
+        default=5,
+        help="years each trial runs before the years it is scored on (default 5; written to "
+        "the fitted scenario, so validation runs the same burn-in)",
     )
     p.add_argument("--model-seed", type=int, default=1, help="model seed for every trial")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")

@@ -52,7 +52,14 @@ def cmd_run(args) -> int:
     scenario = _resolve(args)
     out = Path(args.out)
     t0 = time.perf_counter()
-    model = CareSystem(scenario)
+    with tqdm(
+        total=52 * scenario.run.burn_in_years,
+        unit="week",
+        desc="burn-in (not reported)",
+        disable=args.quiet or scenario.run.burn_in_years == 0,
+        file=sys.stderr,
+    ) as bar:
+        model = CareSystem(scenario, burn_in_progress=lambda _w: bar.update(1))
     t1 = time.perf_counter()
     weeks = 52 * scenario.run.years
     with tqdm(

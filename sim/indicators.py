@@ -221,7 +221,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "ratio",
         "share",
         "share of children looked after at year end "
-        "placed more than 20 road miles from their home neighbourhood",
+        "placed more than 20 road miles from their home neighbourhood, as DfE records it: an "
+        "unaccompanied asylum-seeking child has no home in England, so its distance is 'not "
+        "known' and it counts in the denominator but never as over 20 miles",
         "cla_over_20",
         "cla",
     ),
@@ -237,9 +239,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "mean_distance_miles",
         "ratio",
         "miles",
-        "mean road miles from home neighbourhood to placement of children looked after at year end",
+        "mean road miles from home neighbourhood to placement of children looked after at year "
+        "end whose home is known (all but unaccompanied asylum-seeking children)",
         "cla_miles",
-        "cla",
+        "cla_distance_known",
     ),
     _I(
         "for_profit_share",
@@ -336,6 +339,7 @@ HELPERS = (
     "cla_over_20",
     "cla_out_of_area",
     "cla_miles",
+    "cla_distance_known",
     "cla_for_profit",
     "cla_separated",
     "cla_with_sibling_in_care",
@@ -366,6 +370,8 @@ def snapshot(model) -> dict[str, np.ndarray]:
 
     open_case = f.case[c.family] >= Case.ASSESSMENT
     all_care = np.ones(len(care), bool)
+    # DfE records no distance for an unaccompanied asylum-seeking child (no home in England).
+    known = ~f.uasc[c.family[care]]
     sib_in_care = np.bincount(c.family[care], minlength=f.n)[c.family[care]] > 1
     out = {
         "children": per_la(c.active | c.in_care),
@@ -377,9 +383,10 @@ def snapshot(model) -> dict[str, np.ndarray]:
             f.la[f.case == Case.EARLY_HELP_WAITING], minlength=n
         ).astype(float),
         "cla_3plus": care_count(c.placements_year[care] >= 3),
-        "cla_over_20": care_count(pl.miles[ids] > 20),
+        "cla_over_20": care_count(known & (pl.miles[ids] > 20)),
         "cla_out_of_area": care_count(pl.out_of_area[ids]),
-        "cla_miles": care_count(all_care, pl.miles[ids].astype(float)),
+        "cla_miles": care_count(known, pl.miles[ids].astype(float)),
+        "cla_distance_known": care_count(known),
         "cla_for_profit": care_count(pl.for_profit[ids]),
         "cla_with_sibling_in_care": care_count(sib_in_care),
         "cla_separated": care_count(separated(model, care)),
@@ -470,6 +477,7 @@ def markdown() -> str:
         "",
         "Helper counts used only as numerators and denominators: `care_years` (= `care_weeks` / "
         "52), `cla_3plus`, `cla_over_20`, `cla_out_of_area`, `cla_miles` (sum of distances), "
+        "`cla_distance_known` (children whose home is known), "
         "`cla_for_profit`, `cla_with_sibling_in_care`, `cla_separated`, `cla_contact_lost`, and "
         "`cla_<kind>` for each placement kind (" + ", ".join(KIND_NAMES) + ").",
         "",

@@ -32,7 +32,7 @@ from policies import preset_scenarios
 from sim.config import Scenario, load_scenario
 from sim.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 from sim.model import CareSystem
-from sim.population import WEEKS_PER_YEAR
+from sim.population import WEEKS_PER_YEAR, End
 from sim.region import synthetic
 
 #: The app's default region and share of families simulated (see the module docstring).
@@ -483,7 +483,7 @@ def draw_timeline(model: CareSystem, child: int, fig: Figure | None = None) -> F
             ax.scatter(ev.week, np.full(len(ev), lanes["family and social work"]), marker=marker,
                        s=60, color=colour, label=name.replace("_", " "), zorder=3)
     for _, p in pls.iterrows():
-        start, end = int(p.start), int(p.end) if int(p.end) >= 0 else now
+        start, end = int(p.start), int(p.end) if p.end_reason != End.OPEN else now
         ax.barh(lanes["placements"], max(end - start, 0.6), left=start, height=0.5,
                 color=_KIND_COLOURS.get(p.kind, "#a0aec0"), edgecolor="#2d3748", zorder=2)
         ax.text(start + max(end - start, 0.6) / 2, lanes["placements"],
@@ -507,7 +507,7 @@ def draw_timeline(model: CareSystem, child: int, fig: Figure | None = None) -> F
     ax.set_ylim(-0.6, 2.6)
     ax.set_xlabel("week of the run (negative: before the run started)", fontsize=8)
     ax.tick_params(labelsize=8)
-    open_pl = pls[pls.end < 0]
+    open_pl = pls[pls.end_reason == End.OPEN]
     where = (f"now {open_pl.iloc[-1].miles:.0f} miles from home" if len(open_pl)
              else "not in a placement now")
     contact = "has lost contact with family" if ch.contact_lost else "in contact with family"

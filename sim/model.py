@@ -74,7 +74,12 @@ MARKET_EVERY = 4  # weeks
 class CareSystem(mesa.Model):
     """Children's social care in a region of England, one step per week."""
 
-    def __init__(self, scenario: Scenario | None = None, region: Region | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        region: Region | None = None,
+        burn_in_progress: Callable[[int], None] | None = None,
+    ) -> None:
         scenario = scenario or Scenario()
         super().__init__(rng=scenario.run.seed)
         self.params = scenario
@@ -90,7 +95,9 @@ class CareSystem(mesa.Model):
         self.neighbours = (adj.indptr.astype(np.int64), adj.indices.astype(np.int64))
         self.flows: dict[str, np.ndarray] = {}  # this year's counts per authority, by name
         self.week_flows: dict[str, float] = {}
-        self.week = 0
+        # Burn-in weeks are numbered -N..-1, so year 1 always starts at week 0.
+        self.burn_weeks = WEEKS_PER_YEAR * scenario.run.burn_in_years
+        self.week = -self.burn_weeks
         self.annual: list[pd.Series] = []
         self.annual_by_la: list[pd.DataFrame] = []
 
@@ -112,6 +119,23 @@ class CareSystem(mesa.Model):
         build_market(self)
         self._place_initial_stock()
         self.flows = {}  # the initial stock is not this year's entries
+        self._burn_in(burn_in_progress)
+
+    def _burn_in(self, progress: Callable[[int], None] | None = None) -> None:
+        """Run the burn-in years and forget their outputs. The drawn stocks are near England's
+        published levels but not in the model's own balance (which children are in care, in
+        which placements, for how long), and relaxing towards it takes years; the burn-in lets
+        that happen before year 1. Its events stay in the log, at negative weeks. Budgets are
+        then set afresh for the children in care as year 1 begins, as at the start of a run
+        without a burn-in (the year's budget is "today's" children in care at today's prices)."""
+        if self.burn_weeks == 0:
+            return
+        for _ in range(self.burn_weeks):
+            self.step()
+            if progress:
+                progress(self.week)
+        self.annual, self.annual_by_la = [], []
+        self._set_budgets()
 
     def _place_initial_stock(self) -> None:
         """Today's children in care, placed by the ordinary rules, dated back to when they
@@ -128,17 +152,25 @@ class CareSystem(mesa.Model):
         began = np.floor(weeks * self.streams["demography"].random(len(care))).astype(np.int32)
         at = np.searchsorted(care[order], e.child[rows])
         is_entry = e.code[rows] == Event.CARE_ENTRY
-        e.week[rows] = -np.where(is_entry, weeks[order][at], began[order][at])
+        e.week[rows] = self.week - np.where(is_entry, weeks[order][at], began[order][at])
         c.care_weeks[care] = weeks
         ids = c.placement[care]
-        pl.start[ids] = -began
+        pl.start[ids] = self.week - began
         c.placements_year[care] = 1
+        self._set_budgets()
+
+    def _set_budgets(self) -> None:
+        """Each authority's placement budget: its children in care now at the typical weekly
+        cost of a registered placement (emergency beds excluded); no overspend carried."""
+        c, pl = self.pop.children, self.pop.placements
+        ids = c.placement[c.in_care]
         registered = pl.kind[ids] != Kind.EMERGENCY
         typical = float(np.mean(pl.price[ids][registered])) if registered.any() else 0.0
         typical += self.params.placements.other_costs_per_week
         in_care = np.bincount(pl.home_la[ids], minlength=self.n_la)
         for la in self.authorities:
             la.set_placement_budget(int(in_care[la.idx]), typical)
+            la.settle_year(0.0)
 
     # --- helpers the mechanisms share ----------------------------------------------------
     def count(self, name: str, la: np.ndarray, weights: np.ndarray | None = None) -> None:
@@ -177,7 +209,8 @@ class CareSystem(mesa.Model):
 
     # --- the week ---------------------------------------------------------------------------
     def step(self) -> None:
-        self.week = int(self.time) - 1  # Mesa advances time before the step runs
+        # Mesa advances time before the step runs; burn-in weeks are negative.
+        self.week = int(self.time) - 1 - self.burn_weeks
         self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
         pop = self.pop
         # 1. Demography.

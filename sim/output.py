@@ -72,7 +72,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def placements_frame(model) -> pd.DataFrame:
     """One row per placement, in the order they began."""
     pl = model.pop.placements
-    end = pl.end.copy()
+    open_ = pl.end_reason == End.OPEN
     return pd.DataFrame(
         {
             "placement_id": np.arange(pl.n),
@@ -82,7 +82,8 @@ def placements_frame(model) -> pd.DataFrame:
             "provider_kind": np.array([k.name.lower() for k in Kind])[pl.kind],
             "for_profit": pl.for_profit,
             "start_week": pl.start,
-            "end_week": np.where(end >= 0, end, -1),
+            # Open placements have no end week (burn-in weeks are negative, so -1 is a week).
+            "end_week": pd.Series(pl.end, dtype="Int64").mask(open_),
             "end_reason": np.array([e.name.lower() for e in End])[pl.end_reason],
             "distance_miles": pl.miles.astype(float).round(3),
             "out_of_area": pl.out_of_area,

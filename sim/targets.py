@@ -10,7 +10,11 @@ is still acceptable, and which group it belongs to in the validation report:
 
 Unaccompanied asylum-seeking children are an exogenous inflow on both sides: the model adds
 them as arrivals who enter care (``care.uasc_per_10k_children``), and the published rates,
-starts and shares include them, so nothing is excluded from either side.
+starts and shares include them, so nothing is excluded from either side. The one place they
+differ is distance: DfE records none for an unaccompanied child ("not known, for example UASC",
+DfE, Children looked after: a focus on placement location, 2024, data-set footnote), so the
+published share over 20 miles (17,630 of all 83,840 children in care in 2023) counts them in
+the denominator only, and so does the model's ``share_over_20_miles``.
 """
 
 from __future__ import annotations

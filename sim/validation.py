@@ -216,7 +216,7 @@ def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     scenario = _scenario_from(task["scenario"]).with_overrides({"run.seed": task["seed"]})
-    model = CareSystem(scenario)
+    model = CareSystem(scenario, burn_in_progress=progress)
     nodes: dict[str, list[list[float]]] = {k: [] for k in NODE_MEASURES}
     # Events logged while building are the initial stock being placed, not entries.
     last_event = [model.pop.events.n]
@@ -250,7 +250,7 @@ def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
     if cohort is None and task.get("cohort"):
         long = _scenario_from(task["cohort"]).with_overrides(
             {"run.seed": task["seed"], "run.record_events": False})
-        cm = CareSystem(long)
+        cm = CareSystem(long, burn_in_progress=progress)
         cm.run(progress=progress)
         cohort = cohort_at_18(cm)
         cohort_source = "cohort run"
@@ -693,7 +693,8 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     seeds = [replicate_seed(settings.seed, r) for r in range(settings.reps)]
     tasks = [{"rep": r, "seed": s, "scenario": main.to_dict(),
               "cohort": cohort.to_dict() if cohort else None} for r, s in enumerate(seeds)]
-    weeks = WEEKS_PER_YEAR * (main.run.years + (cohort.run.years if cohort else 0))
+    weeks = WEEKS_PER_YEAR * (main.run.years + main.run.burn_in_years
+                              + (cohort.run.years + cohort.run.burn_in_years if cohort else 0))
     results = _run_all(tasks, settings.workers, weeks, quiet)
     t1 = time.perf_counter()
 

@@ -14,13 +14,13 @@ from sim.config import load_scenario
 from sim.parameters import BY_NAME
 from sim.targets import targets
 
-TINY = ["--scale", "0.002", "--years", "1", "--workers", "2", "--quiet"]
+TINY = ["--scale", "0.002", "--years", "1", "--burn-in", "0", "--workers", "2", "--quiet"]
 
 
 def test_a_small_fit_is_reproducible_and_writes_a_loadable_scenario(tmp_path):
     for name in ("a", "b"):
         args = ["calibrate", "--out", str(tmp_path / name), "--seed", "5", "--trials", "3"]
-        assert main([*args, "--sampler", "tpe", *TINY]) == 0
+        assert main([*args, "--sampler", "tpe", *TINY, "--burn-in", "1"]) == 0
     assert filecmp.cmp(tmp_path / "a/trials.csv", tmp_path / "b/trials.csv", shallow=False)
     trials = pd.read_csv(tmp_path / "a/trials.csv")
     assert len(trials) == 3 and trials["loss"].gt(0).all()
@@ -30,6 +30,7 @@ def test_a_small_fit_is_reproducible_and_writes_a_loadable_scenario(tmp_path):
     for key in FREE:
         assert abs(fitted.get(key) - best[key]) <= 1e-5 * max(1.0, abs(best[key]))
     assert set(tomllib.loads((tmp_path / "a/fitted.toml").read_text())) >= {"run", "need"}
+    assert fitted.run.burn_in_years == 1  # validation runs the burn-in the fit was scored after
 
 
 def test_cma_es_starts_from_the_current_values_and_runs_whole_generations(tmp_path):

@@ -18,10 +18,10 @@ def check_week(model: CareSystem) -> None:
     gone = ~c.active & ~c.in_care
     assert np.all(at_home.astype(int) + c.in_care + gone == 1)
     # A looked-after child has exactly one open placement, and it is theirs.
-    open_ = np.flatnonzero(pl.end == -1)
+    open_ = np.flatnonzero(pl.end_reason == End.OPEN)
     assert len(open_) == c.in_care.sum()
     assert np.array_equal(np.sort(pl.child[open_]), np.flatnonzero(c.in_care))
-    assert np.all(pl.end[c.placement[c.in_care]] == -1)
+    assert np.all(pl.end_reason[c.placement[c.in_care]] == End.OPEN)
     # Providers: occupancy is the number of open placements with them, never above capacity.
     counted = np.bincount(pl.provider[open_][pl.provider[open_] >= 0], minlength=t.n)
     assert np.array_equal(t.occupied, counted)
@@ -96,9 +96,9 @@ def test_every_exit_has_a_reason(run_model):
     reasons = a[["exits_reunified", "exits_sgo", "exits_adopted", "exits_aged_out"]].sum(axis=1)
     assert (reasons == a["care_exits"]).all()
     pl = run_model.pop.placements
-    closed = pl.end >= 0
-    assert np.all(pl.end_reason[closed] != End.OPEN)
-    assert np.all(pl.end_reason[~closed] == End.OPEN)
+    closed = pl.end_reason != End.OPEN
+    assert np.all(pl.end[closed] >= pl.start[closed])
+    assert np.all(pl.end[~closed] == -1)
 
 
 @pytest.mark.parametrize("scale", [0.01, 0.04])
@@ -108,3 +108,22 @@ def test_rates_do_not_depend_on_scale(scale):
     model.run()
     rate = model.annual_frame().loc[0, "referrals_rate_per_10k"]
     assert 300 < rate < 1200
+
+
+def test_a_burn_in_runs_before_year_one_and_is_not_reported():
+    """With a burn-in, year 1 starts at week 0 from the burn-in's end state: only the years
+    after it are reported, and the stocks it leaves carry into year 1's accounts."""
+    from sim.output import placements_frame
+
+    model = CareSystem(small(run__years=1, run__burn_in_years=1))
+    assert model.week == -1 and model.annual == []  # the burn-in's year is not reported
+    check_week(model)
+    in_care = int(model.pop.children.in_care.sum())
+    model.run()
+    a = model.annual_frame()
+    assert a["year"].tolist() == [1] and model.week == 51
+    assert a.loc[0, "cla"] == in_care + a.loc[0, "care_entries"] - a.loc[0, "care_exits"]
+    # Placements that ended during the burn-in ended at negative weeks; open ones have no end.
+    frame = placements_frame(model)
+    assert (frame["end_week"].dropna() < 0).any()
+    assert frame["end_week"].isna().sum() == model.pop.children.in_care.sum()

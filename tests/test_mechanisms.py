@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.family import toxic_trio_week
+from sim.config import Scenario
 from sim.model import CareSystem
 from sim.population import Event
 
@@ -213,3 +215,17 @@ def test_children_placed_with_parents_are_no_distance_from_home():
     pl = model.pop.placements
     home = pl.kind[: pl.n] == Kind.WITH_PARENTS
     assert home.any() and (pl.miles[: pl.n][home] == 0).all()
+
+
+def test_toxic_trio_factors_come_and_go_and_their_share_holds_steady():
+    """Families gain and lose toxic-trio factors at rates that keep the share with one at its
+    prevalence. (When factors only began, the share crept up year on year, and every rate of
+    referral, plans and care with it: a transient, not England today.)"""
+    p = Scenario().need
+    rng = np.random.default_rng(3)
+    trio = rng.random(200_000) < p.toxic_trio_prevalence
+    start = trio.copy()
+    for _ in range(10 * 52):
+        trio = toxic_trio_week(p, trio, rng.random(len(trio)))
+    assert abs(trio.mean() - p.toxic_trio_prevalence) < 0.005
+    assert (trio & ~start).mean() > 0.03 and (start & ~trio).mean() > 0.03

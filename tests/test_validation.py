@@ -220,3 +220,26 @@ def test_report_script_only_touches_the_marked_block(tmp_path, capsys):
     assert code == 2 and "validation:start" in capsys.readouterr().err
     assert not out.exists() and not figures.exists()
     assert readme.read_text() == "no markers here\n"
+
+
+def test_unaccompanied_children_have_no_recorded_distance_as_in_dfe_data():
+    """DfE records no home-to-placement distance for an unaccompanied asylum-seeking child (no
+    home in England): such a child counts among children in care but never as placed over 20
+    miles, and is left out of the mean distance."""
+    from sim.indicators import snapshot
+    from sim.model import CareSystem
+
+    from .conftest import small
+
+    model = CareSystem(small(run__years=1, run__scale=0.05))
+    model.run()
+    c, f, pl = model.pop.children, model.pop.families, model.pop.placements
+    care = np.flatnonzero(c.in_care)
+    uasc = f.uasc[c.family[care]]
+    assert uasc.any() and not uasc.all()
+    pl.miles[c.placement[care]] = np.where(uasc, 100.0, 5.0)  # only the unaccompanied are far
+    s = {k: v.sum() for k, v in snapshot(model).items()}
+    assert s["cla_over_20"] == 0 and s["cla_miles"] == 5.0 * (~uasc).sum()
+    assert s["cla"] == len(care) and s["cla_distance_known"] == (~uasc).sum()
+    pl.miles[c.placement[care]] = np.where(uasc, 5.0, 100.0)  # now everyone else is far
+    assert snapshot(model)["cla_over_20"].sum() == (~uasc).sum()
