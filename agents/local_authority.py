@@ -36,10 +36,7 @@ class LocalAuthority(FixedAgent):
             * WEEKS_PER_YEAR
         )
         self.early_help_cut = 0.0  # taken from this year's early help to pay last year's overspend
-        self.social_workers = p.social_work.fte_per_10k_children * per_10k
         self.placement_budget = 0.0  # set once today's placements are known
-        self.workload = 0.0
-        self.threshold = p.social_work.threshold
         self.last_overspend = 0.0
 
     # --- budget ---------------------------------------------------------------------------
@@ -56,8 +53,24 @@ class LocalAuthority(FixedAgent):
         return int(self.early_help_budget / cost) if cost > 0 else 0
 
     @property
+    def social_workers(self) -> float:
+        """Social workers at work (employed and agency FTE; agents/workforce.py)."""
+        return float(self.model.workforce.working[self.idx])
+
+    @property
+    def workload(self) -> float:
+        return float(self.model.workforce.workload[self.idx])
+
+    @property
+    def threshold(self) -> float:
+        return float(self.model.la_thresholds()[self.idx])
+
+    @property
     def social_work_budget(self) -> float:
-        return self.social_workers * self.model.params.social_work.cost_per_fte
+        """Funded posts at the cost of an employed social worker (spending is the workforce's
+        actual cost, agency premium included, so vacancies covered by agency overspend)."""
+        p = self.model.params.social_work
+        return float(self.model.workforce.posts[self.idx]) * p.cost_per_fte
 
     @property
     def budget(self) -> float:
@@ -79,14 +92,6 @@ class LocalAuthority(FixedAgent):
         """The crisis trap: a share of this year's overspend comes out of next year's early help."""
         self.last_overspend = overspend
         self.early_help_cut = self.model.params.budget.crisis_trap_strength * overspend
-
-    # --- front door -----------------------------------------------------------------------
-    def review_workload(self, open_children: int) -> None:
-        """Thresholds drift up when social workers hold more children than they can."""
-        p = self.model.params.social_work
-        capacity = self.social_workers * p.caseload
-        self.workload = open_children / capacity if capacity > 0 else np.inf
-        self.threshold = p.threshold + p.threshold_drift * max(0.0, self.workload - 1.0)
 
     @property
     def overload(self) -> float:
@@ -117,16 +122,28 @@ def front_door(model, referred: np.ndarray, at_home: np.ndarray) -> None:
     f = model.pop.families
     if len(referred) == 0:
         return
-    model.count("referrals", f.la[referred], at_home[referred])
+    count_referrals(model, referred, at_home[referred])
     model.mark_ever(referred, "referred")
     model.pop.log(model.week, Event.REFERRAL, family=referred)
     perceived = _assess(model, referred)
     accept = perceived >= model.la_thresholds()[f.la[referred]]
     _move(model, referred[accept], Case.ASSESSMENT, Event.ASSESSMENT)
-    model.mark_ever(referred[accept], "cin")
+    model.count("assessments", f.la[referred[accept]], at_home[referred[accept]])
+    model.mark_ever(referred[accept], "assessed")
     rest = referred[~accept]
     signpost = rest[(f.need[rest] > model.params.early_help.level) & (f.case[rest] == Case.NONE)]
     _move(model, signpost, Case.EARLY_HELP_WAITING)
+
+
+def count_referrals(model, families: np.ndarray, children: np.ndarray | None = None) -> None:
+    """Count referrals of ``families`` (``children`` each; default one), noting the ones that
+    come within 12 months of the family's last referral (DfE's re-referrals)."""
+    f = model.pop.families
+    la = f.la[families]
+    model.count("referrals", la, children)
+    again = model.week - f.last_referral[families] <= WEEKS_PER_YEAR
+    model.count("rereferrals_12m", la[again], None if children is None else children[again])
+    f.last_referral[families] = model.week
 
 
 def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
@@ -143,6 +160,7 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
     _move(model, planned, Case.PROTECTION_PLAN, Event.PROTECTION_PLAN)
     stay = families[~plan & (f.case[families] != Case.CHILD_IN_NEED)]
     _move(model, stay, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
+    model.mark_ever(families, "cin")  # an enquiry's child is in need, plan or not
 
 
 def _close(model, families: np.ndarray) -> None:
@@ -168,6 +186,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     _s47(model, done[read >= p.s47_level], at_home)
     cin = done[(read >= p.cin_level) & (read < p.s47_level)]
     _move(model, cin, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
+    model.mark_ever(cin, "cin")
     _close(model, done[read < p.cin_level])
     # Reviews of open child-in-need cases and plans.
     reviewed = np.flatnonzero(

@@ -119,7 +119,8 @@ def _margin(p, kind: Kind) -> float:
 
 
 def _base_price(p, kind: Kind) -> float:
-    return {
+    """Today's price of a kind of placement: its 2023-24 price times the price index."""
+    return p.placements.price_index * {
         Kind.INHOUSE_FOSTER: p.placements.price_inhouse,
         Kind.IFA: p.placements.price_ifa,
         Kind.CHILDRENS_HOME: p.placements.price_home,

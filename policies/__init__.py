@@ -44,7 +44,9 @@ def set_lever(model, key: str, value: float) -> None:
         from sim.config import ConfigError
 
         raise ConfigError(f"unknown lever {key!r}; levers: {', '.join(LEVERS)}")
-    model.params = model.params.with_overrides({f"levers.{key}": value}, where="lever")
+    change = {f"levers.{key}": value}
+    model.scenario = model.scenario.with_overrides(change, where="lever")  # for later years
+    model.params = model.params.with_overrides(change, where="lever")
 
 
 def preset_scenarios() -> dict[str, Path]:

@@ -22,7 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sim.parameters import BY_NAME, SECTIONS, defaults
+from sim.parameters import BY_NAME, SCHEDULABLE, SECTIONS, defaults
+from sim.schedule import Schedule, resolve
 
 META_KEYS = ("name", "description")
 
@@ -40,6 +41,11 @@ class Scenario:
     description: str = ""
 
     def __post_init__(self) -> None:
+        # A schedule read back from its TOML/JSON form (a manifest, a worker's task) is a dict.
+        for section in self.values.values():
+            for key, value in section.items():
+                if isinstance(value, dict):
+                    section[key] = Schedule.parse(value, lambda v, _y: float(v))
         # Read-only views of each section, built once: the model reads parameters every week.
         self._sections = {s: SimpleNamespace(**v) for s, v in self.values.items()}
 
@@ -64,7 +70,29 @@ class Scenario:
         return Scenario(values, self.name, self.description)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, **self.values}
+        """Plain data (schedules as ``{"year": value}`` tables), as a scenario file has it."""
+        values = {
+            s: {k: v.to_dict() if isinstance(v, Schedule) else v for k, v in body.items()}
+            for s, body in self.values.items()
+        }
+        return {"name": self.name, "description": self.description, **values}
+
+    def schedules(self) -> dict[str, Schedule]:
+        """The keys given as schedules, by dotted name."""
+        return {
+            f"{s}.{k}": v
+            for s, body in self.values.items()
+            for k, v in body.items()
+            if isinstance(v, Schedule)
+        }
+
+    def at_year(self, year: int) -> Scenario:
+        """This scenario with every schedule resolved to its value in ``year`` (the model's
+        parameters for that year); the same object when nothing is scheduled."""
+        if not self.schedules():
+            return self
+        values = {s: {k: resolve(v, year) for k, v in b.items()} for s, b in self.values.items()}
+        return Scenario(values, self.name, self.description)
 
 
 def _suggest(word: str, options: list[str]) -> str:
@@ -90,6 +118,22 @@ def _lookup(dotted: str, where: str):
 def check_value(dotted: str, value: Any, where: str = "scenario") -> Any:
     """Return ``value`` converted to the parameter's type, or raise a ConfigError that says why."""
     p = BY_NAME[dotted]
+    if isinstance(value, Schedule):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        if dotted not in SCHEDULABLE:
+            raise ConfigError(
+                f"{where}: {dotted} takes one value, not a schedule by year "
+                f"(`cscsim params` marks the keys that accept schedules)"
+            )
+        try:
+            return Schedule.parse(
+                value, lambda v, y: check_value(dotted, v, f"{where} ({y})")
+            )
+        except ValueError as e:
+            if isinstance(e, ConfigError):
+                raise
+            raise ConfigError(f"{where}: {dotted}: {e}") from None
     bad = f"{where}: {dotted} = {value!r} is not allowed: {p.allowed()}"
     if p.choices is not None:
         if value not in p.choices:

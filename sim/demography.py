@@ -78,7 +78,7 @@ def births(model) -> None:
     p, pop = model.params.population, model.pop
     rng = model.streams["demography"]
     c = pop.children
-    n = rng.poisson(p.birth_rate / WEEKS_PER_YEAR * np.count_nonzero(c.active))
+    n = rng.poisson(p.birth_rate / WEEKS_PER_YEAR * model.children_now)
     if n == 0:
         return
     n_first = rng.binomial(n, p.first_birth_share)
@@ -103,6 +103,56 @@ def births(model) -> None:
     pop.families.need[new] = stationary_need(model, new)
     fams = np.concatenate([new, np.asarray(older_sibs, dtype=np.int64)])
     pop.add_children(rng, fams, np.zeros(len(fams), np.int16))
+    model.count("births", pop.families.la[fams])
+
+
+def migration(model) -> None:
+    """Net migration of children this week (``population.net_migration_rate``).
+
+    Arriving families take the ages of children already here, so migration moves the size of
+    the child population and not its age structure; they settle where children live and start
+    with need at its stationary level. Leaving families are drawn at random from those not
+    known to children's services (a family with an open case, or a child in care, stays)."""
+    p, pop = model.params.population, model.pop
+    if p.net_migration_rate == 0:
+        return
+    rng = model.streams["migration"]
+    c, f = pop.children, pop.families
+    n = rng.poisson(abs(p.net_migration_rate) / WEEKS_PER_YEAR * model.children_now)
+    if n == 0:
+        return
+    if p.net_migration_rate > 0:
+        _arrive(model, rng, n)
+    else:
+        # Rejection sampling: a few random candidates are cheaper than a pass over everyone.
+        cand = rng.integers(0, f.n, 4 * n + 16)
+        cand = np.unique(cand[f.active[cand] & ~f.uasc[cand] & (f.case[cand] == Case.NONE)])
+        rng.shuffle(cand)
+        leaving = cand[: max(1, round(n / p.children_per_family))]
+        kids = np.flatnonzero(np.isin(c.family, leaving) & c.active & ~c.in_care)
+        c.active[kids] = False
+        c.moved_away[kids] = True
+        f.active[leaving] = False
+
+
+def _arrive(model, rng: np.random.Generator, n: int) -> None:
+    pop, p = model.pop, model.params.population
+    c = pop.children
+    n_fam = max(1, min(n, round(n / p.children_per_family)))
+    node = rng.choice(
+        model.region.n_nodes, size=n_fam, p=model.node_children / model.node_children.sum()
+    ).astype(np.int16)
+    fam = pop.add_families(
+        rng, node, model.region.node_la[node], model.params.need.toxic_trio_prevalence,
+        p.kin_network_mean,
+    )
+    pop.families.need[fam] = stationary_need(model, fam)
+    members = np.concatenate([fam, fam[rng.integers(0, n_fam, n - n_fam)]])
+    ages = c.age[rng.integers(0, c.n, 4 * n + 16)]
+    ages = ages[ages < 18 * WEEKS_PER_YEAR]
+    if len(ages) < n:
+        ages = rng.integers(0, 18 * WEEKS_PER_YEAR, n)
+    pop.add_children(rng, np.sort(members), ages[:n].astype(np.int16))
 
 
 def uasc_arrivals(model) -> np.ndarray:

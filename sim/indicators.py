@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.parameters import SCHEDULABLE
 from sim.population import WEEKS_PER_YEAR, Case, Kind
 
 
@@ -141,6 +142,19 @@ INDICATORS: tuple[Indicator, ...] = (
         "s47_enquiries",
         "children",
         1e4,
+    ),
+    _I(
+        "assessments",
+        "flow",
+        "children",
+        "children whose referral was accepted for a social-work assessment (one per child at "
+        "home in the family)",
+    ),
+    _I(
+        "adolescent_crises",
+        "flow",
+        "children",
+        "teenagers whose harm outside the home brought them into care (the model's crises)",
     ),
     _I("cpp_starts", "flow", "plans", "children who became the subject of a child protection plan"),
     _I(
@@ -328,6 +342,85 @@ INDICATORS: tuple[Indicator, ...] = (
         "children",
     ),
     _I("providers_entered", "flow", "providers", "for-profit providers opening in the year"),
+    # --- population ---------------------------------------------------------------------
+    _I("births", "flow", "children", "live births into the area's families during the year"),
+    _I(
+        "children_0_17",
+        "stock",
+        "children",
+        "children aged 0-17 in the area at year end, as ONS counts them: at home, looked "
+        "after, or adopted or under special guardianship (they stay, with a new family); not "
+        "those who moved away",
+    ),
+    # --- repeat involvement -------------------------------------------------------------
+    _I(
+        "rereferrals_12m",
+        "flow",
+        "referrals",
+        "referrals of children whose family was last referred within the previous 12 months",
+    ),
+    _I(
+        "rereferral_share_12m",
+        "ratio",
+        "share",
+        "share of referrals within 12 months of a previous referral (DfE's re-referral rate)",
+        "rereferrals_12m",
+        "referrals",
+    ),
+    _I(
+        "care_reentries",
+        "flow",
+        "children",
+        "care entries of children who had been looked after before (re-entry after going home "
+        "or a breakdown of special guardianship)",
+    ),
+    # --- social-work workforce (agents/workforce.py) ------------------------------------
+    _I(
+        "sw_fte",
+        "stock",
+        "FTE",
+        "child and family social workers employed by the authorities at year end (DfE's "
+        "workforce census FTE; agency workers excluded)",
+    ),
+    _I("sw_agency", "stock", "FTE", "agency social workers covering vacancies at year end"),
+    _I("sw_posts", "stock", "FTE", "funded social-worker posts at year end, filled or vacant"),
+    _I("sw_leavers", "flow", "FTE", "employed social workers who left during the year"),
+    _I("sw_open_cases", "stock", "children", "children with an open social-work case at year "
+       "end: at home in a family being assessed, in need or on a plan, or looked after"),
+    _I("sw_case_holders", "stock", "FTE", "case-holding social workers (employed and agency) "
+       "at year end"),
+    _I(
+        "sw_agency_share",
+        "ratio",
+        "share",
+        "agency workers as a share of social workers at work at year end (DfE's agency rate)",
+        "sw_agency",
+        "sw_working",
+    ),
+    _I(
+        "sw_vacancy_rate",
+        "ratio",
+        "share",
+        "vacant posts as a share of funded posts at year end (DfE's vacancy rate)",
+        "sw_vacancies",
+        "sw_posts",
+    ),
+    _I(
+        "sw_turnover_rate",
+        "ratio",
+        "share",
+        "leavers during the year per employed social worker at year end (DfE's turnover rate)",
+        "sw_leavers",
+        "sw_fte",
+    ),
+    _I(
+        "sw_caseload",
+        "ratio",
+        "children per case-holder",
+        "children with an open case per case-holding social worker (DfE's average caseload)",
+        "sw_open_cases",
+        "sw_case_holders",
+    ),
 )
 BY_NAME = {i.name: i for i in INDICATORS}
 #: Flows the model counts week by week (spend_total_gbp is derived from its parts).
@@ -345,8 +438,12 @@ HELPERS = (
     "cla_with_sibling_in_care",
     "cla_contact_lost",
     *(f"cla_{k}" for k in KIND_NAMES),
+    "sw_working",
+    "sw_vacancies",
 )
 COLUMNS = tuple(i.name for i in INDICATORS)
+#: Inputs written beside the indicators: each schedulable key's value in force that year.
+INPUTS = tuple(sorted(SCHEDULABLE))
 
 
 def snapshot(model) -> dict[str, np.ndarray]:
@@ -394,6 +491,17 @@ def snapshot(model) -> dict[str, np.ndarray]:
     }
     for k, name in enumerate(KIND_NAMES):
         out[f"cla_{name}"] = care_count(pl.kind[ids] == k)
+    wf, sw = model.workforce, model.params.social_work
+    out |= {
+        "children_0_17": per_la((c.age < 18 * WEEKS_PER_YEAR) & ~c.moved_away),
+        "sw_fte": wf.employed.astype(float),
+        "sw_agency": wf.agency.astype(float),
+        "sw_working": wf.working.astype(float),
+        "sw_posts": wf.posts.astype(float),
+        "sw_vacancies": wf.vacancies.astype(float),
+        "sw_open_cases": model.open_children().astype(float),
+        "sw_case_holders": wf.working * sw.case_holding_share,
+    }
     return out
 
 
@@ -424,11 +532,20 @@ def year_tables(model, flows: dict[str, np.ndarray], year: int) -> tuple[pd.Data
     la.insert(0, "gss_code", r.la_code)
     la.insert(0, "year", year)
     la = la[["year", "gss_code", "authority", "deprivation_score", "deprivation_decile", *COLUMNS]]
-    total = pd.concat([pd.Series({"year": year}), total[list(COLUMNS)]])
+    # The year's value of every schedulable input, so a schedule can be read off the output.
+    inputs = {key: float(model.params.get(key)) for key in INPUTS}
+    la = la.assign(**inputs)
+    total = pd.concat([pd.Series({"year": year}), total[list(COLUMNS)], pd.Series(inputs)])
     return la, total
 
 
-COHORT_FLAGS = {"referred": 1, "child_in_need": 2, "protection_plan": 4, "in_care": 8}
+COHORT_FLAGS = {
+    "referred": 1,
+    "assessed": 16,
+    "child_in_need": 2,
+    "protection_plan": 4,
+    "in_care": 8,
+}
 
 
 def cohort_at_18(model) -> dict[str, float] | None:
@@ -479,7 +596,13 @@ def markdown() -> str:
         "52), `cla_3plus`, `cla_over_20`, `cla_out_of_area`, `cla_miles` (sum of distances), "
         "`cla_distance_known` (children whose home is known), "
         "`cla_for_profit`, `cla_with_sibling_in_care`, `cla_separated`, `cla_contact_lost`, and "
-        "`cla_<kind>` for each placement kind (" + ", ".join(KIND_NAMES) + ").",
+        "`cla_<kind>` for each placement kind (" + ", ".join(KIND_NAMES) + "), "
+        "`sw_working` (employed + agency FTE) and `sw_vacancies` (posts - employed).",
+        "",
+        "Beside the indicators, both files carry the year's value of every input that accepts "
+        "a schedule (`cscsim params` marks them), under its dotted name, e.g. "
+        "`levers.early_help_capacity` and `population.birth_rate`; `year` is the DfE "
+        "reporting year (2024 = April 2023 to March 2024), counted from `run.start_year`.",
         "",
         "Relationship breakdown is reported through four explicit measures: "
         "`placement_breakdowns` (and their rate), `placement_moves` with "

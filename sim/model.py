@@ -35,9 +35,11 @@ from agents.family import Child, Family
 from agents.health_visitor import HealthVisitorTeam
 from agents.local_authority import LocalAuthority
 from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, market_entry
+from agents.workforce import Workforce
 from sim import demography, indicators, placements
 from sim.config import Scenario
 from sim.population import (
+    EVER_ASSESSED,
     EVER_CIN,
     EVER_CPP,
     EVER_REFERRED,
@@ -66,8 +68,15 @@ STREAMS = (
     "placements",
     "exits",
     "market",
+    "workforce",
+    "migration",
 )
-EVER_BITS = {"referred": EVER_REFERRED, "cin": EVER_CIN, "cpp": EVER_CPP}
+EVER_BITS = {
+    "referred": EVER_REFERRED,
+    "assessed": EVER_ASSESSED,
+    "cin": EVER_CIN,
+    "cpp": EVER_CPP,
+}
 MARKET_EVERY = 4  # weeks
 
 
@@ -82,7 +91,10 @@ class CareSystem(mesa.Model):
     ) -> None:
         scenario = scenario or Scenario()
         super().__init__(rng=scenario.run.seed)
-        self.params = scenario
+        # The scenario as given (schedules and all) and its values in force this year: the
+        # burn-in runs at the first year's values, so the warm state is in balance with them.
+        self.scenario = scenario
+        self.params = scenario.at_year(scenario.run.start_year)
         seeds = np.random.SeedSequence(scenario.run.seed).spawn(len(STREAMS))
         self.streams = {n: np.random.default_rng(s) for n, s in zip(STREAMS, seeds, strict=True)}
         self.region = region or england(scenario.run.region)
@@ -118,6 +130,7 @@ class CareSystem(mesa.Model):
         self.provider_agents: list[PlacementProvider] = []
         build_market(self)
         self._place_initial_stock()
+        self.workforce = Workforce(self, la_children, self.open_children())
         self.flows = {}  # the initial stock is not this year's entries
         self._burn_in(burn_in_progress)
 
@@ -166,7 +179,7 @@ class CareSystem(mesa.Model):
         ids = c.placement[c.in_care]
         registered = pl.kind[ids] != Kind.EMERGENCY
         typical = float(np.mean(pl.price[ids][registered])) if registered.any() else 0.0
-        typical += self.params.placements.other_costs_per_week
+        typical += self.params.placements.other_costs_per_week * self.params.placements.price_index
         in_care = np.bincount(pl.home_la[ids], minlength=self.n_la)
         for la in self.authorities:
             la.set_placement_budget(int(in_care[la.idx]), typical)
@@ -194,10 +207,26 @@ class CareSystem(mesa.Model):
         c.ever[at_home] |= self._ever[c.family[at_home]]
 
     def la_thresholds(self) -> np.ndarray:
-        return np.array([la.threshold for la in self.authorities])
+        """Each authority's front-door threshold: it drifts up when social workers hold more
+        children than they can (the workload loop)."""
+        p = self.params.social_work
+        return p.threshold + p.threshold_drift * self.workforce.overload
 
     def la_overload(self) -> np.ndarray:
-        return np.array([la.overload for la in self.authorities])
+        return self.workforce.overload
+
+    def open_children(self, at_home_mask: np.ndarray | None = None) -> np.ndarray:
+        """Children with an open social-work case per authority: at home in a family being
+        assessed, in need or on a plan, or looked after."""
+        c, f = self.pop.children, self.pop.families
+        home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
+        open_home = home & (f.case[c.family] >= Case.ASSESSMENT)
+        return np.bincount(f.la[c.family[open_home | c.in_care]], minlength=self.n_la)
+
+    @property
+    def calendar_year(self) -> int:
+        """The DfE reporting year the current week belongs to (burn-in weeks: before year 1)."""
+        return self.params.run.start_year + self.week // WEEKS_PER_YEAR
 
     def family(self, i: int) -> Family:
         """Family ``i`` as a read-only object, with its history."""
@@ -212,11 +241,15 @@ class CareSystem(mesa.Model):
         # Mesa advances time before the step runs; burn-in weeks are negative.
         self.week = int(self.time) - 1 - self.burn_weeks
         self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
+        if self.week >= 0 and self.week % WEEKS_PER_YEAR == 0:
+            self._new_year()
         pop = self.pop
         # 1. Demography.
         adults = pop.age_one_week()
         placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
+        self.children_now = int(np.count_nonzero(pop.children.active))
         demography.births(self)
+        demography.migration(self)
         arrivals = demography.uasc_arrivals(self)
         self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
         c, f = pop.children, pop.families
@@ -230,17 +263,13 @@ class CareSystem(mesa.Model):
         referred, _ = family.referrals(self, at_home)
         hv = hv[f.case[hv] <= Case.EARLY_HELP]
         self.count("referrals_health_visitors", f.la[hv], at_home[hv])
-        open_children = np.bincount(
-            f.la[c.family[at_home_mask & (f.case[c.family] >= Case.ASSESSMENT)]],
-            minlength=self.n_la,
-        ) + np.bincount(f.la[c.family[c.in_care]], minlength=self.n_la)
-        for la in self.authorities:
-            la.review_workload(int(open_children[la.idx]))
+        self.workforce.week(self.open_children(at_home_mask))
         local_authority.front_door(self, np.union1d(referred, hv), at_home)
         # 5. Casework and crises.
         issued = local_authority.casework(self, at_home, at_home_mask)
         teens = family.adolescent_crises(self, at_home_mask)
-        self.count("referrals", f.la[c.family[teens]])
+        local_authority.count_referrals(self, c.family[teens])
+        self.count("adolescent_crises", f.la[c.family[teens]])
         self.count("s47_enquiries", f.la[c.family[teens]])
         in_issued = np.zeros(f.n, bool)
         in_issued[issued] = True
@@ -277,7 +306,7 @@ class CareSystem(mesa.Model):
         c, pl = self.pop.children, self.pop.placements
         ids = c.placement[c.in_care]
         la = pl.home_la[ids]
-        other = self.params.placements.other_costs_per_week
+        other = self.params.placements.other_costs_per_week * self.params.placements.price_index
         self.count("spend_placements_gbp", la, pl.price[ids].astype(float) + other)
         profit = np.where(pl.for_profit[ids], pl.price[ids] - pl.cost[ids], 0.0)
         self.count("provider_profit_gbp", la, profit)
@@ -289,14 +318,22 @@ class CareSystem(mesa.Model):
             idx,
             np.array([a.early_help_budget for a in self.authorities]) / WEEKS_PER_YEAR,
         )
-        self.count(
-            "spend_social_work_gbp",
-            idx,
-            np.array([a.social_work_budget for a in self.authorities]) / WEEKS_PER_YEAR,
-        )
+        self.count("spend_social_work_gbp", idx, self.workforce.cost() / WEEKS_PER_YEAR)
+
+    def _new_year(self) -> None:
+        """A reported year begins: schedules move to this year's values. A change in the
+        price index reprices the whole market, open placements included (prices are cash)."""
+        old = self.params.placements.price_index
+        self.params = self.scenario.at_year(self.calendar_year)
+        ratio = self.params.placements.price_index / old
+        if ratio != 1.0:
+            t, pl = self.providers, self.pop.placements
+            for table in (t, pl):
+                table.price[:] *= ratio
+                table.cost[:] *= ratio
 
     def _close_year(self) -> None:
-        year = (self.week + 1) // WEEKS_PER_YEAR
+        year = self.calendar_year
         flows = {k: self.flows.get(k, np.zeros(self.n_la)) for k in indicators.FLOWS}
         spend = (
             flows["spend_early_help_gbp"]

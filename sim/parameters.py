@@ -49,6 +49,7 @@ A = "assumption"
 DFE_CLA = "DfE, Children looked after in England including adoptions, 2024"
 DFE_CIN = "DfE, Characteristics of children in need, 2024"
 CMA = "CMA, Children's social care market study, interim report (2021), 2020 prices"
+WORKFORCE = "DfE, Children's social work workforce, census at 30 September 2023"
 FIT = "cscsim calibrate to England's published figures (docs/calibration.md)"
 
 # One parameter per entry reads better than one argument per line.
@@ -65,6 +66,10 @@ PARAMS: tuple[Param, ...] = (
           "baseline sets it (docs/calibration.md)",
           "years simulated before year 1 and not reported, so year 1 starts from the model's own "
           "steady state rather than from the drawn initial stocks"),
+    Param("run", "start_year", 2024, "DfE reporting year", 1990, 2100, A,
+          "2024 is the year of the calibration snapshot (April 2023 to March 2024)",
+          "the reporting year of year 1 (2024 = the year ending 31 March 2024); annual.csv's "
+          "year is this calendar, and schedules are read on it"),
     Param("run", "seed", 1, "", 0, 2**32 - 1, A, "any seed; runs are reproducible from it",
           "root random seed; every mechanism draws from its own stream spawned from it"),
     Param("run", "scale", 0.1, "share of families", 0.0005, 1.0, A,
@@ -79,6 +84,12 @@ PARAMS: tuple[Param, ...] = (
     Param("population", "birth_rate", 0.047, "births per child per year", 0.0, 0.2, "derived",
           "ONS, Births in England and Wales 2023 (about 563,000 in England) / 11.95m children",
           "births per child under 18 per year"),
+    Param("population", "net_migration_rate", 0.0084, "per child per year", -0.1, 0.1, A,
+          "a level child population going forward: with the 2023-24 birth rate (4.7%) and 1/18 "
+          "of children turning 18 each year, +0.84% holds it level (England's grew about 1% "
+          "from 2022 to 2023 on DfE's ONS denominators, 11.76m to 11.89m)",
+          "net migration of children: families with children arriving (positive) or leaving "
+          "(negative), as a share of the child population a year"),
     Param("population", "first_birth_share", 0.42, "share of births", 0.0, 1.0, A,
           "ONS birth-order statistics put first births near 40%", "births that found a new family"),
     Param("population", "kin_network_mean", 0.5, "0-1", 0.0, 1.0, A, "",
@@ -185,11 +196,43 @@ PARAMS: tuple[Param, ...] = (
           "need reduced by a week of child-in-need support at normal workload"),
     Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A, "",
           "need reduced by a week on a child protection plan at normal workload"),
-    Param("social_work", "fte_per_10k_children", 27.6, "FTE per 10,000 children", 1.0, 200.0,
-          A, "near DfE's children's social work workforce (about 33,000 FTE in England)",
-          "child and family social workers"),
-    Param("social_work", "caseload", 16, "children per FTE", 1, 100, A,
-          "near DfE's published average caseload (about 16)", "children a social worker can hold"),
+    Param("social_work", "posts_per_10k_children", 34.2, "FTE posts per 10,000 children", 1.0,
+          200.0, "derived", WORKFORCE + ": 33,119 FTE employed with a vacancy rate of 18.9% = "
+          "40,837 posts / 11.95m children",
+          "funded child and family social-worker posts (filled or vacant)"),
+    Param("social_work", "turnover_rate", 0.159, "per FTE per year", 0.0, 2.0, "published",
+          WORKFORCE + ": turnover 15.9%",
+          "share of employed social workers leaving a year at normal workload"),
+    Param("social_work", "recruitment_rate", 0.682, "per vacant post per year", 0.0, 20.0,
+          "derived", "steady state of the published turnover (15.9%) and vacancy rate (18.9%), "
+          + WORKFORCE + ": r = turnover x (1 - vacancy) / vacancy",
+          "rate at which a vacant post is filled (mean wait 1 / r years)"),
+    Param("social_work", "recruitment_spread", 0.6, "log-sd", 0.0, 3.0, A,
+          "chosen so that authorities' vacancy rates span from under 5% to over 40%, as DfE's "
+          "workforce tables by authority do",
+          "spread across authorities of how readily vacancies are filled (a fixed lognormal "
+          "draw per authority)"),
+    Param("social_work", "agency_cover", 0.93, "share of vacancies", 0.0, 1.0, "derived",
+          WORKFORCE + ": agency rate 17.8% of 33,119 employed = 7,172 agency FTE, against "
+          "7,718 vacancies", "share of vacant posts covered by agency social workers"),
+    Param("social_work", "agency_premium", 0.5, "share of cost", 0.0, 3.0, A,
+          "agency social workers are widely reported to cost up to half as much again",
+          "extra cost of an agency social worker over an employed one"),
+    Param("social_work", "burnout_effect", 1.0, "per unit of overload", 0.0, 10.0, A, "",
+          "rise in turnover per unit by which workload exceeds capacity (turnover x (1 + e x "
+          "overload))"),
+    Param("social_work", "posts_need_weight", 0.5, "0-1", 0.0, 1.0, A,
+          "funding formulas weigh need, but not fully",
+          "how far an authority's posts follow its children in need at the start (0: its "
+          "children only; 1: its children in need only)"),
+    Param("social_work", "case_holding_share", 0.62, "share of FTE", 0.05, 1.0, "derived",
+          WORKFORCE + ": average caseload 16.0; 399,460 children in need (DfE CIN 2024) over "
+          "40,291 working FTE (employed + agency) is 9.9 each, so 9.9 / 16.0 of them hold cases",
+          "share of working social workers who hold cases"),
+    Param("social_work", "caseload", 18, "children per case-holder", 1, 100, A,
+          "above the published average caseload (16.3, DfE 2023), so that the average "
+          "authority works just within capacity",
+          "children a case-holding social worker can hold before workload exceeds capacity"),
     Param("social_work", "cost_per_fte", 70_000, "GBP per year", 0, 500_000, A, "",
           "cost of a social worker with on-costs and overheads"),
     # --- early help ----------------------------------------------------------------------
@@ -307,6 +350,9 @@ PARAMS: tuple[Param, ...] = (
           "(2023-24) / 11.95m children",
           "costs of looking after a child beyond the placement (LA staff, reviews, education "
           "and health support)"),
+    Param("placements", "price_index", 1.0, "x 2023-24 prices", 0.1, 10.0, A,
+          "prices as in 2023-24 (the CMA and Ofsted figures above, uprated by the fit)",
+          "multiplier on every placement price and cost (inflation); schedule it by year"),
     Param("placements", "price_emergency", 10_000, "GBP per week", 0, 100_000, A,
           "press reports of unregistered placements at £10,000+ a week",
           "price of an emergency placement when no registered place is free"),
@@ -368,6 +414,24 @@ PARAMS: tuple[Param, ...] = (
 )
 # fmt: on
 
+#: Keys a scenario may give as a schedule by year (sim/schedule.py): every lever and every
+#: exogenous driver (population, poverty, arrivals, workforce, prices).
+SCHEDULABLE: frozenset[str] = frozenset(
+    p.name
+    for p in PARAMS
+    if isinstance(p.default, float)
+    and (
+        p.section == "levers"
+        or p.name
+        in {
+            "population.birth_rate",
+            "population.net_migration_rate",
+            "care.uasc_per_10k_children",
+            "social_work.posts_per_10k_children",
+            "placements.price_index",
+        }
+    )
+)
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMS))
 

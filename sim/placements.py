@@ -214,7 +214,8 @@ def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
     deg = indptr[home + 1] - indptr[home]
     away = nbrs[indptr[home] + np.minimum((pick * deg).astype(np.int64), deg - 1)]
     node = np.where(draw < p.care.kin_local_share, home, away)
-    _place_with_family(model, children, Kind.KINSHIP, node, p.placements.price_kinship)
+    weekly = p.placements.price_kinship * p.placements.price_index
+    _place_with_family(model, children, Kind.KINSHIP, node, weekly)
 
 
 def _place_at_home(model, children: np.ndarray) -> None:
@@ -223,7 +224,8 @@ def _place_at_home(model, children: np.ndarray) -> None:
         return
     c, f, p = model.pop.children, model.pop.families, model.params
     node = f.node[c.family[children]]
-    _place_with_family(model, children, Kind.WITH_PARENTS, node, p.placements.price_with_parents)
+    weekly = p.placements.price_with_parents * p.placements.price_index
+    _place_with_family(model, children, Kind.WITH_PARENTS, node, weekly)
 
 
 def _place_with_family(model, children: np.ndarray, kind: Kind, node, weekly: float) -> None:
@@ -252,7 +254,7 @@ def _place_emergency(model, children: np.ndarray) -> None:
         return
     p, rng = model.params, model.streams["commissioning"]
     node = rng.integers(0, model.region.n_nodes, len(children))
-    price = np.full(len(children), p.placements.price_emergency)
+    price = np.full(len(children), p.placements.price_emergency * p.placements.price_index)
     _open(
         model,
         children,
@@ -360,6 +362,7 @@ def enter_care(model, children: np.ndarray, uasc: bool = False, proceedings: boo
     band = np.searchsorted(np.array([1, 5, 10, 16]), years, side="right")
     for b, name in enumerate(("under_1", "1_4", "5_9", "10_15", "16_plus")):
         model.count(f"entries_age_{name}", la[band == b])
+    model.count("care_reentries", la[(c.ever[children] & EVER_CARE) > 0])
     c.entry_age[children] = c.age[children]
     c.care_weeks[children] = 0
     c.contact_lost[children] = False

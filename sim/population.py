@@ -124,6 +124,7 @@ FAMILY_SCHEMA = {
     "hv_weeks": (np.int16, 0),  # weeks left of targeted health visiting
     "active": (np.bool_, True),
     "uasc": (np.bool_, False),  # a placeholder family for an unaccompanied child
+    "last_referral": (np.int32, -(2**30)),  # week of the family's last referral
 }
 
 CHILD_SCHEMA = {
@@ -138,8 +139,9 @@ CHILD_SCHEMA = {
     "contact_lost": (np.bool_, False),
     "entry_age": (np.int16, -1),  # weeks, at the start of the current care episode
     "care_weeks": (np.int16, 0),  # weeks in the current care episode
+    "moved_away": (np.bool_, False),  # left the area with its family (net migration)
 }
-EVER_REFERRED, EVER_CIN, EVER_CPP, EVER_CARE = 1, 2, 4, 8
+EVER_REFERRED, EVER_CIN, EVER_CPP, EVER_CARE, EVER_ASSESSED = 1, 2, 4, 8, 16
 
 PLACEMENT_SCHEMA = {
     "child": (np.int32, -1),

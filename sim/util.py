@@ -46,3 +46,8 @@ def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndar
     x = np.asarray(x, dtype=float)
     lo = np.floor(x)
     return (lo + (rng.random(x.shape) < (x - lo))).astype(np.int64)
+
+
+def weekly_probability(yearly_rate: np.ndarray | float) -> np.ndarray | float:
+    """The chance that an event with this yearly hazard happens within one week."""
+    return -np.expm1(-np.asarray(yearly_rate, dtype=float) / 52.0)

@@ -105,12 +105,49 @@ def test_a_tighter_budget_shrinks_early_help_through_the_crisis_trap():
 
 def test_overloaded_social_workers_raise_the_threshold():
     model = CareSystem(small())
-    la = model.authorities[0]
-    capacity = la.social_workers * model.params.social_work.caseload
-    la.review_workload(int(0.5 * capacity))
-    normal = la.threshold
-    la.review_workload(int(2.0 * capacity))
-    assert la.threshold > normal
+    wf = model.workforce
+    capacity = (
+        wf.working * model.params.social_work.case_holding_share * model.params.social_work.caseload
+    )
+    wf.week(0.5 * capacity)
+    normal = model.la_thresholds().copy()
+    wf.week(2.0 * capacity)
+    assert np.all(model.la_thresholds() > normal)
+
+
+def test_30_percent_fewer_social_workers_raise_the_threshold_cut_assessments_and_add_crises():
+    """The workload loop (R3): cutting one authority's workforce overloads it, so its front
+    door closes (a higher threshold), fewer referrals are assessed, and the need left unmet
+    comes back as re-referrals and care entries. Summed over three seeds."""
+    totals = {}
+    for cut in (1.0, 0.7):
+        sums = np.zeros(4)
+        for seed in (1, 2, 3):
+            model = CareSystem(
+                small(run__scale=0.1, run__years=4, run__seed=seed, run__record_events=False)
+            )
+            la = int(np.argmax(model.region.la_children))  # the largest authority
+            wf = model.workforce
+            for stock in (wf.share, wf.employed, wf.agency):
+                stock[la] *= cut
+            threshold = 0.0
+            for _ in range(4 * 52):
+                model.step()
+                threshold += model.la_thresholds()[la]
+            by_la = model.annual_by_la_frame()
+            mine = by_la[by_la["authority"] == model.region.la_name[la]]
+            sums += [
+                threshold,
+                mine["assessments"].sum(),
+                mine["referrals"].sum(),
+                mine["care_entries"].sum(),
+            ]
+        totals[cut] = sums
+    full, cut = totals[1.0], totals[0.7]
+    assert cut[0] > full[0]  # the threshold rises
+    assert cut[1] < 0.9 * full[1]  # fewer children assessed
+    assert cut[2] > full[2]  # unmet need is referred again
+    assert cut[3] > full[3]  # and more children come into care
 
 
 def test_a_distance_cap_keeps_children_closer():
