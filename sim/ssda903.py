@@ -137,7 +137,8 @@ ETHNIC_WEIGHTS = {
     "REFU": 0.003, "NOBT": 0.009,
 }  # fmt: skip
 MALE_SHARE = 0.56  # of children looked after (DfE 2024)
-POSTCODE = re.compile(r"^ZZ(\d{3}) (\d)([HP])([A-Z])$")
+POSTCODE = re.compile(r"^ZZ(\d{3}) (\d)([A-Z]{2})$")
+LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters real inward codes use
 
 
 class Ssda903Error(ConfigError):
@@ -193,17 +194,15 @@ def upn(ids: np.ndarray) -> np.ndarray:
     return np.array([f"Z999{int(i):09d}" for i in ids])
 
 
-def postcode(
-    national_la: np.ndarray, band: np.ndarray, kind: str, variant: np.ndarray
-) -> np.ndarray:
+def postcode(national_la: np.ndarray, band: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """A postcode no real place has (area ZZ): the authority's national index, its
-    neighbourhood (0-2), H for a home and P for a placement, and a letter telling carers in
-    one neighbourhood apart. It decodes back to the model's neighbourhood
-    (:func:`decode_postcode`)."""
-    letters = np.array(list("ABCDEFGHJKLMNPQRSTUVWXY"))
+    neighbourhood (0-2) and two letters telling addresses in one neighbourhood apart (AA is
+    the family home; each placement of a child gets the next pair, so a new carer always has a
+    new postcode). It decodes back to the model's neighbourhood (:func:`decode_postcode`)."""
+    n = len(LETTERS)
     return np.array(
         [
-            f"ZZ{int(a):03d} {int(b)}{kind}{letters[int(v) % len(letters)]}"
+            f"ZZ{int(a):03d} {int(b)}{LETTERS[int(v) // n % n]}{LETTERS[int(v) % n]}"
             for a, b, v in zip(national_la, band, variant, strict=True)
         ]
     )
@@ -344,8 +343,9 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     home_node = ch.loc[child, "home_node"].to_numpy(np.int64)
     pl_node = pl["placement_node"].to_numpy(np.int64)
     region_nat = _region_national(run.region)
-    home_post = postcode(la_nat, home_node % 3, "H", np.zeros(len(pl), int))
-    pl_post = postcode(region_nat[pl_node // 3], pl_node % 3, "P", np.maximum(provider, 0) + child)
+    home_post = postcode(la_nat, home_node % 3, np.zeros(len(pl), int))
+    seq = pl.groupby("child_id").cumcount().to_numpy()  # the child's placements, in order
+    pl_post = postcode(region_nat[pl_node // 3], pl_node % 3, 1 + seq % (len(LETTERS) ** 2 - 1))
     home_post = np.where(uasc, None, home_post)  # no home in England: DfE records no distance
     pl_post = np.where(kind == "with_parents", home_post, pl_post)
     pl_post = np.where((kind == "with_parents") & uasc, None, pl_post)
