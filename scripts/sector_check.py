@@ -111,7 +111,8 @@ def project(folder: Path) -> str:
                 f"data {dc.start_date:%Y-%m-%d} to {end:%Y-%m-%d}; rates from "
                 f"{start:%Y-%m-%d}; children in care at {end:%Y-%m-%d}: "
                 f"{int(stats.stock.loc[:end].tail(1).sum(axis=1).iloc[0])}; projected a year "
-                f"on ({predicted.index[-1]:%Y-%m-%d}): {predicted.tail(1).sum(axis=1).iloc[0]:.1f}\n"
+                f"on ({predicted.index[-1]:%Y-%m-%d}): "
+                f"{predicted.tail(1).sum(axis=1).iloc[0]:.1f}\n"
                 + last.round(1).to_string()
             )
 

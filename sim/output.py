@@ -93,7 +93,7 @@ def placements_frame(model) -> pd.DataFrame:
             # whether the provider is the authority's own, and the legal route into care.
             "placement_node": pl.node,
             "la_run": _la_run(model, pl.provider),
-            "care_order": _care_order(model),
+            **_care_entry(model),
         }
     )
 
@@ -105,14 +105,16 @@ def _la_run(model, provider: np.ndarray) -> np.ndarray:
     return np.where(provider >= 0, la_run[np.maximum(provider, 0)], False)
 
 
-def _care_order(model) -> pd.Series:
-    """Whether the period of care each placement belongs to began through care proceedings
-    (the family's proceedings were issued the week the child, under 16, came into care); empty
-    when the run recorded no events, or the period began before the run (the initial stock)."""
+def _care_entry(model) -> dict[str, pd.Series]:
+    """When the period of care each placement belongs to began (``care_entry_week``) and
+    whether it began through care proceedings (``care_order``: the family's proceedings were
+    issued the week the child, under 16, came into care; empty for the initial stock, whose
+    route is not modelled). Both are empty when the run recorded no events."""
     pl, e, c = model.pop.placements, model.pop.events, model.pop.children
     out = pd.Series(pd.array([pd.NA] * pl.n, dtype="boolean"))
+    entered = pd.Series(pd.array([pd.NA] * pl.n, dtype="Int64"))
     if pl.n == 0 or e.n == 0:
-        return out
+        return {"care_entry_week": entered, "care_order": out}
     entry = np.flatnonzero(e.code == Event.CARE_ENTRY)
     issued = np.flatnonzero(e.code == Event.PROCEEDINGS)
     # The latest entry of each placement's child at or before the placement began.
@@ -122,7 +124,14 @@ def _care_order(model) -> pd.Series:
     want = pl.child.astype(np.int64) * 2**32 + (pl.start.astype(np.int64) + 2**31)
     at = np.searchsorted(key, want, side="right") - 1
     found = (at >= 0) & (e.child[entry[np.maximum(at, 0)]] == pl.child)
-    week = e.week[entry[np.maximum(at, 0)]]
+    week = e.week[entry[np.maximum(at, 0)]].astype(np.int64)
+    # The initial stock entered before the run: its entries are the first block of entry
+    # events (logged in one call before the first step), some dated to the first week itself;
+    # date those a week earlier so that no export counts them as the run's entries.
+    first = np.flatnonzero(e.code == Event.CARE_ENTRY)
+    block = first[: np.argmax(np.r_[np.diff(first) != 1, True]) + 1] if len(first) else first
+    stock = np.isin(entry[np.maximum(at, 0)], block)
+    week = np.where(stock, np.minimum(week, -model.burn_weeks - 1), week)
     fam = c.family[pl.child]
     issued_keys = set(zip(e.family[issued].tolist(), e.week[issued].tolist(), strict=True))
     by_order = np.array(
@@ -130,9 +139,10 @@ def _care_order(model) -> pd.Series:
     )
     entry_age = c.age[pl.child].astype(np.int64) - (model.week - week.astype(np.int64))
     by_order &= entry_age < 16 * 52
-    known = found & (week >= -model.burn_weeks)  # the initial stock's entries are earlier
+    known = found & ~stock
     out[known] = by_order[known]
-    return out
+    entered[found] = week[found]
+    return {"care_entry_week": entered, "care_order": out}
 
 
 def children_frame(model) -> pd.DataFrame:

@@ -245,7 +245,7 @@ def read_run(run_dir: Path) -> Run:
         raise Ssda903Error(f"{run_dir / 'manifest.json'}: not a cscsim manifest ({e})") from None
     pl = pd.read_csv(run_dir / "placements.csv", dtype={"care_order": "boolean"})
     ch = pd.read_csv(run_dir / "children.csv")
-    missing = {"placement_node", "la_run", "care_order"} - set(pl.columns)
+    missing = {"placement_node", "la_run", "care_entry_week", "care_order"} - set(pl.columns)
     if missing:
         raise Ssda903Error(
             f"{run_dir / 'placements.csv'}: row 0 (header), field {sorted(missing)[0]}: missing; "
@@ -304,14 +304,18 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     open_ = np.isnan(end)
     end_week = np.where(open_, 0, end).astype(np.int64)
     dec = week_start(end_week, start_year) + end_day.astype("timedelta64[D]")
-    dec = np.where(open_, np.datetime64("NaT"), dec)
-    decom = week_start(start, start_year) + np.timedelta64(DAY["entry"], "D")
-    decom = np.where(continues, np.r_[np.datetime64("NaT"), dec[:-1]], decom)
+    dec = np.where(open_, np.datetime64("NaT", "D"), dec)
+    # A period begins on the week the child came into care: for the initial stock, before
+    # the first placement the run recorded (that placement is dated back to the entry).
+    entered = pl["care_entry_week"].astype("Int64").fillna(pd.Series(start)).to_numpy(np.int64)
+    first_week = np.where(continues, start, np.minimum(entered, start))
+    decom = week_start(first_week, start_year) + np.timedelta64(DAY["entry"], "D")
+    decom = np.where(continues, np.r_[np.datetime64("NaT", "D"), dec[:-1]], decom)
     # The period's legal status and category of need (the model's route into care).
     first = ~continues
     order = pl["care_order"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     uasc = ch.loc[child, "uasc"].to_numpy(bool)
-    entry_years = (start - birth) // WEEKS
+    entry_years = (first_week - birth) // WEEKS
     ls_first = np.where(uasc, "V2", np.where(order, "C2", "V2"))
     cin_first = np.where(
         uasc,
@@ -392,7 +396,7 @@ def collection_tables(
     first_day, last_day = np.datetime64(date(year, 4, 1)), np.datetime64(date(year + 1, 3, 31))
     e = episodes[(episodes["DECOM"] <= last_day) & ~(episodes["DEC"] < first_day)].copy()
     after = e["DEC"] > last_day
-    e.loc[after, "DEC"] = np.datetime64("NaT")
+    e.loc[after, "DEC"] = np.datetime64("NaT", "D")
     e.loc[after, ["REC", "REASON_PLACE_CHANGE"]] = None
     ids = np.unique(e["child_id"].to_numpy())
     ch = run.children.set_index("child_id").loc[ids]
