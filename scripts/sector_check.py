@@ -112,8 +112,7 @@ def project(folder: Path) -> str:
                 f"{start:%Y-%m-%d}; children in care at {end:%Y-%m-%d}: "
                 f"{int(stats.stock.loc[:end].tail(1).sum(axis=1).iloc[0])}; projected a year "
                 f"on ({predicted.index[-1]:%Y-%m-%d}): "
-                f"{predicted.tail(1).sum(axis=1).iloc[0]:.1f}\n"
-                + last.round(1).to_string()
+                f"{predicted.tail(1).sum(axis=1).iloc[0]:.1f}\n" + last.round(1).to_string()
             )
 
 

@@ -305,10 +305,12 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     end_week = np.where(open_, 0, end).astype(np.int64)
     dec = week_start(end_week, start_year) + end_day.astype("timedelta64[D]")
     dec = np.where(open_, np.datetime64("NaT", "D"), dec)
-    # A period begins on the week the child came into care: for the initial stock, before
-    # the first placement the run recorded (that placement is dated back to the entry).
+    # A period begins the week the child came into care, which is the week its first placement
+    # began, except for the initial stock (children in care when the run began), whose recorded
+    # first placement may begin later: their episode begins with that placement, or, if it
+    # began in the run's first week, with the entry (dated before the run).
     entered = pl["care_entry_week"].astype("Int64").fillna(pd.Series(start)).to_numpy(np.int64)
-    first_week = np.where(continues, start, np.minimum(entered, start))
+    first_week = np.where(continues | (start < 0), start, np.minimum(entered, start))
     decom = week_start(first_week, start_year) + np.timedelta64(DAY["entry"], "D")
     decom = np.where(continues, np.r_[np.datetime64("NaT", "D"), dec[:-1]], decom)
     # The period's legal status and category of need (the model's route into care).
