@@ -24,6 +24,7 @@ record of the fit; the model's outputs remain whatever the model produces.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import multiprocessing
@@ -69,13 +70,21 @@ FREE: dict[str, tuple[float, float, bool]] = {
 DRIFT_WEIGHT = 0.5  # weight of a target's first-to-last-year change, per squared tolerance
 
 
-def loss_terms(annual: pd.DataFrame) -> dict[str, float]:
+def loss_terms(annual: pd.DataFrame, local: tuple | None = None) -> dict[str, float]:
     """Squared misfit of each target, in tolerances: of its mean over the years, and of its
-    change from the first year to the last (the baseline should be a steady state)."""
+    change from the first year to the last (the baseline should be a steady state).
+
+    ``local``: ``(gss_code, targets)`` from an authority's own targets file
+    (:func:`sim.targets.load_targets_file`); then ``annual`` is ``annual_by_la`` and only that
+    authority's rows are scored, against its targets instead of England's."""
     from sim.targets import targets
 
+    chosen = targets()
+    if local is not None:
+        gss, chosen = local
+        annual = annual[annual["gss_code"] == gss]
     terms = {}
-    for t in targets():
+    for t in chosen:
         series = annual[t.column].to_numpy(dtype=float)
         if not np.isfinite(series).all():
             terms[t.column], terms[f"drift_{t.column}"] = 1e6, 0.0
@@ -85,15 +94,19 @@ def loss_terms(annual: pd.DataFrame) -> dict[str, float]:
     return terms
 
 
-def evaluate(values: dict[str, dict[str, Any]]) -> tuple[float, dict[str, float]]:
+def evaluate(
+    values: dict[str, dict[str, Any]], local: tuple | None = None
+) -> tuple[float, dict[str, float]]:
     """Run one trial (in a worker process) and return its loss and indicator means."""
     from sim.model import CareSystem
 
     scenario = Scenario(values)
     model = CareSystem(scenario)
     model.run()
-    annual = model.annual_frame()
-    terms = loss_terms(annual)
+    annual = model.annual_frame() if local is None else model.annual_by_la_frame()
+    terms = loss_terms(annual, local)
+    if local is not None:
+        annual = annual[annual["gss_code"] == local[0]]
     means = {f"model_{k}": float(annual[k].mean()) for k in terms if not k.startswith("drift")}
     return float(sum(terms.values())), {**means, **{f"loss_{k}": v for k, v in terms.items()}}
 
@@ -168,6 +181,7 @@ def calibrate(
     sampler: str = "cmaes",
     step: float = 0.05,
     keys: list[str] | None = None,
+    local: tuple | None = None,
 ) -> dict[str, Any]:
     """Run the fit and write ``fitted.toml``, ``trials.csv``, ``fit.json`` and a figure.
 
@@ -199,7 +213,8 @@ def calibrate(
         def run(params: list[dict[str, float]]) -> list[float]:
             scenarios = [base.with_overrides(_typed(p), where="calibration").values for p in params]
             losses = []
-            for p, (loss, detail) in zip(params, pool.map(evaluate, scenarios), strict=True):
+            results = pool.map(functools.partial(evaluate, local=local), scenarios)
+            for p, (loss, detail) in zip(params, results, strict=True):
                 rows.append({"trial": len(rows), "loss": loss, **p, **detail})
                 losses.append(loss)
                 bar.update(1)
@@ -223,6 +238,7 @@ def calibrate(
         "years": base.run.years,
         "burn_in_years": base.run.burn_in_years,
         "region": base.run.region,
+        "targets": None if local is None else f"{local[0]} ({len(local[1])} targets)",
         "model_seed": base.run.seed,
         "best_trial": best["trial"],
         "best_loss": best["loss"],
@@ -295,8 +311,13 @@ def _figure(trials: pd.DataFrame, path: Path) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     base = load_scenario(args.scenario) if args.scenario else Scenario()
+    local = None
+    if args.targets:
+        from sim.targets import load_targets_file
+
+        local = load_targets_file(Path(args.targets), args.region)
     overrides = {
-        "run.region": "England",
+        "run.region": args.region,
         "run.scale": args.scale,
         "run.years": args.years,
         "run.seed": args.model_seed,
@@ -329,6 +350,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         step=args.step,
         keys=keys,
+        local=local,
     )
     print(
         f"best loss {record['best_loss']:.2f} (trial {record['best_trial']}); wrote "
@@ -340,6 +362,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     p = sub.add_parser("calibrate", help="fit the free parameters to England's published figures")
     p.add_argument("--scenario", help="scenario to start from (default: the defaults)")
+    p.add_argument(
+        "--region",
+        default="England",
+        help="region simulated (default England); with --targets, the authority's region",
+    )
+    p.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="fit one authority's own targets (from cscsim targets ssda903) instead of "
+        "England's published figures",
+    )
     p.add_argument("--trials", type=int, default=200, help="optimiser trials (default 200)")
     p.add_argument("--scale", type=float, default=0.01, help="share of families (default 0.01)")
     p.add_argument("--years", type=int, default=3, help="simulated years per trial (default 3)")

@@ -26,6 +26,7 @@ PLUGINS: tuple[str, ...] = (
     "sim.app",
     "sim.calibration",
     "sim.validation",
+    "sim.ssda903",
 )
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}

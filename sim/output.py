@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.population import End, Kind
+from sim.population import End, Event, Kind
 
 FLOAT_FORMAT = "%.10g"
 
@@ -89,6 +89,76 @@ def placements_frame(model) -> pd.DataFrame:
             "out_of_area": pl.out_of_area,
             "with_siblings": pl.with_siblings,
             "weekly_price_gbp": pl.price.astype(float).round(2),
+            # For exports to the sector's formats (sim/ssda903.py): where the child lived,
+            # whether the provider is the authority's own, and the legal route into care.
+            "placement_node": pl.node,
+            "la_run": _la_run(model, pl.provider),
+            **_care_entry(model),
+        }
+    )
+
+
+def _la_run(model, provider: np.ndarray) -> np.ndarray:
+    """Whether each placement's provider is run by the child's authority (kinship carers and
+    emergency placements have no provider and are not)."""
+    la_run = np.asarray(model.providers.la_run, dtype=bool)
+    return np.where(provider >= 0, la_run[np.maximum(provider, 0)], False)
+
+
+def _care_entry(model) -> dict[str, pd.Series]:
+    """When the period of care each placement belongs to began (``care_entry_week``) and
+    whether it began through care proceedings (``care_order``: the family's proceedings were
+    issued the week the child, under 16, came into care; empty for the initial stock, whose
+    route is not modelled). Both are empty when the run recorded no events."""
+    pl, e, c = model.pop.placements, model.pop.events, model.pop.children
+    out = pd.Series(pd.array([pd.NA] * pl.n, dtype="boolean"))
+    entered = pd.Series(pd.array([pd.NA] * pl.n, dtype="Int64"))
+    if pl.n == 0 or e.n == 0:
+        return {"care_entry_week": entered, "care_order": out}
+    entry = np.flatnonzero(e.code == Event.CARE_ENTRY)
+    issued = np.flatnonzero(e.code == Event.PROCEEDINGS)
+    # The latest entry of each placement's child at or before the placement began.
+    key = e.child[entry].astype(np.int64) * 2**32 + (e.week[entry].astype(np.int64) + 2**31)
+    order = np.argsort(key, kind="stable")
+    key, entry = key[order], entry[order]
+    want = pl.child.astype(np.int64) * 2**32 + (pl.start.astype(np.int64) + 2**31)
+    at = np.searchsorted(key, want, side="right") - 1
+    found = (at >= 0) & (e.child[entry[np.maximum(at, 0)]] == pl.child)
+    week = e.week[entry[np.maximum(at, 0)]].astype(np.int64)
+    # The initial stock entered before the run: its entries are the first block of entry
+    # events (logged in one call before the first step), some dated to the first week itself;
+    # date those a week earlier so that no export counts them as the run's entries.
+    first = np.flatnonzero(e.code == Event.CARE_ENTRY)
+    block = first[: np.argmax(np.r_[np.diff(first) != 1, True]) + 1] if len(first) else first
+    stock = np.isin(entry[np.maximum(at, 0)], block)
+    week = np.where(stock, np.minimum(week, -model.burn_weeks - 1), week)
+    fam = c.family[pl.child]
+    issued_keys = set(zip(e.family[issued].tolist(), e.week[issued].tolist(), strict=True))
+    by_order = np.array(
+        [(int(f), int(w)) in issued_keys for f, w in zip(fam, week, strict=True)], dtype=bool
+    )
+    entry_age = c.age[pl.child].astype(np.int64) - (model.week - week.astype(np.int64))
+    by_order &= entry_age < 16 * 52
+    known = found & ~stock
+    out[known] = by_order[known]
+    entered[found] = week[found]
+    return {"care_entry_week": entered, "care_order": out}
+
+
+def children_frame(model) -> pd.DataFrame:
+    """One row per child who was ever placed: who they are, for exports to the sector's
+    formats. ``birth_week`` is the model week of birth (age in weeks = week - birth_week)."""
+    c, f, pl = model.pop.children, model.pop.families, model.pop.placements
+    ids = np.unique(pl.child)
+    fam = c.family[ids]
+    return pd.DataFrame(
+        {
+            "child_id": ids,
+            "family_id": fam,
+            "home_authority": model.region.la_code[f.la[fam]],
+            "home_node": f.node[fam],
+            "birth_week": model.week - c.age[ids].astype(np.int64),
+            "uasc": f.uasc[fam],
         }
     )
 
@@ -105,6 +175,7 @@ def write_run(
         write_csv(annual, stage / "annual.csv")
         write_csv(model.annual_by_la_frame(), stage / "annual_by_la.csv")
         write_csv(placements_frame(model), stage / "placements.csv")
+        write_csv(children_frame(model), stage / "children.csv")
         if figure is not None:
             figure(annual, stage / "summary.png")
         manifest = {

@@ -94,3 +94,50 @@ def targets() -> tuple[Target, ...]:
         source = f"{r['source']} ({r['period']}, status {r['status']})"
         out.append(Target(name, column, group, kind, value, source))
     return tuple(out)
+
+
+def load_targets_file(path, region: str) -> tuple[str, tuple[Target, ...]]:
+    """An authority's own targets (written by ``cscsim targets ssda903``): its GSS code and
+    one :class:`Target` per fitted indicator (shares and rates, averaged over the collection
+    years in the file; counts are for reference and depend on the sample, so are not fitted).
+    The authority must be in ``region``, the region calibration simulates."""
+    from pathlib import Path
+
+    from sim.config import ConfigError
+    from sim.region import load_authorities
+
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read ({e.strerror})") from None
+    need = ("authority", "gss_code", "year", "indicator", "value", "kind", "group", "source")
+    if not rows or any(k not in rows[0] for k in need):
+        raise ConfigError(f"{path}: not a targets file (it needs the columns {', '.join(need)})")
+    gss = rows[0]["gss_code"]
+    la = {r["gss_code"]: r for r in load_authorities()}.get(gss)
+    if la is None or (region != "England" and la["region"] != region):
+        raise ConfigError(
+            f"{path}: row 1, field gss_code: {gss!r} is not an authority of region {region!r}"
+        )
+    values: dict[tuple[str, str, str], list[float]] = {}
+    sources: dict[str, str] = {}
+    for i, r in enumerate(rows, start=1):
+        if r["gss_code"] != gss:
+            raise ConfigError(f"{path}: row {i}, field gss_code: one authority per file")
+        if r["kind"] == "count":
+            continue
+        try:
+            value = float(r["value"])
+        except ValueError:
+            raise ConfigError(
+                f"{path}: row {i}, field value: {r['value']!r} is not a number"
+            ) from None
+        values.setdefault((r["indicator"], r["group"], r["kind"]), []).append(value)
+        sources[r["indicator"]] = r["source"]
+    out = tuple(
+        Target(name, name, group, kind, sum(v) / len(v), f"{la['name']}: {sources[name]}")
+        for (name, group, kind), v in values.items()
+    )
+    return gss, out
