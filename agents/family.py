@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.population import WEEKS_PER_YEAR, Case, Event, Kind
+from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
 
 ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
 #: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
@@ -23,19 +23,33 @@ SOURCES = ("police", "schools", "health", "other")
 SOURCE_SHARES = np.array([0.29, 0.21, 0.14, 0.36])
 
 
+def poverty_rate(p, deprivation: np.ndarray) -> np.ndarray:
+    """The share of families in poverty on a street of this deprivation centile: a line
+    through the three bands' rates at their middle centiles, so poverty follows local
+    deprivation continuously (and keeps each band's mean rate); times the poverty lever."""
+    mids = (BAND_CENTILES[:-1] + BAND_CENTILES[1:]) / 2
+    rates = np.array([p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high])
+    slope_lo = (rates[1] - rates[0]) / (mids[1] - mids[0])
+    slope_hi = (rates[2] - rates[1]) / (mids[2] - mids[1])
+    d = deprivation
+    rate = np.where(d < mids[1], rates[1] + slope_lo * (d - mids[1]),
+                    rates[1] + slope_hi * (d - mids[1]))
+    return np.clip(rate, 0.0, 1.0) * p.levers.poverty
+
+
 def poverty(model) -> np.ndarray:
-    """Which families are poor this week: a fixed draw per family against its band's rate."""
+    """Which families are poor this week: a fixed draw per family against its street's rate."""
     f = model.pop.families
-    p = model.params
-    rate = np.array([p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high])
-    band = model.region.node_band[f.node]
-    return f.poverty_draw < rate[band] * p.levers.poverty
+    return f.poverty_draw < poverty_rate(model.params, f.deprivation)
 
 
 def long_run_need(model) -> np.ndarray:
-    """Each family's long-run need, the level its need reverts to: poverty plus the toxic trio."""
+    """Each family's long-run need, the level its need reverts to: poverty, the toxic trio, and
+    the family's lasting propensity (which follows local deprivation and differs between
+    families; set once, when the family forms)."""
     p = model.params.need
-    return p.poverty_effect * poverty(model) + p.toxic_trio_effect * model.pop.families.trio
+    f = model.pop.families
+    return p.poverty_effect * poverty(model) + p.toxic_trio_effect * f.trio + f.propensity
 
 
 def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -147,18 +147,24 @@ def count_referrals(model, families: np.ndarray, children: np.ndarray | None = N
 
 
 def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
-    """Section 47 enquiries, then a conference that may make a plan (else child in need)."""
+    """Section 47 enquiries; where the enquiry substantiates concern (an assessed need at
+    ``icpc_level``), an initial child protection conference, which makes a plan if its own
+    reading of need reaches ``cpp_level``; every other enquired family is a child in need."""
     f, p = model.pop.families, model.params.social_work
     if len(families) == 0:
         return
     model.count("s47_enquiries", f.la[families], at_home[families])
     model.pop.log(model.week, Event.S47, family=families)
-    plan = _assess(model, families) >= p.cpp_level
-    planned = families[plan & (f.case[families] != Case.PROTECTION_PLAN)]
+    conference = families[_assess(model, families) >= p.icpc_level]
+    model.count("icpc", f.la[conference], at_home[conference])
+    model.pop.log(model.week, Event.CONFERENCE, family=conference)
+    plan = np.zeros(f.n, bool)
+    plan[conference[_assess(model, conference) >= p.cpp_level]] = True
+    planned = families[plan[families] & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
     model.mark_ever(planned, "cpp")
     _move(model, planned, Case.PROTECTION_PLAN, Event.PROTECTION_PLAN)
-    stay = families[~plan & (f.case[families] != Case.CHILD_IN_NEED)]
+    stay = families[~plan[families] & (f.case[families] != Case.CHILD_IN_NEED)]
     _move(model, stay, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     model.mark_ever(families, "cin")  # an enquiry's child is in need, plan or not
 
@@ -202,14 +208,13 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     # Care proceedings for families on a plan whose need stays at the care level; sooner where
     # a child under five lives at home (the younger the child, the less harm can be waited on).
     high = np.flatnonzero((f.case == Case.PROTECTION_PLAN) & (f.need >= p.care_level))
+    high = high[~f.in_court[high]]  # proceedings already running
     c = model.pop.children
     has_young = np.zeros(f.n, bool)
     if len(high):
         has_young[c.family[at_home_mask & (c.age < 5 * WEEKS_PER_YEAR)]] = True
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
-    issued = high[rng.random(len(high)) < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
-    model.pop.log(model.week, Event.PROCEEDINGS, family=issued)
-    return issued
+    return high[rng.random(len(high)) < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
 
 
 def pre_birth(model) -> np.ndarray:

@@ -38,9 +38,7 @@ def populate(model) -> Population:
     pop = Population(int(n_families.sum()), int(n_children.sum()), p.run.record_events)
     la = np.repeat(np.arange(r.n_la), n_families)
     node = _pick_nodes(model, la)
-    fam = pop.add_families(
-        rng, node, la, p.need.toxic_trio_prevalence, p.population.kin_network_mean
-    )
+    fam = pop.add_families(rng, node, la, r.node_band[node], p)
     # Every family has a child; the rest are spread over the authority's families at random.
     first = fam
     extra_n = np.maximum(n_children - n_families, 0)
@@ -93,13 +91,8 @@ def births(model) -> None:
         )
         .astype(np.int16)
     )
-    new = pop.add_families(
-        rng,
-        node,
-        model.region.node_la[node],
-        model.params.need.toxic_trio_prevalence,
-        p.kin_network_mean,
-    )
+    r = model.region
+    new = pop.add_families(rng, node, r.node_la[node], r.node_band[node], model.params)
     pop.families.need[new] = stationary_need(model, new)
     fams = np.concatenate([new, np.asarray(older_sibs, dtype=np.int64)])
     pop.add_children(rng, fams, np.zeros(len(fams), np.int16))
@@ -142,10 +135,8 @@ def _arrive(model, rng: np.random.Generator, n: int) -> None:
     node = rng.choice(
         model.region.n_nodes, size=n_fam, p=model.node_children / model.node_children.sum()
     ).astype(np.int16)
-    fam = pop.add_families(
-        rng, node, model.region.node_la[node], model.params.need.toxic_trio_prevalence,
-        p.kin_network_mean,
-    )
+    r = model.region
+    fam = pop.add_families(rng, node, r.node_la[node], r.node_band[node], model.params)
     pop.families.need[fam] = stationary_need(model, fam)
     members = np.concatenate([fam, fam[rng.integers(0, n_fam, n - n_fam)]])
     ages = c.age[rng.integers(0, c.n, 4 * n + 16)]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.parameters import SCHEDULABLE
-from sim.population import WEEKS_PER_YEAR, Case, Kind
+from sim.population import WEEKS_PER_YEAR, Case, Kind, Legal
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "flow",
         "children",
         "teenagers whose harm outside the home brought them into care (the model's crises)",
+    ),
+    _I(
+        "icpc",
+        "flow",
+        "children",
+        "children subject to an initial child protection conference after a Section 47 "
+        "enquiry (one per child at home in the family)",
+    ),
+    _I(
+        "icpc_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "initial child protection conferences per 10,000 children",
+        "icpc",
+        "children",
+        1e4,
     ),
     _I("cpp_starts", "flow", "plans", "children who became the subject of a child protection plan"),
     _I(
@@ -342,6 +358,21 @@ INDICATORS: tuple[Indicator, ...] = (
         "children",
     ),
     _I("providers_entered", "flow", "providers", "for-profit providers opening in the year"),
+    # --- court and legal status ----------------------------------------------------------
+    _I("proceedings_issued", "flow", "families", "care proceedings issued (one per family)"),
+    _I("care_orders", "flow", "families", "final hearings that made a care order"),
+    _I("cla_s20", "stock", "children", "children looked after under section 20 (voluntary "
+       "accommodation) at year end"),
+    _I("cla_interim", "stock", "children", "children looked after under an interim care order "
+       "(proceedings not yet decided) at year end"),
+    _I(
+        "share_s20",
+        "ratio",
+        "share",
+        "share of children looked after at year end accommodated under section 20",
+        "cla_s20",
+        "cla",
+    ),
     # --- population ---------------------------------------------------------------------
     _I("births", "flow", "children", "live births into the area's families during the year"),
     _I(
@@ -493,6 +524,8 @@ def snapshot(model) -> dict[str, np.ndarray]:
         out[f"cla_{name}"] = care_count(pl.kind[ids] == k)
     wf, sw = model.workforce, model.params.social_work
     out |= {
+        "cla_s20": care_count(c.legal[care] == Legal.S20),
+        "cla_interim": care_count(c.legal[care] == Legal.INTERIM),
         "children_0_17": per_la((c.age < 18 * WEEKS_PER_YEAR) & ~c.moved_away),
         "sw_fte": wf.employed.astype(float),
         "sw_agency": wf.agency.astype(float),

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
 
-from agents import family, health_visitor, local_authority
+from agents import court, family, health_visitor, local_authority
 from agents.family import Child, Family
 from agents.health_visitor import HealthVisitorTeam
 from agents.local_authority import LocalAuthority
@@ -48,6 +48,7 @@ from sim.population import (
     End,
     Event,
     Kind,
+    Legal,
     Table,
 )
 from sim.region import Region, england
@@ -70,6 +71,7 @@ STREAMS = (
     "market",
     "workforce",
     "migration",
+    "court",
 )
 EVER_BITS = {
     "referred": EVER_REFERRED,
@@ -157,7 +159,8 @@ class CareSystem(mesa.Model):
         c, pl, e = self.pop.children, self.pop.placements, self.pop.events
         care, weeks = demography.initial_stocks(self)
         first_event = e.n
-        placements.enter_care(self, care)
+        s20 = self.streams["demography"].random(len(care)) < self.params.care.initial_s20_share
+        placements.enter_care(self, care, legal=np.where(s20, Legal.S20, Legal.CARE_ORDER))
         order = np.argsort(care)
         rows = np.arange(first_event, e.n)
         rows = rows[e.child[rows] >= 0]
@@ -267,20 +270,21 @@ class CareSystem(mesa.Model):
         local_authority.front_door(self, np.union1d(referred, hv), at_home)
         # 5. Casework and crises.
         issued = local_authority.casework(self, at_home, at_home_mask)
+        court.issue(self, issued)
+        placements.enter_care(self, court.interim_removals(self, issued, at_home_mask),
+                              legal=Legal.INTERIM)
         teens = family.adolescent_crises(self, at_home_mask)
         local_authority.count_referrals(self, c.family[teens])
         self.count("adolescent_crises", f.la[c.family[teens]])
         self.count("s47_enquiries", f.la[c.family[teens]])
-        in_issued = np.zeros(f.n, bool)
-        in_issued[issued] = True
-        # Care orders concern children under 16 (none can be made for a 17-year-old; older
-        # teenagers come into care through their own crises, below).
-        under_16 = c.age < 16 * WEEKS_PER_YEAR
-        by_order = np.flatnonzero(at_home_mask & under_16 & in_issued[c.family])
-        placements.enter_care(self, by_order, proceedings=True)
-        others = np.union1d(teens, local_authority.pre_birth(self))
-        placements.enter_care(self, others[~c.in_care[others]])
-        placements.enter_care(self, arrivals, uasc=True)
+        placements.enter_care(self, teens, legal=Legal.S20)
+        # Babies removed at birth: proceedings issued, the baby under an interim order.
+        babies = local_authority.pre_birth(self)
+        babies = babies[~c.in_care[babies]]
+        court.issue(self, np.unique(c.family[babies]))
+        placements.enter_care(self, babies, legal=Legal.INTERIM)
+        placements.enter_care(self, arrivals, uasc=True, legal=Legal.S20)
+        court.final_hearings(self, at_home_mask)
         # 6. Early help.
         local_authority.early_help(self)
         # 7. Placements: breakdowns, contact, exits, moves.

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.population import End, Event, Kind
+from sim.population import End, Event, Kind, Legal
 
 FLOAT_FORMAT = "%.10g"
 
@@ -93,6 +93,7 @@ def placements_frame(model) -> pd.DataFrame:
             # whether the provider is the authority's own, and the legal route into care.
             "placement_node": pl.node,
             "la_run": _la_run(model, pl.provider),
+            "legal_status": np.array([x.name.lower() for x in Legal])[pl.legal],
             **_care_entry(model),
         }
     )
@@ -107,16 +108,15 @@ def _la_run(model, provider: np.ndarray) -> np.ndarray:
 
 def _care_entry(model) -> dict[str, pd.Series]:
     """When the period of care each placement belongs to began (``care_entry_week``) and
-    whether it began through care proceedings (``care_order``: the family's proceedings were
-    issued the week the child, under 16, came into care; empty for the initial stock, whose
-    route is not modelled). Both are empty when the run recorded no events."""
-    pl, e, c = model.pop.placements, model.pop.events, model.pop.children
+    whether the child was placed under a court order (``care_order``: an interim or full care
+    order, from the placement's legal status; empty for the initial stock). Both are empty
+    when the run recorded no events."""
+    pl, e = model.pop.placements, model.pop.events
     out = pd.Series(pd.array([pd.NA] * pl.n, dtype="boolean"))
     entered = pd.Series(pd.array([pd.NA] * pl.n, dtype="Int64"))
     if pl.n == 0 or e.n == 0:
         return {"care_entry_week": entered, "care_order": out}
     entry = np.flatnonzero(e.code == Event.CARE_ENTRY)
-    issued = np.flatnonzero(e.code == Event.PROCEEDINGS)
     # The latest entry of each placement's child at or before the placement began.
     key = e.child[entry].astype(np.int64) * 2**32 + (e.week[entry].astype(np.int64) + 2**31)
     order = np.argsort(key, kind="stable")
@@ -132,13 +132,7 @@ def _care_entry(model) -> dict[str, pd.Series]:
     block = first[: np.argmax(np.r_[np.diff(first) != 1, True]) + 1] if len(first) else first
     stock = np.isin(entry[np.maximum(at, 0)], block)
     week = np.where(stock, np.minimum(week, -model.burn_weeks - 1), week)
-    fam = c.family[pl.child]
-    issued_keys = set(zip(e.family[issued].tolist(), e.week[issued].tolist(), strict=True))
-    by_order = np.array(
-        [(int(f), int(w)) in issued_keys for f, w in zip(fam, week, strict=True)], dtype=bool
-    )
-    entry_age = c.age[pl.child].astype(np.int64) - (model.week - week.astype(np.int64))
-    by_order &= entry_age < 16 * 52
+    by_order = np.isin(pl.legal, [Legal.INTERIM, Legal.CARE_ORDER])
     known = found & ~stock
     out[known] = by_order[known]
     entered[found] = week[found]

@@ -102,6 +102,16 @@ PARAMS: tuple[Param, ...] = (
           "share of families in poverty in medium-deprivation neighbourhoods"),
     Param("need", "poverty_high", 0.47, "share of families", 0.0, 1.0, A, "as poverty_low",
           "share of families in poverty in high-deprivation neighbourhoods"),
+    Param("need", "deprivation_effect", 0.0, "need units from least to most deprived", 0.0, 5.0,
+          A, "to be fitted to the Child Welfare Inequalities Project's gradient (children in "
+          "England's most deprived 10% of neighbourhoods over ten times as likely to be looked "
+          "after or on a plan as those in the least deprived 10%; Bywaters et al., Nuffield "
+          "Foundation)", "rise in a family's lasting propensity to need from the least to "
+          "the most deprived street, beyond what poverty explains"),
+    Param("need", "propensity_sd", 0.0, "need units", 0.0, 3.0, A,
+          "to be fitted to repeat involvement (re-referrals, re-entry to care)",
+          "spread between families of a lasting propensity to need (it lasts as long as the "
+          "family)"),
     Param("need", "toxic_trio_prevalence", 0.12, "share of families", 0.0, 1.0, A,
           "parental mental ill-health, substance misuse or domestic abuse; order of magnitude of "
           "the Children's Commissioner's vulnerability estimates",
@@ -174,6 +184,10 @@ PARAMS: tuple[Param, ...] = (
           FIT, "assessed need that makes a child in need"),
     Param("social_work", "s47_level", 2.609568, "need units", -3.0, 8.0, "calibrated",
           FIT, "assessed need that starts a Section 47 enquiry"),
+    Param("social_work", "icpc_level", 2.9, "need units", -3.0, 8.0, A,
+          "to be fitted to DfE CIN 2023: 74,380 initial conferences after 225,400 enquiries",
+          "assessed need at which a Section 47 enquiry leads to an initial child protection "
+          "conference"),
     Param("social_work", "cpp_level", 3.033038, "need units", -3.0, 8.0, "calibrated",
           FIT, "assessed need at which a conference makes a plan"),
     Param("social_work", "care_level", 3.075032, "need units", -3.0, 9.0, "calibrated",
@@ -280,6 +294,9 @@ PARAMS: tuple[Param, ...] = (
           "hazard of a special guardianship or child arrangements order from a kinship placement"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A, "",
           "hazard of adoption for a child who entered under 4, after a year in care"),
+    Param("care", "initial_s20_share", 0.19, "share", 0.0, 1.0, "published",
+          DFE_CLA + " (2023: 19% of children looked after at 31 March under section 20)",
+          "share of the children in care at the start who are accommodated under section 20"),
     Param("care", "initial_cla_per_10k", 70.0, "per 10,000 children", 0.0, 500.0, "published",
           DFE_CLA + ": 70 per 10,000 at 31 March 2024", "children in care at the start"),
     Param("care", "initial_cpp_per_10k", 41.0, "per 10,000 children", 0.0, 500.0, "published",
@@ -288,6 +305,20 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "initial_cin_per_10k", 333.0, "per 10,000 children", 0.0, 2000.0, "published",
           DFE_CIN + ": 332.9 per 10,000 (includes plans and children in care)",
           "children in need at the start"),
+    # --- court ---------------------------------------------------------------------------
+    Param("court", "proceedings_weeks", 40.0, "weeks", 1.0, 200.0, "published",
+          "MoJ, Family Court Statistics Quarterly, July to September 2024: care and supervision "
+          "cases took 40 weeks on average to a first disposal",
+          "mean weeks from issuing care proceedings to the final hearing"),
+    Param("court", "proceedings_shape", 4.0, "gamma shape", 0.5, 50.0, A,
+          "MoJ reports about a third of cases within the 26-week limit at a 40-week mean; a "
+          "gamma of shape 4 puts 27% under 26 weeks",
+          "how tightly proceedings' lengths gather around their mean (gamma shape)"),
+    Param("court", "interim_removal", 0.6, "probability", 0.0, 1.0, A,
+          "most children in care proceedings are accommodated under interim orders before the "
+          "final hearing; to be checked against Cafcass data",
+          "chance that the children of a family in new proceedings are accommodated at once "
+          "under interim care orders"),
     Param("placements", "breakdown_kinship", 0.05, "per placement per year", 0.0, 5.0, A, "",
           "base breakdown hazard of a kinship placement"),
     Param("placements", "breakdown_inhouse", 0.1, "per placement per year", 0.0, 5.0, A, "",
@@ -302,6 +333,14 @@ PARAMS: tuple[Param, ...] = (
           "", "breakdown hazard of an emergency (unregistered) placement"),
     Param("placements", "breakdown_with_parents", 0.15, "per placement per year", 0.0, 5.0, A,
           "", "hazard that a placement with parents under a care order ends in a move"),
+    Param("placements", "short_term_share", 0.3, "share of sibling groups", 0.0, 1.0, A,
+          "to be fitted to DfE's placement stability measure (about 10-11% of children in care "
+          "had 3 or more placements in the year)",
+          "children entering foster or residential care who first go to a short-term "
+          "(bridging) placement while a long-term one is found"),
+    Param("placements", "short_term_weeks", 13.0, "weeks", 1.0, 104.0, A,
+          "a quarter, typical of short-term fostering arrangements",
+          "mean time in a short-term placement before the planned move to a long-term one"),
     Param("placements", "distance_effect", 0.25, "log-hazard per 20 miles", 0.0, 3.0, A,
           "research on distant placements (e.g. Ofsted 2022) links distance to instability",
           "rise in breakdown hazard with distance from home"),

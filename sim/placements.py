@@ -30,8 +30,9 @@ from sim.population import (
     End,
     Event,
     Kind,
+    Legal,
 )
-from sim.util import first_per_group
+from sim.util import first_per_group, weekly_probability
 
 FOSTER, HOME, SUPPORTED, MOVE_ON = 0, 1, 2, 3  # what a child's needs call for
 INF = np.inf
@@ -301,6 +302,7 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
         cost=cost,
         log_hazard=log_h,
         carer=-(10**9) - np.arange(start, start + n) if carer is None else carer,
+        legal=c.legal[children],
     )
     c.placement[children] = ids
     c.in_care[children] = True
@@ -340,6 +342,7 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     end_placements(model, c.placement[children], reason)
     c.in_care[children] = False
     c.contact_lost[children] = False
+    c.legal[children] = Legal.NONE
     model.count("care_exits", f.la[c.family[children]])
     model.count(f"exits_{reason.name.lower()}", f.la[c.family[children]])
     model.pop.log(
@@ -347,9 +350,17 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     )
 
 
-def enter_care(model, children: np.ndarray, uasc: bool = False, proceedings: bool = False) -> None:
-    """Children start to be looked after: counted, flagged, and placed. A child in care is a
-    child in need, and one who arrives in care was in effect referred."""
+def enter_care(
+    model,
+    children: np.ndarray,
+    uasc: bool = False,
+    proceedings: bool = False,
+    legal: Legal | np.ndarray = Legal.S20,
+) -> None:
+    """Children start to be looked after under ``legal`` status: counted, flagged, and placed.
+    A child in care is a child in need, and one who arrives in care was in effect referred.
+    ``proceedings``: the children come in under a care order made at a final hearing (some
+    are then placed with their parents)."""
     if len(children) == 0:
         return
     c, f = model.pop.children, model.pop.families
@@ -363,6 +374,7 @@ def enter_care(model, children: np.ndarray, uasc: bool = False, proceedings: boo
     for b, name in enumerate(("under_1", "1_4", "5_9", "10_15", "16_plus")):
         model.count(f"entries_age_{name}", la[band == b])
     model.count("care_reentries", la[(c.ever[children] & EVER_CARE) > 0])
+    c.legal[children] = legal
     c.entry_age[children] = c.age[children]
     c.care_weeks[children] = 0
     c.contact_lost[children] = False
@@ -372,6 +384,18 @@ def enter_care(model, children: np.ndarray, uasc: bool = False, proceedings: boo
     model.pop.log(model.week, Event.CARE_ENTRY, family=fam, child=children)
     c.placement[children] = -1
     commission(model, children, first_entry=True, proceedings=proceedings)
+    _bridging(model, children)
+
+
+def _bridging(model, children: np.ndarray) -> None:
+    """Many children first go to a short-term foster carer or home while a long-term
+    placement is found (``placements.short_term_share`` of sibling groups entering foster or
+    residential care); they move on in a planned move (see :func:`_planned_moves`)."""
+    c, pl = model.pop.children, model.pop.placements
+    ids = c.placement[children]
+    market = np.isin(pl.kind[ids], [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME])
+    draw = per_family_draw(model.streams["placements"], c.family[children])
+    pl.short_term[ids[market & (draw < model.params.placements.short_term_share)]] = True
 
 
 def placement_week(model) -> None:
@@ -409,13 +433,19 @@ def placement_week(model) -> None:
 
 def _planned_moves(model) -> None:
     """Planned moves (moves, but not breakdowns), each only when a registered place is free:
-    children in emergency placements move to a registered place, and 16-17-year-olds in foster
-    or residential care move on to supported accommodation (semi-independent living)."""
+    children in emergency placements move to a registered place, children in short-term
+    (bridging) placements move to a long-term one after ``short_term_weeks`` on average, and
+    16-17-year-olds in foster or residential care move on to supported accommodation
+    (semi-independent living)."""
     c, pl, p = model.pop.children, model.pop.placements, model.params.care
     rng = model.streams["placements"]
     care = np.flatnonzero(c.in_care)
     kind = pl.kind[c.placement[care]]
     _planned_move(model, care[kind == Kind.EMERGENCY], need=None)
+    bridging = pl.short_term[c.placement[care]]
+    due = bridging & (rng.random(len(care)) < weekly_probability(
+        WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
+    _planned_move(model, care[due], need=None)
     kind = pl.kind[c.placement[care]]
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)

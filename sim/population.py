@@ -13,6 +13,10 @@ from enum import IntEnum
 import numpy as np
 
 WEEKS_PER_YEAR = 52
+#: National deprivation centiles bounding the three bands (1 = most deprived): the shipped
+#: data put 41% of England's people in low-, 40% in medium- and 19% in high-deprivation
+#: neighbourhoods (population-weighted shares, sim/data/england_local_authorities.csv).
+BAND_CENTILES = np.array([0.0, 0.41, 0.81, 1.0])
 ADULT_WEEKS = 18 * WEEKS_PER_YEAR
 
 
@@ -52,6 +56,15 @@ class End(IntEnum):
     MOVED = 6  # a planned move: out of an emergency bed, or on to supported accommodation
 
 
+class Legal(IntEnum):
+    """The legal status under which a child is looked after (SSDA903's LS, simplified)."""
+
+    NONE = 0
+    S20 = 1  # accommodated with parental agreement (section 20; 903 code V2)
+    INTERIM = 2  # interim care order during proceedings (C1)
+    CARE_ORDER = 3  # full care order (C2)
+
+
 class Event(IntEnum):
     """Codes of the event log behind family and child histories."""
 
@@ -70,6 +83,7 @@ class Event(IntEnum):
     HV_SPOTTED = 13
     CASE_CLOSED = 14
     BIRTH = 15
+    CONFERENCE = 16  # initial child protection conference
 
 
 class Table:
@@ -114,7 +128,9 @@ class Table:
 FAMILY_SCHEMA = {
     "la": (np.int16, -1),
     "node": (np.int16, -1),
-    "poverty_draw": (np.float32, 1.0),  # poor while below its band's poverty rate
+    "poverty_draw": (np.float32, 1.0),  # poor while below the poverty rate where it lives
+    "deprivation": (np.float32, 0.5),  # national deprivation centile of its street (1 = most)
+    "propensity": (np.float32, 0.0),  # lasting need beyond poverty and the toxic trio
     "trio": (np.bool_, False),
     "kin": (np.float32, 0.0),
     "need": (np.float32, 0.0),
@@ -125,6 +141,7 @@ FAMILY_SCHEMA = {
     "active": (np.bool_, True),
     "uasc": (np.bool_, False),  # a placeholder family for an unaccompanied child
     "last_referral": (np.int32, -(2**30)),  # week of the family's last referral
+    "in_court": (np.bool_, False),  # care proceedings open (agents/court.py)
 }
 
 CHILD_SCHEMA = {
@@ -140,6 +157,7 @@ CHILD_SCHEMA = {
     "entry_age": (np.int16, -1),  # weeks, at the start of the current care episode
     "care_weeks": (np.int16, 0),  # weeks in the current care episode
     "moved_away": (np.bool_, False),  # left the area with its family (net migration)
+    "legal": (np.int8, 0),  # Legal status while looked after
 }
 EVER_REFERRED, EVER_CIN, EVER_CPP, EVER_CARE, EVER_ASSESSED = 1, 2, 4, 8, 16
 
@@ -160,6 +178,15 @@ PLACEMENT_SCHEMA = {
     "cost": (np.float32, 0.0),  # provider's cost per week (profit = price - cost)
     "log_hazard": (np.float32, 0.0),  # fixed part of the breakdown hazard (kind, fit, quality)
     "carer": (np.int64, 0),  # who the child lives with: siblings with one carer are together
+    "legal": (np.int8, 0),  # the child's Legal status when the placement began
+    "short_term": (np.bool_, False),  # a bridging placement until a long-term one is found
+}
+
+PROCEEDINGS_SCHEMA = {
+    "family": (np.int32, -1),
+    "issued": (np.int32, 0),  # week
+    "hearing": (np.int32, 0),  # week of the final hearing
+    "outcome": (np.int8, 0),  # 0 open, 1 care order, 2 no order (agents/court.py)
 }
 
 EVENT_SCHEMA = {
@@ -179,6 +206,7 @@ class Population:
         self.children = Table(CHILD_SCHEMA, int(n_children * 1.3))
         self.placements = Table(PLACEMENT_SCHEMA, max(1024, n_children // 50))
         self.events = Table(EVENT_SCHEMA, max(1024, n_children // 5))
+        self.proceedings = Table(PROCEEDINGS_SCHEMA, max(256, n_children // 500))
         self.record_events = record_events
 
     def log(self, week: int, code: Event, family=-1, child=-1, value=0.0) -> None:
@@ -202,17 +230,30 @@ class Population:
         rng: np.random.Generator,
         node: np.ndarray,
         la: np.ndarray,
-        trio_prevalence: float,
-        kin_mean: float,
+        band: np.ndarray,
+        params,
     ) -> np.ndarray:
-        n = len(node)
-        kin = rng.beta(2.0, 2.0, n) * 2 * kin_mean
+        """New families at ``node`` (deprivation ``band`` 0-2), with the scenario's ``params``.
+
+        Each family's street has a national deprivation centile drawn within its
+        neighbourhood's band (the bands hold England's least deprived 41%, the next 40% and the
+        most deprived 19% of people), and a lasting propensity to need: higher where deprivation
+        is higher (``deprivation_effect``) and spread between families (``propensity_sd``)."""
+        n, need = len(node), params.need
+        lo, hi = BAND_CENTILES[band], BAND_CENTILES[band + 1]
+        deprivation = lo + (hi - lo) * rng.random(n)
+        propensity = need.deprivation_effect * (deprivation - 0.5) + need.propensity_sd * (
+            rng.standard_normal(n)
+        )
+        kin = rng.beta(2.0, 2.0, n) * 2 * params.population.kin_network_mean
         return self.families.append(
             n,
             la=la,
             node=node,
             poverty_draw=rng.random(n),
-            trio=rng.random(n) < trio_prevalence,
+            deprivation=deprivation,
+            propensity=propensity,
+            trio=rng.random(n) < need.toxic_trio_prevalence,
             kin=np.clip(kin, 0, 1),
         )
 

@@ -83,6 +83,9 @@ OPTIONAL = {"DEC", "REC", "REASON_PLACE_CHANGE", "PLACE_PROVIDER", "HOME_POST", 
 #: no long-term or fostering-for-adoption distinction, so U3 and U6 throughout. Supported
 #: accommodation is H5 by default (both sector tools know it); K3 ("registered supported
 #: accommodation", in DfE's newer guidance) with ``--supported-code K3``.
+#: The model's legal statuses (placements.csv ``legal_status``) as 903 LS codes: section 20
+#: accommodation V2, an interim care order C1, a full care order C2.
+LS_OF_LEGAL = {"s20": "V2", "interim": "C1", "care_order": "C2"}
 PLACE_OF_KIND = {
     "kinship": "U3",
     "inhouse_foster": "U6",
@@ -226,6 +229,7 @@ class Run:
     region: str
     years: int
     scale: float
+    start_year: int  # the run's calendar: DfE reporting year of simulated year 1
 
 
 def read_run(run_dir: Path) -> Run:
@@ -251,7 +255,14 @@ def read_run(run_dir: Path) -> Run:
             f"{run_dir / 'placements.csv'}: row 0 (header), field {sorted(missing)[0]}: missing; "
             "the run was written by an older cscsim, run it again"
         )
-    return Run(pl, ch, str(run["region"]), int(run["years"]), float(run["scale"]))
+    return Run(
+        pl,
+        ch,
+        str(run["region"]),
+        int(run["years"]),
+        float(run["scale"]),
+        int(run.get("start_year", DEFAULT_START_YEAR + 1)),
+    )
 
 
 def national_index() -> dict[str, int]:
@@ -319,6 +330,9 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     uasc = ch.loc[child, "uasc"].to_numpy(bool)
     entry_years = (first_week - birth) // WEEKS
     ls_first = np.where(uasc, "V2", np.where(order, "C2", "V2"))
+    if "legal_status" in pl.columns:  # the model's own legal status when the period began
+        legal = pl["legal_status"].map(LS_OF_LEGAL).fillna("V2").to_numpy(dtype=object)
+        ls_first = np.where(uasc, "V2", legal)
     cin_first = np.where(
         uasc,
         "N8",  # absent parenting
@@ -798,10 +812,13 @@ def targets_frame(folder: Path, authority: str, scale: float = 1.0) -> pd.DataFr
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    if args.start_year < 1991 or args.start_year > 2100:
-        raise Ssda903Error(f"--start-year = {args.start_year} is out of range: 1991 to 2100")
+    start_year = args.start_year
+    if start_year is None:  # the run's own calendar: year 1 is the collection ending then
+        start_year = read_run(Path(args.run_dir)).start_year - 1
+    if start_year < 1991 or start_year > 2100:
+        raise Ssda903Error(f"--start-year = {start_year} is out of range: 1991 to 2100")
     folders = export(
-        Path(args.run_dir), Path(args.out), args.authority, args.start_year, args.supported_code
+        Path(args.run_dir), Path(args.out), args.authority, start_year, args.supported_code
     )
     print(f"wrote {len(folders)} collection-year folders of SSDA903 files to {args.out}/")
     return 0
@@ -839,8 +856,9 @@ def register(sub) -> None:
     p.add_argument(
         "--start-year",
         type=int,
-        default=DEFAULT_START_YEAR,
-        help=f"collection year of simulated year 1 (default {DEFAULT_START_YEAR}: 2024-25)",
+        default=None,
+        help="the year in which simulated year 1's collection begins on 1 April (default: the "
+        "run's own calendar, run.start_year - 1)",
     )
     p.add_argument(
         "--supported-code",

@@ -73,9 +73,19 @@ _MAP = (
     ("cla_starts_age_share_16_plus", "share_starts_age_16_plus", "starts by age", "share"),
     ("spend_early_intervention_gbp", "early_help_spend_per_child_gbp", "spend per child", "spend"),
     ("spend_cla_gbp", "placement_spend_per_child_gbp", "spend per child", "spend"),
+    ("initial_cp_conferences_per_year", "icpc_rate_per_10k", "rates per 10,000", "rate"),
+    ("cla_share_3plus_placements", "share_3plus_placements", "stability and repeat", "share"),
+    ("rereferral_share_12m", "rereferral_share_12m", "stability and repeat", "share"),
+    ("cla_share_s20", "share_s20", "stability and repeat", "share"),
 )
 #: Counts turned into rates per 10,000 children (or per child, for spending) with this base.
-PER_10K = ("cla_starts_per_year", "cpp_at_31_march", "s47_enquiries_per_year", "referrals_per_year")
+PER_10K = (
+    "cla_starts_per_year",
+    "cpp_at_31_march",
+    "s47_enquiries_per_year",
+    "referrals_per_year",
+    "initial_cp_conferences_per_year",
+)
 PER_CHILD = ("spend_early_intervention_gbp", "spend_cla_gbp")
 
 

@@ -202,7 +202,9 @@ def test_sixteen_and_seventeen_year_olds_move_on_to_supported_accommodation():
     from sim.population import End, Kind
 
     def moves_on(rate: float) -> tuple[int, int]:
-        model = CareSystem(small(run__scale=0.05, care__move_on_rate=rate))
+        model = CareSystem(
+            small(run__scale=0.05, care__move_on_rate=rate, placements__short_term_share=0.0)
+        )
         pl = model.pop.placements
         start = pl.n
         for _ in range(8):

@@ -1,0 +1,96 @@
+"""Care proceedings: issued, heard over months, decided at a final hearing.
+
+An authority issues proceedings for a family on a child protection plan whose need stays at the
+care level (``social_work.proceedings_rate``; see agents/local_authority.py: casework). The
+case then takes the published weeks to its final hearing (``court.proceedings_weeks``, spread
+by a gamma distribution). Meanwhile the court may make interim care orders: with probability
+``court.interim_removal`` the family's children under 16 are accommodated at once (DfE counts
+the start of care at the interim order), otherwise they stay at home on the plan. At the final
+hearing the court reads the family's need then: unless it has fallen below the level at which a
+child in care could go home (``care.reunification_level``), a care order (children still at
+home come into care now, some placed with their parents; children accommodated meanwhile
+stay, now under a full order); below it, no order, and children accommodated meanwhile go
+home. So longer proceedings hold more children in care under interim orders.
+
+A baby removed at birth after a pre-birth assessment comes into care under an interim order
+too, and its family's proceedings run the same course.
+
+Each set of proceedings is a row of ``model.pop.proceedings`` (family, issued, hearing week,
+outcome), so the weekly step looks only at the few cases due, never at every family.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import placements
+from sim.population import WEEKS_PER_YEAR, Event, Legal
+
+CARE_ORDER, NO_ORDER = 1, 2  # outcomes; 0 = still open
+
+
+def issue(model, families: np.ndarray) -> None:
+    """Open proceedings for ``families`` (none already in court), due for a final hearing
+    after a gamma-distributed number of weeks with the published mean."""
+    families = families[~model.pop.families.in_court[families]]
+    if len(families) == 0:
+        return
+    p, rng = model.params.court, model.streams["court"]
+    f = model.pop.families
+    weeks = rng.gamma(p.proceedings_shape, p.proceedings_weeks / p.proceedings_shape, len(families))
+    model.pop.proceedings.append(
+        len(families),
+        family=families,
+        issued=model.week,
+        hearing=model.week + np.maximum(1, np.round(weeks)).astype(np.int32),
+    )
+    f.in_court[families] = True
+    model.count("proceedings_issued", f.la[families])
+    model.pop.log(model.week, Event.PROCEEDINGS, family=families)
+
+
+def interim_removals(model, families: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray:
+    """The children (under 16, at home) of the families with proceedings issued this week
+    whom the court accommodates at once under interim care orders (a draw per family)."""
+    if len(families) == 0:
+        return np.zeros(0, dtype=np.int64)
+    draw = model.streams["court"].random(len(families))
+    removed = families[draw < model.params.court.interim_removal]
+    return _under_16_at_home(model, removed, at_home_mask)
+
+
+def _under_16_at_home(model, families: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray:
+    f, c = model.pop.families, model.pop.children
+    chosen = np.zeros(f.n, bool)
+    chosen[families] = True
+    kids = np.flatnonzero(at_home_mask & (c.age < 16 * WEEKS_PER_YEAR) & chosen[c.family])
+    return kids[~c.in_care[kids]]
+
+
+def final_hearings(model, at_home_mask: np.ndarray) -> None:
+    """Decide the proceedings whose final hearing is this week."""
+    pr = model.pop.proceedings
+    due = np.flatnonzero((pr.hearing == model.week) & (pr.outcome == 0))
+    if len(due) == 0:
+        return
+    f, c = model.pop.families, model.pop.children
+    fam = pr.family[due]
+    # The court returns children home only to a family whose need is low enough for a child
+    # in care to go home (care.reunification_level); otherwise it makes a care order.
+    order = f.need[fam] >= model.params.care.reunification_level
+    pr.outcome[due] = np.where(order, CARE_ORDER, NO_ORDER)
+    f.in_court[fam] = False
+    granted = np.zeros(f.n, bool)
+    granted[fam[order]] = True
+    refused = np.zeros(f.n, bool)
+    refused[fam[~order]] = True
+    model.count("care_orders", f.la[fam[order]])
+    # Care orders: children in care stay (now under a full order); those under 16 at home
+    # come into care, some placed with their parents.
+    in_care = np.flatnonzero(c.in_care & granted[c.family])
+    c.legal[in_care] = Legal.CARE_ORDER
+    home = _under_16_at_home(model, fam[order], at_home_mask)
+    placements.enter_care(model, home, proceedings=True, legal=Legal.CARE_ORDER)
+    # No order: children accommodated under interim orders go home.
+    back = np.flatnonzero(c.in_care & refused[c.family] & (c.legal == Legal.INTERIM))
+    placements.leave_care(model, back, placements.End.REUNIFIED)
