@@ -1,0 +1,117 @@
+"""England's exogenous drivers, 2010 onwards, as schedules a scenario can use.
+
+The published series live in ``sim/data/drivers_england.csv`` (sources, status codes and the
+year-mapping rule in ``sim/data/DRIVERS_SOURCES.md``). This module turns them into schedules of
+the model's schedulable inputs, each relative to the model's 2023-24 calibration (a lever of
+1.0 is today's level), so that a scenario can replay the decade:
+
+=============================================  ==============================================
+input                                          series
+=============================================  ==============================================
+``levers.early_help_capacity``                 early-intervention spending (NCB / Pro Bono
+                                               Economics), relative to 2020-21's £1.9bn
+``levers.health_visitor_fte``                  health visitors FTE (NHS workforce), relative to
+                                               April 2023's 6,688
+``levers.poverty``                             children in relative low income after housing
+                                               costs (DWP HBAI), relative to 2023-24
+``population.birth_rate``                      live births (ONS; England and Wales scaled to
+                                               England by 2023's ratio) per child (DfE's ONS
+                                               denominators)
+``social_work.posts_per_10k_children``         social-worker FTE / (1 - vacancy rate) per child
+                                               (DfE workforce census)
+``placements.price_index``                     weekly price of a residential placement (County
+                                               Councils Network), relative to 2023-24
+=============================================  ==============================================
+
+Years between published points are interpolated by the schedule; beyond the last published
+year each input is held at its last value (the documented continuation: no change assumed),
+and before the first, at its first. ``cscsim drivers`` prints them as a scenario fragment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from importlib import resources
+
+#: England's share of births in England and Wales (ONS 2023: 563,561 of 591,072).
+ENGLAND_SHARE_OF_BIRTHS = 563_561 / 591_072
+#: Reference values of 2023-24 that each lever of 1.0 stands for.
+EARLY_HELP_2021 = 1.9e9
+HEALTH_VISITORS_2023 = 6688.0
+POVERTY_2024 = 0.31
+
+
+def series() -> dict[str, dict[int, float]]:
+    """Every driver in the data file as ``{driver: {year: value}}`` (one value a year: where
+    the file gives a year twice, the mean)."""
+    path = resources.files("sim") / "data" / "drivers_england.csv"
+    out: dict[str, dict[int, list[float]]] = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["driver"], {}).setdefault(int(row["year"]), []).append(
+                float(row["value"])
+            )
+    return {k: {y: sum(v) / len(v) for y, v in sorted(d.items())} for k, d in out.items()}
+
+
+def schedules() -> dict[str, dict[int, float]]:
+    """The model inputs England's published drivers imply, by reporting year."""
+    s = series()
+    children = s["children_0_17_dfe_cin_denominator"] | s["children_0_17_dfe_denominator"]
+    out: dict[str, dict[int, float]] = {
+        "levers.early_help_capacity": {
+            y: v / EARLY_HELP_2021 for y, v in s["early_intervention_spend_gbp"].items()
+        },
+        "levers.health_visitor_fte": {
+            y: v / HEALTH_VISITORS_2023 for y, v in s["health_visitors_fte"].items()
+        },
+        "levers.poverty": {y: v / POVERTY_2024 for y, v in s["child_poverty_rate_ahc"].items()},
+    }
+    births = s["live_births_ew"]
+    out["population.birth_rate"] = {
+        y: births[y] * ENGLAND_SHARE_OF_BIRTHS / _nearest(children, y) for y in births
+    }
+    fte, vacancy = s["sw_fte"], s["sw_vacancy_rate"]
+    out["social_work.posts_per_10k_children"] = {
+        y: fte[y] / (1 - vacancy[y]) / _nearest(children, y) * 1e4 for y in fte if y in vacancy
+    }
+    price = s["price_residential_weekly_gbp_ccn"]
+    last = price[max(price)]
+    out["placements.price_index"] = {y: v / last for y, v in price.items()}
+    return {k: {y: round(v, 6) for y, v in sorted(d.items())} for k, d in out.items()}
+
+
+def _nearest(by_year: dict[int, float], year: int) -> float:
+    return by_year[min(by_year, key=lambda y: abs(y - year))]
+
+
+def toml_fragment() -> str:
+    """The schedules as scenario-file tables, with a comment saying where each comes from."""
+    sections: dict[str, list[str]] = {}
+    for key, sched in schedules().items():
+        section, name = key.split(".")
+        body = ", ".join(f"{y} = {v:g}" for y, v in sched.items())
+        sections.setdefault(section, []).append(f"{name} = {{ {body} }}")
+    lines = ["# England's drivers from sim/data/drivers_england.csv (cscsim drivers)"]
+    for section, rows in sections.items():
+        lines += ["", f"[{section}]", *rows]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_drivers(args: argparse.Namespace) -> int:
+    if args.format == "toml":
+        print(toml_fragment(), end="")
+    else:
+        for key, sched in schedules().items():
+            print(f"{key}: " + ", ".join(f"{y} {v:.3g}" for y, v in sched.items()))
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "drivers",
+        help="England's published drivers (2010 on) as schedules of the model's inputs",
+    )
+    p.add_argument("--format", choices=("table", "toml"), default="table")
+    p.set_defaults(func=cmd_drivers)
