@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/cscsim indicators > docs/indicators.md
+	$(BIN)/cscsim indicators --format csv > docs/indicators.csv
 	$(BIN)/cscsim params --format markdown > docs/parameters.md
 	$(BIN)/cscsim params --format toml > policies/scenarios/default.toml
 
