@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "cscsim needs $(PYTHON) (pyenv: 'pyenv install 3.12')" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,app]"
+	$(BIN)/python -m pip install -q -e ".[dev,app,parquet]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)

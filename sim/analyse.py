@@ -40,18 +40,20 @@ MAX_PANELS = 6
 
 
 def load_sweep(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The manifest and runs.csv of a finished sweep, or a ConfigError saying what is missing."""
-    import pandas as pd
+    """The manifest and runs table of a finished sweep, or a ConfigError saying what is
+    missing."""
+    from sim.sweep import read_table
 
     folder = Path(folder)
-    mpath, rpath = folder / "manifest.json", folder / "runs.csv"
+    mpath = folder / "manifest.json"
+    rpath = folder / ("runs.parquet" if (folder / "runs.parquet").exists() else "runs.csv")
     if not mpath.exists() or not rpath.exists():
         raise ConfigError(f"{folder} is not a finished sweep (no manifest.json and runs.csv); "
                           f"run cscsim sweep, or --resume it, first")
     manifest = json.loads(mpath.read_text())
     if manifest.get("kind") != "cscsim sweep":
         raise ConfigError(f"{mpath} is not the manifest of a sweep")
-    return manifest, pd.read_csv(rpath)
+    return manifest, read_table(folder, "runs")
 
 
 def choose_outcomes(runs: pd.DataFrame, manifest: dict[str, Any],

@@ -362,9 +362,58 @@ def test_a_run_is_reproducible_alone_from_its_seed(tiny, reference, tmp_path):
     model = CareSystem(exp.scenario(int(row.point), int(row.seed)))
     model.run()
     alone = model.annual_frame()
-    alone.insert(0, "run_id", 6)
+    # The sweep's annual.csv puts the run's ids before the run's own annual table (both
+    # factors are schedulable inputs, so they are already columns of it).
+    ids = {"run_id": 6, "point": int(row.point), "replicate": int(row.replicate),
+           "seed": int(row.seed)}
+    alone = pd.concat([pd.DataFrame(ids, index=alone.index), alone], axis=1)
     write_csv(alone, tmp_path / "alone.csv")
     annual = (reference / "annual.csv").read_text().splitlines()
     mine = (tmp_path / "alone.csv").read_text().splitlines()
     assert mine[0] == annual[0]
     assert mine[1:] == [line for line in annual[1:] if line.startswith("6,")]
+
+
+def test_a_sweeps_annual_csv_carries_each_runs_factors_once(reference, tmp_path):
+    """Every row says which run, design point, replicate, seed and factor values it belongs to,
+    so the annual table groups by design point without a join. A factor that is a schedulable
+    input (levers.early_help_capacity) is already a column of the run's annual table, holding
+    the factor's value: it is not written twice. A factor that is not one is added."""
+    annual = pd.read_csv(reference / "annual.csv")
+    runs = pd.read_csv(reference / "runs.csv")
+    header = list(annual.columns)
+    assert header[:5] == ["run_id", "point", "replicate", "seed", "year"]
+    joined = annual.merge(runs, on="run_id", suffixes=("", "_runs"))
+    for col in ("point", "replicate", "seed", "levers.profit_cap", "levers.early_help_capacity"):
+        assert header.count(col) == 1, col
+        assert (joined[col] == joined[col + "_runs"]).all(), col
+    folder = _synthetic_sweep(tmp_path, "morris", "samples = 4\nlevels = 4")  # no inputs in it
+    annual = pd.read_csv(folder / "annual.csv")
+    joined = annual.merge(pd.read_csv(folder / "runs.csv"), on="run_id", suffixes=("", "_r"))
+    assert list(annual.columns[:7]) == ["run_id", "point", "replicate", "seed", "levers.funding",
+                                        "levers.poverty", "year"]
+    assert (joined["levers.funding"] == joined["levers.funding_r"]).all()
+
+
+def test_parquet_tables_hold_what_the_csvs_hold(reference, tmp_path):
+    out = tmp_path / "pq"
+    assert main(["merge", str(reference), "--out", str(out), "--format", "parquet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "parquet" and "annual.parquet" in manifest["files"]
+    assert not list(out.glob("*.csv"))
+    for table in ("runs", "annual", "failures"):
+        pq = pd.read_parquet(out / f"{table}.parquet")
+        csv = pd.read_csv(reference / f"{table}.csv")
+        assert list(pq.columns) == list(csv.columns), table
+        if len(csv):
+            pd.testing.assert_frame_equal(pq.reset_index(drop=True), csv, check_dtype=False,
+                                          check_exact=False, rtol=1e-9)
+    assert main(["analyse", str(out), "--out", str(tmp_path / "a")]) == 0
+
+
+def test_an_unknown_table_format_is_refused_before_anything_is_written(tiny, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["sweep", str(tiny), "--out", str(out), "--format", "xlsx"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["cscsim: error: --format 'xlsx' is not allowed: csv or parquet"]
+    assert not out.exists()
