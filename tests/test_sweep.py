@@ -346,6 +346,57 @@ def test_morris_screening_ranks_the_factor_that_matters(tmp_path):
     assert m.loc["levers.poverty", "mu_star"] < 0.1
 
 
+def test_analyse_pairs_runs_by_seed_when_seeds_are_common(tmp_path):
+    """With common seeds replicate r of every point shares its luck, so the effect of a point
+    is the mean of the differences within pairs: here the luck (one shock per replicate, as
+    large as the effect) cancels exactly, and the paired interval is far narrower than the
+    bands of the two means."""
+    text = """
+name = "paired"
+[design]
+kind = "grid"
+seed = 5
+seeds = "common"
+replications = 4
+[factors]
+"levers.funding" = [1.0, 2.0]
+[outputs]
+outcomes = ["cla"]
+"""
+    exp = load_experiment(write(tmp_path / "paired.toml", text))
+    plan = make_plan(exp, None)
+    luck = [-3.0, 1.0, 2.5, -0.5]
+    records = {}
+    for rid, p, rep, seed in exp.runs():
+        y = 100 + 2 * exp.points[p]["levers.funding"] + luck[rep]
+        records[rid] = {"exp": plan["digest"], "run_id": rid, "point": p, "replicate": rep,
+                        "seed": seed, "status": "ok", "outcomes": {"cla": y},
+                        "annual": {"year": [2024, 2025], "cla": [y, y]}, "seconds": 0.0}
+    finalize(plan, records, tmp_path / "sweep", [], None)
+    assert main(["analyse", str(tmp_path / "sweep")]) == 0
+    out = tmp_path / "sweep" / "analysis"
+    e = pd.read_csv(out / "paired_effects.csv").iloc[0]
+    assert e.n_pairs == 4 and e.change == pytest.approx(2.0)
+    assert e.ci_high - e.ci_low == pytest.approx(0.0, abs=1e-9)
+    grid = pd.read_csv(out / "grid_summary.csv")
+    assert (grid.ci_high - grid.ci_low > 5).all()
+    assert {"paired.png", "fan.png", "grid.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_bands_stay_within_the_range_a_quantity_can_take():
+    """Two replications give t = 12.7: an unclipped band for a share near zero would run below
+    zero and one for a count below no children at all."""
+    from sim.analyse import clip_band
+
+    s = pd.DataFrame({"outcome": ["x"], "mean": [0.02], "ci_low": [-0.3], "ci_high": [1.4]})
+    share = clip_band(s, "share_over_20_miles").iloc[0]
+    assert (share.ci_low, share.ci_high) == (0.0, 1.0)
+    count = clip_band(s, "cla").iloc[0]
+    assert (count.ci_low, count.ci_high) == (0.0, 1.4)
+    profit = clip_band(s, "provider_profit_gbp").iloc[0]  # a profit can be a loss
+    assert profit.ci_low == -0.3
+
+
 def test_analyse_refuses_a_folder_that_is_not_a_sweep(tmp_path, capsys):
     assert main(["analyse", str(tmp_path)]) == 2
     assert "not a finished sweep" in capsys.readouterr().err
