@@ -27,6 +27,7 @@ PLUGINS: tuple[str, ...] = (
     "sim.calibration",
     "sim.validation",
     "sim.ssda903",
+    "sim.report",
 )
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}
