@@ -52,7 +52,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
 .sub { color: #555; margin-top: 0; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 td.text { text-align: left; }
@@ -119,7 +119,8 @@ def _fmt(value: Any, name: str = "") -> str:
     if u == "share":
         return f"{100 * v:.1f}%"
     if u.startswith("GBP"):
-        return f"-£{-v:,.0f}" if v < 0 else f"£{v:,.0f}"
+        sign, v = ("-" if v < 0 else ""), abs(v)
+        return f"{sign}£{v / 1e6:,.1f}m" if v >= 1e6 else f"{sign}£{v:,.0f}"
     if abs(v) >= 1000:
         return f"{v:,.0f}"
     if v == int(v):
@@ -200,12 +201,13 @@ def run_report(r: Results) -> str:
     m, sc = r.manifest, r.scenario
     run = sc.get("run", {})
     facts = [
-        ("scenario", f"{sc.get('name', '')}: {sc.get('description', '')}"),
+        ("scenario", ": ".join(x for x in (sc.get("name"), sc.get("description")) if x)),
         ("region, scale", f"{run.get('region')}, {run.get('scale')} of families "
                           f"(counts and money are for this sample)"),
         ("seed", str(run.get("seed"))),
         ("years", f"{int(r.annual['year'].min())} to {int(r.annual['year'].max())} (DfE years, "
-                  f"to 31 March), after a {run.get('burn_in_years', 0)}-year burn-in"),
+                  f"to 31 March)" + (f", after a {run['burn_in_years']}-year burn-in"
+                                      if run.get("burn_in_years") else ", no burn-in")),
         ("families, children", f"{m.get('families', 0):,} families, {m.get('children', 0):,} "
                                f"children ever simulated"),
         ("made by", f"cscsim {m.get('cscsim_version', '?')}, commit "
