@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "cscsim needs $(PYTHON) (pyenv: 'pyenv install 3.12')" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,app]"
+	$(BIN)/python -m pip install -q -e ".[dev,app,parquet]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/cscsim indicators > docs/indicators.md
+	$(BIN)/cscsim indicators --format csv > docs/indicators.csv
 	$(BIN)/cscsim params --format markdown > docs/parameters.md
 	$(BIN)/cscsim params --format toml > policies/scenarios/default.toml
 

@@ -40,18 +40,20 @@ MAX_PANELS = 6
 
 
 def load_sweep(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The manifest and runs.csv of a finished sweep, or a ConfigError saying what is missing."""
-    import pandas as pd
+    """The manifest and runs table of a finished sweep, or a ConfigError saying what is
+    missing."""
+    from sim.sweep import read_table
 
     folder = Path(folder)
-    mpath, rpath = folder / "manifest.json", folder / "runs.csv"
+    mpath = folder / "manifest.json"
+    rpath = folder / ("runs.parquet" if (folder / "runs.parquet").exists() else "runs.csv")
     if not mpath.exists() or not rpath.exists():
         raise ConfigError(f"{folder} is not a finished sweep (no manifest.json and runs.csv); "
                           f"run cscsim sweep, or --resume it, first")
     manifest = json.loads(mpath.read_text())
     if manifest.get("kind") != "cscsim sweep":
         raise ConfigError(f"{mpath} is not the manifest of a sweep")
-    return manifest, pd.read_csv(rpath)
+    return manifest, read_table(folder, "runs")
 
 
 def choose_outcomes(runs: pd.DataFrame, manifest: dict[str, Any],
@@ -115,7 +117,11 @@ def plot_grid(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = labels or {}
+    from sim.datadict import axis, bounds
+    from sim.datadict import label as registry_label
+
+    labels = {**{f: _short(f) for f in factors}, **{o: registry_label(o) for o in outcomes},
+              **(labels or {})}
     x = x or (factors[0] if factors else None)
     hue = hue if hue is not None else next((f for f in factors if f != x), None)
     others = [f for f in factors if f not in (x, hue)]
@@ -127,38 +133,171 @@ def plot_grid(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path:
     if x is None:  # no factors: replications only
         s = summarise(runs, [], outcomes)
         for ax, o in zip(axes.flat, outcomes, strict=False):
-            r = s[s.outcome == o].iloc[0]
-            ax.errorbar([0], [r["mean"]], yerr=[[r["mean"] - r.ci_low], [r.ci_high - r["mean"]]],
-                        fmt="o")
-            ax.set(title=labels.get(o, o), xticks=[])
+            r = clip_band(s[s.outcome == o], o).iloc[0]
+            mult, unit = axis(o)
+            ax.errorbar([0], [r["mean"] * mult], yerr=[[(r["mean"] - r.ci_low) * mult],
+                                                       [(r.ci_high - r["mean"]) * mult]], fmt="o")
+            ax.set(title=labels.get(o, o), xticks=[], ylabel=unit)
     else:
         hues = sorted(runs[hue].unique()) if hue else [None]
         xs_all = list(x_order) if x_order is not None else sorted(runs[x].unique())
         numeric = x_order is None and _numeric(runs[x])
         for ax, o in zip(axes.flat, outcomes, strict=False):
+            mult, unit = axis(o)
             for h in hues:
                 sub = runs if h is None else runs[runs[hue] == h]
-                s = summarise(sub, [x], [o])
+                s = clip_band(summarise(sub, [x], [o]), o)
                 if not numeric:
                     s = s.assign(_pos=[xs_all.index(v) for v in s[x]]).sort_values("_pos")
                 xv = s[x].to_numpy() if numeric else s["_pos"].to_numpy()
                 label = None if h is None else f"{labels.get(hue, hue)} = {h:g}" if isinstance(
                     h, int | float) else f"{labels.get(hue, hue)} = {h}"
-                line, = ax.plot(xv, s["mean"], marker="o", ms=4, label=label)
-                ax.fill_between(xv, s["ci_low"], s["ci_high"], color=line.get_color(),
-                                alpha=0.2, lw=0)
+                line, = ax.plot(xv, s["mean"] * mult, marker="o", ms=4, label=label)
+                ax.fill_between(xv, s["ci_low"] * mult, s["ci_high"] * mult,
+                                color=line.get_color(), alpha=0.2, lw=0)
+                if s["n"].max() <= 5:  # so few runs that each is worth seeing
+                    pos = dict(zip(s[x], xv, strict=True))
+                    ax.scatter([pos[v] for v in sub[x] if v in pos],
+                               sub.loc[sub[x].isin(pos), o] * mult, s=8,
+                               color=line.get_color(), alpha=0.6, lw=0)
             if not numeric:
                 ax.set_xticks(range(len(xs_all)), [str(labels.get(v, v)) for v in xs_all])
-            ax.set(title=labels.get(o, o), xlabel=labels.get(x, x))
+            ax.set(title=labels.get(o, o), xlabel=_with_unit(labels.get(x, x), x), ylabel=unit)
+            if bounds(o)[0] == 0:
+                ax.set_ylim(bottom=0)
             if hue:
                 ax.legend(fontsize=7)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    note = f" (averaged over {', '.join(others)})" if others else ""
-    fig.suptitle(f"{title}: mean of final years, 95% band across replications{note}",
-                 fontsize=10)
+    note = f" (averaged over {', '.join(labels.get(o, o) for o in others)})" if others else ""
+    fig.suptitle(f"{title}: mean of final years, 95% band across replications (clipped to "
+                 f"each quantity's range; dots: single runs){note}", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _with_unit(text: str, name: str) -> str:
+    """'label (unit)' for an axis, the unit from the registry."""
+    from sim.datadict import unit
+
+    u = unit(name)
+    return f"{text} ({u})" if u and u not in text else text
+
+
+def clip_band(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """The t interval clipped to the range the quantity can take (a share stays in [0, 1], a
+    count above 0): with two replications t is 12.7 and an unclipped band says nothing true
+    about where the quantity could be."""
+    from sim.datadict import bounds
+
+    lo, hi = bounds(outcome)
+    return summary.assign(ci_low=summary["ci_low"].clip(lower=lo, upper=hi),
+                          ci_high=summary["ci_high"].clip(lower=lo, upper=hi))
+
+
+def paired_effects(runs: pd.DataFrame, factors: list[str], outcomes: list[str],
+                   reference: int | None = None) -> pd.DataFrame:
+    """Each design point's effect against the reference point (the first), paired by
+    replicate: with ``seeds = "common"`` replicate r of every point has the same seed, so the
+    difference within a pair carries far less luck than the difference of two means. A 95% t
+    interval over the pairs."""
+    import pandas as pd
+
+    ref = int(runs["point"].min()) if reference is None else reference
+    base = runs[runs.point == ref].set_index("replicate")
+    rows = []
+    for point, g in runs.groupby("point", sort=True):
+        if point == ref:
+            continue
+        g = g.set_index("replicate")
+        for o in outcomes:
+            d = (g[o] - base[o]).dropna().to_numpy(float)
+            n = len(d)
+            mean = float(d.mean()) if n else math.nan
+            half = float(_t95(np.array([n]))[0] * d.std(ddof=1) / math.sqrt(n)) if n > 1 \
+                else math.nan
+            b = float(base[o].mean())
+            rows.append({"point": point, **{f: g[f].iloc[0] for f in factors},
+                         "reference_point": ref, "outcome": o, "n_pairs": n,
+                         "reference_mean": b, "change": mean, "ci_low": mean - half,
+                         "ci_high": mean + half,
+                         "relative": mean / b if b else math.nan})
+    return pd.DataFrame(rows)
+
+
+def _paired_plot(effects: pd.DataFrame, factors: list[str], outcomes: list[str],
+                 path: Path, title: str, reference: str = "the first point") -> None:
+    """Change against the reference point with its paired 95% interval, one panel per
+    outcome, one row per design point."""
+    from sim.datadict import axis
+    from sim.datadict import label as registry_label
+
+    n = len(outcomes)
+    fig, axes = _panel_grid(n, 1.2 + 0.22 * len(factors) * effects["point"].nunique(), ncol=2)
+    for ax, o in zip(axes.flat, outcomes, strict=False):
+        e = effects[effects.outcome == o].reset_index(drop=True)
+        mult, unit = axis(o)
+        y = np.arange(len(e))
+        ax.errorbar(e["change"] * mult, y, xerr=[(e["change"] - e["ci_low"]) * mult,
+                                                 (e["ci_high"] - e["change"]) * mult],
+                    fmt="o", capsize=2)
+        ax.axvline(0, color="k", lw=0.6)
+        ax.set_yticks(y, [point_label(r, factors, "\n") for _, r in e.iterrows()], fontsize=7)
+        ax.invert_yaxis()
+        ax.margins(y=0.3)
+        ax.set(title=registry_label(o),
+               xlabel=f"change ({'percentage points' if unit == '%' else unit})")
+    _save_panels(fig, axes, n, f"{title}: paired change from {reference} (common seeds: "
+                 f"replicate r against replicate r), 95% interval over the pairs", path)
+
+
+def _short(factor: str) -> str:
+    return factor.split(".", 1)[-1]
+
+
+def point_label(row: Any, factors: list[str], sep: str = ", ") -> str:
+    """'early_help_capacity=2, distance_cap_miles=20': a design point by its factor values."""
+    return sep.join(f"{_short(f)}={row[f]:g}" if isinstance(row[f], int | float | np.number)
+                    else f"{_short(f)}={row[f]}" for f in factors)
+
+
+def fan_chart(annual: pd.DataFrame, outcomes: list[str], path: Path, title: str,
+              max_points: int = 8, names: dict[int, str] | None = None) -> None:
+    """Each outcome over time: per design point (up to ``max_points``) the median across
+    replications and the band from the lowest to the highest run; with more points, the
+    runs pooled in nested quantile bands (5-95% and 25-75%) around the median. The bands
+    show spread between runs, not a confidence interval."""
+    from sim.datadict import axis
+    from sim.datadict import label as registry_label
+
+    n = len(outcomes)
+    fig, axes = _panel_grid(n, 3.6)
+    points = sorted(annual["point"].unique()) if "point" in annual else [0]
+    per_point = len(points) <= max_points
+    for ax, o in zip(axes.flat, outcomes, strict=False):
+        mult, unit = axis(o)
+        if per_point:
+            for p in points:
+                g = annual[annual.point == p] if "point" in annual else annual
+                q = g.groupby("year")[o].quantile([0.0, 0.5, 1.0]).unstack() * mult
+                line, = ax.plot(q.index, q[0.5], marker="o", ms=3,
+                                label=(names or {}).get(p, f"point {p}"))
+                ax.fill_between(q.index, q[0.0], q[1.0], color=line.get_color(), alpha=0.15,
+                                lw=0)
+            if len(points) > 1:
+                ax.legend(fontsize=6)
+        else:
+            q = annual.groupby("year")[o].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+            q = q * mult
+            ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.2, lw=0, label="5-95%")
+            ax.fill_between(q.index, q[0.25], q[0.75], alpha=0.35, lw=0, label="25-75%")
+            ax.plot(q.index, q[0.5], "k-", lw=1.2, label="median")
+            ax.legend(fontsize=7)
+        ax.set(title=registry_label(o), ylabel=unit, xlabel="year (DfE, to 31 March)")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    what = ("per design point: median and range across replications" if per_point
+            else f"all {annual['run_id'].nunique()} runs: median and quantile bands")
+    _save_panels(fig, axes, n, f"{title}: over time, {what}", path)
 
 
 def point_means(runs: pd.DataFrame, n_points: int, outcome: str) -> np.ndarray:
@@ -232,14 +371,14 @@ def _problem(exp: dict[str, Any]) -> dict[str, Any]:
             "bounds": [[f["min"], f["max"]] for f in fs]}
 
 
-def _panel_grid(n: int, height: float):
-    """A figure of ``n`` panels, at most three a row (matplotlib's Agg backend: files only)."""
+def _panel_grid(n: int, height: float, ncol: int = 3):
+    """A figure of ``n`` panels, at most ``ncol`` a row (matplotlib's Agg backend: files only)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ncol = min(3, n)
+    ncol = min(ncol, n)
     nrow = math.ceil(n / ncol)
     return plt.subplots(nrow, ncol, figsize=(5 * ncol, height * nrow), squeeze=False,
                         constrained_layout=True)
@@ -259,6 +398,8 @@ def _save_panels(fig, axes, n: int, title: str, path: Path) -> None:
 def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path: Path,
           title: str) -> None:
     """Index bars per factor, one panel per outcome, with the bootstrap intervals."""
+    from sim.datadict import label
+
     n = len(outcomes)
     fig, axes = _panel_grid(n, 3.6)
     for ax, o in zip(axes.flat, outcomes, strict=False):
@@ -267,22 +408,32 @@ def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path:
         for k, col in enumerate(cols):
             ax.barh(y + (k - 0.5) * 0.38, t[col], height=0.38, xerr=t[col + "_conf"],
                     label=col, capsize=2)
-        ax.set_yticks(y, [f.split(".", 1)[1] for f in t.factor], fontsize=8)
-        ax.set_title(o, fontsize=9)
+        ax.set_yticks(y, [_short(f) for f in t.factor], fontsize=8)
+        ax.set_title(label(o), fontsize=9)
+        ax.set_xlabel("share of the outcome's variance")
         ax.axvline(0, color="k", lw=0.5)
         ax.legend(fontsize=7)
     _save_panels(fig, axes, n, title, path)
 
 
 def _morris_plot(table: pd.DataFrame, outcomes: list[str], path: Path, title: str) -> None:
+    from sim.datadict import axis, label
+
     n = len(outcomes)
     fig, axes = _panel_grid(n, 3.8)
     for ax, o in zip(axes.flat, outcomes, strict=False):
         t = table[table.outcome == o]
-        ax.scatter(t.mu_star, t.sigma)
-        for _, r in t.iterrows():
-            ax.annotate(r.factor.split(".", 1)[1], (r.mu_star, r.sigma), fontsize=7)
-        ax.set(title=o, xlabel="mu* (mean |elementary effect|)", ylabel="sigma")
+        mult, unit = axis(o)
+        ax.scatter(t.mu_star * mult, t.sigma * mult)
+        mid = float(t.mu_star.mean() * mult) if len(t) else 0.0
+        for _, r in t.iterrows():  # labels point inwards, so none runs off the panel
+            right = r.mu_star * mult > mid
+            ax.annotate(_short(r.factor), (r.mu_star * mult, r.sigma * mult), fontsize=7,
+                        xytext=(-4 if right else 4, 3), textcoords="offset points",
+                        ha="right" if right else "left", annotation_clip=False)
+        ax.margins(x=0.15, y=0.15)
+        ax.set(title=label(o), xlabel=f"mu*: mean |elementary effect| ({unit})",
+               ylabel=f"sigma ({unit})")
     _save_panels(fig, axes, n, title, path)
 
 
@@ -293,17 +444,19 @@ def _scatter(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sim.datadict import axis, label
+
     fig, axes = plt.subplots(len(outcomes), len(factors),
                              figsize=(3.2 * len(factors), 2.6 * len(outcomes)), squeeze=False,
                              constrained_layout=True)
     for i, o in enumerate(outcomes):
         for j, f in enumerate(factors):
             ax = axes[i, j]
-            ax.scatter(runs[f], runs[o], s=6, alpha=0.6)
+            ax.scatter(runs[f], runs[o] * axis(o)[0], s=6, alpha=0.6)
             if i == len(outcomes) - 1:
-                ax.set_xlabel(f.split(".", 1)[1], fontsize=8)
+                ax.set_xlabel(_with_unit(_short(f), f), fontsize=8)
             if j == 0:
-                ax.set_ylabel(o, fontsize=7)
+                ax.set_ylabel(f"{label(o)}\n({axis(o)[1]})", fontsize=7)
             ax.tick_params(labelsize=7)
     fig.suptitle(title, fontsize=10)
     fig.savefig(path, dpi=100)
@@ -343,8 +496,34 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None,
         else:
             write_csv(summarise(runs, factors, every), stage / "grid_summary.csv")
             plot_grid(runs, factors, drawn, stage / "grid.png", title)
+            if exp.get("seeds") == "common" and runs["point"].nunique() > 1:
+                effects = paired_effects(runs, factors, every)
+                write_csv(effects, stage / "paired_effects.csv")
+                first = runs[runs.point == runs.point.min()].iloc[0]
+                _paired_plot(effects, factors, drawn, stage / "paired.png", title,
+                             reference=point_label(first, factors))
+        annual = _annual(folder)
+        if annual is not None and not annual.empty:
+            names = {int(p): point_label(g.iloc[0], factors)
+                     for p, g in runs.groupby("point")} if factors else None
+            fan_chart(annual, [o for o in drawn if o in annual], stage / "fan.png", title,
+                      names=names)
         written = sorted(p.name for p in stage.iterdir())
     return [out / name for name in written]
+
+
+def _annual(folder: str | Path) -> pd.DataFrame | None:
+    """The sweep's annual table with each run's design point (older sweeps lack the column)."""
+    from sim.sweep import read_table
+
+    try:
+        annual = read_table(folder, "annual")
+    except ConfigError:
+        return None
+    if "point" not in annual and "run_id" in annual:
+        runs = read_table(folder, "runs")[["run_id", "point"]]
+        annual = annual.merge(runs, on="run_id")
+    return annual
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:

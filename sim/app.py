@@ -100,6 +100,30 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def notebook(region: str | None = None, scale: float | None = None,
+             scenario: str | None = None) -> Any:
+    """The teaching page as a Solara element, to show inline in Jupyter (make it a cell's last
+    expression). It is the same page ``cscsim app`` serves, built afresh for the region, scale
+    and scenario file given (the app's defaults otherwise); a bad option raises ConfigError.
+
+    Solara renders elements in Jupyter through ipywidgets, so no server is started."""
+    from sim.config import ConfigError, load_scenario
+    from sim.mapview import TEACHING_REGION, TEACHING_SCALE, AppConfig
+    from sim.region import REGIONS
+
+    region = region or TEACHING_REGION
+    if region not in (*REGIONS, "synthetic"):
+        raise ConfigError(f"region {region!r}: allowed: synthetic, " + ", ".join(REGIONS))
+    scale = TEACHING_SCALE if scale is None else scale
+    if not 0.0005 <= scale <= 1.0:
+        raise ConfigError(f"scale {scale!r}: allowed: a number from 0.0005 to 1")
+    if scenario:
+        load_scenario(scenario)
+    os.environ.update(AppConfig(region=region, scale=scale, scenario_file=scenario).to_env())
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    return _build_page()()
+
+
 def __getattr__(name: str) -> Any:
     """Build the Solara page on first access (see the module docstring for why)."""
     if name == "Page":

@@ -28,6 +28,7 @@ PLUGINS: tuple[str, ...] = (
     "sim.validation",
     "sim.ssda903",
     "sim.drivers",
+    "sim.report",
 )
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}
@@ -182,9 +183,9 @@ def default_toml() -> str:
 
 
 def cmd_indicators(args) -> int:
-    from sim.indicators import markdown
+    from sim.datadict import csv_text, markdown
 
-    print(markdown(), end="")
+    print(csv_text() if args.format == "csv" else markdown(), end="")
     return 0
 
 
@@ -203,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="list every parameter with its default and source")
     params.add_argument("--format", choices=("table", "markdown", "toml"), default="table")
     params.set_defaults(func=cmd_params)
-    ind = sub.add_parser("indicators", help="print the indicator definitions (markdown)")
+    ind = sub.add_parser("indicators", help="print the data dictionary: every indicator and "
+                         "every column of every output file (markdown or csv)")
+    ind.add_argument("--format", choices=("markdown", "csv"), default="markdown")
     ind.set_defaults(func=cmd_indicators)
     for module in PLUGINS:
         importlib.import_module(module).register(sub)

@@ -456,7 +456,8 @@ INDICATORS: tuple[Indicator, ...] = (
 BY_NAME = {i.name: i for i in INDICATORS}
 #: Flows the model counts week by week (spend_total_gbp is derived from its parts).
 FLOWS = tuple(i.name for i in INDICATORS if i.kind == "flow" and i.name != "spend_total_gbp")
-#: Helper counts that only feed ratios (not written to the CSVs).
+#: Helper counts that only feed ratios, written after the indicators (see
+#: :func:`helper_columns`) so that ratios can be recombined for any group of rows.
 HELPERS = (
     "care_years",
     "cla_3plus",
@@ -475,6 +476,15 @@ HELPERS = (
 COLUMNS = tuple(i.name for i in INDICATORS)
 #: Inputs written beside the indicators: each schedulable key's value in force that year.
 INPUTS = tuple(sorted(SCHEDULABLE))
+
+
+def helper_columns() -> tuple[str, ...]:
+    """The numerators and denominators of ratios that are not indicators themselves, in the
+    order the ratios are defined. They are written to both annual CSVs: a ratio for a group of
+    authorities (or years) is the sum of its numerator over the rows divided by the sum of its
+    denominator, and without these columns some ratios could not be recombined."""
+    parts = (x for i in INDICATORS if i.kind == "ratio" for x in (i.num, i.den))
+    return tuple(dict.fromkeys(x for x in parts if x not in COLUMNS))
 
 
 def snapshot(model) -> dict[str, np.ndarray]:
@@ -564,11 +574,14 @@ def year_tables(model, flows: dict[str, np.ndarray], year: int) -> tuple[pd.Data
     la.insert(0, "authority", r.la_name)
     la.insert(0, "gss_code", r.la_code)
     la.insert(0, "year", year)
-    la = la[["year", "gss_code", "authority", "deprivation_score", "deprivation_decile", *COLUMNS]]
+    helpers = list(helper_columns())
+    la = la[["year", "gss_code", "authority", "deprivation_score", "deprivation_decile", *COLUMNS,
+             *helpers]]
     # The year's value of every schedulable input, so a schedule can be read off the output.
     inputs = {key: float(model.params.get(key)) for key in INPUTS}
     la = la.assign(**inputs)
-    total = pd.concat([pd.Series({"year": year}), total[list(COLUMNS)], pd.Series(inputs)])
+    total = pd.concat([pd.Series({"year": year}), total[[*COLUMNS, *helpers]],
+                       pd.Series(inputs)])
     return la, total
 
 
@@ -625,12 +638,9 @@ def markdown() -> str:
         lines.append(f"| `{i.name}` | {i.kind} | {i.unit} | {d} |")
     lines += [
         "",
-        "Helper counts used only as numerators and denominators: `care_years` (= `care_weeks` / "
-        "52), `cla_3plus`, `cla_over_20`, `cla_out_of_area`, `cla_miles` (sum of distances), "
-        "`cla_distance_known` (children whose home is known), "
-        "`cla_for_profit`, `cla_with_sibling_in_care`, `cla_separated`, `cla_contact_lost`, and "
-        "`cla_<kind>` for each placement kind (" + ", ".join(KIND_NAMES) + "), "
-        "`sw_working` (employed + agency FTE) and `sw_vacancies` (posts - employed).",
+        "Helper counts used only as numerators and denominators are written after the "
+        "indicators in both files (listed under *Helper counts* below), so every ratio can be "
+        "recombined for a group of authorities or years.",
         "",
         "Beside the indicators, both files carry the year's value of every input that accepts "
         "a schedule (`cscsim params` marks them), under its dotted name, e.g. "

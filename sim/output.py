@@ -161,9 +161,13 @@ def write_run(
     model,
     out: str | Path,
     timings: dict[str, float],
-    figure: Callable[[pd.DataFrame, Path], None] | None = None,
+    figure: Callable[..., object] | None = None,
 ) -> Path:
-    """Write every output of a finished run into ``out``; returns the folder."""
+    """Write every output of a finished run into ``out``; returns the folder. ``figure(annual,
+    path, title=...)`` draws the summary figure, titled with the scenario, region, scale and
+    seed so that two runs' figures cannot be mistaken for each other."""
+    from sim.plots import run_title
+
     annual = model.annual_frame()
     with staged(out) as stage:
         write_csv(annual, stage / "annual.csv")
@@ -171,7 +175,8 @@ def write_run(
         write_csv(placements_frame(model), stage / "placements.csv")
         write_csv(children_frame(model), stage / "children.csv")
         if figure is not None:
-            figure(annual, stage / "summary.png")
+            figure(annual, stage / "summary.png",
+                   title=run_title(model.params.to_dict(), annual["year"]))
         manifest = {
             "cscsim_version": cscsim_version(),
             "git_commit": git_commit(),

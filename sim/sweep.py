@@ -47,6 +47,41 @@ PARTS = "parts"
 PLAN = "experiment.json"
 SESSIONS = "sessions.jsonl"
 OUTPUT_FILES = ("runs.csv", "annual.csv", "failures.csv", "manifest.json")
+#: Table formats a sweep can write (``--format``): CSV for anyone, Parquet (pyarrow) for big
+#: sweeps, whose annual table is smaller and much faster to read as Parquet.
+FORMATS = ("csv", "parquet")
+TABLES = ("runs", "annual", "failures")
+
+
+def output_files(fmt: str = "csv") -> tuple[str, ...]:
+    """The files a finished sweep holds in format ``fmt``."""
+    return (*(f"{t}.{fmt}" for t in TABLES), "manifest.json")
+
+
+def check_format(fmt: str) -> None:
+    """Refuse an unknown format, or Parquet without pyarrow, before anything is written."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not allowed: {' or '.join(FORMATS)}")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ConfigError("--format parquet needs pyarrow: pip install 'cscsim[parquet]'")\
+                from None
+
+
+def read_table(folder: str | Path, table: str):
+    """One table (runs, annual or failures) of a finished sweep, in whichever format its
+    manifest says it was written (CSV when the manifest predates ``--format``)."""
+    import pandas as pd
+
+    folder = Path(folder)
+    m = json.loads((folder / "manifest.json").read_text())
+    fmt = m.get("format", "csv")
+    path = folder / f"{table}.{fmt}"
+    if not path.exists():
+        raise ConfigError(f"{folder} is not a finished sweep: {path.name} is missing")
+    return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
 
 
 class InjectedFailureError(RuntimeError):
@@ -196,12 +231,17 @@ def read_sessions(part_dir: Path) -> list[dict[str, Any]]:
 # --- writing the results -------------------------------------------------------------------
 def finalize(plan: dict[str, Any], records: dict[int, dict[str, Any]], out: Path,
              sessions: list[dict[str, Any]], shard: list[int] | None,
-             extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write runs.csv, annual.csv, failures.csv and manifest.json from the records, atomically."""
+             extra: dict[str, Any] | None = None, fmt: str = "csv") -> dict[str, Any]:
+    """Write runs, annual and failures tables and manifest.json from the records, atomically.
+
+    The annual table carries each run's ids and factor values beside its years, so it can be
+    grouped by design point without a join. A factor that is already a column of the run's own
+    annual table (every schedulable input, e.g. ``levers.early_help_capacity``, which holds the
+    factor's value in force) is not written twice."""
     import numpy as np
     import pandas as pd
 
-    from sim.indicators import COLUMNS
+    from sim.indicators import COLUMNS, INPUTS
     from sim.output import cscsim_version, git_commit, staged, write_csv
 
     exp = plan["experiment"]
@@ -224,11 +264,13 @@ def finalize(plan: dict[str, Any], records: dict[int, dict[str, Any]], out: Path
         parts = []
         for r in ok:
             a = pd.DataFrame(r["annual"])
-            a.insert(0, "run_id", r["run_id"])
-            parts.append(a)
+            keys = {k: v for k, v in ids(r).items() if k not in a.columns}
+            parts.append(pd.concat([pd.DataFrame(keys, index=a.index), a], axis=1))
         annual = pd.concat(parts, ignore_index=True)
     else:
-        annual = pd.DataFrame(columns=["run_id", "year", *COLUMNS])
+        annual = pd.DataFrame(columns=["run_id", "point", "replicate", "seed",
+                                       *[f for f in factors if f not in INPUTS], "year",
+                                       *COLUMNS])
     failures = pd.DataFrame(
         [{**ids(r), "error_type": r["error_type"], "error": r["error"],
           "traceback": r["traceback"]} for r in failed],
@@ -271,13 +313,23 @@ def finalize(plan: dict[str, Any], records: dict[int, dict[str, Any]], out: Path
             "run_max": round(float(seconds.max()), 3) if seconds.size else None,
         },
         **(extra or {}),
-        "files": list(OUTPUT_FILES),
+        "format": fmt,
+        "files": list(output_files(fmt)),
     }
+    tables = {"runs": runs.sort_values("run_id"),
+              "annual": annual.sort_values(["run_id", "year"], kind="stable"),
+              "failures": failures.sort_values("run_id")}
     with staged(out) as stage:
-        write_csv(runs.sort_values("run_id"), stage / "runs.csv")
-        write_csv(annual.sort_values(["run_id", "year"], kind="stable"), stage / "annual.csv")
-        write_csv(failures.sort_values("run_id"), stage / "failures.csv")
+        for name, df in tables.items():
+            if fmt == "parquet":
+                df.reset_index(drop=True).to_parquet(stage / f"{name}.parquet", index=False)
+            else:
+                write_csv(df, stage / f"{name}.csv")
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    for other in FORMATS:  # a resumed or re-merged sweep in another format: no stale tables
+        if other != fmt:
+            for name in TABLES:
+                (out / f"{name}.{other}").unlink(missing_ok=True)
     return manifest
 
 
@@ -338,10 +390,11 @@ def prepare_out(out: Path, plan: dict[str, Any], resume: bool) -> None:
 def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
               backend: str = "process", scheduler: str | None = None,
               shard: list[int] | None = None, resume: bool = False, retry_failed: bool = False,
-              quiet: bool = False) -> dict[str, Any]:
+              quiet: bool = False, fmt: str = "csv") -> dict[str, Any]:
     """Run (or complete) a sweep; returns the manifest. Raises ConfigError on bad input."""
     from sim.experiment import load_experiment
 
+    check_format(fmt)
     exp = load_experiment(experiment_path)
     if workers < 1:
         raise ConfigError(f"--workers {workers} is not allowed: 1 or more")
@@ -413,7 +466,7 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
         raise KeyboardInterrupt
     records = read_records(part_dir, plan["digest"])
     return finalize(plan, records, out, read_sessions(part_dir), shard,
-                    extra={"backend": backend, "workers": workers})
+                    extra={"backend": backend, "workers": workers}, fmt=fmt)
 
 
 def _ignore_sigint() -> None:
@@ -513,8 +566,10 @@ def _coordinator_failure(task: RunTask, exc: BaseException) -> dict[str, Any]:
 
 
 # --- merge ---------------------------------------------------------------------------------
-def merge(dirs: list[str | Path], out: str | Path, partial: bool = False) -> dict[str, Any]:
+def merge(dirs: list[str | Path], out: str | Path, partial: bool = False,
+          fmt: str = "csv") -> dict[str, Any]:
     """Merge sweep folders (shards of one experiment) into ``out``; raise ConfigError if unsafe."""
+    check_format(fmt)
     if not dirs:
         raise ConfigError("merge: give at least one sweep folder")
     plans = []
@@ -547,7 +602,7 @@ def merge(dirs: list[str | Path], out: str | Path, partial: bool = False) -> dic
                           f"(first: {missing[:5]}); shards given: {shards or 'none'}. Complete "
                           f"them with `cscsim sweep ... --shard I/N --resume`, or pass --partial")
     return finalize(plan, records, out, sessions, None,
-                    extra={"merged_from": [str(d) for d in dirs]})
+                    extra={"merged_from": [str(d) for d in dirs]}, fmt=fmt)
 
 
 # --- CLI -----------------------------------------------------------------------------------
@@ -558,7 +613,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         m = run_sweep(args.experiment, out, workers=args.workers, backend=args.backend,
                       scheduler=args.scheduler, shard=parse_shard(args.shard),
-                      resume=args.resume, retry_failed=args.retry_failed, quiet=args.quiet)
+                      resume=args.resume, retry_failed=args.retry_failed, quiet=args.quiet,
+                      fmt=args.format)
     except KeyboardInterrupt:
         print(f"cscsim: interrupted; finished runs are kept in {out}/{PARTS}/; run the same "
               f"command with --resume to complete the sweep", file=sys.stderr)
@@ -570,10 +626,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     r = m["runs"]
     if not args.quiet:
-        print(f"wrote {out}/: {', '.join(OUTPUT_FILES)}: {r['ok']} runs ok, {r['failed']} "
+        print(f"wrote {out}/: {', '.join(m['files'])}: {r['ok']} runs ok, {r['failed']} "
               f"failed, {r['missing']} missing ({m['timings_seconds']['wall']:.1f} s wall)")
     if r["failed"]:
-        print(f"cscsim: {r['failed']} run(s) raised; see {out}/failures.csv", file=sys.stderr)
+        print(f"cscsim: {r['failed']} run(s) raised; see {out}/failures.{m['format']}",
+              file=sys.stderr)
     if m["mixed_code"]:
         print(f"cscsim: warning: runs were made by {len(m['code_fingerprints'])} different "
               f"versions of the model code (edited during the sweep?); see code_fingerprints in "
@@ -582,7 +639,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    m = merge(args.dirs, args.out, partial=args.partial)
+    m = merge(args.dirs, args.out, partial=args.partial, fmt=args.format)
     r = m["runs"]
     print(f"wrote {args.out}/: {r['ok']} runs ok, {r['failed']} failed, {r['missing']} missing "
           f"from {len(args.dirs)} folder(s)")
@@ -624,12 +681,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--retry-failed", action="store_true",
                     help="with --resume, also rerun runs recorded in failures.csv")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    sw.add_argument("--format", default="csv", help="tables as csv (default) or parquet "
+                    "(needs pyarrow: pip install 'cscsim[parquet]')")
     sw.set_defaults(func=cmd_sweep)
 
     mg = sub.add_parser("merge", help="merge the folders of a sharded sweep into one")
     mg.add_argument("dirs", nargs="+", help="sweep folders (one per shard)")
     mg.add_argument("--out", required=True, help="folder for the merged CSVs and manifest")
     mg.add_argument("--partial", action="store_true", help="merge even if runs are missing")
+    mg.add_argument("--format", default="csv", help="tables as csv (default) or parquet")
     mg.set_defaults(func=cmd_merge)
 
     pl = sub.add_parser("plan", help="validate an experiment file and list its design")

@@ -346,6 +346,57 @@ def test_morris_screening_ranks_the_factor_that_matters(tmp_path):
     assert m.loc["levers.poverty", "mu_star"] < 0.1
 
 
+def test_analyse_pairs_runs_by_seed_when_seeds_are_common(tmp_path):
+    """With common seeds replicate r of every point shares its luck, so the effect of a point
+    is the mean of the differences within pairs: here the luck (one shock per replicate, as
+    large as the effect) cancels exactly, and the paired interval is far narrower than the
+    bands of the two means."""
+    text = """
+name = "paired"
+[design]
+kind = "grid"
+seed = 5
+seeds = "common"
+replications = 4
+[factors]
+"levers.funding" = [1.0, 2.0]
+[outputs]
+outcomes = ["cla"]
+"""
+    exp = load_experiment(write(tmp_path / "paired.toml", text))
+    plan = make_plan(exp, None)
+    luck = [-3.0, 1.0, 2.5, -0.5]
+    records = {}
+    for rid, p, rep, seed in exp.runs():
+        y = 100 + 2 * exp.points[p]["levers.funding"] + luck[rep]
+        records[rid] = {"exp": plan["digest"], "run_id": rid, "point": p, "replicate": rep,
+                        "seed": seed, "status": "ok", "outcomes": {"cla": y},
+                        "annual": {"year": [2024, 2025], "cla": [y, y]}, "seconds": 0.0}
+    finalize(plan, records, tmp_path / "sweep", [], None)
+    assert main(["analyse", str(tmp_path / "sweep")]) == 0
+    out = tmp_path / "sweep" / "analysis"
+    e = pd.read_csv(out / "paired_effects.csv").iloc[0]
+    assert e.n_pairs == 4 and e.change == pytest.approx(2.0)
+    assert e.ci_high - e.ci_low == pytest.approx(0.0, abs=1e-9)
+    grid = pd.read_csv(out / "grid_summary.csv")
+    assert (grid.ci_high - grid.ci_low > 5).all()
+    assert {"paired.png", "fan.png", "grid.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_bands_stay_within_the_range_a_quantity_can_take():
+    """Two replications give t = 12.7: an unclipped band for a share near zero would run below
+    zero and one for a count below no children at all."""
+    from sim.analyse import clip_band
+
+    s = pd.DataFrame({"outcome": ["x"], "mean": [0.02], "ci_low": [-0.3], "ci_high": [1.4]})
+    share = clip_band(s, "share_over_20_miles").iloc[0]
+    assert (share.ci_low, share.ci_high) == (0.0, 1.0)
+    count = clip_band(s, "cla").iloc[0]
+    assert (count.ci_low, count.ci_high) == (0.0, 1.4)
+    profit = clip_band(s, "provider_profit_gbp").iloc[0]  # a profit can be a loss
+    assert profit.ci_low == -0.3
+
+
 def test_analyse_refuses_a_folder_that_is_not_a_sweep(tmp_path, capsys):
     assert main(["analyse", str(tmp_path)]) == 2
     assert "not a finished sweep" in capsys.readouterr().err
@@ -362,9 +413,58 @@ def test_a_run_is_reproducible_alone_from_its_seed(tiny, reference, tmp_path):
     model = CareSystem(exp.scenario(int(row.point), int(row.seed)))
     model.run()
     alone = model.annual_frame()
-    alone.insert(0, "run_id", 6)
+    # The sweep's annual.csv puts the run's ids before the run's own annual table (both
+    # factors are schedulable inputs, so they are already columns of it).
+    ids = {"run_id": 6, "point": int(row.point), "replicate": int(row.replicate),
+           "seed": int(row.seed)}
+    alone = pd.concat([pd.DataFrame(ids, index=alone.index), alone], axis=1)
     write_csv(alone, tmp_path / "alone.csv")
     annual = (reference / "annual.csv").read_text().splitlines()
     mine = (tmp_path / "alone.csv").read_text().splitlines()
     assert mine[0] == annual[0]
     assert mine[1:] == [line for line in annual[1:] if line.startswith("6,")]
+
+
+def test_a_sweeps_annual_csv_carries_each_runs_factors_once(reference, tmp_path):
+    """Every row says which run, design point, replicate, seed and factor values it belongs to,
+    so the annual table groups by design point without a join. A factor that is a schedulable
+    input (levers.early_help_capacity) is already a column of the run's annual table, holding
+    the factor's value: it is not written twice. A factor that is not one is added."""
+    annual = pd.read_csv(reference / "annual.csv")
+    runs = pd.read_csv(reference / "runs.csv")
+    header = list(annual.columns)
+    assert header[:5] == ["run_id", "point", "replicate", "seed", "year"]
+    joined = annual.merge(runs, on="run_id", suffixes=("", "_runs"))
+    for col in ("point", "replicate", "seed", "levers.profit_cap", "levers.early_help_capacity"):
+        assert header.count(col) == 1, col
+        assert (joined[col] == joined[col + "_runs"]).all(), col
+    folder = _synthetic_sweep(tmp_path, "morris", "samples = 4\nlevels = 4")  # no inputs in it
+    annual = pd.read_csv(folder / "annual.csv")
+    joined = annual.merge(pd.read_csv(folder / "runs.csv"), on="run_id", suffixes=("", "_r"))
+    assert list(annual.columns[:7]) == ["run_id", "point", "replicate", "seed", "levers.funding",
+                                        "levers.poverty", "year"]
+    assert (joined["levers.funding"] == joined["levers.funding_r"]).all()
+
+
+def test_parquet_tables_hold_what_the_csvs_hold(reference, tmp_path):
+    out = tmp_path / "pq"
+    assert main(["merge", str(reference), "--out", str(out), "--format", "parquet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "parquet" and "annual.parquet" in manifest["files"]
+    assert not list(out.glob("*.csv"))
+    for table in ("runs", "annual", "failures"):
+        pq = pd.read_parquet(out / f"{table}.parquet")
+        csv = pd.read_csv(reference / f"{table}.csv")
+        assert list(pq.columns) == list(csv.columns), table
+        if len(csv):
+            pd.testing.assert_frame_equal(pq.reset_index(drop=True), csv, check_dtype=False,
+                                          check_exact=False, rtol=1e-9)
+    assert main(["analyse", str(out), "--out", str(tmp_path / "a")]) == 0
+
+
+def test_an_unknown_table_format_is_refused_before_anything_is_written(tiny, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["sweep", str(tiny), "--out", str(out), "--format", "xlsx"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["cscsim: error: --format 'xlsx' is not allowed: csv or parquet"]
+    assert not out.exists()
