@@ -20,13 +20,13 @@ from sim.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
 NAME = "early_help_capacity"
 EH, HV = "levers.early_help_capacity", "levers.health_visitor_fte"
 DRAWN = ["care_entries_rate_per_10k", "cla_rate_per_10k", "placement_breakdown_rate",
-         "share_3plus_placements", "spend_total_gbp", "early_help_places"]
+         "share_3plus_placements_in_year", "spend_total_gbp", "early_help_places"]
 LABELS = {
     EH: "early-help capacity (x today)", HV: "health visitors",
     "care_entries_rate_per_10k": "entries into care per 10,000 children",
     "cla_rate_per_10k": "children in care per 10,000",
     "placement_breakdown_rate": "placement breakdowns per child-year in care",
-    "share_3plus_placements": "share of children in care with 3+ placements",
+    "share_3plus_placements_in_year": "share of children in care with 3+ placements",
     "spend_total_gbp": "total spend, £ (5% sample)",
     "early_help_places": "early-help places (after the budget loop)",
 }

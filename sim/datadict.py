@@ -51,7 +51,7 @@ LABELS = {
     "placement_breakdowns": "placement breakdowns",
     "placement_breakdown_rate": "placement breakdowns",
     "placement_moves": "placement moves",
-    "share_3plus_placements": "3+ placements in the year",
+    "share_3plus_placements_in_year": "3+ placements in the year",
     "share_over_20_miles": "placed over 20 miles away",
     "share_out_of_area": "placed outside home authority",
     "mean_distance_miles": "mean distance from home",

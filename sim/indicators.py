@@ -238,7 +238,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "care_years",
     ),
     _I(
-        "share_3plus_placements",
+        "share_3plus_placements_in_year",
         "ratio",
         "share",
         "share of children looked after at year end "
@@ -649,7 +649,8 @@ def markdown() -> str:
         "",
         "Relationship breakdown is reported through four explicit measures: "
         "`placement_breakdowns` (and their rate), `placement_moves` with "
-        "`share_3plus_placements`, `sibling_separation_share` and `family_contact_lost_share`.",
+        "`share_3plus_placements_in_year`, `sibling_separation_share` and "
+        "`family_contact_lost_share`.",
         "",
     ]
     return "\n".join(lines)

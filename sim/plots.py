@@ -33,7 +33,7 @@ PANELS = (
     (
         "Relationship breakdown",
         {
-            "share_3plus_placements": "3+ placements in year",
+            "share_3plus_placements_in_year": "3+ placements in year",
             "sibling_separation_share": "apart from a sibling",
             "family_contact_lost_share": "lost family contact",
         },

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 HEADLINE = (
     "cla_rate_per_10k", "care_entries_rate_per_10k", "referrals_rate_per_10k",
     "cin_rate_per_10k", "cpp_rate_per_10k", "early_help_places", "placement_breakdown_rate",
-    "share_3plus_placements", "share_over_20_miles", "share_out_of_area",
+    "share_3plus_placements_in_year", "share_over_20_miles", "share_out_of_area",
     "sibling_separation_share", "family_contact_lost_share", "for_profit_share",
     "spend_total_gbp", "overspend_gbp",
 )

@@ -746,7 +746,7 @@ def derived(counts: dict[str, float], children: float | None) -> dict[str, float
 
     for k in PLACE_OF_KIND:
         out[f"share_{k}"] = ratio(counts[f"cla_{k}"], cla)
-    out["share_3plus_placements"] = ratio(counts["cla_3plus"], cla)
+    out["share_3plus_placements_in_year"] = ratio(counts["cla_3plus"], cla)
     for band, _, _ in AGE_BANDS:
         out[f"share_starts_age_{band}"] = ratio(
             counts[f"entries_age_{band}"], counts["care_entries"]
@@ -768,7 +768,7 @@ TARGET_KINDS = {
     "care_entries_rate_per_10k": ("rate", "rates per 10,000"),
     **{f"share_{k}": ("share", "placement mix") for k in PLACE_OF_KIND},
     **{f"share_starts_age_{b}": ("share", "starts by age") for b, _, _ in AGE_BANDS},
-    "share_3plus_placements": ("share", "stability"),
+    "share_3plus_placements_in_year": ("share", "stability"),
     "share_over_20_miles": ("share", "distance"),
     "share_out_of_area": ("share", "distance"),
     "mean_distance_miles": ("rate", "distance"),

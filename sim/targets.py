@@ -74,7 +74,12 @@ _MAP = (
     ("spend_early_intervention_gbp", "early_help_spend_per_child_gbp", "spend per child", "spend"),
     ("spend_cla_gbp", "placement_spend_per_child_gbp", "spend per child", "spend"),
     ("initial_cp_conferences_per_year", "icpc_rate_per_10k", "rates per 10,000", "rate"),
-    ("cla_share_3plus_placements", "share_3plus_placements", "stability and repeat", "share"),
+    (
+        "cla_share_3plus_placements",
+        "share_3plus_placements_in_year",
+        "stability and repeat",
+        "share",
+    ),
     ("rereferral_share_12m", "rereferral_share_12m", "stability and repeat", "share"),
     ("cla_share_s20", "share_s20", "stability and repeat", "share"),
 )

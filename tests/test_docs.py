@@ -44,7 +44,7 @@ def test_the_annual_csv_has_the_columns_users_were_promised(run_model):
         "hv_contacts",
         "placement_breakdowns",
         "placement_breakdown_rate",
-        "share_3plus_placements",
+        "share_3plus_placements_in_year",
         "share_over_20_miles",
         "share_out_of_area",
         "mean_distance_miles",

@@ -153,7 +153,7 @@ def test_three_placements_in_a_year_come_from_bridging_placements_and_breakdowns
             small(run__years=2, placements__short_term_share=bridging, run__record_events=False)
         )
         model.run()
-        return model.annual_frame()["share_3plus_placements"].mean()
+        return model.annual_frame()["share_3plus_placements_in_year"].mean()
 
     assert share(1.0) > share(0.0)
 
