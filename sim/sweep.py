@@ -596,8 +596,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print(f"{exp.name}: {exp.kind} design, {len(exp.points)} points x {exp.replications} "
           f"replications = {exp.n_runs} runs; root seed {exp.seed} ({exp.seeds} seeds)")
     for f in exp.factors:
-        what = (", ".join(map(str, f.values)) if f.values is not None
-                else f"[{f.lo:g}, {f.hi:g}]")
+        vals = list(map(str, f.values)) if f.values is not None else None
+        if vals is not None and len(vals) > 8:
+            vals = [*vals[:3], f"... ({len(vals)} values) ...", *vals[-2:]]
+        what = ", ".join(vals) if vals is not None else f"[{f.lo:g}, {f.hi:g}]"
         print(f"  {f.name}: {what}")
     if args.runs:
         print("run_id,point,replicate,seed," + ",".join(exp.factor_names))
