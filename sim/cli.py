@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from sim.config import ConfigError, Scenario, load_scenario
+from sim.config import ConfigError, Scenario, load_scenario, one_line
 from sim.parameters import PARAMS
 
 #: Modules that add their own subcommands through ``register(subparsers)``. They import heavy
@@ -243,11 +243,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cscsim: internal error: {type(e).__name__}: {one_line(str(e))[:300]} (a bug in "
               f"cscsim; traceback saved to {report}; please report it)", file=sys.stderr)
         return 1
-
-
-def one_line(text: str) -> str:
-    """A message on one line: line breaks inside it (e.g. from a key name) are escaped."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _save_traceback(e: BaseException) -> str:

@@ -74,6 +74,11 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def one_line(text: str) -> str:
+    """A message on one line: line breaks inside it (e.g. from a key name) are escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _suggest(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -171,4 +171,27 @@ def check_scheduler(address: str, timeout: float = 5.0) -> str:
         raise ConfigError(f"--scheduler {shown(address)}: no scheduler answers there ({why} "
                           f"within {timeout:g} s); start it, or leave out --scheduler for a "
                           f"local cluster") from None
-    return f"scheduler {address} answers"
+    import asyncio
+
+    try:
+        info = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout))
+    except Exception as e:
+        raise ConfigError(f"--scheduler {shown(address)}: something answers there but not as a "
+                          f"Dask scheduler ({shown(f'{type(e).__name__}: {e}', 100)})") from None
+    if not isinstance(info, dict) or info.get("type") != "Scheduler":
+        raise ConfigError(f"--scheduler {shown(address)}: something answers there but it is not "
+                          f"a Dask scheduler")
+    workers = len(info.get("workers") or {})
+    return f"scheduler {address} answers ({workers} worker{'s' * (workers != 1)})"
+
+
+async def _identity(address: str, timeout: float):
+    """The scheduler's answer to Dask's ``identity`` request."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=timeout)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
