@@ -675,6 +675,9 @@ def merge(dirs: list[str | Path], out: str | Path, partial: bool = False) -> dic
     if len(digests) > 1:
         raise ConfigError(f"merge: the folders hold different experiments (digests "
                           f"{', '.join(sorted(digests))}); only shards of one experiment merge")
+    from sim.preflight import check_out, sweep_bytes
+
+    check_out(out, sweep_bytes(len(plans[0]["runs"]), 1))
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"merge: --out {out} exists and is not empty; choose a new folder")
@@ -704,7 +707,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     try:
-        m = run_sweep(args.experiment, out, workers=args.workers, backend=args.backend,
+        m = run_sweep(args.experiment, args.out, workers=args.workers, backend=args.backend,
                       scheduler=args.scheduler, shard=parse_shard(args.shard),
                       resume=args.resume, retry_failed=args.retry_failed, quiet=args.quiet,
                       check=args.check)
