@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
@@ -31,6 +31,10 @@ settings.register_profile("long", max_examples=5000, deadline=None,
 settings.load_profile("long" if os.environ.get("CSCSIM_FUZZ") == "long" else "ci")
 
 NAMES = sorted(BY_NAME)
+#: Whole-number and choice parameters: where a float, NaN or a huge number is most likely to
+#: slip through a conversion.
+WHOLE = [n for n, p in sorted(BY_NAME.items())
+         if p.choices is not None or isinstance(p.default, int)]
 
 
 def snapshot(folder: Path) -> dict[str, int]:
@@ -50,6 +54,7 @@ def call(argv: list[str]) -> tuple[int, str]:
 
 
 def assert_answered_properly(code: int, err: str) -> None:
+    event(f"exit {code}")
     assert "Traceback" not in err and "internal error" not in err, err
     assert code in (0, 2), (code, err)
     if code == 2:
@@ -83,20 +88,28 @@ def toml_key(k: str) -> str:
     return '"' + k.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+#: The values fuzzing found trouble with, drawn as often as all other numbers together.
+SPECIAL = [math.nan, math.inf, -math.inf, 10**30, -(10**30), 2**63, 1e300, 1e-300, -0.0, 0,
+           1, 2.5, 0.0005, 0.002]
 numbers = st.one_of(
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.integers(min_value=-3, max_value=120),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.floats(min_value=0, max_value=2),
-    st.sampled_from([0, 1, 0.0005, 0.002, 1e-300, 1e300, 2**63, -(2**63)]),
+    st.sampled_from(SPECIAL),
+    st.one_of(st.integers(min_value=-(10**30), max_value=10**30),
+              st.integers(min_value=-3, max_value=120),
+              st.floats(allow_nan=True, allow_infinity=True),
+              st.floats(min_value=0, max_value=2)),
 )
 scalars = st.one_of(numbers, st.booleans(), st.text(max_size=12),
                     st.sampled_from(["North East", "England", "North Wast", "grid", "sobol"]))
 values = st.one_of(scalars, st.lists(scalars, max_size=4),
                    st.dictionaries(st.sampled_from(["min", "max", "steps", "x"]), numbers,
                                    max_size=3))
-keys = st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=20),
+keys = st.one_of(st.sampled_from(NAMES), st.sampled_from(WHOLE),
+                 st.text(min_size=1, max_size=20),
                  st.sampled_from([n.replace("_", "") for n in NAMES[:20]]))
+
+
+#: (key, value) pairs: half of them a real parameter with a number, the rest anything.
+entries = st.one_of(st.tuples(st.sampled_from(WHOLE + NAMES), numbers), st.tuples(keys, values))
 
 
 def dotted(name: str) -> tuple[str, str]:
@@ -110,11 +123,11 @@ def scenario_texts(draw) -> str:
     if draw(st.booleans()):
         lines.append(f"name = {toml_value(draw(scalars))}")
     tables: dict[str, list[str]] = {}
-    for name in draw(st.lists(keys, max_size=6)):
+    for name, value in draw(st.lists(entries, max_size=4)):
         section, key = dotted(name)
         if section not in SECTIONS and draw(st.booleans()):
             section = draw(st.sampled_from(SECTIONS))
-        tables.setdefault(section, []).append(f"{toml_key(key)} = {toml_value(draw(values))}")
+        tables.setdefault(section, []).append(f"{toml_key(key)} = {toml_value(value)}")
     for section, body in tables.items():
         lines += [f"[{toml_key(section)}]", *body]
     text = "\n".join(lines) + "\n"
@@ -128,15 +141,16 @@ def scenario_texts(draw) -> str:
 def experiment_texts(draw) -> str:
     kind = draw(st.sampled_from(["grid", "grid", "rows", "lhs", "sobol", "morris", "gird", 3]))
     base = {"run.region": "North East", "run.scale": 0.002, "run.years": 1}
-    for name in draw(st.lists(keys, max_size=2)):
-        base[name] = draw(values)
+    for name, value in draw(st.lists(entries, max_size=2)):
+        base[name] = value
     design = {"kind": kind}
     for key in draw(st.lists(st.sampled_from(["replications", "seed", "seeds", "samples",
                                               "levels", "second_order", "max_runs", "nope"]),
                              max_size=3, unique=True)):
         design[key] = draw(st.one_of(numbers, st.integers(1, 64), scalars))
     factors = {}
-    for name in draw(st.lists(st.one_of(st.sampled_from(NAMES), keys), max_size=3)):
+    for name in draw(st.lists(st.one_of(st.sampled_from(NAMES), st.sampled_from(WHOLE), keys),
+                              max_size=3)):
         factors[name] = draw(st.one_of(
             st.lists(st.one_of(st.floats(0, 3), numbers, scalars), max_size=4),
             st.fixed_dictionaries({"min": numbers, "max": numbers},
