@@ -597,7 +597,7 @@ def connect(address: str, timeout: str = "30s"):
     from dask.distributed import Client
 
     try:
-        return Client(address, timeout=timeout, set_as_default=False)
+        return Client(address, timeout=timeout)
     except Exception as e:
         raise SchedulerUnreachableError(f"{type(e).__name__}: {e}") from None
 
