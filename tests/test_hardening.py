@@ -157,6 +157,7 @@ def test_workers_die_when_their_coordinator_is_killed(tmp_path, backend):
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out",
                              str(out), "--workers", "2", "--backend", backend, "--quiet"],
                             cwd=ROOT, stderr=subprocess.PIPE, start_new_session=True)
+    alive: list[psutil.Process] = []
     try:
         t0 = time.time()
         while _records(out) < 2:
@@ -172,6 +173,8 @@ def test_workers_die_when_their_coordinator_is_killed(tmp_path, backend):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        for p in alive:  # if the test failed, leave no orphan behind
+            p.kill()
     # the killed sweep resumes to one row per run
     assert main(["sweep", str(exp), "--out", str(out), "--resume", "--workers", "1",
                  "--quiet"]) == 0
