@@ -53,7 +53,7 @@ TOP_KEYS = ("name", "description", "base", "design", "factors", "outputs", "test
 DESIGN_KEYS = ("kind", "replications", "seed", "seeds", "samples", "levels", "second_order",
                "rows", "max_runs")
 OUTPUT_KEYS = ("final_years", "outcomes")
-TESTING_KEYS = ("fail_runs",)
+TESTING_KEYS = ("fail_runs", "crash_runs")
 RANGE_KEYS = ("min", "max", "steps")
 SEED_SCHEMES = ("independent", "common")
 #: Parameters a sweep sets itself, so they cannot be factors.
@@ -165,6 +165,7 @@ class Experiment:
     final_years: int = 3
     outcomes: tuple[str, ...] = COLUMNS
     fail_runs: tuple[int, ...] = ()
+    crash_runs: tuple[int, ...] = ()
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -208,6 +209,8 @@ class Experiment:
             "points": self.points, "base": self.base.to_dict(),
             "final_years": self.final_years, "outcomes": list(self.outcomes),
             "fail_runs": list(self.fail_runs),
+            # only when set, so the digests of existing experiments do not change
+            **({"crash_runs": list(self.crash_runs)} if self.crash_runs else {}),
         }
 
     def digest(self) -> str:
@@ -447,12 +450,16 @@ def parse_experiment(data: dict[str, Any], where: str = "experiment",
     if not isinstance(fail_runs, list):
         raise ConfigError(f"{where}: [testing] fail_runs must be a list of run ids")
     fail = tuple(_int(r, f"{where}: [testing] fail_runs", 0) for r in fail_runs)
+    crash_runs = testing.get("crash_runs", [])
+    if not isinstance(crash_runs, list):
+        raise ConfigError(f"{where}: [testing] crash_runs must be a list of run ids")
+    crash = tuple(_int(r, f"{where}: [testing] crash_runs", 0) for r in crash_runs)
 
     exp = Experiment(
         name=meta["name"], description=meta["description"], base=base, kind=kind,
         factors=factors, points=points, replications=replications, seed=seed, seeds=seeds,
         samples=samples, levels=levels, second_order=second_order, final_years=final_years,
-        outcomes=tuple(outcomes), fail_runs=fail, source=where, raw=data,
+        outcomes=tuple(outcomes), fail_runs=fail, crash_runs=crash, source=where, raw=data,
     )
     # Every design point must make a valid scenario: check them all now, before any output.
     for i in range(len(points)):

@@ -72,6 +72,7 @@ class RunTask:
     part_dir: str
     session: str
     fail: bool = False
+    crash: bool = False
 
 
 def _now() -> str:
@@ -192,6 +193,10 @@ def run_one(task: RunTask) -> dict[str, Any]:
     record: dict[str, Any] = {"exp": task.digest, "run_id": task.run_id, "point": task.point,
                               "replicate": task.replicate, "seed": task.seed}
     try:
+        if task.crash:  # [testing] crash_runs: the worker dies, as in a segfault or OOM kill
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
         if task.fail:
             raise InjectedFailureError(f"run {task.run_id} listed in [testing] fail_runs")
         base = task.base
@@ -485,7 +490,8 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
     base = exp.base.to_dict()
     fail = set(exp.fail_runs)
     tasks = [RunTask(rid, p, rep, seed, exp.points[p], base, exp.final_years, exp.outcomes,
-                     plan["digest"], str(part_dir), session, rid in fail)
+                     plan["digest"], str(part_dir), session, rid in fail,
+                     rid in exp.crash_runs and workers > 1 and backend == "process")
              for rid, p, rep, seed in mine if rid not in done]
 
     info = {"session": session, "started": _now(), "backend": backend, "workers": workers,
@@ -555,33 +561,91 @@ def _worker_init(parent: int) -> None:
     _watch_parent(parent)
 
 
+class WorkerDiedError(RuntimeError):
+    """The worker process running a run died (a signal, the out-of-memory killer, a crash in
+    native code) while running that run alone, so the run itself is the cause."""
+
+
+class _PoolBrokenError(Exception):
+    def __init__(self, in_flight: list[RunTask]) -> None:
+        super().__init__(f"a worker died with {len(in_flight)} runs in flight")
+        self.in_flight = in_flight
+
+
 def _run_processes(tasks: list[RunTask], workers: int, finished) -> None:
-    """A spawn-context process pool, at most 2 runs queued per worker (Ctrl-C stays prompt)."""
+    """Run ``tasks`` on a spawn-context process pool of ``workers`` processes.
+
+    When a worker dies, the pool breaks and every run in flight is lost; those runs are put
+    aside and, once the others are done, each is run alone in a pool of one: one that still
+    kills its worker is recorded as a :class:`WorkerDiedError` failure (rerunning it would kill
+    a worker every time), the others simply finish. So one bad run neither stops the sweep nor
+    takes the runs beside it down with it.
+    """
+    from collections import deque
+
+    queue = deque(tasks)
+    aside: list[RunTask] = []
+    while queue:
+        try:
+            _pool_run(queue, workers, finished)
+        except _PoolBrokenError as e:
+            aside += e.in_flight
+    for task in sorted(aside, key=lambda t: t.run_id):
+        try:
+            _pool_run(deque([task]), 1, finished)
+        except _PoolBrokenError:
+            finished(_coordinator_failure(task, WorkerDiedError(
+                "the worker process died while running this run alone (killed by a signal, "
+                "out of memory, or a crash in native code)")))
+
+
+def _pool_run(queue, workers: int, finished) -> None:
+    """Run runs from ``queue`` (popped as they are submitted) until it is empty, at most 2 runs
+    queued per worker (Ctrl-C stays prompt); raise _PoolBrokenError if a worker dies."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_worker_init, initargs=(os.getpid(),))
-    pending: set = set()
-    queue = iter(tasks)
-    try:
-        for t in queue:
-            pending.add(pool.submit(run_one, t))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                finished(fut.result())  # a dead worker (BrokenProcessPool) stops the sweep
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(pool.submit(run_one, nxt))
-    except BaseException:
+    pending: dict = {}
+
+    def submit() -> None:
+        task = queue.popleft()
+        pending[pool.submit(run_one, task)] = task
+
+    def stop() -> None:
         for fut in pending:
             fut.cancel()
         for proc in list((pool._processes or {}).values()):  # the workers this pool started
             proc.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+    try:
+        while queue and len(pending) < 2 * workers:
+            submit()
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            lost = []
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    status = fut.result()
+                except BrokenProcessPool:
+                    lost.append(task)
+                    continue
+                finished(status)
+                if queue:
+                    submit()
+            if lost:
+                lost += list(pending.values())
+                pending.clear()
+                stop()
+                raise _PoolBrokenError(lost)
+    except _PoolBrokenError:
+        raise
+    except BaseException:
+        stop()
         raise
     pool.shutdown(wait=True)
 
@@ -654,7 +718,8 @@ def _coordinator_failure(task: RunTask, exc: BaseException) -> dict[str, Any]:
     record = {"exp": task.digest, "run_id": task.run_id, "point": task.point,
               "replicate": task.replicate, "seed": task.seed, "status": "failed",
               "error_type": type(exc).__name__, "error": str(exc),
-              "traceback": "the worker running this run died (reported by the scheduler)",
+              "traceback": "the worker process running this run died (seen by the "
+                           "coordinator; no Python traceback)",
               "seconds": 0.0}
     write_record(Path(task.part_dir), record)
     return {"run_id": task.run_id, "status": "failed", "seconds": 0.0}

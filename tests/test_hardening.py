@@ -477,3 +477,19 @@ def test_a_run_that_raised_is_not_blindly_sent_back_to_retry(tmp_path, capsys):
     assert "1 InjectedFailureError" in err and "raises again with the same seed" in err
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["failure_types"] == {
         "InjectedFailureError": 1}
+
+
+def test_a_run_that_kills_its_worker_is_recorded_and_the_rest_finish(tmp_path, capsys):
+    """A run whose worker dies every time (segfault, out of memory) used to stop the sweep, and
+    --resume then died the same way; now it is isolated, recorded once, and the sweep ends."""
+    exp = write(tmp_path / "e.toml", TINY.replace("replications = 2", "replications = 4")
+                + "\n[testing]\ncrash_runs = [2]\n")
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "o"), "--workers", "2",
+                 "--quiet"]) == 0
+    import pandas as pd
+
+    failures = pd.read_csv(tmp_path / "o" / "failures.csv")
+    assert list(failures.run_id) == [2] and failures.error_type[0] == "WorkerDiedError"
+    assert "died while running this run alone" in failures.error[0]
+    assert sorted(pd.read_csv(tmp_path / "o" / "runs.csv").run_id) == [0, 1, 3, 4, 5, 6, 7]
+    assert "1 WorkerDiedError" in capsys.readouterr().err
