@@ -6,15 +6,18 @@ How a sweep keeps its results (docs/sweeps.md has the user's view):
   a mistake is a :class:`~sim.config.ConfigError` (exit 2) and the output folder is untouched.
 - ``OUT/parts/experiment.json`` records the plan: the resolved experiment, its digest and every
   run ``(run_id, point, replicate, seed)``. ``--resume`` refuses a folder whose digest differs.
-- Each worker process appends one JSON line per finished run (its summary outcomes, its annual
-  table, or its error) to its own part file ``OUT/parts/<session>-<host>-<pid>.jsonl``, in a single
-  write followed by fsync. A line cut short by a crash does not parse and is ignored, so that run
-  is simply run again on ``--resume``. Records are exact (JSON round-trips floats), so the merged
-  CSVs do not depend on which worker, backend or session produced a run.
-- At the end every part file is read, runs are de-duplicated by run id (a success beats a
-  recorded failure; otherwise the first record wins; duplicates can only come from a worker that
-  outlived a killed coordinator, and are identical), sorted, and written with
-  :func:`sim.output.staged`: ``runs.csv``, ``annual.csv``, ``failures.csv``, ``manifest.json``.
+- Before the first run, ``--out`` is checked (writable, filesystem, free space) and so is
+  ``--scheduler`` (:mod:`sim.preflight`), and the design's size is within ``[design] max_runs``.
+- Each finished run's record (its summary outcomes, its annual table, or its error) is written
+  once, by the worker, to ``OUT/parts/runs/<run_id>.ok.json`` (or ``.failed.json``): a temporary
+  file, fsynced, hard-linked into place, which fails if the file exists. A crash leaves the whole
+  record or none; a second process finishing the same run cannot write it twice. Records are
+  exact (JSON round-trips floats), so the merged CSVs do not depend on which worker, backend or
+  session produced a run. (Part files ``*.jsonl`` of earlier versions are still read.)
+- Workers die with their coordinator (PR_SET_PDEATHSIG on Linux, and a watchdog thread).
+- At the end every record is read, one per run id (a success beats a recorded failure), sorted,
+  and written with :func:`sim.output.staged`: ``runs.csv``, ``annual.csv``, ``failures.csv``,
+  ``manifest.json``.
 
 A run that raises is caught in the worker and recorded as data in ``failures.csv``; the sweep goes
 on. ``[testing] fail_runs`` in an experiment file makes the listed run ids raise
