@@ -69,6 +69,13 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
+def cmdline(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:  # gone, or a zombie
+        return ""
+
+
 def alive(procs: list[psutil.Process]) -> list[psutil.Process]:
     out = []
     for p in procs:
@@ -120,7 +127,7 @@ def main() -> int:
             started += tree
             if proc.poll() is not None:  # finished before the kill: start another sweep
                 break
-            workers = [p for p in tree if "resource_tracker" not in " ".join(p.cmdline())]
+            workers = [p for p in tree if "resource_tracker" not in cmdline(p)]
             what = rng.choice(["coordinator", "coordinator", "worker", "group"])
             if what == "worker" and workers:
                 os.kill(rng.choice(workers).pid, signal.SIGKILL)
