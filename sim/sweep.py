@@ -615,7 +615,11 @@ def _pool_run(queue, workers: int, finished) -> None:
 
     def submit() -> None:
         task = queue.popleft()
-        pending[pool.submit(run_one, task)] = task
+        try:
+            pending[pool.submit(run_one, task)] = task
+        except BrokenProcessPool:  # a worker died since the last look: not this run's fault
+            queue.appendleft(task)
+            raise
 
     def stop() -> None:
         for fut in pending:
@@ -629,24 +633,24 @@ def _pool_run(queue, workers: int, finished) -> None:
             submit()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            lost = []
+            broken = False
             for fut in done:
-                task = pending.pop(fut)
                 try:
                     status = fut.result()
                 except BrokenProcessPool:
-                    lost.append(task)
+                    broken = True
                     continue
                 finished(status)
-                if queue:
-                    submit()
-            if lost:
-                lost += list(pending.values())
-                pending.clear()
-                stop()
-                raise _PoolBrokenError(lost)
-    except _PoolBrokenError:
-        raise
+                del pending[fut]
+            if broken:
+                raise BrokenProcessPool
+            while queue and len(pending) < 2 * workers:
+                submit()
+    except BrokenProcessPool:
+        lost = list(pending.values())  # in flight when a worker died
+        pending.clear()
+        stop()
+        raise _PoolBrokenError(lost) from None
     except BaseException:
         stop()
         raise
