@@ -42,18 +42,51 @@ MAX_PANELS = 6
 def load_sweep(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """The manifest and runs table of a finished sweep, or a ConfigError saying what is
     missing."""
+    import pandas as pd
+
     from sim.sweep import read_table
 
     folder = Path(folder)
     mpath = folder / "manifest.json"
-    rpath = folder / ("runs.parquet" if (folder / "runs.parquet").exists() else "runs.csv")
-    if not mpath.exists() or not rpath.exists():
+    rpath = folder / ("runs.parquet" if (folder / "runs.parquet").is_file() else "runs.csv")
+    if not mpath.is_file() or not rpath.is_file():
         raise ConfigError(f"{folder} is not a finished sweep (no manifest.json and runs.csv); "
                           f"run cscsim sweep, or --resume it, first")
-    manifest = json.loads(mpath.read_text())
-    if manifest.get("kind") != "cscsim sweep":
+    rebuild = "rebuild it with the same cscsim sweep command and --resume"
+    try:
+        manifest = json.loads(mpath.read_bytes())
+    except (OSError, ValueError):
+        raise ConfigError(f"{mpath} is empty or damaged (not JSON); {rebuild}") from None
+    if not isinstance(manifest, dict) or manifest.get("kind") != "cscsim sweep":
         raise ConfigError(f"{mpath} is not the manifest of a sweep")
-    return manifest, read_table(folder, "runs")
+    exp = manifest.get("experiment")
+    if not (isinstance(exp, dict) and exp.get("kind") in ("grid", "rows", "lhs", "sobol",
+                                                            "morris")
+            and isinstance(exp.get("factors"), list)
+            and all(isinstance(f, dict) and isinstance(f.get("name"), str)
+                    for f in exp["factors"])
+            and isinstance(exp.get("outcomes"), list) and exp["outcomes"]
+            and isinstance(manifest.get("design_points"), list)):
+        raise ConfigError(f"{mpath} is damaged (its experiment is incomplete); {rebuild}")
+    try:
+        runs = read_table(folder, "runs")
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{rpath} is empty (not even a header); {rebuild}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as e:
+        raise ConfigError(f"{rpath} is damaged ({type(e).__name__}); {rebuild}") from None
+    factors = [f["name"] for f in exp["factors"]]
+    needed = ["run_id", "point", "replicate", *factors, *exp["outcomes"]]
+    missing = [c for c in needed if c not in runs.columns]
+    if missing:
+        raise ConfigError(f"{rpath} lacks the column(s) {', '.join(missing[:5])} that its "
+                          f"manifest lists; {rebuild}")
+    numeric = ["point", "replicate", *exp["outcomes"]]
+    if exp["kind"] in ("lhs", "sobol", "morris"):
+        numeric += factors
+    bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(runs[c])]
+    if bad:
+        raise ConfigError(f"{rpath}: column(s) {', '.join(bad[:5])} hold non-numbers; {rebuild}")
+    return manifest, runs
 
 
 def choose_outcomes(runs: pd.DataFrame, manifest: dict[str, Any],
@@ -305,9 +338,10 @@ def point_means(runs: pd.DataFrame, n_points: int, outcome: str) -> np.ndarray:
     means = runs.groupby("point")[outcome].mean()
     missing = sorted(set(range(n_points)) - set(means.index))
     if missing:
-        raise ConfigError(f"{outcome}: design points {missing[:10]} have no successful run, so "
-                          f"the {n_points}-point design is incomplete; complete the sweep with "
-                          f"--resume --retry-failed or use a grid/lhs analysis")
+        raise ConfigError(f"{outcome}: design points {missing[:10]} have no successful run "
+                          f"(see failures.csv), so the {n_points}-point design is incomplete; "
+                          f"a run that raised raises again with the same seed, so fix its cause "
+                          f"first, then rerun it with --resume --retry-failed")
     return means.reindex(range(n_points)).to_numpy(float)
 
 

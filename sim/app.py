@@ -33,6 +33,9 @@ DEFAULT_PORT = 8765
 #: second on the 2-core machine.
 RENDER_INTERVAL = 4
 PLAY_INTERVAL_MS = 1
+#: How long a page's session (its model) is kept after the page closes or its connection
+#: drops, for a reconnect (Solara's default is 24 h).
+SESSION_TIMEOUT = "2m"
 #: The levers a class can move while the model runs: (key, label, min, max, step).
 LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
@@ -81,18 +84,30 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port {args.port!r}: allowed: 1 to 65535")
     if args.scenario:
         load_scenario(args.scenario)  # fail now, in one line, not in the browser
+    check_listen(args.host, args.port)
     config = AppConfig(region=region, scale=scale, scenario_file=args.scenario)
+    # Solara keeps a closed or dropped page's session (its model: 10+ MB) for 24 hours by
+    # default, in case the page reconnects; free it soon after instead (set before Solara
+    # reads its settings; SOLARA_KERNEL_CULL_TIMEOUT in the environment still wins).
+    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", SESSION_TIMEOUT)
     try:
-        import solara  # noqa: F401
+        import solara
         import uvicorn
     except ImportError as e:
         print(f"cscsim: error: the app needs its extra: pip install 'cscsim[app]' ({e})",
               file=sys.stderr)
         return 2
+    import solara.server.settings
+
+    solara.server.settings.kernel.cull_timeout = os.environ["SOLARA_KERNEL_CULL_TIMEOUT"]
     os.environ.update(config.to_env())
     os.environ["SOLARA_APP"] = "sim.app:Page"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    if not is_loopback(args.host):
+        print(f"cscsim: warning: --host {args.host} serves the app to every computer that can "
+              f"reach this one, with no password; use it only on a network you trust "
+              f"(default {DEFAULT_HOST}: this computer only)", file=sys.stderr)
     print(f"cscsim app: {region} at scale {scale:g}; open http://{args.host}:{args.port}/ "
           "(Ctrl-C to stop)", file=sys.stderr, flush=True)
     uvicorn.run("solara.server.starlette:app", host=args.host, port=args.port,
@@ -122,6 +137,38 @@ def notebook(region: str | None = None, scale: float | None = None,
     os.environ.update(AppConfig(region=region, scale=scale, scenario_file=scenario).to_env())
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     return _build_page()()
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise a ConfigError (one line) unless the server could listen on ``host:port``."""
+    import socket
+
+    from sim.config import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        raise ConfigError(f"--host {host!r}: not an address of this computer ({e})") from None
+    family, kind, proto, _, addr = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(addr)
+    except OSError as e:
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({e.strerror}); "
+                          f"choose another --host or --port") from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this computer only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def __getattr__(name: str) -> Any:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
-from sim.config import ConfigError, Scenario, load_scenario
+from sim.config import ConfigError, Scenario, load_scenario, one_line
 from sim.parameters import PARAMS, SCHEDULABLE
 
 #: Modules that add their own subcommands through ``register(subparsers)``. They import heavy
@@ -51,8 +52,16 @@ def cmd_run(args) -> int:
     from sim.model import CareSystem
     from sim.output import write_run
     from sim.plots import summary_figure
+    from sim.preflight import check_out, run_bytes
 
     scenario = _resolve(args)
+    checked = check_out(args.out, run_bytes(scenario))
+    if args.check:
+        print(f"cscsim: checked {checked}; the scenario is valid (--check: nothing run)",
+              file=sys.stderr)
+        return 0
+    if not args.quiet:
+        print(f"cscsim: checked {checked}", file=sys.stderr)
     out = Path(args.out)
     t0 = time.perf_counter()
     with tqdm(
@@ -200,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scale", type=float, help="share of families simulated (0-1]")
     run.add_argument("--region", help="'England' or a region, e.g. 'North West'")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.add_argument("--check", action="store_true",
+                     help="validate the scenario and check --out, then stop (nothing written)")
     run.set_defaults(func=cmd_run)
     params = sub.add_parser("params", help="list every parameter with its default and source")
     params.add_argument("--format", choices=("table", "markdown", "toml"), default="table")
@@ -226,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as e:
-        print(f"cscsim: error: {e}", file=sys.stderr)
+        print(f"cscsim: error: {one_line(str(e))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head and closed early
         sys.stderr.close()
@@ -234,6 +245,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cscsim: interrupted; nothing written", file=sys.stderr)
         return 130
+    except Exception as e:
+        # A bug, not a mistake of the user's: still one line (exit 1), with the traceback kept
+        # for the report instead of printed over the user's terminal.
+        if os.environ.get("CSCSIM_TRACEBACK"):
+            raise
+        report = _save_traceback(e)
+        print(f"cscsim: internal error: {type(e).__name__}: {one_line(str(e))[:300]} (a bug in "
+              f"cscsim; traceback saved to {report}; please report it)", file=sys.stderr)
+        return 1
+
+
+def _save_traceback(e: BaseException) -> str:
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="cscsim-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w") as fh:
+            fh.write("".join(traceback.format_exception(e)))
+        return path
+    except OSError:
+        return "nowhere (the temporary folder is not writable)"
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ written.
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,17 @@ class Scenario:
         return Scenario(values, self.name, self.description)
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def one_line(text: str) -> str:
+    """A message on one line: line breaks inside it (e.g. from a key name) are escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _suggest(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -134,7 +146,7 @@ def check_value(dotted: str, value: Any, where: str = "scenario") -> Any:
             if isinstance(e, ConfigError):
                 raise
             raise ConfigError(f"{where}: {dotted}: {e}") from None
-    bad = f"{where}: {dotted} = {value!r} is not allowed: {p.allowed()}"
+    bad = f"{where}: {dotted} = {shown(value)} is not allowed: {p.allowed()}"
     if p.choices is not None:
         if value not in p.choices:
             raise ConfigError(bad + _suggest(str(value), list(p.choices)))
@@ -145,11 +157,14 @@ def check_value(dotted: str, value: Any, where: str = "scenario") -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(bad)
-    if isinstance(p.default, int) and float(value) != int(value):
+    if isinstance(value, float) and not math.isfinite(value):  # TOML's nan and inf
+        raise ConfigError(bad)
+    if isinstance(p.default, int) and isinstance(value, float) and not value.is_integer():
         raise ConfigError(bad)
     if not (p.lo <= value <= p.hi):
         unit = f" ({p.unit})" if p.unit else ""
-        raise ConfigError(f"{where}: {dotted} = {value!r} is out of range: {p.allowed()}{unit}")
+        raise ConfigError(f"{where}: {dotted} = {shown(value)} is out of range: "
+                          f"{p.allowed()}{unit}")
     return int(value) if isinstance(p.default, int) else float(value)
 
 
@@ -180,19 +195,39 @@ def parse_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
     )
 
 
+#: Scenario and experiment files are a few kilobytes; anything larger than this is not one
+#: (``/dev/zero``, a results file given by mistake) and is refused before it is read in full.
+MAX_FILE_BYTES = 1_000_000
+
+
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every way it can be unreadable into a ConfigError."""
+    if not str(path).strip():
+        raise ConfigError("the file name is empty: give the path of a TOML file")
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a TOML file") from None
+    except (OSError, ValueError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes, so not a scenario or "
+                          f"experiment file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 text ({e.reason} at byte "
+                          f"{e.start})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: malformed TOML: {e}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise ConfigError(f"{path}: malformed TOML: nested too deeply") from None
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import ConfigError, Scenario, check_value, load_scenario, load_toml
+from sim.config import ConfigError, Scenario, check_value, load_scenario, load_toml, shown
 from sim.indicators import COLUMNS
 from sim.parameters import BY_NAME, SECTIONS
 
@@ -51,14 +51,19 @@ DESIGNS = ("grid", "rows", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
 TOP_KEYS = ("name", "description", "base", "design", "factors", "outputs", "testing")
 DESIGN_KEYS = ("kind", "replications", "seed", "seeds", "samples", "levels", "second_order",
-               "rows")
+               "rows", "max_runs")
 OUTPUT_KEYS = ("final_years", "outcomes")
-TESTING_KEYS = ("fail_runs",)
+TESTING_KEYS = ("fail_runs", "crash_runs")
 RANGE_KEYS = ("min", "max", "steps")
 SEED_SCHEMES = ("independent", "common")
 #: Parameters a sweep sets itself, so they cannot be factors.
 NOT_FACTORS = {"run.seed": "every run's seed is derived from [design] seed"}
 MAX_SEED = 2**32 - 1
+#: Designs larger than this are refused unless ``[design] max_runs`` raises the limit (a typo
+#: such as steps = 1000 on five factors would otherwise ask for 10^15 runs).
+MAX_RUNS = 100_000
+#: The most ``max_runs`` may allow: every run is listed in memory and in parts/experiment.json.
+MAX_RUNS_CEILING = 10_000_000
 
 
 def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
@@ -77,7 +82,7 @@ def _int(value: Any, where: str, lo: int, hi: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lo or (
             hi is not None and value > hi):
         top = f" to {hi}" if hi is not None else " or more"
-        raise ConfigError(f"{where} = {value!r} is not allowed: a whole number from {lo}{top}")
+        raise ConfigError(f"{where} = {shown(value)} is not allowed: a whole number from {lo}{top}")
     return value
 
 
@@ -89,15 +94,22 @@ def _flatten(table: dict[str, Any], where: str, leaf_is_dict: bool = False) -> d
     table whose keys are range keys (``min``/``max``/``steps``) is a value, not a section.
     """
     out: dict[str, Any] = {}
+
+    def put(name: str, value: Any) -> None:
+        if name in out:  # "levers.x" = ... and levers.x = ... in one table: one would be lost
+            raise ConfigError(f"{where}: {name} is set twice (once quoted, once as a dotted "
+                              f"key); set it once")
+        out[name] = value
+
     for key, value in table.items():
         if "." in key:
-            out[key] = value
+            put(key, value)
         elif isinstance(value, dict) and not (leaf_is_dict and set(value) <= set(RANGE_KEYS)):
             if key not in SECTIONS:
                 raise ConfigError(f"{where}: unknown section {key!r}{_suggest(key, SECTIONS)} "
                                   f"Allowed sections: {', '.join(SECTIONS)}.")
             for sub, v in value.items():
-                out[f"{key}.{sub}"] = v
+                put(f"{key}.{sub}", v)
         else:
             raise ConfigError(f"{where}: {key!r} is not a parameter; write it as section.key"
                               f"{_suggest_dotted(key)}")
@@ -153,6 +165,7 @@ class Experiment:
     final_years: int = 3
     outcomes: tuple[str, ...] = COLUMNS
     fail_runs: tuple[int, ...] = ()
+    crash_runs: tuple[int, ...] = ()
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -196,6 +209,8 @@ class Experiment:
             "points": self.points, "base": self.base.to_dict(),
             "final_years": self.final_years, "outcomes": list(self.outcomes),
             "fail_runs": list(self.fail_runs),
+            # only when set, so the digests of existing experiments do not change
+            **({"crash_runs": list(self.crash_runs)} if self.crash_runs else {}),
         }
 
     def digest(self) -> str:
@@ -291,6 +306,36 @@ def _design_points(kind: str, factors: list[Factor], design: dict[str, Any], see
     return points, samples
 
 
+def design_size(kind: str, factors: list[Factor], design: dict[str, Any]) -> int:
+    """The number of design points, computed without listing them."""
+    d = len(factors)
+    samples = design.get("samples")
+    if kind == "grid":
+        return math.prod(len(f.values) for f in factors)
+    if not isinstance(samples, int) or isinstance(samples, bool) or not d:
+        return 0  # _design_points refuses these with its own message
+    if kind == "sobol":
+        return samples * (2 * d + 2 if design.get("second_order") is True else d + 2)
+    if kind == "morris":
+        return samples * (d + 1)
+    return samples
+
+
+def _check_size(kind: str, factors: list[Factor], design: dict[str, Any], replications: int,
+                max_runs: int, where: str) -> None:
+    points = design_size(kind, factors, design)
+    runs = points * replications
+    if runs > MAX_RUNS_CEILING:
+        raise ConfigError(f"{where}: the design has {runs:,} runs ({points:,} points x "
+                          f"{replications:,} replications), more than any sweep may have "
+                          f"({MAX_RUNS_CEILING:,}); make it smaller")
+    if runs > max_runs:
+        raise ConfigError(f"{where}: the design has {runs:,} runs ({points:,} points x "
+                          f"{replications:,} replications), more than the limit of "
+                          f"{max_runs:,}; make it smaller, or if you mean it set [design] "
+                          f"max_runs = {runs} (at most {MAX_RUNS_CEILING:,})")
+
+
 def _parse_rows(design: dict[str, Any], where: str) -> tuple[list[Factor], list[dict[str, Any]]]:
     rows = design.get("rows")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
@@ -365,6 +410,9 @@ def parse_experiment(data: dict[str, Any], where: str = "experiment",
     if not isinstance(second_order, bool):
         raise ConfigError(f"{where}: [design] second_order must be true or false")
 
+    max_runs = _int(design.get("max_runs", MAX_RUNS), f"{where}: [design] max_runs", 1,
+                    MAX_RUNS_CEILING)
+
     # Factors and points.
     if kind == "rows":
         if data.get("factors"):
@@ -372,10 +420,16 @@ def parse_experiment(data: dict[str, Any], where: str = "experiment",
                               f"remove [factors]")
         factors, points = _parse_rows(design, where)
         samples = None
+        if len(points) * replications > max_runs:
+            raise ConfigError(f"{where}: the design has {len(points) * replications:,} runs, "
+                              f"more than the limit of {max_runs:,}; make it smaller, or if "
+                              f"you mean it set [design] max_runs = "
+                              f"{len(points) * replications}")
     else:
         specs = _flatten(data.get("factors", {}), f"{where}: [factors]", leaf_is_dict=True)
         factors = [_parse_factor(_factor_name(n, f"{where}: [factors]"), s, kind, where)
                    for n, s in specs.items()]
+        _check_size(kind, factors, design, replications, max_runs, where)
         points, samples = _design_points(kind, factors, design, seed, where)
 
     # Outputs.
@@ -396,12 +450,16 @@ def parse_experiment(data: dict[str, Any], where: str = "experiment",
     if not isinstance(fail_runs, list):
         raise ConfigError(f"{where}: [testing] fail_runs must be a list of run ids")
     fail = tuple(_int(r, f"{where}: [testing] fail_runs", 0) for r in fail_runs)
+    crash_runs = testing.get("crash_runs", [])
+    if not isinstance(crash_runs, list):
+        raise ConfigError(f"{where}: [testing] crash_runs must be a list of run ids")
+    crash = tuple(_int(r, f"{where}: [testing] crash_runs", 0) for r in crash_runs)
 
     exp = Experiment(
         name=meta["name"], description=meta["description"], base=base, kind=kind,
         factors=factors, points=points, replications=replications, seed=seed, seeds=seeds,
         samples=samples, levels=levels, second_order=second_order, final_years=final_years,
-        outcomes=tuple(outcomes), fail_runs=fail, source=where, raw=data,
+        outcomes=tuple(outcomes), fail_runs=fail, crash_runs=crash, source=where, raw=data,
     )
     # Every design point must make a valid scenario: check them all now, before any output.
     for i in range(len(points)):

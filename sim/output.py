@@ -52,17 +52,46 @@ def git_commit() -> str | None:
 
 @contextmanager
 def staged(out: str | Path):
-    """Yield a staging folder; on success move its files into ``out``, on failure discard it."""
+    """Yield a staging folder; on success move its files into ``out``, on failure discard it.
+
+    The staging folder is made inside ``out`` (not beside it), so the final moves are renames
+    within one filesystem even when ``out`` is a mount point. If anything fails, the staging
+    folder and every folder this call created are removed, and an OSError (a full disk, a
+    read-only mount) becomes a :class:`~sim.config.ConfigError` naming ``out``.
+    """
+    from sim.config import ConfigError
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    created = []  # folders made here, deepest first
+    p = out.absolute()
+    while not p.exists() and p != p.parent:
+        created.append(p)
+        p = p.parent
+    stage = None
+    moved = False
     try:
-        yield stage
         out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        yield stage
         for f in sorted(stage.iterdir()):
             os.replace(f, out / f.name)
+            moved = True
+    except BaseException as e:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+            stage = None
+        for d in created:
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        if isinstance(e, OSError):
+            raise ConfigError(f"cannot write {out}: {e.strerror or e}"
+                              + ("" if moved else "; nothing written")) from None
+        raise
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -317,6 +317,8 @@ def separated(model, children: np.ndarray) -> np.ndarray:
     """Whether each child (in care) has a sibling in care living with another carer."""
     c, pl = model.pop.children, model.pop.placements
     care = np.flatnonzero(c.in_care)
+    if care.size == 0:  # nobody in care: nobody separated (np.r_ below needs one child)
+        return np.zeros(len(children), dtype=bool)
     fam, carer = c.family[care], pl.carer[c.placement[care]]
     order = np.lexsort((carer, fam))
     fam, carer = fam[order], carer[order]

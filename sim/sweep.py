@@ -6,15 +6,18 @@ How a sweep keeps its results (docs/sweeps.md has the user's view):
   a mistake is a :class:`~sim.config.ConfigError` (exit 2) and the output folder is untouched.
 - ``OUT/parts/experiment.json`` records the plan: the resolved experiment, its digest and every
   run ``(run_id, point, replicate, seed)``. ``--resume`` refuses a folder whose digest differs.
-- Each worker process appends one JSON line per finished run (its summary outcomes, its annual
-  table, or its error) to its own part file ``OUT/parts/<session>-<host>-<pid>.jsonl``, in a single
-  write followed by fsync. A line cut short by a crash does not parse and is ignored, so that run
-  is simply run again on ``--resume``. Records are exact (JSON round-trips floats), so the merged
-  CSVs do not depend on which worker, backend or session produced a run.
-- At the end every part file is read, runs are de-duplicated by run id (a success beats a
-  recorded failure; otherwise the first record wins; duplicates can only come from a worker that
-  outlived a killed coordinator, and are identical), sorted, and written with
-  :func:`sim.output.staged`: ``runs.csv``, ``annual.csv``, ``failures.csv``, ``manifest.json``.
+- Before the first run, ``--out`` is checked (writable, filesystem, free space) and so is
+  ``--scheduler`` (:mod:`sim.preflight`), and the design's size is within ``[design] max_runs``.
+- Each finished run's record (its summary outcomes, its annual table, or its error) is written
+  once, by the worker, to ``OUT/parts/runs/<run_id>.ok.json`` (or ``.failed.json``): a temporary
+  file, fsynced, hard-linked into place, which fails if the file exists. A crash leaves the whole
+  record or none; a second process finishing the same run cannot write it twice. Records are
+  exact (JSON round-trips floats), so the merged CSVs do not depend on which worker, backend or
+  session produced a run. (Part files ``*.jsonl`` of earlier versions are still read.)
+- Workers die with their coordinator (PR_SET_PDEATHSIG on Linux, and a watchdog thread).
+- At the end every record is read, one per run id (a success beats a recorded failure), sorted,
+  and written with :func:`sim.output.staged`: ``runs.csv``, ``annual.csv``, ``failures.csv``,
+  ``manifest.json``.
 
 A run that raises is caught in the worker and recorded as data in ``failures.csv``; the sweep goes
 on. ``[testing] fail_runs`` in an experiment file makes the listed run ids raise
@@ -31,8 +34,10 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import socket
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -41,10 +46,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sim.config import ConfigError
+from sim.config import ConfigError, one_line
 
 PARTS = "parts"
 PLAN = "experiment.json"
+RUNS = "runs"
 SESSIONS = "sessions.jsonl"
 OUTPUT_FILES = ("runs.csv", "annual.csv", "failures.csv", "manifest.json")
 #: Table formats a sweep can write (``--format``): CSV for anyone, Parquet (pyarrow) for big
@@ -104,6 +110,7 @@ class RunTask:
     part_dir: str
     session: str
     fail: bool = False
+    crash: bool = False
 
 
 def _now() -> str:
@@ -150,6 +157,66 @@ def code_fingerprint() -> str:
     return _CODE
 
 
+def _record_path(part_dir: Path, run_id: int, status: str) -> Path:
+    return part_dir / RUNS / f"{run_id}.{'ok' if status == 'ok' else 'failed'}.json"
+
+
+def write_record(part_dir: Path, record: dict[str, Any]) -> bool:
+    """Write a run's record once: ``parts/runs/<run_id>.<ok|failed>.json``, created exclusively.
+
+    The record is written to a temporary file, fsynced and hard-linked into place, which fails
+    if the file already exists: a second process finishing the same run (a worker that outlived
+    a killed coordinator while a resume ran it again) cannot write it twice, and a crash leaves
+    either the whole record or none. Returns whether this call wrote it.
+    """
+    folder = part_dir / RUNS
+    folder.mkdir(parents=True, exist_ok=True)
+    final = _record_path(part_dir, record["run_id"], record["status"])
+    if final.exists():
+        return False
+    fd, tmp = tempfile.mkstemp(prefix=f".{record['run_id']}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(json.dumps(record, separators=(",", ":")).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(tmp)
+
+
+def _watch_parent(parent: int) -> None:
+    """Make this worker die with the coordinator that started it.
+
+    On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); everywhere
+    a daemon thread also checks once a second that the parent is still this process's parent,
+    and exits if it is not (covering other systems and a parent that died before prctl ran).
+    """
+    import signal
+    import threading
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="cscsim-parent-watch", daemon=True).start()
+
+
 def run_one(task: RunTask) -> dict[str, Any]:
     """Run one simulation, append its record to this worker's part file, return a short status.
 
@@ -164,6 +231,10 @@ def run_one(task: RunTask) -> dict[str, Any]:
     record: dict[str, Any] = {"exp": task.digest, "run_id": task.run_id, "point": task.point,
                               "replicate": task.replicate, "seed": task.seed}
     try:
+        if task.crash:  # [testing] crash_runs: the worker dies, as in a segfault or OOM kill
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
         if task.fail:
             raise InjectedFailureError(f"run {task.run_id} listed in [testing] fail_runs")
         base = task.base
@@ -186,32 +257,55 @@ def run_one(task: RunTask) -> dict[str, Any]:
         record["error"] = str(e)
         record["traceback"] = "".join(traceback.format_exception(e, limit=-4)).strip()
     record["seconds"] = round(time.perf_counter() - t0, 3)
-    part = Path(task.part_dir) / f"{task.session}-{socket.gethostname()}-{os.getpid()}.jsonl"
-    _append_line(part, record)
+    record["session"] = task.session
+    write_record(Path(task.part_dir), record)
     return {"run_id": task.run_id, "status": record["status"], "seconds": record["seconds"]}
 
 
 # --- reading what has been done ------------------------------------------------------------
+def _valid(rec: Any, digest: str) -> bool:
+    """A record of this experiment with every field the CSVs are built from."""
+    if not isinstance(rec, dict) or rec.get("exp") != digest:
+        return False
+    if not all(isinstance(rec.get(k), int) and not isinstance(rec.get(k), bool)
+               for k in ("run_id", "point", "replicate", "seed")):
+        return False
+    if not isinstance(rec.get("seconds"), int | float):
+        return False
+    if rec.get("status") == "ok":
+        return isinstance(rec.get("outcomes"), dict) and isinstance(rec.get("annual"), dict)
+    return rec.get("status") == "failed" and all(
+        isinstance(rec.get(k), str) for k in ("error_type", "error", "traceback"))
+
+
 def read_records(part_dir: Path, digest: str) -> dict[int, dict[str, Any]]:
-    """Every complete record in ``part_dir``, one per run id (success beats failure)."""
+    """Every complete record in ``part_dir``, one per run id (success beats failure).
+
+    Reads ``runs/*.json`` (one file per run and status) and the ``*.jsonl`` part files that
+    earlier versions appended to. Records that do not parse or lack a field (a torn line, a
+    file damaged by hand) are ignored, so that run is simply run again on ``--resume``.
+    """
     best: dict[int, dict[str, Any]] = {}
+
+    def take(rec: Any) -> None:
+        if not _valid(rec, digest):
+            return
+        old = best.get(rec["run_id"])
+        if old is None or (old["status"] != "ok" and rec["status"] == "ok"):
+            best[rec["run_id"]] = rec
+
+    for path in sorted((part_dir / RUNS).glob("*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            take(json.loads(path.read_bytes()))
     for path in sorted(part_dir.glob("*.jsonl")):
         if path.name == SESSIONS:
             continue
-        with open(path, "rb") as fh:
+        with contextlib.suppress(OSError), open(path, "rb") as fh:
             for raw in fh:
                 if not raw.endswith(b"\n"):
                     continue  # torn by a crash: that run is not done
-                try:
-                    rec = json.loads(raw)
-                except ValueError:
-                    continue
-                if not isinstance(rec, dict) or rec.get("exp") != digest:
-                    continue
-                rid = rec["run_id"]
-                old = best.get(rid)
-                if old is None or (old["status"] != "ok" and rec["status"] == "ok"):
-                    best[rid] = rec
+                with contextlib.suppress(ValueError):
+                    take(json.loads(raw))
     return best
 
 
@@ -220,11 +314,12 @@ def read_sessions(part_dir: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     out = []
-    for raw in path.read_text().splitlines():
-        try:
-            out.append(json.loads(raw))
-        except ValueError:
-            continue
+    with contextlib.suppress(OSError):
+        for raw in path.read_bytes().splitlines():
+            with contextlib.suppress(ValueError):
+                rec = json.loads(raw)
+                if isinstance(rec, dict):
+                    out.append(rec)
     return out
 
 
@@ -299,6 +394,8 @@ def finalize(plan: dict[str, Any], records: dict[int, dict[str, Any]], out: Path
                         + ("(replicate,))" if exp["seeds"] == "common"
                            else "(point, replicate))")),
         "summary_outcomes": f"mean over the final {exp['final_years']} simulated years",
+        "failure_types": {t: sum(r["error_type"] == t for r in failed)
+                          for t in sorted({r["error_type"] for r in failed})},
         "code_fingerprints": codes,
         "mixed_code": len(codes) > 1,
         "cscsim_version": cscsim_version(),
@@ -358,6 +455,25 @@ def make_plan(exp, shard: list[int] | None) -> dict[str, Any]:
             "runs": [list(r) for r in exp.runs()], "created": _now()}
 
 
+def read_plan(path: Path, advice: str) -> dict[str, Any]:
+    """``parts/experiment.json``, or a ConfigError if it is empty, damaged or not a plan."""
+    try:
+        plan = json.loads(path.read_bytes())
+    except (OSError, ValueError) as e:
+        why = "empty" if isinstance(e, ValueError) and not path.stat().st_size else "unreadable"
+        raise ConfigError(f"{path} is {why} (not a sweep plan); {advice}") from None
+    ok = (isinstance(plan, dict) and isinstance(plan.get("digest"), str)
+          and isinstance(plan.get("runs"), list) and isinstance(plan.get("experiment"), dict)
+          and all(isinstance(r, list) and len(r) == 4 for r in plan["runs"]))
+    if ok:
+        exp = plan["experiment"]
+        ok = (isinstance(exp.get("factors"), list) and isinstance(exp.get("points"), list)
+              and isinstance(exp.get("outcomes"), list))
+    if not ok:
+        raise ConfigError(f"{path} is damaged (not a sweep plan); {advice}")
+    return plan
+
+
 def prepare_out(out: Path, plan: dict[str, Any], resume: bool) -> None:
     """Check ``out`` can take this sweep (raise ConfigError if not) before writing anything."""
     if not out.exists():
@@ -366,11 +482,7 @@ def prepare_out(out: Path, plan: dict[str, Any], resume: bool) -> None:
         raise ConfigError(f"--out {out} is a file, not a folder")
     old_plan = out / PARTS / PLAN
     if old_plan.exists():
-        try:
-            old = json.loads(old_plan.read_text())
-        except ValueError:
-            raise ConfigError(f"{old_plan} is unreadable; remove {out} or choose another --out")\
-                from None
+        old = read_plan(old_plan, f"remove {out} or choose another --out")
         if not resume:
             raise ConfigError(f"{out} already holds a sweep ({old.get('source')}); add --resume "
                               f"to complete it, or choose another --out")
@@ -390,7 +502,8 @@ def prepare_out(out: Path, plan: dict[str, Any], resume: bool) -> None:
 def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
               backend: str = "process", scheduler: str | None = None,
               shard: list[int] | None = None, resume: bool = False, retry_failed: bool = False,
-              quiet: bool = False, fmt: str = "csv") -> dict[str, Any]:
+              quiet: bool = False, check: bool = False,
+              fmt: str = "csv") -> dict[str, Any]:
     """Run (or complete) a sweep; returns the manifest. Raises ConfigError on bad input."""
     from sim.experiment import load_experiment
 
@@ -402,14 +515,30 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
         raise ConfigError(f"--backend {backend!r} is not allowed: process or dask")
     if scheduler and backend != "dask":
         raise ConfigError("--scheduler needs --backend dask")
-    out = Path(out)
-    plan = make_plan(exp, shard)
-    prepare_out(out, plan, resume)
+    from sim.preflight import check_out, check_scheduler, sweep_bytes
 
+    plan = make_plan(exp, shard)
+    n_mine = sum(1 for r in plan["runs"] if shard is None or r[0] % shard[1] == shard[0] - 1)
+    checked = [check_out(out, sweep_bytes(n_mine, exp.base.run.years))]
+    out = Path(out)
+    prepare_out(out, plan, resume)
+    if scheduler:
+        checked.append(check_scheduler(scheduler))
+    if check or not quiet:
+        print(f"cscsim: checked {'; '.join(checked)}"
+              + ("; the experiment is valid (--check: nothing run)" if check else ""),
+              file=sys.stderr)
+    if check:
+        return {}
+
+    fresh = not out.exists()
     part_dir = out / PARTS
-    part_dir.mkdir(parents=True, exist_ok=True)
-    if not (part_dir / PLAN).exists():
-        _write_json_atomic(part_dir / PLAN, plan)
+    try:
+        part_dir.mkdir(parents=True, exist_ok=True)
+        if not (part_dir / PLAN).exists():
+            _write_json_atomic(part_dir / PLAN, plan)
+    except OSError as e:
+        raise ConfigError(f"cannot write {part_dir}: {e.strerror or e}") from None
     done = read_records(part_dir, plan["digest"])
     if retry_failed:
         done = {k: v for k, v in done.items() if v["status"] == "ok"}
@@ -418,7 +547,8 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
     base = exp.base.to_dict()
     fail = set(exp.fail_runs)
     tasks = [RunTask(rid, p, rep, seed, exp.points[p], base, exp.final_years, exp.outcomes,
-                     plan["digest"], str(part_dir), session, rid in fail)
+                     plan["digest"], str(part_dir), session, rid in fail,
+                     rid in exp.crash_runs and workers > 1 and backend == "process")
              for rid, p, rep, seed in mine if rid not in done]
 
     info = {"session": session, "started": _now(), "backend": backend, "workers": workers,
@@ -428,6 +558,7 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
     executed = 0
     failures = 0
     interrupted = False
+    removed = False
     from tqdm import tqdm
 
     desc = exp.name + (f" [shard {shard[0]}/{shard[1]}]" if shard else "")
@@ -449,7 +580,16 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
         if not tasks:
             pass
         elif backend == "dask":
-            _run_dask(tasks, workers, scheduler, finished)
+            try:
+                _run_dask(tasks, workers, scheduler, finished)
+            except SchedulerUnreachableError as e:
+                if executed == 0 and fresh:  # nothing done: leave no folder behind
+                    bar.close()
+                    removed = True
+                    shutil.rmtree(out, ignore_errors=True)
+                    raise ConfigError(f"--scheduler {scheduler}: cannot connect "
+                                      f"({one_line(str(e))[:200]}); nothing written") from None
+                raise
         elif workers == 1:
             for t in tasks:
                 finished(run_one(t))
@@ -461,7 +601,8 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
         bar.close()
         info.update(finished=_now(), wall_seconds=round(time.perf_counter() - t0, 3),
                     executed=executed, interrupted=interrupted)
-        _append_line(part_dir / SESSIONS, info)
+        if not removed:
+            _append_line(part_dir / SESSIONS, info)
     if interrupted:
         raise KeyboardInterrupt
     records = read_records(part_dir, plan["digest"])
@@ -469,42 +610,121 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
                     extra={"backend": backend, "workers": workers}, fmt=fmt)
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the coordinator, which stops them in order."""
+def _worker_init(parent: int) -> None:
+    """Workers leave Ctrl-C to the coordinator, which stops them in order, and die with it."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent(parent)
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process running a run died (a signal, the out-of-memory killer, a crash in
+    native code) while running that run alone, so the run itself is the cause."""
+
+
+class _PoolBrokenError(Exception):
+    def __init__(self, in_flight: list[RunTask]) -> None:
+        super().__init__(f"a worker died with {len(in_flight)} runs in flight")
+        self.in_flight = in_flight
 
 
 def _run_processes(tasks: list[RunTask], workers: int, finished) -> None:
-    """A spawn-context process pool, at most 2 runs queued per worker (Ctrl-C stays prompt)."""
+    """Run ``tasks`` on a spawn-context process pool of ``workers`` processes.
+
+    When a worker dies, the pool breaks and every run in flight is lost; those runs are put
+    aside and, once the others are done, each is run alone in a pool of one: one that still
+    kills its worker is recorded as a :class:`WorkerDiedError` failure (rerunning it would kill
+    a worker every time), the others simply finish. So one bad run neither stops the sweep nor
+    takes the runs beside it down with it.
+    """
+    from collections import deque
+
+    queue = deque(tasks)
+    aside: list[RunTask] = []
+    while queue:
+        try:
+            _pool_run(queue, workers, finished)
+        except _PoolBrokenError as e:
+            aside += e.in_flight
+    for task in sorted(aside, key=lambda t: t.run_id):
+        try:
+            _pool_run(deque([task]), 1, finished)
+        except _PoolBrokenError:
+            finished(_coordinator_failure(task, WorkerDiedError(
+                "the worker process died while running this run alone (killed by a signal, "
+                "out of memory, or a crash in native code)")))
+
+
+def _pool_run(queue, workers: int, finished) -> None:
+    """Run runs from ``queue`` (popped as they are submitted) until it is empty, at most 2 runs
+    queued per worker (Ctrl-C stays prompt); raise _PoolBrokenError if a worker dies."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                               initializer=_ignore_sigint)
-    pending: set = set()
-    queue = iter(tasks)
-    try:
-        for t in queue:
-            pending.add(pool.submit(run_one, t))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                finished(fut.result())  # a dead worker (BrokenProcessPool) stops the sweep
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(pool.submit(run_one, nxt))
-    except BaseException:
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    pending: dict = {}
+
+    def submit() -> None:
+        task = queue.popleft()
+        try:
+            pending[pool.submit(run_one, task)] = task
+        except BrokenProcessPool:  # a worker died since the last look: not this run's fault
+            queue.appendleft(task)
+            raise
+
+    def stop() -> None:
         for fut in pending:
             fut.cancel()
         for proc in list((pool._processes or {}).values()):  # the workers this pool started
             proc.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+    try:
+        while queue and len(pending) < 2 * workers:
+            submit()
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                try:
+                    status = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                finished(status)
+                del pending[fut]
+            if broken:
+                raise BrokenProcessPool
+            while queue and len(pending) < 2 * workers:
+                submit()
+    except BrokenProcessPool:
+        lost = list(pending.values())  # in flight when a worker died
+        pending.clear()
+        stop()
+        raise _PoolBrokenError(lost) from None
+    except BaseException:
+        stop()
         raise
     pool.shutdown(wait=True)
+
+
+class SchedulerUnreachableError(RuntimeError):
+    """No Dask scheduler could be reached at the address given with ``--scheduler``."""
+
+
+def connect(address: str, timeout: str = "30s"):
+    """A Dask Client of the scheduler at ``address``; any failure to reach or speak to it (not
+    only network errors: a server that is not a Dask scheduler can answer with garbage) is a
+    :class:`SchedulerUnreachableError`."""
+    from dask.distributed import Client
+
+    try:
+        return Client(address, timeout=timeout)
+    except Exception as e:
+        raise SchedulerUnreachableError(f"{type(e).__name__}: {e}") from None
 
 
 def _run_dask(tasks: list[RunTask], workers: int, scheduler: str | None, finished) -> None:
@@ -519,7 +739,7 @@ def _run_dask(tasks: list[RunTask], workers: int, scheduler: str | None, finishe
 
     cluster = None
     if scheduler:
-        client = Client(scheduler, timeout="30s")
+        client = connect(scheduler)
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None,
@@ -559,9 +779,10 @@ def _coordinator_failure(task: RunTask, exc: BaseException) -> dict[str, Any]:
     record = {"exp": task.digest, "run_id": task.run_id, "point": task.point,
               "replicate": task.replicate, "seed": task.seed, "status": "failed",
               "error_type": type(exc).__name__, "error": str(exc),
-              "traceback": "the worker running this run died (reported by the scheduler)",
+              "traceback": "the worker process running this run died (seen by the "
+                           "coordinator; no Python traceback)",
               "seconds": 0.0}
-    _append_line(Path(task.part_dir) / f"{task.session}-coordinator.jsonl", record)
+    write_record(Path(task.part_dir), record)
     return {"run_id": task.run_id, "status": "failed", "seconds": 0.0}
 
 
@@ -577,11 +798,14 @@ def merge(dirs: list[str | Path], out: str | Path, partial: bool = False,
         p = Path(d) / PARTS / PLAN
         if not p.exists():
             raise ConfigError(f"merge: {d} is not a sweep folder (no {PARTS}/{PLAN})")
-        plans.append(json.loads(p.read_text()))
+        plans.append(read_plan(p, f"merge cannot use {d}"))
     digests = {p["digest"] for p in plans}
     if len(digests) > 1:
         raise ConfigError(f"merge: the folders hold different experiments (digests "
                           f"{', '.join(sorted(digests))}); only shards of one experiment merge")
+    from sim.preflight import check_out, sweep_bytes
+
+    check_out(out, sweep_bytes(len(plans[0]["runs"]), 1))
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"merge: --out {out} exists and is not empty; choose a new folder")
@@ -611,10 +835,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     try:
-        m = run_sweep(args.experiment, out, workers=args.workers, backend=args.backend,
+        m = run_sweep(args.experiment, args.out, workers=args.workers, backend=args.backend,
                       scheduler=args.scheduler, shard=parse_shard(args.shard),
                       resume=args.resume, retry_failed=args.retry_failed, quiet=args.quiet,
-                      fmt=args.format)
+                      check=args.check, fmt=args.format)
+        if args.check:
+            return 0
     except KeyboardInterrupt:
         print(f"cscsim: interrupted; finished runs are kept in {out}/{PARTS}/; run the same "
               f"command with --resume to complete the sweep", file=sys.stderr)
@@ -629,8 +855,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"wrote {out}/: {', '.join(m['files'])}: {r['ok']} runs ok, {r['failed']} "
               f"failed, {r['missing']} missing ({m['timings_seconds']['wall']:.1f} s wall)")
     if r["failed"]:
-        print(f"cscsim: {r['failed']} run(s) raised; see {out}/failures.{m['format']}",
-              file=sys.stderr)
+        kinds = m.get("failure_types", {})
+        what = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "see the file"
+        print(f"cscsim: {r['failed']} run(s) raised ({what}); see {out}/failures.{m['format']}. "
+              f"A run raises again with the same seed: --resume --retry-failed helps only once "
+              f"the cause is fixed (or if a worker ran out of memory)", file=sys.stderr)
     if m["mixed_code"]:
         print(f"cscsim: warning: runs were made by {len(m['code_fingerprints'])} different "
               f"versions of the model code (edited during the sweep?); see code_fingerprints in "
@@ -653,8 +882,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print(f"{exp.name}: {exp.kind} design, {len(exp.points)} points x {exp.replications} "
           f"replications = {exp.n_runs} runs; root seed {exp.seed} ({exp.seeds} seeds)")
     for f in exp.factors:
-        what = (", ".join(map(str, f.values)) if f.values is not None
-                else f"[{f.lo:g}, {f.hi:g}]")
+        vals = list(map(str, f.values)) if f.values is not None else None
+        if vals is not None and len(vals) > 8:
+            vals = [*vals[:3], f"... ({len(vals)} values) ...", *vals[-2:]]
+        what = ", ".join(vals) if vals is not None else f"[{f.lo:g}, {f.hi:g}]"
         print(f"  {f.name}: {what}")
     if args.runs:
         print("run_id,point,replicate,seed," + ",".join(exp.factor_names))
@@ -683,6 +914,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sw.add_argument("--format", default="csv", help="tables as csv (default) or parquet "
                     "(needs pyarrow: pip install 'cscsim[parquet]')")
+    sw.add_argument("--check", action="store_true", help="validate the experiment and check "
+                    "--out (and --scheduler), then stop; nothing written")
     sw.set_defaults(func=cmd_sweep)
 
     mg = sub.add_parser("merge", help="merge the folders of a sharded sweep into one")
