@@ -93,6 +93,7 @@ def commission(
     proceedings: bool = False,
     emergency: bool = True,
     need: int | None = None,
+    together: bool | None = None,
 ) -> np.ndarray:
     """Find a placement for each child in ``children`` (entering care, or moving).
 
@@ -109,7 +110,7 @@ def commission(
     fam = c.family[children]
     cat = needs(model, children) if need is None else np.full(len(children), need)
     # Sibling groups: children of one family who need foster care and enter together.
-    together = first_entry & (cat == FOSTER)
+    together = (first_entry if together is None else together) & (cat == FOSTER)
     key = np.where(together, fam, -1 - np.arange(len(children)))
     _, unit = np.unique(key, return_inverse=True)
     if proceedings:
@@ -444,10 +445,12 @@ def _planned_moves(model) -> None:
     care = np.flatnonzero(c.in_care)
     kind = pl.kind[c.placement[care]]
     _planned_move(model, care[kind == Kind.EMERGENCY], need=None)
+    # Out of bridging placements, as a sibling group: one draw per family.
     bridging = pl.short_term[c.placement[care]]
-    due = bridging & (rng.random(len(care)) < weekly_probability(
+    draw = per_family_draw(rng, c.family[care])
+    due = bridging & (draw < weekly_probability(
         WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
-    _planned_move(model, care[due], need=None)
+    _planned_move(model, care[due], need=None, together=True)
     kind = pl.kind[c.placement[care]]
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)
@@ -457,12 +460,17 @@ def _planned_moves(model) -> None:
     _planned_move(model, care[ready], need=MOVE_ON)
 
 
-def _planned_move(model, children: np.ndarray, need: int | None) -> None:
+def _planned_move(
+    model, children: np.ndarray, need: int | None, together: bool = False
+) -> None:
+    """Move ``children`` if a registered place is free (``together``: siblings as a group)."""
     if len(children) == 0:
         return
     c, f = model.pop.children, model.pop.families
     old = c.placement[children]
-    left = commission(model, children, first_entry=False, emergency=False, need=need)
+    left = commission(
+        model, children, first_entry=False, emergency=False, need=need, together=together
+    )
     moved = ~np.isin(children, left)
     end_placements(model, old[moved], End.MOVED)
     model.count("placement_moves", f.la[c.family[children[moved]]])
