@@ -75,6 +75,15 @@ def block(manifest: dict, settings: Settings, quick: bool, figures: str) -> str:
             "sample size).",
             "",
         ]
+    ratio = manifest.get("decile_ratio")
+    if ratio:
+        lines += [
+            f"Children in the most deprived tenth of streets are {ratio['cla_or_cpp']:.1f} times "
+            f"as likely to be looked after or on a plan as those in the least deprived tenth "
+            f"({ratio['cla']:.1f} times for children in care alone; the Child Welfare "
+            "Inequalities Project found over ten in England in 2015).",
+            "",
+        ]
     if len(cohort):
         shares = ", ".join(
             f"{r.measure.replace('ever_', '').replace('_', ' ')} {100 * r.share_mean:.1f}%"
@@ -93,7 +102,7 @@ def block(manifest: dict, settings: Settings, quick: bool, figures: str) -> str:
         f"![children in care by authority against deprivation]"
         f"({figures}/la_cla_vs_deprivation.png)",
         "",
-        f"![rates by neighbourhood deprivation decile]({figures}/decile_rates.png)",
+        f"![rates by deprivation decile of the family's street]({figures}/decile_rates.png)",
         "",
     ]
     return "\n".join(lines)

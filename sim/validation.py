@@ -11,7 +11,7 @@ indicator is *within* when that mean lies inside the target's tolerance
 
 Besides the table it reports variation the issue asks for: authority children-in-care rates
 against deprivation (pooled over replications and years, with a weighted least-squares line),
-rates by neighbourhood deprivation decile (construction in :func:`neighbourhood_deciles`), and,
+rates by deprivation decile of the family's street (:func:`deprivation_decile`), and,
 for children born during a run, the share ever referred / in need / on a plan / in care by 18
 (:func:`sim.indicators.cohort_at_18`; a run needs more than 18 years for that, so unless
 ``--years`` exceeds 18 a separate long run at a small scale is made per replication).
@@ -57,7 +57,7 @@ FILES = ("validation.csv", "validation.png", "replications.csv", "by_authority.c
 TABLE_COLUMNS = ("indicator", "group", "kind", "model_column", "target", "model_mean",
                  "ci95_lower", "ci95_upper", "model_sd", "tolerance", "within",
                  "model_first_year", "model_last_year", "source")
-#: Per-neighbourhood year-end stocks and year flows collected for the decile table.
+#: Per-decile year-end stocks and year flows collected for the decile table.
 NODE_MEASURES = ("children", "cla", "cla_uasc", "entries", "entries_uasc", "cin", "cpp")
 #: Decile-table rates: (column, numerator(s) summed, minus).
 DECILE_RATES = {
@@ -69,9 +69,8 @@ DECILE_RATES = {
     "cpp_per_10k": ("cpp", None),
 }
 DECILE_METHOD = (
-    "neighbourhoods ranked by deprivation band (high, medium, low), then by their authority's "
-    "composite score, cut into ten groups of equal child population (1 = most deprived); a "
-    "neighbourhood takes the decile holding the middle of its population"
+    "each family's street has a national deprivation centile (drawn within its neighbourhood's "
+    "band, sim/population.py); decile 1 holds the most deprived tenth of centiles, 10 the least"
 )
 #: Short labels for the figure, by model column.
 LABELS = {
@@ -146,7 +145,7 @@ def resolve(settings: Settings) -> tuple[Scenario, Scenario | None, str]:
                           "(children born in the run must reach 18), or 0 for no cohort table")
     scenario, source = base_scenario(settings.scenario)
     run = {"run.scale": settings.scale, "run.years": settings.years, "run.seed": settings.seed,
-           "run.record_events": True}  # the event log gives care entries by neighbourhood
+           "run.record_events": True}  # the event log gives care entries by decile
     main = scenario.with_overrides(run, where="command line")
     cohort = None
     if settings.years <= 18 and settings.cohort_years:
@@ -162,16 +161,23 @@ def _scenario_from(d: dict[str, Any]) -> Scenario:
     return Scenario(values, d["name"], d["description"])
 
 
+def deprivation_decile(deprivation: np.ndarray) -> np.ndarray:
+    """Decile (0-based: 0 = the most deprived tenth) of streets' national deprivation centiles."""
+    import numpy as np
+
+    return np.clip(9 - np.floor(np.asarray(deprivation) * 10).astype(np.int64), 0, 9)
+
+
 def node_state(model) -> dict[str, np.ndarray]:
-    """Year-end stocks per neighbourhood, by the same definitions as
+    """Year-end stocks per deprivation decile of the family's street, by the same definitions as
     :func:`sim.indicators.snapshot` (children counted where their birth family lives)."""
     import numpy as np
 
     from sim.population import Case
 
     c, f = model.pop.children, model.pop.families
-    n = model.region.n_nodes
-    node = f.node[c.family].astype(np.int64)
+    n = 10
+    node = deprivation_decile(f.deprivation[c.family])
     home = c.active & ~c.in_care
     uasc = f.uasc[c.family]
 
@@ -189,7 +195,7 @@ def node_state(model) -> dict[str, np.ndarray]:
 
 
 def node_entries(model, first_event: int) -> tuple[np.ndarray, np.ndarray]:
-    """Care entries per neighbourhood among the events logged from index ``first_event`` on
+    """Care entries per deprivation decile among the events logged from index ``first_event`` on
     (all of them, and those of unaccompanied children)."""
     import numpy as np
 
@@ -198,15 +204,15 @@ def node_entries(model, first_event: int) -> tuple[np.ndarray, np.ndarray]:
     ev, f, c = model.pop.events, model.pop.families, model.pop.children
     sel = np.flatnonzero(ev.code[first_event:] == Event.CARE_ENTRY) + first_event
     fam = c.family[ev.child[sel]]
-    node = f.node[fam].astype(np.int64)
-    n = model.region.n_nodes
+    node = deprivation_decile(f.deprivation[fam])
+    n = 10
     entries = np.bincount(node, minlength=n).astype(float)
     uasc = np.bincount(node[f.uasc[fam]], minlength=n).astype(float)
     return entries, uasc
 
 
 def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
-    """One replication: the main run, with neighbourhood tables taken at the very step at which
+    """One replication: the main run, with decile tables taken at the very step at which
     the model closes each year (so they match its annual rows exactly), and, if asked, the long
     cohort run. Returns plain data, so it pickles to a worker pool."""
     import numpy as np
@@ -354,54 +360,23 @@ def replications_frame(results: list[dict], targets: tuple[Target, ...]) -> pd.D
     return pd.DataFrame(rows)
 
 
-def neighbourhood_deciles(region: Region) -> np.ndarray:
-    """National deprivation decile of each neighbourhood (1 = most deprived).
-
-    The shipped data has no score per neighbourhood, only each authority's composite score and
-    the shares of its population in low / medium / high deprivation neighbourhoods. We rank the
-    neighbourhoods by band first (high before medium before low, since the bands are national
-    classes) and, within a band, by their authority's score (a more deprived authority's
-    high-band areas are taken to be more deprived than a less deprived authority's), then cut
-    the ranking into ten groups of equal child population: a neighbourhood takes the decile in
-    which the middle of its population falls. Neighbourhoods are whole, so deciles hold only
-    roughly a tenth of children each; ``by_decile.csv`` reports the actual shares.
-    """
-    import numpy as np
-
-    weight = region.la_children[region.node_la] * region.node_share
-    order = np.lexsort((np.arange(region.n_nodes), -region.la_deprivation[region.node_la],
-                        -region.node_band))
-    cum = np.cumsum(weight[order])
-    mid = (cum - weight[order] / 2) / cum[-1]
-    decile = np.empty(region.n_nodes, dtype=np.int64)
-    decile[order] = np.clip(np.floor(mid * 10).astype(np.int64) + 1, 1, 10)
-    return decile
-
-
-def decile_table(results: list[dict], region: Region) -> pd.DataFrame:
-    """Rates per 10,000 children by neighbourhood decile: pooled over years within each
-    replication (sum of numerators / sum of year-end children), then mean and 95% interval
-    across replications."""
+def decile_table(results: list[dict]) -> pd.DataFrame:
+    """Rates per 10,000 children by deprivation decile of the family's street: pooled over years
+    within each replication (sum of numerators / sum of year-end children), then mean and 95%
+    interval across replications."""
     import numpy as np
     import pandas as pd
 
-    decile = neighbourhood_deciles(region)
-    weight = region.la_children[region.node_la] * region.node_share
-    per_rep = []
-    for r in results:
-        sums = {k: np.bincount(decile - 1, weights=np.array(r["nodes"][k]).sum(axis=0),
-                               minlength=10) for k in NODE_MEASURES}
-        per_rep.append(sums)
+    per_rep = [{k: np.array(r["nodes"][k]).sum(axis=0) for k in NODE_MEASURES} for r in results]
     rows = []
     n_years = len(results[0]["nodes"]["children"])
+    total = float(np.mean([s["children"].sum() for s in per_rep]))
     for d in range(10):
+        children = float(np.mean([s["children"][d] for s in per_rep]))
         row: dict[str, Any] = {
             "decile": d + 1,
-            "neighbourhoods": int((decile == d + 1).sum()),
-            "bands": "/".join(sorted({("low", "medium", "high")[b]
-                                      for b in region.node_band[decile == d + 1]})),
-            "population_share": float(weight[decile == d + 1].sum() / weight.sum()),
-            "children_simulated": float(np.mean([s["children"][d] for s in per_rep]) / n_years),
+            "population_share": children / total if total > 0 else np.nan,
+            "children_simulated": children / n_years,
         }
         for name, (num, minus) in DECILE_RATES.items():
             vals = []
@@ -414,6 +389,19 @@ def decile_table(results: list[dict], region: Region) -> pd.DataFrame:
             row[f"{name}_ci95_upper"] = hi
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def decile_ratios(by_decile: pd.DataFrame) -> dict[str, float]:
+    """How many times the most deprived decile's rate is the least deprived's, for children in
+    care and for children in care or on a plan (the Child Welfare Inequalities Project's
+    measure, which found over ten in England)."""
+    first, last = by_decile.iloc[0], by_decile.iloc[-1]
+    both = (first["cla_per_10k"] + first["cpp_per_10k"]) / (last["cla_per_10k"]
+                                                            + last["cpp_per_10k"])
+    return {"cla": float(first["cla_per_10k"] / last["cla_per_10k"]),
+            "cla_or_cpp": float(both),
+            "cla_excl_uasc": float(first["cla_excl_uasc_per_10k"]
+                                   / last["cla_excl_uasc_per_10k"])}
 
 
 def authority_table(results: list[dict], region: Region) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -575,7 +563,7 @@ def authority_figure(table: pd.DataFrame, fit: dict[str, float], path: Path,
 
 
 def decile_figure(table: pd.DataFrame, path: Path, subtitle: str) -> None:
-    """Rates by neighbourhood deprivation decile, with 95% intervals across replications."""
+    """Rates by deprivation decile of the street, with 95% intervals across replications."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -599,12 +587,12 @@ def decile_figure(table: pd.DataFrame, path: Path, subtitle: str) -> None:
                 err = [mean - lo, hi - mean]
             ax.bar(x + (j - 0.5) * width, mean, width, yerr=err, capsize=2,
                    label=col.replace("_per_10k", "").replace("_", " "))
-        ax.set(title=title, xlabel="neighbourhood deprivation decile (1 = most deprived)",
+        ax.set(title=title, xlabel="deprivation decile of the street (1 = most deprived)",
                ylabel="per 10,000 children")
         ax.set_xticks(x)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
-    fig.suptitle(f"Rates by neighbourhood deprivation decile\n{subtitle}", fontsize=11)
+    fig.suptitle(f"Rates by deprivation decile of the family's street\n{subtitle}", fontsize=11)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -702,7 +690,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     annuals = [pd.DataFrame(r["annual"]) for r in results]
     table = comparison_table(annuals, tgts)
     by_la, fit = authority_table(results, region)
-    by_decile = decile_table(results, region)
+    by_decile = decile_table(results)
     cohort_df = cohort_table(results, settings, main.run.years)
     checks = {k: all(r["checks"][k] for r in results) for k in results[0]["checks"]}
     if not all(checks.values()):  # the decile tables would not describe the model's own counts
@@ -726,6 +714,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
         "strict_exit_code": strict_exit_code(table),
         "authority_fit": fit,
         "decile_method": DECILE_METHOD,
+        "decile_ratio": decile_ratios(by_decile),
         "cohort_run": ({"years": cohort.run.years, "scale": cohort.run.scale}
                        if cohort else ("main run" if main.run.years > 18 else None)),
         "consistency_checks": checks,

@@ -4,7 +4,6 @@ nothing. The full validation is a documented command (docs/validation.md), not a
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from pathlib import Path
@@ -14,14 +13,15 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.region import england
+from sim.config import Scenario
+from sim.model import CareSystem
 from sim.targets import targets
 from sim.validation import (
     COHORT_MEASURES,
     FILES,
     TABLE_COLUMNS,
+    deprivation_decile,
     is_within,
-    neighbourhood_deciles,
     replicate_seed,
     strict_exit_code,
 )
@@ -128,22 +128,13 @@ def test_strict_decision_on_constructed_numbers():
     assert strict_exit_code(_table(missing)) == 1
 
 
-def test_neighbourhood_deciles_rank_by_band_then_score():
-    r = england("England")
-    d = neighbourhood_deciles(r)
-    assert d.min() == 1 and d.max() == 10
-    weight = r.la_children[r.node_la] * r.node_share
-    shares = np.bincount(d - 1, weights=weight) / weight.sum()
-    assert np.all(np.abs(shares - 0.1) < 0.03)
-    for k in range(1, 10):  # more deprived deciles never hold a less deprived band
-        assert r.node_band[d == k].min() >= r.node_band[d == k + 1].max()
-    score = r.la_deprivation[r.node_la]
-    for band in range(3):  # within a band, a more deprived decile has more deprived authorities
-        ks = sorted(set(d[r.node_band == band]))
-        assert len(ks) >= 2
-        for k, k2 in itertools.pairwise(ks):
-            assert score[(d == k) & (r.node_band == band)].min() >= score[
-                (d == k2) & (r.node_band == band)].max()
+def test_deprivation_deciles_put_the_most_deprived_tenth_of_streets_first():
+    d = deprivation_decile(np.array([0.999, 0.95, 0.9, 0.85, 0.5, 0.05, 0.0]))
+    assert d.tolist() == [0, 0, 0, 1, 4, 9, 9]
+    model = CareSystem(Scenario().with_overrides({"run.scale": 0.01, "run.years": 1}))
+    f = model.pop.families
+    shares = np.bincount(deprivation_decile(f.deprivation), minlength=10) / f.n
+    assert np.all(np.abs(shares - 0.1) < 0.04)  # the bands' centiles tile England evenly
 
 
 def test_replicate_seeds_are_derived_and_distinct():
