@@ -126,12 +126,60 @@ def commission(
         kin = (cat == FOSTER) & ~f.uasc[fam] & (unit_draw[unit] < p_kin)
         _place_with_kin(model, children[kin], unit[kin])
         children, fam, cat, unit = children[~kin], fam[~kin], cat[~kin], unit[~kin]
+    else:
+        # A child who moves goes to a brother or sister in care where their carer has room.
+        joined = _rejoin_siblings(model, children, cat)
+        children, fam, cat, unit = children[~joined], fam[~joined], cat[~joined], unit[~joined]
     left = [none]
     for lo in range(0, unit.max() + 1 if len(unit) else 0, CHUNK):
         sel = (unit >= lo) & (unit < lo + CHUNK)
         if sel.any():
             left.append(_match(model, children[sel], cat[sel], unit[sel] - lo, emergency))
     return np.concatenate(left)
+
+
+def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray:
+    """Place moving children with a sibling in care whose provider has room and suits them
+    (practice is to place brothers and sisters together wherever possible); returns the mask
+    of those placed. Without it, every breakdown of one sibling's placement would add to
+    separation and nothing would take it away."""
+    c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
+    if len(children) == 0:
+        return np.zeros(0, bool)
+    care = np.flatnonzero(c.in_care)
+    care = care[~np.isin(care, children)]
+    prov = pl.provider[c.placement[care]]
+    care, prov = care[prov >= 0], prov[prov >= 0]
+    # One sibling's provider per family (the first found).
+    fams, first = np.unique(c.family[care], return_index=True)
+    fam = c.family[children]
+    at = np.searchsorted(fams, fam)
+    has = (at < len(fams)) & (fams[np.minimum(at, len(fams) - 1)] == fam)
+    target = np.where(has, prov[first[np.minimum(at, len(fams) - 1)]], -1)
+    ok = target >= 0
+    tgt = np.maximum(target, 0)
+    ok &= np.isfinite(RANK[cat, t.kind[tgt]]) & t.active[tgt]
+    ok &= ~t.la_run[tgt] | (t.la[tgt] == f.la[fam])
+    free = np.maximum(t.capacity - t.occupied, 0).astype(np.int64)
+    idx = np.flatnonzero(ok)
+    idx = idx[first_per_group(target[idx], free, model.streams["commissioning"].random(len(idx)))]
+    placed = np.zeros(len(children), bool)
+    placed[idx] = True
+    if len(idx):
+        prov = target[idx]
+        _open(
+            model,
+            children[idx],
+            kind=t.kind[prov],
+            provider=prov,
+            node=t.node[prov],
+            price=t.price[prov],
+            cost=t.cost[prov],
+            for_profit=t.for_profit[prov],
+            quality=t.quality[prov],
+            carer=prov.astype(np.int64),
+        )
+    return placed
 
 
 def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
