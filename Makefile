@@ -1,5 +1,8 @@
 # The two commands the README opens with: `make run` and `make test`.
 # Both create .venv with Python 3.12 (Mesa 3.5 needs it) and install cscsim into it first.
+# `make test` also installs what the browser test needs (Debian's chromium, Playwright) and the
+# sector's tools in their own environment (.venv-sector: DfE's SSDA903 validator and
+# cs-demand-model, which pin pandas<2), so a newcomer's tests run all of them, none skipped.
 
 PYTHON ?= python3.12
 VENV := .venv
@@ -21,6 +24,8 @@ run: $(STAMP)
 	$(BIN)/cscsim run
 
 test: $(STAMP)
+	bash scripts/install_browser.sh
+	bash scripts/sector_env.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

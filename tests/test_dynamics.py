@@ -164,3 +164,31 @@ def test_children_who_were_in_care_before_count_as_re_entries():
     a = model.annual_frame()
     assert a["care_reentries"].sum() > 0
     assert (a["care_reentries"] <= a["care_entries"]).all()
+
+
+def test_a_child_who_moves_joins_a_sibling_in_care_where_their_carer_has_room():
+    from sim.placements import _rejoin_siblings
+    from sim.population import Kind
+
+    model = CareSystem(small(run__years=1, run__scale=0.04))
+    model.run()
+    c, pl, t = model.pop.children, model.pop.placements, model.providers
+    care = np.flatnonzero(c.in_care)
+    prov = pl.provider[c.placement[care]]
+    fostered = (prov >= 0) & np.isin(
+        pl.kind[c.placement[care]], [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME]
+    )
+    # A child whose brother or sister in care lives with another foster provider.
+    pairs = [
+        (a, b)
+        for a in care
+        for b in care[fostered]
+        if a != b and c.family[a] == c.family[b] and prov[care == a][0] != prov[care == b][0]
+    ]
+    assert pairs, "the run should hold at least one separated sibling pair"
+    child, sibling = pairs[0]
+    t.capacity[:] = t.occupied + 5  # room everywhere
+    foster = np.zeros(1, dtype=np.int64)  # foster care: suits foster carers and homes
+    joined = _rejoin_siblings(model, np.array([child]), foster)
+    assert joined[0]
+    assert pl.provider[c.placement[child]] == pl.provider[c.placement[sibling]]
