@@ -35,8 +35,9 @@ DEFAULT_PORT = 8765
 RENDER_INTERVAL = 4
 PLAY_INTERVAL_MS = 1
 #: How long a page's session (its model) is kept after the page closes or its connection
-#: drops, for a reconnect (Solara's default is 24 h).
-SESSION_TIMEOUT = "2m"
+#: drops, for a reconnect (Solara's default is 24 h): under a minute, so a class of 30 closing
+#: their pages frees 30 models (10+ MB each) within a minute.
+SESSION_TIMEOUT = "45s"
 #: The levers a class can move while the model runs: (key, label, min, max, step).
 LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
@@ -203,6 +204,7 @@ def _build_page():  # the components are closures over the lazy imports
 
     config = AppConfig.from_env()
     _tile_layout(solara_viz)
+    _foreign_scenarios(solara_viz)
 
     titles = config.preset_titles()
     first_title = next(iter(titles))
@@ -367,6 +369,25 @@ def _tile_layout(solara_viz) -> None:
 
     solara_viz._cscsim_original_layout = original
     solara_viz.make_initial_grid_layout = layout
+
+
+def _foreign_scenarios(solara_viz) -> None:
+    """Let Mesa 3.5's parameter check pass a model whose ``scenario`` is cscsim's.
+
+    Mesa reads any truthy ``model.scenario`` as its own experimental ``Scenario`` and raises
+    otherwise, which replaced the whole page with a traceback once ``CareSystem`` kept its
+    scenario as ``self.scenario``. Ours has no Mesa defaults to offer, so it contributes none;
+    a Mesa scenario is passed to Mesa's own function unchanged."""
+    original = getattr(solara_viz, "_cscsim_original_defaults",
+                       solara_viz._get_scenario_defaults)
+
+    def defaults(scenario):
+        if not isinstance(scenario, solara_viz.Scenario):
+            return {}
+        return original(scenario)
+
+    solara_viz._cscsim_original_defaults = original
+    solara_viz._get_scenario_defaults = defaults
 
 
 def _journey_size(model, j: int) -> tuple[int, int]:

@@ -353,7 +353,7 @@ def test_app_in_a_real_browser() -> None:
             assert not outside, f"the page fetched from outside this computer: {outside[:5]}"
 
             # a preset with a burn-in: chosen, it waits for Reset; after Reset it runs from week 0
-            page.get_by_text("Preset scenario (applies on Reset)").first.click()
+            page.locator(".v-select", has_text="Preset scenario (applies on Reset)").first.click()
             option = page.locator(".menuable__content__active .v-list-item",
                                   has_text="England baseline")
             option.first.click()
