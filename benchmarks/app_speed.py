@@ -97,7 +97,7 @@ def bench_page(seconds: float) -> float | None:
             page.locator(".cscsim-charts img").first.wait_for(timeout=90_000)
 
             def week() -> float:
-                return float(re.search(r"Time: ([\d.]+)", page.inner_text("body")).group(1))
+                return float(re.search(r"Week (\d+) of the run", page.inner_text("body")).group(1))
 
             w0, t0 = week(), time.monotonic()
             page.get_by_role("button", name="▶").click()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import os
 import sys
 from typing import Any
@@ -34,8 +35,9 @@ DEFAULT_PORT = 8765
 RENDER_INTERVAL = 4
 PLAY_INTERVAL_MS = 1
 #: How long a page's session (its model) is kept after the page closes or its connection
-#: drops, for a reconnect (Solara's default is 24 h).
-SESSION_TIMEOUT = "2m"
+#: drops, for a reconnect (Solara's default is 24 h): under a minute, so a class of 30 closing
+#: their pages frees 30 models (10+ MB each) within a minute.
+SESSION_TIMEOUT = "45s"
 #: The levers a class can move while the model runs: (key, label, min, max, step).
 LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
@@ -202,16 +204,34 @@ def _build_page():  # the components are closures over the lazy imports
 
     config = AppConfig.from_env()
     _tile_layout(solara_viz)
+    _foreign_scenarios(solara_viz)
+
+    titles = config.preset_titles()
+    first_title = next(iter(titles))
 
     class AppModel(TeachingModel):
-        """The model SolaraViz rebuilds on Reset from the Model Parameters card."""
+        """The model SolaraViz rebuilds on Reset from the Model Parameters card (the preset
+        is chosen by its title; a preset's key is accepted too)."""
 
-        def __init__(self, preset: str = config.presets()[0], seed: int = 1,
+        def __init__(self, preset: str = first_title, seed: int = 1,
                      for_profit: str = FOR_PROFIT_CHOICES[0]) -> None:
             over = {}
             if for_profit != FOR_PROFIT_CHOICES[0]:
                 over["levers.for_profit_share"] = float(for_profit.rstrip("%")) / 100
-            super().__init__(preset=preset, seed=seed, config=config, overrides=over)
+            super().__init__(preset=titles.get(preset, preset), seed=seed, config=config,
+                             overrides=over)
+
+    @solara.component
+    def ShowWeek(model):  # noqa: N802
+        """Replaces Mesa's "Time: <steps>" line: Mesa's clock counts the warm start's weeks
+        too, the charts do not; the page's clock is the charts' (week 0 = start of year 1)."""
+        update_counter.get()
+        n = getattr(model, "weeks_run", 0)
+        return solara.Text(f"Week {n} of the run (year {max(n - 1, 0) // 52 + 1}); "
+                           f"warm start {model.burn_weeks // 52} years before week 0",
+                           classes=["cscsim-week"])
+
+    solara_viz.ShowSteps = ShowWeek
 
     @solara.component
     def Picture(make, key, css: str = ""):  # noqa: N802
@@ -281,6 +301,12 @@ def _build_page():  # the components are closures over the lazy imports
                 force_update()
             return move
 
+        with solara.Card("Running now", classes=["cscsim-preset"]):
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<b>{html.escape(m.scenario.name)}</b>: {html.escape(m.scenario.description)}"
+                f"<br><small>Choosing another preset under <i>Model Parameters</i> changes "
+                f"nothing until you press <b>Reset</b>; Reset then runs the preset's warm start "
+                f"({m.burn_weeks // 52} years here) first, which takes a few seconds.</small>"))
         with solara.Card("Policy levers (take effect next week)"):
             for key, label, lo, hi, step in LIVE_LEVERS:
                 value = float(getattr(lv, key))
@@ -300,8 +326,8 @@ def _build_page():  # the components are closures over the lazy imports
             model,
             components=[(MapView, 0), (Charts, 0), (LoopDiagram, 0), (FollowChild, 0)],
             model_params={
-                "preset": {"type": "Select", "value": config.presets()[0],
-                           "values": config.presets(),
+                "preset": {"type": "Select", "value": first_title,
+                           "values": list(titles),
                            "label": "Preset scenario (applies on Reset)"},
                 "seed": {"type": "SliderInt", "value": 1, "min": 1, "max": 50, "step": 1,
                          "label": "Seed (applies on Reset)"},
@@ -343,6 +369,25 @@ def _tile_layout(solara_viz) -> None:
 
     solara_viz._cscsim_original_layout = original
     solara_viz.make_initial_grid_layout = layout
+
+
+def _foreign_scenarios(solara_viz) -> None:
+    """Let Mesa 3.5's parameter check pass a model whose ``scenario`` is cscsim's.
+
+    Mesa reads any truthy ``model.scenario`` as its own experimental ``Scenario`` and raises
+    otherwise, which replaced the whole page with a traceback once ``CareSystem`` kept its
+    scenario as ``self.scenario``. Ours has no Mesa defaults to offer, so it contributes none;
+    a Mesa scenario is passed to Mesa's own function unchanged."""
+    original = getattr(solara_viz, "_cscsim_original_defaults",
+                       solara_viz._get_scenario_defaults)
+
+    def defaults(scenario):
+        if not isinstance(scenario, solara_viz.Scenario):
+            return {}
+        return original(scenario)
+
+    solara_viz._cscsim_original_defaults = original
+    solara_viz._get_scenario_defaults = defaults
 
 
 def _journey_size(model, j: int) -> tuple[int, int]:

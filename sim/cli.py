@@ -30,6 +30,7 @@ PLUGINS: tuple[str, ...] = (
     "sim.ssda903",
     "sim.drivers",
     "sim.report",
+    "sim.loops",
 )
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}

@@ -330,3 +330,79 @@ class LoopMonitor:
         recent = {k: np.asarray(v[-keep:]) for k, v in self.series.items()}
         return assess(recent, self.window, self.z_min, self.rel_min,
                       week=self.weeks[-1] if self.weeks else -1)
+
+
+# --- ``cscsim loops``: the weekly loop status of a run, without a browser ------------------------
+
+#: Columns of ``loops.csv`` besides ``week``: per loop, whether it drove that week, its score,
+#: its direction and how many of its links transmitted; then the dominant loop.
+LOOPS_CSV = "loops.csv"
+
+
+def loop_status(model, weeks: int, window: int = 13) -> list[dict[str, object]]:
+    """Step ``model`` ``weeks`` reported weeks and return one row a week of the loop measure
+    (:func:`assess`, the same one the app's diagram shows). Weeks before three windows of
+    history exist are rows with ``ready`` false and nothing driving."""
+    monitor = LoopMonitor(window=window)
+    rows: list[dict[str, object]] = []
+    for _ in range(weeks):
+        model.step()
+        monitor.record(model.week, observe(model))
+        a = monitor.assess()
+        row: dict[str, object] = {"week": model.week, "ready": a.ready}
+        for key, st in a.loops.items():
+            row[f"{key}_driving"] = st.driving
+            row[f"{key}_score"] = round(st.score, 5)
+            row[f"{key}_direction"] = st.direction
+            row[f"{key}_links_transmitting"] = sum(s.status == "transmitting" for s in st.links)
+        row["dominant"] = a.dominant or ""
+        rows.append(row)
+    return rows
+
+
+def register(subparsers) -> None:
+    """Add ``cscsim loops`` (called by :mod:`sim.cli` through its ``PLUGINS``)."""
+    ap = subparsers.add_parser(
+        "loops", help="write which feedback loop drives each week of a run (CSV, no browser)",
+        description="Run a scenario and write loops.csv: for every reported week, which of "
+                    "R1 crisis trap, R2 market squeeze, R3 workload, B1 prevention, B2 market "
+                    "entry is driving, by the measure in docs/teaching.md (the app's).")
+    ap.add_argument("scenario", help="scenario file (TOML)")
+    ap.add_argument("--weeks", type=int, default=260,
+                    help="reported weeks to run after the scenario's burn-in (default 260)")
+    ap.add_argument("--out", default="results/loops", help="output folder (default "
+                    "results/loops)")
+    ap.add_argument("--scale", type=float, help="share of families simulated (0-1]")
+    ap.add_argument("--seed", type=int, help="root random seed")
+    ap.set_defaults(func=cmd_loops)
+
+
+def cmd_loops(args) -> int:
+    """Check everything first (scenario, --weeks, --out), so bad input writes nothing; then
+    run and write ``loops.csv`` in one go, and print how many weeks each loop drove."""
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    from sim.config import ConfigError, load_scenario
+    from sim.model import CareSystem
+    from sim.preflight import check_out
+
+    if not 1 <= args.weeks <= 5200:
+        raise ConfigError(f"--weeks {args.weeks}: allowed: a whole number from 1 to 5200")
+    scenario = load_scenario(args.scenario)
+    over = {k: v for k, v in (("run.scale", args.scale), ("run.seed", args.seed))
+            if v is not None}
+    scenario = scenario.with_overrides({**over, "run.record_events": False},
+                                       where="command line")
+    check_out(args.out, 200 * args.weeks)
+    rows = loop_status(CareSystem(scenario), args.weeks)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(out / LOOPS_CSV, index=False)
+    ready = [r for r in rows if r["ready"]]
+    counts = ", ".join(f"{k} {sum(bool(r[f'{k}_driving']) for r in ready)}" for k in LOOPS)
+    print(f"cscsim loops: {scenario.name}, {args.weeks} weeks ({len(ready)} assessed): weeks "
+          f"driving: {counts}; wrote {out / LOOPS_CSV}", file=sys.stderr)
+    return 0

@@ -43,6 +43,13 @@ FILE_PRESET = "scenario file"
 #: East: about 110 in 2024).
 MAP_RATE_MAX = 160.0
 DPI = 64
+#: Years every preset runs before the page's week 0 (a preset's own ``run.burn_in_years`` wins
+#: when longer). The drawn initial stocks are not in the model's own balance: in the first
+#: half-year of a cold start (default preset, North East, scale 0.1, seed 1) placement moves
+#: ran at 10.5 a week against about 4 after, and children in care climbed from 407 to about
+#: 505 over two years before levelling off. Two years hides that start-up from the charts and
+#: the loop measure; it costs about 3 s at the teaching scale (37 weeks/s on an idle core).
+WARM_START_YEARS = 2
 
 
 @dataclass(frozen=True)
@@ -81,18 +88,34 @@ class AppConfig:
         names = sorted(preset_scenarios(), key=lambda n: (n != "default", n))
         return ([FILE_PRESET] if self.scenario_file else []) + names
 
+    def preset_titles(self) -> dict[str, str]:
+        """The picker's entries: each preset's title (its TOML ``name``) -> its key, in the
+        order of :meth:`presets`. A title shared by two presets gets its key added."""
+        out: dict[str, str] = {}
+        for key in self.presets():
+            title = self.base_scenario(key).name
+            if key == FILE_PRESET:
+                title = f"{title} (your file)"
+            out[title if title not in out else f"{title} ({key})"] = key
+        return out
+
+    def base_scenario(self, preset: str) -> Scenario:
+        """The preset's scenario as its file has it (the picker's title and description)."""
+        if preset == FILE_PRESET and self.scenario_file:
+            return load_scenario(self.scenario_file)
+        presets = preset_scenarios()
+        return load_scenario(presets[preset]) if preset in presets else Scenario()
+
     def scenario(self, preset: str, seed: int,
                  overrides: dict[str, Any] | None = None) -> Scenario:
         """The preset's scenario, on the teaching region and scale, with events recorded
-        (the child timeline needs them)."""
-        if preset == FILE_PRESET and self.scenario_file:
-            base = load_scenario(self.scenario_file)
-        else:
-            presets = preset_scenarios()
-            base = load_scenario(presets[preset]) if preset in presets else Scenario()
+        (the child timeline needs them) and a burn-in of at least :data:`WARM_START_YEARS`."""
+        base = self.base_scenario(preset)
         region = self.region if self.region != "synthetic" else TEACHING_REGION
+        burn = max(int(base.run.burn_in_years), WARM_START_YEARS)
         return base.with_overrides({"run.region": region, "run.scale": self.scale,
                                     "run.seed": int(seed), "run.record_events": True,
+                                    "run.burn_in_years": burn,
                                     **(overrides or {})}, where="teaching app")
 
 
@@ -100,7 +123,10 @@ class TeachingModel(CareSystem):
     """CareSystem plus the weekly series the teaching app plots and the loop monitor.
 
     Its constructor takes only keyword arguments a Solara control can hold (Mesa's
-    ``SolaraViz`` rebuilds the model from them on Reset).
+    ``SolaraViz`` rebuilds the model from them on Reset). The burn-in (the warm start) runs
+    inside ``CareSystem.__init__``, through this class's :meth:`step`, before the page's
+    history exists: so :meth:`step` records only reported weeks (week 0 on), and the charts
+    and the loop measure begin at year 1, never at the drawn start.
     """
 
     SERIES = ("week", "entries", "in_care", "breakdowns", "moves", "spend_early_help",
@@ -120,9 +146,15 @@ class TeachingModel(CareSystem):
     def scale(self) -> float:
         return float(self.params.run.scale)
 
+    @property
+    def weeks_run(self) -> int:
+        """Reported weeks stepped so far (the page's clock; the warm start is not counted)."""
+        return len(self.history["week"])
+
     def step(self) -> None:
         super().step()
-        self._record()
+        if self.week >= 0:  # burn-in weeks are negative and not shown
+            self._record()
 
     def _record(self) -> None:
         wf, c = self.week_flows, self.pop.children
@@ -141,16 +173,18 @@ class TeachingModel(CareSystem):
         self.assessment = self.monitor.assess()
 
     def overspend_to_date(self) -> float:
-        """This year's spending so far above the budget for the weeks gone, summed over the
-        authorities that are over (the year-end ``overspend_gbp`` when the year closes)."""
-        weeks = (self.week % WEEKS_PER_YEAR) + 1
+        """This year's spending so far above the budget accrued so far, summed over the
+        authorities that are over. The budget is the model's own weekly accrual
+        (``budget_gbp``: each week at the lever values in force that week), so moving a lever
+        changes the budget from that week on, not retrospectively, and the last week of a year
+        equals that year's ``overspend_gbp`` (the year closes on the same sums)."""
+        if (self.week + 1) % WEEKS_PER_YEAR == 0 and self.annual:
+            return float(self.annual[-1].get("overspend_gbp", 0.0))  # the flows were reset
         total = np.zeros(self.n_la)
         for k in ("spend_early_help_gbp", "spend_social_work_gbp", "spend_placements_gbp"):
             if k in self.flows:
                 total += self.flows[k]
-        if (self.week + 1) % WEEKS_PER_YEAR == 0 and self.annual:
-            return float(self.annual[-1].get("overspend_gbp", 0.0))
-        budget = np.array([la.budget for la in self.authorities]) * weeks / WEEKS_PER_YEAR
+        budget = self.flows.get("budget_gbp", np.zeros(self.n_la))
         return float(np.maximum(total - budget, 0.0).sum())
 
     def la_rates(self) -> tuple[np.ndarray, np.ndarray]:
@@ -193,8 +227,14 @@ class TeachingModel(CareSystem):
         c, f, pl = self.pop.children, self.pop.families, self.pop.placements
         n = int((pl.child == j).sum())
         la = self.region.la_name[f.la[c.family[j]]]
-        age = c.age[j] / WEEKS_PER_YEAR
-        return f"child {j}: {age:.0f} yrs, {la}, {n} placement{'s' * (n != 1)}"
+        return f"child {j}: {years_old(int(c.age[j]))}, {la}, {n} placement{'s' * (n != 1)}"
+
+
+def years_old(age_weeks: int) -> str:
+    """Age in whole years, as people say it ("1 year old", "17 years old": a child of 17.9 is
+    17, not 18, which would contradict being in care)."""
+    y = int(age_weeks) // WEEKS_PER_YEAR
+    return f"{y} year{'s' * (y != 1)} old"
 
 
 def figure_png(fig: Figure) -> bytes:
@@ -263,7 +303,7 @@ def draw_map(model: TeachingModel, fig: Figure | None = None) -> Figure:
     ax.set_xticks([])
     ax.set_yticks([])
     n_out = int(flows.sum())
-    ax.set_title(f"{r.name}, week {model.week + 1 if model.history['week'] else 0}: "
+    ax.set_title(f"{r.name}, week {model.weeks_run}: "
                  f"{n_out / model.scale:,.0f} children placed outside their authority (est.)",
                  fontsize=10)
     fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.02)
@@ -291,7 +331,9 @@ def _rolling(x: np.ndarray, n: int = 4) -> np.ndarray:
 def draw_charts(model: TeachingModel, fig: Figure | None = None) -> Figure:
     """Entries, children in care, breakdowns and moves, spend by kind, and overspend: one
     figure (one image to send per update keeps the page fast). Estimates for the whole
-    region: the sample divided by the scale."""
+    region: the sample divided by the scale. Every y-axis starts at zero (a class compares
+    heights; an axis cut at 1,100 makes a 5% rise look like a doubling), and week 1 is the
+    first week after the warm start (:data:`WARM_START_YEARS`), so no start-up spike."""
     fig = fig or Figure(figsize=(7.6, 6.4), dpi=DPI)
     grid = fig.add_gridspec(3, 2)
     axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
@@ -326,7 +368,8 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None) -> Figure:
                    color="#9b2c2c", zorder=3)
     ax.set_title("Overspend so far this year, £m (dots: each year's final overspend)",
                  fontsize=9)
-    for ax in panels:
+    for ax in panels:  # every panel is a count or money: from zero, so heights compare
+        ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
@@ -468,87 +511,135 @@ _KIND_COLOURS = {"kinship": "#48bb78", "inhouse_foster": "#4299e1", "ifa": "#9f7
                  "childrens_home": "#ed8936", "supported": "#ecc94b", "emergency": "#e53e3e"}
 
 
+_KIND_SHORT = {"kinship": "kinship", "inhouse_foster": "LA foster", "ifa": "agency foster",
+               "childrens_home": "children's home", "supported": "supported",
+               "emergency": "emergency", "with_parents": "with parents"}
+
+
+def care_spells(model: CareSystem, child: int) -> list[tuple[int, int | None]]:
+    """The child's spells in care as (entry week, exit week or None if still in care), from
+    the event log: the timeline draws them and the sentence states them, so they agree."""
+    h = model.child(child).history
+    entries = sorted(int(w) for w in h.week[h.event == "care_entry"])
+    exits = sorted(int(w) for w in h.week[h.event == "care_exit"])
+    spells: list[tuple[int, int | None]] = []
+    for i, e in enumerate(entries):
+        nxt = entries[i + 1] if i + 1 < len(entries) else None
+        out = next((x for x in exits if x >= e and (nxt is None or x <= nxt)), None)
+        spells.append((e, out))
+    return spells
+
+
 def draw_timeline(model: CareSystem, child: int, fig: Figure | None = None) -> Figure:
     """One child's journey: the family's contacts with services, each placement as a bar
-    (coloured by kind, labelled with miles from home), breakdowns, loss of contact, exit."""
+    (coloured by kind, labelled with kind and miles where the bar is wide enough for the label
+    not to overlap its neighbours), time in care, breakdowns, loss of contact, exit.
+
+    The x-axis spans everything the sentence under it mentions (so the picture and the words
+    cannot disagree); weeks before week 0 (the warm start, and before it) are shaded. A child
+    who was already in care when the model started has a placement history the model did not
+    simulate: the gap between entering care and the first simulated placement is hatched."""
     fig = fig or Figure(figsize=(7.8, 4.6), dpi=DPI)
     ax = fig.add_subplot()
+    left, right = 0.2, 0.98
     ch = model.child(child)
     hist, pls = ch.history, ch.placements
     now = model.week + 1
+    spells = care_spells(model, child)
     lanes = {"family and social work": 2.0, "placements": 1.0, "in care": 0.0}
+    first = min([now - 52, *hist.week.tolist(), *pls.start.tolist()])
+    span = now + 2 - (first - 2)
+    ax.set_xlim(first - 2, now + 2)
+    if first < 0:
+        ax.axvspan(first - 2, 0, color="#edf2f7", zorder=0)
+        ax.text(first - 1, 2.45, "before week 0", fontsize=7, color="#718096", va="center")
     for name, (marker, colour) in _SOCIAL.items():
         ev = hist[hist.event == name]
         if len(ev):
             ax.scatter(ev.week, np.full(len(ev), lanes["family and social work"]), marker=marker,
                        s=60, color=colour, label=name.replace("_", " "), zorder=3)
+    px_per_week = fig.get_figwidth() * fig.dpi * (right - left) / span
+    shown = set()
     for _, p in pls.iterrows():
         start, end = int(p.start), int(p.end) if p.end_reason != End.OPEN else now
-        ax.barh(lanes["placements"], max(end - start, 0.6), left=start, height=0.5,
-                color=_KIND_COLOURS.get(p.kind, "#a0aec0"), edgecolor="#2d3748", zorder=2)
-        ax.text(start + max(end - start, 0.6) / 2, lanes["placements"],
-                f"{p.kind.replace('_', ' ')}\n{p.miles:.0f} mi", ha="center", va="center",
-                fontsize=7, zorder=4)
+        width = max(end - start, 0.6)
+        kind = _KIND_SHORT.get(p.kind, p.kind.replace("_", " "))
+        ax.barh(lanes["placements"], width, left=start, height=0.5,
+                color=_KIND_COLOURS.get(p.kind, "#a0aec0"), edgecolor="#2d3748", zorder=2,
+                label=None if p.kind in shown else kind)
+        shown.add(p.kind)
+        label = f"{kind}\n{p.miles:.0f} mi"
+        if width * px_per_week >= 4.0 * max(len(line) for line in label.split("\n")) + 6:
+            ax.text(start + width / 2, lanes["placements"], label, ha="center", va="center",
+                    fontsize=7, zorder=4)
+    for e, x in spells:
+        stop = now if x is None else x
+        ax.plot([e, stop], [lanes["in care"]] * 2, color="#4a5568", lw=3, zorder=1,
+                solid_capstyle="butt")
+        first_pl = pls.start[(pls.start >= e) & (pls.start <= stop)]
+        if len(first_pl) and int(first_pl.min()) > e:  # in care before the model began
+            ax.barh(lanes["placements"], int(first_pl.min()) - e, left=e, height=0.5,
+                    color="white", edgecolor="#a0aec0", hatch="///", zorder=2,
+                    label="before the model began (not simulated)")
     marks = {"care_entry": ("v", "#2d3748", "entered care"), "breakdown": ("x", "#e53e3e",
              "breakdown"), "contact_lost": ("d", "#9b2c2c", "contact with family lost"),
              "care_exit": ("^", "#2f855a", "left care")}
-    before = len(pls) and int(pls.start.min()) < 0  # in care when the run started
     for name, (marker, colour, label) in marks.items():
-        ev = hist[hist.event == name]
-        if name == "care_entry" and before:
-            ev = ev[ev.week != 0]  # its entry was logged at week 0; the bar shows the start
+        ev = hist[(hist.event == name) & (hist.child == ch.id)]
         if len(ev):
             ax.scatter(ev.week, np.full(len(ev), lanes["in care"]), marker=marker, s=70,
                        color=colour, label=label, zorder=3)
-    first = min([now - 52, *hist.week.tolist(), *pls.start.tolist()]) if len(pls) else now - 52
-    ax.set_xlim(first - 2, now + 2)
     ax.axvline(now, color="#718096", lw=0.8, ls="--")
     ax.set_yticks(list(lanes.values()), list(lanes))
     ax.set_ylim(-0.6, 2.6)
-    ax.set_xlabel("week of the run (negative: before the run started)", fontsize=8)
+    ax.set_xlabel("week (0: the start of year 1; dashed line: now)", fontsize=8)
     ax.tick_params(labelsize=8)
     open_pl = pls[pls.end_reason == End.OPEN]
-    where = (f"now {open_pl.iloc[-1].miles:.0f} miles from home" if len(open_pl)
-             else "not in a placement now")
+    where = (f"now {open_pl.iloc[-1].miles:.0f} miles from home" if len(open_pl) and ch.in_care
+             else "in care, not in a placement" if ch.in_care else "not in care now")
     contact = "has lost contact with family" if ch.contact_lost else "in contact with family"
-    ax.set_title(f"Child {ch.id}: {ch.age_years:.0f} years old, {len(pls)} placement"
-                 f"{'s' * (len(pls) != 1)}, {where}, {contact}", fontsize=9.5)
+    ax.set_title(f"Child {ch.id}: {years_old(model.pop.children.age[child])}, {len(pls)} "
+                 f"placement{'s' * (len(pls) != 1)}, {where}, {contact}", fontsize=9.5)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.45, -0.2),
                   ncol=4, frameon=False)
-    fig.subplots_adjust(left=0.2, right=0.98, top=0.92, bottom=0.33)
+    fig.subplots_adjust(left=left, right=right, top=0.92, bottom=0.36)
     return fig
 
 
+def _week_words(w: int) -> str:
+    return f"week {w}" + (" (before week 0)" if w < 0 else "")
+
 
 def journey_text(model: CareSystem, child: int) -> str:
-    """One child's journey in words (the page prints it under the timeline)."""
+    """One child's journey in words (the page prints it under the timeline); every week it
+    names is on the timeline's axis."""
     ch = model.child(child)
     h, pls = ch.history, ch.placements
     f, c = model.pop.families, model.pop.children
     la = model.region.la_name[f.la[c.family[child]]]
-    parts = [f"Child {ch.id} ({la}), {ch.age_years:.0f} years old"]
-    first = int(pls.start.min()) if len(pls) else 0
-    # a child already in care when the run starts has its entry logged at week 0
-    entries = [w for w in h.week[h.event == "care_entry"].tolist() if not (w == 0 and first < 0)]
-    if first < 0:
-        parts.append(f"in care since {-first} weeks before the run")
-    if entries:
-        parts.append("entered care in week " + ", ".join(str(w) for w in entries))
+    parts = [f"Child {ch.id} ({la}), {years_old(c.age[child])}"]
+    now = model.week + 1
+    for e, x in care_spells(model, child):
+        if x is None:
+            parts.append(f"in care since {_week_words(e)}: {now - e} weeks")
+        else:
+            parts.append(f"in care from {_week_words(e)} to week {x}")
+        inside = pls.start[(pls.start >= e) & (pls.start <= (now if x is None else x))]
+        if len(inside) and int(inside.min()) > e:
+            parts.append(f"placements before week {int(inside.min())} not simulated "
+                         "(in care before the model began)")
     refs = int((h.event == "referral").sum())
     if refs:
         parts.append(f"{refs} referral{'s' * (refs != 1)} of the family")
     if len(pls):
-        miles = ", ".join(f"{k.replace('_', ' ')} {m:.0f} mi" for k, m in zip(
+        miles = ", ".join(f"{_KIND_SHORT.get(k, k)} {m:.0f} mi" for k, m in zip(
             pls.kind, pls.miles, strict=True))
         parts.append(f"{len(pls)} placement{'s' * (len(pls) != 1)} ({miles})")
-    nb = int((h.event == "breakdown").sum())
+    nb = int(((h.event == "breakdown") & (h.child == ch.id)).sum())
     parts.append(f"{nb} breakdown{'s' * (nb != 1)}")
-    lost = h.week[h.event == "contact_lost"].tolist()
-    parts.append(f"lost contact with family in week {lost[0]}" if lost
+    lost = h.week[(h.event == "contact_lost") & (h.child == ch.id)].tolist()
+    parts.append(f"lost contact with family in {_week_words(int(lost[0]))}" if lost
                  else "in contact with family")
-    exits = h.week[h.event == "care_exit"].tolist()
-    if exits:
-        parts.append(f"left care in week {exits[-1]}")
     return "; ".join(parts) + "."

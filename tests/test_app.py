@@ -169,6 +169,67 @@ def test_pictures_render(teaching_model) -> None:
     assert f"Child {child}" in journey_text(m, child)
 
 
+def test_a_preset_with_a_burn_in_starts_its_history_at_week_0() -> None:
+    from sim.mapview import AppConfig, TeachingModel
+
+    m = TeachingModel(preset="england_baseline", config=AppConfig(scale=0.02))
+    assert m.burn_weeks == 5 * 52  # its own burn-in, longer than the warm start
+    assert m.weeks_run == 0 and m.history["week"] == []
+    m.step()
+    assert m.history["week"] == [0]
+
+
+def test_every_preset_gets_a_warm_start(teaching_model) -> None:
+    from sim.mapview import WARM_START_YEARS
+
+    assert teaching_model.burn_weeks == 52 * WARM_START_YEARS
+    # no start-up burst: the first month's moves are like any later month's
+    moves = np.asarray(teaching_model.history["moves"])
+    assert moves[:4].mean() < 2 * moves[4:].mean() + 1
+
+
+def test_overspend_line_accrues_the_budget_at_the_levers_in_force() -> None:
+    from policies import set_lever
+    from sim.mapview import AppConfig, TeachingModel
+
+    m = TeachingModel(config=AppConfig(scale=0.02))
+    for _ in range(20):
+        m.step()
+    before = m.overspend_to_date()
+    set_lever(m, "funding", 0.5)  # the budget for the 20 weeks gone must not be recomputed
+    assert m.overspend_to_date() == before
+    for _ in range(32):
+        m.step()
+    # the year's last point of the line is the year's final overspend (the dot)
+    assert m.history["overspend_ytd"][51] == pytest.approx(float(m.annual[0]["overspend_gbp"]))
+
+
+def test_ages_are_whole_years() -> None:
+    from sim.mapview import years_old
+
+    assert years_old(52 * 17 + 51) == "17 years old"  # not 18: still a child in care
+    assert years_old(52) == "1 year old"
+    assert years_old(51) == "0 years old"
+
+
+def test_charts_start_at_zero(teaching_model) -> None:
+    from sim.mapview import draw_charts
+
+    for ax in draw_charts(teaching_model).axes:
+        assert ax.get_ylim()[0] == 0, ax.get_title()
+
+
+def test_the_timeline_shows_every_week_the_sentence_names(teaching_model) -> None:
+    from sim.mapview import care_spells, draw_timeline, journey_text
+
+    m = teaching_model
+    for j in m.children_to_follow()[:40:4]:
+        lo, hi = draw_timeline(m, j).axes[0].get_xlim()
+        weeks = [int(w) for w in re.findall(r"week (-?\d+)", journey_text(m, j))]
+        assert weeks and all(lo <= w <= hi for w in weeks), (j, weeks, lo, hi)
+        assert all(x is None or x >= e for e, x in care_spells(m, j))
+
+
 def test_out_of_area_flows_match_the_placements(teaching_model) -> None:
     m = teaching_model
     flows = m.out_of_area_flows()
@@ -203,7 +264,7 @@ def _need_browser() -> None:
 
 
 def _week(page) -> float:
-    return float(re.search(r"Time: ([\d.]+)", page.inner_text("body")).group(1))
+    return float(re.search(r"Week (\d+) of the run", page.inner_text("body")).group(1))
 
 
 def _wait_week(page, at_least: float, timeout: float = 60.0) -> float:
@@ -290,5 +351,19 @@ def test_app_in_a_real_browser() -> None:
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             assert SCREENSHOT.stat().st_size > 50_000
             assert not outside, f"the page fetched from outside this computer: {outside[:5]}"
+
+            # a preset with a burn-in: chosen, it waits for Reset; after Reset it runs from week 0
+            page.locator(".v-select", has_text="Preset scenario (applies on Reset)").first.click()
+            option = page.locator(".menuable__content__active .v-list-item",
+                                  has_text="England baseline")
+            option.first.click()
+            time.sleep(1.0)
+            assert _week(page) >= 60.0  # nothing happened yet
+            page.get_by_role("button", name="Reset").click()
+            page.locator(".cscsim-preset", has_text="England baseline").wait_for(
+                timeout=120_000)
+            assert _week(page) == 0.0
+            assert "Error" not in page.inner_text("body")
+            _rendered(page, "cscsim-charts")
         finally:
             ctx.close()
