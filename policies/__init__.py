@@ -45,7 +45,7 @@ def set_lever(model, key: str, value: float) -> None:
 
         raise ConfigError(f"unknown lever {key!r}; levers: {', '.join(LEVERS)}")
     change = {f"levers.{key}": value}
-    model.scenario = model.scenario.with_overrides(change, where="lever")  # for later years
+    model.inputs = model.inputs.with_overrides(change, where="lever")  # for later years
     model.params = model.params.with_overrides(change, where="lever")
 
 

@@ -204,7 +204,6 @@ def _build_page():  # the components are closures over the lazy imports
 
     config = AppConfig.from_env()
     _tile_layout(solara_viz)
-    _foreign_scenarios(solara_viz)
 
     titles = config.preset_titles()
     first_title = next(iter(titles))
@@ -303,7 +302,7 @@ def _build_page():  # the components are closures over the lazy imports
 
         with solara.Card("Running now", classes=["cscsim-preset"]):
             solara.HTML(tag="div", unsafe_innerHTML=(
-                f"<b>{html.escape(m.scenario.name)}</b>: {html.escape(m.scenario.description)}"
+                f"<b>{html.escape(m.params.name)}</b>: {html.escape(m.params.description)}"
                 f"<br><small>Choosing another preset under <i>Model Parameters</i> changes "
                 f"nothing until you press <b>Reset</b>; Reset then runs the preset's warm start "
                 f"({m.burn_weeks // 52} years here) first, which takes a few seconds.</small>"))
@@ -369,25 +368,6 @@ def _tile_layout(solara_viz) -> None:
 
     solara_viz._cscsim_original_layout = original
     solara_viz.make_initial_grid_layout = layout
-
-
-def _foreign_scenarios(solara_viz) -> None:
-    """Let Mesa 3.5's parameter check pass a model whose ``scenario`` is cscsim's.
-
-    Mesa reads any truthy ``model.scenario`` as its own experimental ``Scenario`` and raises
-    otherwise, which replaced the whole page with a traceback once ``CareSystem`` kept its
-    scenario as ``self.scenario``. Ours has no Mesa defaults to offer, so it contributes none;
-    a Mesa scenario is passed to Mesa's own function unchanged."""
-    original = getattr(solara_viz, "_cscsim_original_defaults",
-                       solara_viz._get_scenario_defaults)
-
-    def defaults(scenario):
-        if not isinstance(scenario, solara_viz.Scenario):
-            return {}
-        return original(scenario)
-
-    solara_viz._cscsim_original_defaults = original
-    solara_viz._get_scenario_defaults = defaults
 
 
 def _journey_size(model, j: int) -> tuple[int, int]:

@@ -95,7 +95,8 @@ class CareSystem(mesa.Model):
         super().__init__(rng=scenario.run.seed)
         # The scenario as given (schedules and all) and its values in force this year: the
         # burn-in runs at the first year's values, so the warm state is in balance with them.
-        self.scenario = scenario
+        # (Not ``self.scenario``: Mesa 3.5 keeps that name for its own experimental Scenario.)
+        self.inputs = scenario
         self.params = scenario.at_year(scenario.run.start_year)
         seeds = np.random.SeedSequence(scenario.run.seed).spawn(len(STREAMS))
         self.streams = {n: np.random.default_rng(s) for n, s in zip(STREAMS, seeds, strict=True)}
@@ -328,7 +329,7 @@ class CareSystem(mesa.Model):
         """A reported year begins: schedules move to this year's values. A change in the
         price index reprices the whole market, open placements included (prices are cash)."""
         old = self.params.placements.price_index
-        self.params = self.scenario.at_year(self.calendar_year)
+        self.params = self.inputs.at_year(self.calendar_year)
         ratio = self.params.placements.price_index / old
         if ratio != 1.0:
             t, pl = self.providers, self.pop.placements
