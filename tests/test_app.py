@@ -359,7 +359,7 @@ def test_app_in_a_real_browser() -> None:
             option.first.click()
             time.sleep(1.0)
             assert _week(page) >= 60.0  # nothing happened yet
-            page.get_by_role("button", name="Reset").click()
+            page.get_by_role("button", name="Reset", exact=True).click()
             page.locator(".cscsim-preset", has_text="England baseline").wait_for(
                 timeout=120_000)
             assert _week(page) == 0.0
