@@ -50,6 +50,7 @@ DFE_CLA = "DfE, Children looked after in England including adoptions, 2024"
 DFE_CIN = "DfE, Characteristics of children in need, 2024"
 CMA = "CMA, Children's social care market study, interim report (2021), 2020 prices"
 WORKFORCE = "DfE, Children's social work workforce, census at 30 September 2023"
+FIT_STABILITY = "cscsim calibrate, run 8, with the share with 3+ placements among the targets"
 FIT = "cscsim calibrate to England's published figures (docs/calibration.md)"
 
 # One parameter per entry reads better than one argument per line.
@@ -109,7 +110,7 @@ PARAMS: tuple[Param, ...] = (
           "the least deprived 10%; Bywaters et al., Nuffield Foundation)",
           "rise in a family's lasting propensity to need from the least to "
           "the most deprived street, beyond what poverty explains"),
-    Param("need", "propensity_sd", 0.369229, "need units", 0.0, 3.0, "calibrated",
+    Param("need", "propensity_sd", 0.420043, "need units", 0.0, 3.0, "calibrated",
           FIT + " (run 7), with re-referrals among the targets",
           "spread between families of a lasting propensity to need (it lasts as long as the "
           "family)"),
@@ -131,10 +132,10 @@ PARAMS: tuple[Param, ...] = (
           "how long a departure from a family's long-run need takes to fade (mean reversion time)"),
     Param("need", "noise_sd", 0.6, "need units", 0.0, 3.0, A, "",
           "spread of the week-to-week wandering of need around its long-run level"),
-    Param("need", "adolescent_risk_rate", 2.70535e-05, "per teenager per year", 0.0, 0.2,
+    Param("need", "adolescent_risk_rate", 2.71125e-05, "per teenager per year", 0.0, 0.2,
           "calibrated", FIT,
           "base yearly hazard of a crisis outside the home (exploitation, breakdown) for 11-17s"),
-    Param("need", "adolescent_age_slope", 0.575334, "log-hazard per year of age", -1.0, 1.0,
+    Param("need", "adolescent_age_slope", 0.528922, "log-hazard per year of age", -1.0, 1.0,
           "calibrated", FIT,
           "how a teenager's risk of crisis changes with each year over 11"),
     Param("need", "adolescent_family_weight", 0.7, "per need unit", 0.0, 3.0, A, "",
@@ -168,7 +169,7 @@ PARAMS: tuple[Param, ...] = (
           "yearly referral hazard of a family whose need is at the front-door threshold"),
     Param("social_work", "referral_slope", 1.61764, "per need unit", 0.0, 5.0, "calibrated", FIT,
           "log-hazard rise in referrals per unit of need"),
-    Param("social_work", "background_referral_rate", 0.00380667, "per family per year", 0.0, 1.0,
+    Param("social_work", "background_referral_rate", 0.00385678, "per family per year", 0.0, 1.0,
           "calibrated", FIT,
           "referrals that reflect worry, not need (most end in no further action)"),
     Param("social_work", "threshold", 1.90361, "need units", -3.0, 6.0, "calibrated",
@@ -183,13 +184,13 @@ PARAMS: tuple[Param, ...] = (
           "DfE's 45-working-day limit for assessments", "length of an assessment"),
     Param("social_work", "cin_level", 1.825067, "need units", -3.0, 6.0, "calibrated",
           FIT, "assessed need that makes a child in need"),
-    Param("social_work", "s47_level", 2.54185, "need units", -3.0, 8.0, "calibrated",
+    Param("social_work", "s47_level", 2.66932, "need units", -3.0, 8.0, "calibrated",
           FIT, "assessed need that starts a Section 47 enquiry"),
-    Param("social_work", "icpc_level", 3.09009, "need units", -3.0, 8.0, "calibrated",
+    Param("social_work", "icpc_level", 2.93648, "need units", -3.0, 8.0, "calibrated",
           FIT + " (run 7), to DfE CIN 2023: 74,380 initial conferences after 225,400 enquiries",
           "assessed need at which a Section 47 enquiry leads to an initial child protection "
           "conference"),
-    Param("social_work", "cpp_level", 2.8921, "need units", -3.0, 8.0, "calibrated",
+    Param("social_work", "cpp_level", 2.8622, "need units", -3.0, 8.0, "calibrated",
           FIT, "assessed need at which a conference makes a plan"),
     Param("social_work", "care_level", 3.22617, "need units", -3.0, 9.0, "calibrated",
           FIT, "need on a plan at which care proceedings are issued"),
@@ -322,11 +323,14 @@ PARAMS: tuple[Param, ...] = (
           "under interim care orders"),
     Param("placements", "breakdown_kinship", 0.05, "per placement per year", 0.0, 5.0, A, "",
           "base breakdown hazard of a kinship placement"),
-    Param("placements", "breakdown_inhouse", 0.1, "per placement per year", 0.0, 5.0, A, "",
+    Param("placements", "breakdown_inhouse", 0.194229, "per placement per year", 0.0, 5.0, "calibrated",
+          FIT_STABILITY,
           "base breakdown hazard of an in-house foster placement"),
-    Param("placements", "breakdown_ifa", 0.11, "per placement per year", 0.0, 5.0, A, "",
+    Param("placements", "breakdown_ifa", 0.128284, "per placement per year", 0.0, 5.0, "calibrated",
+          FIT_STABILITY,
           "base breakdown hazard of an agency foster placement"),
-    Param("placements", "breakdown_home", 0.2, "per placement per year", 0.0, 5.0, A, "",
+    Param("placements", "breakdown_home", 0.315023, "per placement per year", 0.0, 5.0, "calibrated",
+          FIT_STABILITY,
           "base breakdown hazard of a children's home placement"),
     Param("placements", "breakdown_supported", 0.15, "per placement per year", 0.0, 5.0, A, "",
           "base breakdown hazard of supported accommodation"),
@@ -339,8 +343,8 @@ PARAMS: tuple[Param, ...] = (
           "of children in care had 3 or more placements in the year)",
           "children entering foster or residential care who first go to a short-term "
           "(bridging) placement while a long-term one is found"),
-    Param("placements", "short_term_weeks", 13.0, "weeks", 1.0, 104.0, A,
-          "a quarter, typical of short-term fostering arrangements",
+    Param("placements", "short_term_weeks", 16.5058, "weeks", 1.0, 104.0, "calibrated",
+          FIT + " (run 8), started from a quarter, typical of short-term fostering",
           "mean time in a short-term placement before the planned move to a long-term one"),
     Param("placements", "distance_effect", 0.25, "log-hazard per 20 miles", 0.0, 3.0, A,
           "research on distant placements (e.g. Ofsted 2022) links distance to instability",
@@ -367,7 +371,7 @@ PARAMS: tuple[Param, ...] = (
     Param("placements", "supported_per_10k_children", 8.0, "places per 10,000 children", 0.0,
           500.0, "derived", "Sufficiency.org.uk FOI 2024: 9.8% of CLA x 83,630 / 85% / 11.95m",
           "supported accommodation places (16-17s)"),
-    Param("placements", "inhouse_outside_share", 0.196574, "share of places", 0.0, 1.0,
+    Param("placements", "inhouse_outside_share", 0.191027, "share of places", 0.0, 1.0,
           "calibrated", FIT,
           "share of an authority's own foster carers who live just across its boundary "
           "(in a neighbouring authority's neighbourhood next to one of its own)"),
@@ -435,7 +439,7 @@ PARAMS: tuple[Param, ...] = (
           "multiplier on health-visitor FTE (policies/health_visiting.py)"),
     Param("levers", "distance_cap_miles", 0.0, "miles", 0.0, 500.0, A, "no cap today",
           "place within this distance unless impossible; 0 = nearest suitable bed anywhere"),
-    Param("levers", "distance_weight", 12.417558, "GBP per week per mile", 0.0, 1000.0,
+    Param("levers", "distance_weight", 17.5985, "GBP per week per mile", 0.0, 1000.0,
           "calibrated", FIT,
           "how much more a week an authority pays to place a child a mile closer"),
     Param("levers", "local_sufficiency", 1.0, "x today", 0.0, 5.0, A, "today's level",
