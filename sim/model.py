@@ -364,7 +364,8 @@ class CareSystem(mesa.Model):
                 progress(self.week)
 
     def annual_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.annual).reset_index(drop=True).astype({"year": int})
+        frame = pd.DataFrame(self.annual).reset_index(drop=True).astype({"year": int})
+        return frame.copy()  # one block, not one per column (pandas warns on later inserts)
 
     def annual_by_la_frame(self) -> pd.DataFrame:
         return (
