@@ -150,6 +150,8 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     care = care[~np.isin(care, children)]
     prov = pl.provider[c.placement[care]]
     care, prov = care[prov >= 0], prov[prov >= 0]
+    if len(care) == 0:  # no one in care with a provider: no sibling to join
+        return np.zeros(len(children), bool)
     # One sibling's provider per family (the first found).
     fams, first = np.unique(c.family[care], return_index=True)
     fam = c.family[children]

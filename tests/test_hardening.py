@@ -291,7 +291,7 @@ def test_app_sessions_are_freed_minutes_not_a_day_after_the_page_goes(fake_serve
     from sim.app import SESSION_TIMEOUT
 
     assert main(["app", "--port", str(_free_port())]) == 0
-    assert solara.server.settings.kernel.cull_timeout == SESSION_TIMEOUT == "2m"
+    assert solara.server.settings.kernel.cull_timeout == SESSION_TIMEOUT == "45s"
     assert "warning" not in capsys.readouterr().err
 
 
