@@ -132,6 +132,8 @@ def _la_run(model, provider: np.ndarray) -> np.ndarray:
     """Whether each placement's provider is run by the child's authority (kinship carers and
     emergency placements have no provider and are not)."""
     la_run = np.asarray(model.providers.la_run, dtype=bool)
+    if len(la_run) == 0:  # no providers at all (the smallest samples)
+        return np.zeros(len(provider), dtype=bool)
     return np.where(provider >= 0, la_run[np.maximum(provider, 0)], False)
 
 

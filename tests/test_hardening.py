@@ -64,12 +64,14 @@ def tree(folder: Path) -> set[str]:
 
 
 # --- 1. valid inputs never crash the model -----------------------------------------------------
-def test_a_run_in_which_no_child_is_in_care_finishes(tmp_path):
-    """North East at the minimum scale, seed 0: at times nobody is in care (was an IndexError
-    in placements.separated)."""
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_a_run_in_which_no_child_is_in_care_finishes(tmp_path, seed):
+    """North East at the minimum scale: at times nobody is in care (was an IndexError in
+    placements.separated), and with seeds 1 and 3 no provider at all (was an IndexError in
+    writing placements.csv)."""
     out = tmp_path / "out"
-    assert main(["run", "--region", "North East", "--scale", "0.0005", "--years", "1",
-                 "--seed", "0", "--out", str(out), "--quiet"]) == 0
+    assert main(["run", "--region", "North East", "--scale", "0.0005", "--years", "2",
+                 "--seed", str(seed), "--out", str(out), "--quiet"]) == 0
     assert (out / "annual.csv").exists()
 
 
