@@ -168,19 +168,7 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     placed = np.zeros(len(children), bool)
     placed[idx] = True
     if len(idx):
-        prov = target[idx]
-        _open(
-            model,
-            children[idx],
-            kind=t.kind[prov],
-            provider=prov,
-            node=t.node[prov],
-            price=t.price[prov],
-            cost=t.cost[prov],
-            for_profit=t.for_profit[prov],
-            quality=t.quality[prov],
-            carer=prov.astype(np.int64),
-        )
+        _open_with_providers(model, children[idx], target[idx])
     return placed
 
 
@@ -228,18 +216,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         placed_units = uid[take]
         placed = np.isin(unit, placed_units)
         prov = cand[best[np.searchsorted(uid, unit[placed])]]
-        _open(
-            model,
-            children[placed],
-            kind=t.kind[prov],
-            provider=prov,
-            node=t.node[prov],
-            price=t.price[prov],
-            cost=t.cost[prov],
-            for_profit=t.for_profit[prov],
-            quality=t.quality[prov],
-            carer=prov.astype(np.int64),
-        )
+        _open_with_providers(model, children[placed], prov)
         keep = ~(placed | nowhere)
         new_unit = np.where(stuck_child, unit.max() + 1 + np.arange(len(unit)), unit)
         children, cat, unit = children[keep], cat[keep], new_unit[keep]
@@ -249,6 +226,23 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     if emergency:
         _place_emergency(model, left)
     return left
+
+
+def _open_with_providers(model, children: np.ndarray, prov: np.ndarray) -> None:
+    """Place each child with provider ``prov`` (one each) on the provider's terms."""
+    t = model.providers
+    _open(
+        model,
+        children,
+        kind=t.kind[prov],
+        provider=prov,
+        node=t.node[prov],
+        price=t.price[prov],
+        cost=t.cost[prov],
+        for_profit=t.for_profit[prov],
+        quality=t.quality[prov],
+        carer=prov.astype(np.int64),
+    )
 
 
 def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
