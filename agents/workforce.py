@@ -79,12 +79,6 @@ class Workforce:
             self.workload = np.where(capacity > 0, open_children / capacity, np.inf)
         self.workload[(capacity == 0) & (open_children == 0)] = 0.0
 
-    def caseload(self, open_children: np.ndarray) -> np.ndarray:
-        """Children with an open case per case-holding social worker (DfE's caseload)."""
-        holders = self.working * self.model.params.social_work.case_holding_share
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(holders > 0, open_children / holders, np.nan)
-
 
 def _need_share(children: np.ndarray, in_need: np.ndarray, weight: float) -> np.ndarray:
     """Each authority's children, reweighted towards its share of children in need."""

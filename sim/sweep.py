@@ -52,7 +52,6 @@ PARTS = "parts"
 PLAN = "experiment.json"
 RUNS = "runs"
 SESSIONS = "sessions.jsonl"
-OUTPUT_FILES = ("runs.csv", "annual.csv", "failures.csv", "manifest.json")
 #: Table formats a sweep can write (``--format``): CSV for anyone, Parquet (pyarrow) for big
 #: sweeps, whose annual table is smaller and much faster to read as Parquet.
 FORMATS = ("csv", "parquet")
