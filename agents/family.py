@@ -82,13 +82,18 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Families referred this week by schools, police, health and others, and their sources.
 
     The weekly hazard rises exponentially with need, centred on the front-door threshold, plus
-    a small background of referrals that reflect worry rather than need.
+    a small background of referrals that reflect worry rather than need. For a year after a
+    referral the hazard is ``known_family_effect`` times higher: the professionals who referred
+    the family before are alert to it, one reason re-referrals are a fifth of all referrals.
     """
     f = model.pop.families
     p = model.params.social_work
     rng = model.streams["referral"]
     open_to_referral = f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0)
     yearly = p.referral_rate * np.exp(p.referral_slope * (f.need - p.threshold))
+    # Whoever referred a family in the last year is watching it: more of its need is seen.
+    known = model.week - f.last_referral <= WEEKS_PER_YEAR
+    yearly = np.where(known, p.known_family_effect * yearly, yearly)
     prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
     referred = np.flatnonzero(open_to_referral & (rng.random(f.n) < prob))
     source = rng.choice(len(SOURCES), size=len(referred), p=SOURCE_SHARES)

@@ -45,13 +45,21 @@ AGENCY_SIZE = 40  # foster places per agency branch at full scale (assumption)
 SUPPORTED_SIZE = 10  # places per supported-accommodation service at full scale (assumption)
 
 
+#: The fewest places any simulated agency branch, supported service or in-house pool has: a
+#: children's home's size (``placements.home_size``, 3.76). A pool of one or two places is full
+#: most of the time and can never take a sibling group, so the placement mix of a small sample
+#: would lean on children's homes (whose size does not shrink) more than England's does.
+MIN_POOL = 4
+
+
 def branch_size(model, full_scale_size: int) -> int:
     """Places per agency branch or supported service in the simulated sample.
 
     An agency's carers live spread across a locality, so the *number* of branches is kept
-    independent of ``run.scale`` and their size shrinks with it; otherwise a small sample would
-    have a handful of agencies far from most children and distances would depend on scale."""
-    return max(1, round(full_scale_size * model.params.run.scale))
+    independent of ``run.scale`` and their size shrinks with it (otherwise a small sample would
+    have a handful of agencies far from most children and distances would depend on scale),
+    down to :data:`MIN_POOL` places, below which fewer branches of that size are opened."""
+    return max(min(MIN_POOL, full_scale_size), round(full_scale_size * model.params.run.scale))
 
 
 class PlacementProvider(FixedAgent):
@@ -136,13 +144,17 @@ def add_providers(
     for_profit: np.ndarray,
     la_run: np.ndarray | None = None,
     la: np.ndarray | None = None,
+    sites: list[np.ndarray] | None = None,
 ) -> None:
     """Open providers of one kind at ``nodes``: price, cost and quality follow kind and owner.
-    ``la`` is the authority that runs or owns each (default: where it is)."""
+    ``la`` is the authority that runs or owns each (default: where it is); ``sites`` the
+    neighbourhoods where each has carers or homes (default: its node only; see
+    :func:`represented_sites`)."""
     p, rng, t = model.params, model.streams["market"], model.providers
     n = len(nodes)
     if n == 0:
         return
+    _add_sites(model, [np.array([x]) for x in nodes] if sites is None else sites)
     la_run = np.zeros(n, bool) if la_run is None else la_run
     base = _base_price(p, kind) * np.exp(0.1 * rng.standard_normal(n))
     margin = _margin(p, kind)
@@ -181,6 +193,37 @@ def _locate(model, k: int, weights: np.ndarray) -> np.ndarray:
     return rng.choice(len(w), size=k, p=w).astype(np.int16)
 
 
+def represented_sites(
+    model, nodes: np.ndarray, places: np.ndarray, unit: float, weights: np.ndarray
+) -> list[np.ndarray]:
+    """Where each simulated provider's carers or homes are: ``nodes`` and more, drawn by
+    ``weights`` like the provider's own place.
+
+    A simulated provider with ``places`` places stands for ``places / scale`` of England's
+    places, that is for ``places / scale / unit`` real homes or branches of ``unit`` places
+    each, spread as such providers are. A child goes to the nearest of them. Were a sampled
+    provider to sit at one place only, a 5% sample would have a twentieth of England's
+    children's homes, and children would be placed further from home the smaller the sample."""
+    scale = model.params.run.scale
+    count = np.maximum(1, np.round(np.asarray(places) / scale / unit)).astype(np.int64)
+    extra = _locate(model, int((count - 1).sum()), weights) if (count > 1).any() else []
+    bounds = np.r_[0, np.cumsum(count - 1)]
+    return [
+        np.r_[nodes[i], extra[bounds[i] : bounds[i + 1]]].astype(np.int64)
+        for i in range(len(nodes))
+    ]
+
+
+def _add_sites(model, sites: list[np.ndarray]) -> None:
+    """Extend ``model.provider_site``: for each new provider and each neighbourhood, its site
+    nearest to that neighbourhood (where a child from there would live)."""
+    dist = model.region.distance
+    rows = np.empty((len(sites), model.region.n_nodes), dtype=np.int16)
+    for i, sx in enumerate(sites):
+        rows[i] = sx[np.argmin(dist[sx], axis=0)]
+    model.provider_site = np.vstack([model.provider_site, rows])
+
+
 def build_market(model) -> None:
     """Open the providers of today's market, sized from published places per 10,000 children."""
     p, rng, r = model.params, model.streams["market"], model.region
@@ -198,10 +241,13 @@ def build_market(model) -> None:
         ),
     ):
         places = int(stochastic_round(rng, per_10k * total))
-        k = max(1, int(np.ceil(places / size))) if places else 0
+        k = max(1, places // size) if places else 0  # none smaller than ``size``
         cap = np.full(k, places // k if k else 0, dtype=np.int64)
         cap[: places - cap.sum()] += 1
-        add_providers(model, kind, _locate(model, k, node_children), cap, rng.random(k) < share)
+        nodes = _locate(model, k, node_children)
+        full = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
+        sites = represented_sites(model, nodes, cap, full, node_children)
+        add_providers(model, kind, nodes, cap, rng.random(k) < share, sites=sites)
     # Children's homes: small; private homes cluster where property is cheap.
     places = int(stochastic_round(rng, p.placements.home_per_10k_children * total))
     sizes = []
@@ -214,29 +260,44 @@ def build_market(model) -> None:
     la_run = ~fp & (
         rng.random(k) < 0.75
     )  # of non-profit homes about 3 in 4 are LA-run (assumption)
-    add_providers(model, Kind.CHILDRENS_HOME, nodes.astype(np.int16), np.array(sizes), fp, la_run)
+    sizes = np.array(sizes)
+    sites = [
+        represented_sites(model, nodes[i : i + 1], sizes[i : i + 1], sizes[i], cheap if fp[i]
+                          else node_children)[0]
+        for i in range(k)
+    ]
+    add_providers(
+        model, Kind.CHILDRENS_HOME, nodes.astype(np.int16), sizes, fp, la_run, sites=sites
+    )
 
 
 def _build_inhouse(model) -> None:
-    """LA foster carers: a pool per neighbourhood, in proportion to its children; a share of
-    each pool lives just across the authority's boundary, in a neighbourhood of another
-    authority next to it on the network (carers do not stop at council borders), and takes
-    only its own authority's children."""
+    """LA foster carers: one pool per authority, recruited authority-wide and based at its
+    central neighbourhood, with places in proportion to its children; a share of them
+    (``inhouse_outside_share``) live just across the authority's boundary, in a neighbourhood
+    of another authority next to it on the network (carers do not stop at council borders),
+    and take only their own authority's children. One pool per authority rather than per
+    neighbourhood keeps pools big enough in a small sample to have room when England's would
+    (see :data:`MIN_POOL`)."""
     p, rng, r = model.params, model.streams["market"], model.region
-    per_10k = p.placements.inhouse_per_10k_children
-    places = stochastic_round(rng, per_10k * model.node_children / 1e4)
+    la_children = np.bincount(r.node_la, weights=model.node_children, minlength=r.n_la)
+    places = stochastic_round(rng, p.placements.inhouse_per_10k_children * la_children / 1e4)
     outside = rng.binomial(places, p.placements.inhouse_outside_share)
+    centre = 3 * np.arange(r.n_la) + 1
     indptr, nbrs = model.neighbours
-    owner, node, cap = [np.arange(r.n_nodes)], [np.arange(r.n_nodes)], [places - outside]
-    for n in np.flatnonzero(outside):
-        across = nbrs[indptr[n] : indptr[n + 1]]
-        across = across[r.node_la[across] != r.node_la[n]]
+    owner, node, cap = [np.arange(r.n_la)], [centre], [places - outside]
+    sites = [np.flatnonzero(r.node_la == la) for la in range(r.n_la)]
+    for la in np.flatnonzero(outside):
+        mine = np.flatnonzero(r.node_la == la)
+        across = np.unique(np.concatenate([nbrs[indptr[n] : indptr[n + 1]] for n in mine]))
+        across = across[r.node_la[across] != la]
         if len(across) == 0:  # an island authority: its carers all live inside it
-            cap[0][n] += outside[n]
+            cap[0][la] += outside[la]
             continue
-        owner.append([n])
+        owner.append([la])
         node.append([across[rng.integers(len(across))]])
-        cap.append([outside[n]])
+        cap.append([outside[la]])
+        sites.append(np.array(node[-1]))
     owner, node, cap = (np.concatenate(x).astype(np.int64) for x in (owner, node, cap))
     keep = cap > 0
     n = int(keep.sum())
@@ -247,7 +308,8 @@ def _build_inhouse(model) -> None:
         cap[keep],
         np.zeros(n, bool),
         np.ones(n, bool),
-        la=r.node_la[owner[keep]],
+        la=owner[keep],
+        sites=[sx for sx, k in zip(sites, keep, strict=True) if k],
     )
 
 
@@ -276,10 +338,14 @@ def market_entry(model) -> None:
                 p.placements.home_size - 1, max(1, round(places / p.placements.home_size))
             )
             nodes = _locate(model, len(size), cheap)
+            sites = [represented_sites(model, nodes[i : i + 1], size[i : i + 1], size[i], cheap)[0]
+                     for i in range(len(size))]
         else:
-            unit = branch_size(model, AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE)
-            size = np.full(int(np.ceil(places / unit)), unit)
-            size[-1] = places - unit * (len(size) - 1)
+            full = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
+            unit = branch_size(model, full)
+            size = np.full(max(1, places // unit), unit)
+            size[-1] += places - size.sum()  # the remainder joins the last
             nodes = _locate(model, len(size), node_children)
-        add_providers(model, kind, nodes, size, np.ones(len(size), bool))
+            sites = represented_sites(model, nodes, size, full, node_children)
+        add_providers(model, kind, nodes, size, np.ones(len(size), bool), sites=sites)
         model.count("providers_entered", model.region.node_la[nodes])

@@ -50,6 +50,7 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.referral_rate": (0.03, 1.0, True),
     "social_work.background_referral_rate": (1e-3, 0.05, True),
     "social_work.referral_slope": (0.5, 3.0, False),
+    "social_work.known_family_effect": (1.0, 20.0, True),
     "social_work.threshold": (1.0, 3.0, False),
     "social_work.cin_level": (1.2, 3.0, False),
     "social_work.s47_level": (2.0, 3.6, False),

@@ -48,11 +48,45 @@ def populate(model) -> Population:
     ).astype(int)
     members = np.concatenate([first, extra])
     members.sort(kind="stable")
-    ages = rng.integers(0, 18 * WEEKS_PER_YEAR, len(members)).astype(np.int16)
+    ages = stationary_ages(rng, len(members), p.population.birth_rate)
     model.pop = pop
     pop.add_children(rng, members, ages)
     pop.families.need[:] = stationary_need(model, fam)
     return pop
+
+
+def age_gradient(birth_rate: float) -> float:
+    """The slope k (per year) of the log age structure that births alone sustain.
+
+    In a population of children whose births are ``birth_rate`` times its size a year, and
+    whose arrivals and departures take the ages of the children already there (net
+    migration), the age structure settles to a density proportional to exp(k a) over ages
+    0-18, with k the root of ``birth_rate = k / (exp(18 k) - 1)``: k > 0 (older cohorts
+    larger) when births are below 1/18 of children, as in England since 2020. The population
+    then changes by ``net_migration_rate - k`` a year, whatever its starting size."""
+    b = float(birth_rate)
+    if b <= 0:
+        raise ValueError("population.birth_rate must be positive for a stationary age structure")
+    if abs(b - 1 / 18) < 1e-9:
+        return 0.0
+    lo, hi = -2.0, 2.0  # bisection: the right side falls monotonically in k
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if (mid / np.expm1(18 * mid) if mid else 1 / 18) > b:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def stationary_ages(rng: np.random.Generator, n: int, birth_rate: float) -> np.ndarray:
+    """Ages in weeks for ``n`` children, drawn from the stationary age structure of the
+    model's own births and migration (:func:`age_gradient`), so that the structure does not
+    shift as the run goes on (England's single-year-of-age estimates are not shipped: see
+    sim/data/DRIVERS_SOURCES.md). Inverse-CDF sampling of the density exp(k a) on [0, 18)."""
+    k, u = age_gradient(birth_rate), rng.random(n)
+    years = 18 * u if abs(k) < 1e-9 else np.log1p(u * np.expm1(18 * k)) / k
+    return np.minimum(years * WEEKS_PER_YEAR, 18 * WEEKS_PER_YEAR - 1).astype(np.int16)
 
 
 def _pick_nodes(model, la: np.ndarray) -> np.ndarray:

@@ -131,6 +131,8 @@ class CareSystem(mesa.Model):
         ]
         self.providers = Table(PROVIDER_SCHEMA, 256)
         self.provider_agents: list[PlacementProvider] = []
+        # Each provider's site nearest each neighbourhood (agents/provider.py: represented_sites)
+        self.provider_site = np.zeros((0, r.n_nodes), dtype=np.int16)
         build_market(self)
         self._place_initial_stock()
         self.workforce = Workforce(self, la_children, self.open_children())

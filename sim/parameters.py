@@ -85,10 +85,13 @@ PARAMS: tuple[Param, ...] = (
     Param("population", "birth_rate", 0.047, "births per child per year", 0.0, 0.2, "derived",
           "ONS, Births in England and Wales 2023 (about 563,000 in England) / 11.95m children",
           "births per child under 18 per year"),
-    Param("population", "net_migration_rate", 0.0084, "per child per year", -0.1, 0.1, A,
-          "a level child population going forward: with the 2023-24 birth rate (4.7%) and 1/18 "
-          "of children turning 18 each year, +0.84% holds it level (England's grew about 1% "
-          "from 2022 to 2023 on DfE's ONS denominators, 11.76m to 11.89m)",
+    Param("population", "net_migration_rate", 0.013, "per child per year", -0.1, 0.1, "derived",
+          "the residual of England's child population change, 2019-2023: DfE's ONS denominators "
+          "grew 0.28% a year (11.76m to 11.89m) while births (ONS) were 5.08% of children a "
+          "year, which in the model's stationary age structure (sim/demography.py: "
+          "age_gradient) means 1.01% a year turning 18 beyond births; 0.28 + 1.01 = 1.3%. With "
+          "2023-24's births (4.7%) the child population then falls about 0.5% a year, as "
+          "falling births imply",
           "net migration of children: families with children arriving (positive) or leaving "
           "(negative), as a share of the child population a year"),
     Param("population", "first_birth_share", 0.42, "share of births", 0.0, 1.0, A,
@@ -172,6 +175,11 @@ PARAMS: tuple[Param, ...] = (
     Param("social_work", "background_referral_rate", 0.00385678, "per family per year", 0.0, 1.0,
           "calibrated", FIT,
           "referrals that reflect worry, not need (most end in no further action)"),
+    Param("social_work", "known_family_effect", 1.0, "x", 1.0, 20.0, A,
+          "1 (no effect) until calibrated against DfE's re-referral share (22% of referrals "
+          "within 12 months of a previous one, Characteristics of children in need 2023-24)",
+          "multiplier on a family's referral hazard for 12 months after a referral: the "
+          "school, health visitor or police officer who referred it stay alert to it"),
     Param("social_work", "threshold", 1.90361, "need units", -3.0, 6.0, "calibrated",
           FIT, "need a referral must show to be accepted for assessment"),
     Param("social_work", "threshold_drift", 0.8, "need units per unit of overload", 0.0, 5.0, A, "",

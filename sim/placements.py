@@ -189,7 +189,8 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         uid, first, size = np.unique(unit, return_index=True, return_counts=True)
         u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
-        miles = dist[u_node[:, None], t.node[cand][None, :]]
+        site = model.provider_site[cand][:, u_node].T  # each provider's site nearest home
+        miles = dist[u_node[:, None], site]
         rank = RANK[u_cat[:, None], t.kind[cand][None, :]]
         # LA-run carers and homes take only their own authority's children.
         rank = np.where(t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None]), INF, rank)
@@ -229,14 +230,15 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
 
 
 def _open_with_providers(model, children: np.ndarray, prov: np.ndarray) -> None:
-    """Place each child with provider ``prov`` (one each) on the provider's terms."""
-    t = model.providers
+    """Place each child with provider ``prov`` (one each) on the provider's terms, at the
+    provider's site nearest the child's home."""
+    t, f = model.providers, model.pop.families
     _open(
         model,
         children,
         kind=t.kind[prov],
         provider=prov,
-        node=t.node[prov],
+        node=model.provider_site[prov, f.node[model.pop.children.family[children]]],
         price=t.price[prov],
         cost=t.cost[prov],
         for_profit=t.for_profit[prov],

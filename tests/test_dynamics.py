@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.provider import MIN_POOL
 from sim.config import load_scenario
+from sim.demography import age_gradient, stationary_ages
 from sim.model import CareSystem
-from sim.population import EVER_ASSESSED, EVER_CIN, Legal
+from sim.population import EVER_ASSESSED, EVER_CIN, WEEKS_PER_YEAR, Kind, Legal
 from tests.conftest import small
 
 
@@ -18,18 +20,41 @@ def _trend(values) -> float:
     return float(np.expm1(np.polyfit(np.arange(len(values)), np.log(values), 1)[0]) * 100)
 
 
-def test_with_drivers_flat_the_child_population_holds_level():
-    """Births, ageing out at 18 and net migration balance: the child population's trend is
-    under 1% a year over ten years."""
+def _under_five_share(model: CareSystem) -> float:
+    c = model.pop.children
+    return float(np.mean(c.age[c.active] < 5 * WEEKS_PER_YEAR))
+
+
+def test_with_drivers_flat_the_child_population_and_its_age_structure_hold_level():
+    """Births, ageing out at 18 and net migration nearly balance: the child population's trend
+    is under 1% a year over ten years, and the share of children under five moves by under a
+    point (the starting ages are the stationary structure of the same births and migration)."""
     model = CareSystem(small(run__years=10, run__scale=0.01, run__record_events=False))
+    at_start = _under_five_share(model)
     model.run()
     children = model.annual_frame()["children_0_17"]
     assert abs(_trend(children)) < 1.0
+    assert abs(_under_five_share(model) - at_start) < 0.01
+
+
+def test_starting_ages_are_the_stationary_structure_of_births_and_migration():
+    """With births at 1/18 of children a year every age is equally common; with fewer births
+    (England's 4.7%) older cohorts are larger, by the gradient k that solves
+    birth_rate = k / (exp(18 k) - 1)."""
+    rng = np.random.default_rng(0)
+    assert abs(age_gradient(1 / 18)) < 1e-9
+    k = age_gradient(0.047)
+    assert k / np.expm1(18 * k) == pytest.approx(0.047, rel=1e-6)
+    years = stationary_ages(rng, 200_000, 0.047) // WEEKS_PER_YEAR
+    counts = np.bincount(years, minlength=18)
+    assert counts[16:18].sum() / counts[0:2].sum() == pytest.approx(np.exp(16 * k), rel=0.05)
+    flat = np.bincount(stationary_ages(rng, 200_000, 1 / 18) // WEEKS_PER_YEAR, minlength=18)
+    assert flat.max() / flat.min() < 1.05
 
 
 def test_without_migration_the_child_population_shrinks():
     """The other side of the balance: with no net migration, births (4.7% of children a year)
-    do not replace the 1/18 who turn 18."""
+    do not replace the children who turn 18."""
     model = CareSystem(
         small(
             run__years=6,
@@ -197,3 +222,35 @@ def test_a_child_who_moves_joins_a_sibling_in_care_where_their_carer_has_room():
     joined = _rejoin_siblings(model, np.array([child]), foster)
     assert joined[0]
     assert pl.provider[c.placement[child]] == pl.provider[c.placement[sibling]]
+
+
+def test_families_known_to_services_are_referred_again_more_often():
+    """For a year after a referral, the professionals who made it see more of the family's
+    need (``known_family_effect``): a larger effect means a larger share of re-referrals."""
+
+    def rereferral_share(effect):
+        model = CareSystem(
+            small(run__years=3, social_work__known_family_effect=effect, run__record_events=False)
+        )
+        model.run()
+        a = model.annual_frame().iloc[1:]
+        return a["rereferrals_12m"].sum() / a["referrals"].sum()
+
+    assert rereferral_share(5.0) > rereferral_share(1.0) + 0.03
+
+
+def test_a_sampled_provider_stands_for_the_real_homes_and_branches_it_represents():
+    """At 2% of England's families a children's home of P places stands for P / 0.02 real
+    places, i.e. 50 homes: it has up to 50 sites, and a child lives at the one nearest home.
+    No simulated agency branch or supported service is smaller than a home."""
+    model = CareSystem(small(run__scale=0.02, run__years=1))
+    t, site = model.providers, model.provider_site
+    homes = np.flatnonzero(t.kind == Kind.CHILDRENS_HOME)
+    distinct = np.array([len(np.unique(site[h])) for h in homes])
+    assert distinct.max() <= 50 and np.median(distinct) > 10
+    dist = model.region.distance
+    nodes = np.arange(model.region.n_nodes)
+    h = homes[0]
+    assert np.all(dist[nodes, site[h]] <= dist[nodes, t.node[h]])
+    pools = np.isin(t.kind, [Kind.IFA, Kind.SUPPORTED])
+    assert t.base_capacity[pools].min() >= MIN_POOL
