@@ -21,6 +21,13 @@ input                                          series
                                                (DfE workforce census)
 ``placements.price_index``                     weekly price of a residential placement (County
                                                Councils Network), relative to 2023-24
+``care.uasc_per_10k_children``                 unaccompanied asylum-seeking children starting to
+                                               be looked after (DfE CLA) per 10,000 children;
+                                               before the first year published (2021), the
+                                               children in care at 31 March who were
+                                               unaccompanied, times 2021's ratio of starts to
+                                               that stock (arrivals taken as proportional to
+                                               the stock, for lack of a published count)
 =============================================  ==============================================
 
 Years between published points are interpolated by the schedule; beyond the last published
@@ -79,7 +86,22 @@ def schedules() -> dict[str, dict[int, float]]:
     price = s["price_residential_weekly_gbp_ccn"]
     last = price[max(price)]
     out["placements.price_index"] = {y: v / last for y, v in price.items()}
+    out["care.uasc_per_10k_children"] = {
+        y: v / _nearest(children, y) * 1e4 for y, v in uasc_starts(s).items()
+    }
     return {k: {y: round(v, 6) for y, v in sorted(d.items())} for k, d in out.items()}
+
+
+def uasc_starts(s: dict[str, dict[int, float]]) -> dict[int, float]:
+    """Unaccompanied children starting to be looked after in England, by reporting year: the
+    published counts, and before the first of them the stock in care at 31 March scaled by the
+    first published year's ratio of starts to stock (the arrivals of the 2010s are not in the
+    data file; the stock is, and arrivals are what keeps it up)."""
+    starts, stock = s["uasc_starts"], s["uasc_in_care_at_31_march"]
+    first = min(starts)
+    ratio = starts[first] / stock[first]
+    earlier = {y: v * ratio for y, v in stock.items() if y < first}
+    return dict(sorted((earlier | starts).items()))
 
 
 def _nearest(by_year: dict[int, float], year: int) -> float:
