@@ -1,0 +1,631 @@
+"""England's history, 2010-2024: the 2010 start, the published series, and how they are compared.
+
+The model has been calibrated to one year (2023-24). Whether it explains the *change* since 2010
+is a stronger test: replay the decade from a 2010 start, with every exogenous driver on its
+published path, fit the free parameters to the first eight years and judge the last seven,
+which the fit never sees.
+
+- **The 2010 start** (:func:`england_2010_toml`, written to
+  ``policies/scenarios/england_2010.toml``): all 153 authorities; starting stocks at their
+  published 31 March 2010 levels per 10,000 children; a warm start (the burn-in runs at 2010's
+  driver values, so year 1 begins from the model's own balance near those stocks); every driver
+  of :mod:`sim.drivers` on its schedule; ``run.start_year = 2010`` so that ``annual.csv``'s
+  ``year`` is the DfE reporting year (2010 = the year ending 31 March 2010: its flows, and its
+  stocks at 31 March 2010).
+- **The published series** (``sim/data/england_history_2010_2024.csv``): children in care, in
+  need and on plans at 31 March, Section 47 enquiries, referrals and care starts. They are
+  compared as **rates per 10,000 children**: the published count divided by DfE's child
+  population (:func:`denominators`) against the model's own rate column for the same year. The
+  model's child population starts at today's 11.95 million whatever the start year, so
+  comparing counts would build the population's growth since 2010 into every misfit; rates do
+  not. The one count compared is the change in children in care from 2010 to 2024 (+30%), a
+  ratio, which is free of the sample's scale.
+- **Windows**: the fit window is 2010-2017 and the test window 2018-2024 (reporting years).
+  :func:`fit_points` returns only fit-window points, so nothing of the test window can enter a
+  loss (``cscsim calibrate --history`` records every target it used, with its year, in
+  ``fit.json``).
+- **Tolerances** (:data:`SERIES`): children in care at 31 March ±7%; children in need, plans,
+  S47 enquiries and referrals ±12%; care starts ±10%; the 2010-2024 change in children in care
+  within ±5 percentage points of the published change.
+
+``cscsim validate --history`` (:func:`validate_history`) runs the 2010 start to 2024 ``--reps``
+times and writes ``history.csv``, ``history.png``, ``history_replications.csv`` and
+``manifest.json`` (all or nothing). ``python -m sim.history`` prints the 2010 scenario file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.config import ConfigError, Scenario, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.targets import Target
+
+FIRST_YEAR, LAST_YEAR = 2010, 2024
+#: Reporting years whose published values the fit may use, and those kept for the test.
+FIT_YEARS: tuple[int, ...] = tuple(range(2010, 2018))
+TEST_YEARS: tuple[int, ...] = tuple(range(2018, 2025))
+#: Where the generated 2010 scenario lives (tests check it matches the generator).
+SCENARIO_NAME = "england_2010.toml"
+DATA_FILE = "england_history_2010_2024.csv"
+#: The warm start: years simulated at 2010's driver values before 2010 (as the baseline's).
+BURN_IN_YEARS = 5
+FILES = ("history.csv", "history.png", "history_replications.csv", "manifest.json")
+#: The documented full history validation (docs/validation.md).
+FULL = {"reps": 6, "scale": 0.05, "seed": 20240331}
+
+
+@dataclass(frozen=True)
+class Series:
+    """A published annual series and the model column it is compared with."""
+
+    indicator: str  # row name in england_history_2010_2024.csv (a count)
+    column: str  # the model's rate per 10,000 children in annual.csv
+    label: str
+    tolerance: float  # relative: the acceptable misfit as a share of the published value
+
+
+SERIES: tuple[Series, ...] = (
+    Series("cla_at_31_march", "cla_rate_per_10k", "children in care at 31 March", 0.07),
+    Series("cin_at_31_march", "cin_rate_per_10k", "children in need at 31 March", 0.12),
+    Series("cpp_at_31_march", "cpp_rate_per_10k", "on protection plans at 31 March", 0.12),
+    Series("s47_enquiries_per_year", "s47_rate_per_10k", "Section 47 enquiries", 0.12),
+    Series("referrals_per_year", "referrals_rate_per_10k", "referrals", 0.12),
+    Series("cla_starts_per_year", "care_entries_rate_per_10k", "care starts", 0.10),
+)
+BY_INDICATOR = {s.indicator: s for s in SERIES}
+#: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).
+CHANGE = "cla_change_2010_2024"
+CHANGE_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Point:
+    """One published value of a series, as a rate per 10,000 children."""
+
+    indicator: str
+    column: str
+    year: int
+    count: float
+    children: float
+    value: float  # rate per 10,000 children
+    tolerance: float  # absolute, in the rate's units
+    status: str
+    source: str
+
+    @property
+    def window(self) -> str:
+        return "fit" if self.year in FIT_YEARS else "test"
+
+
+# --- data ----------------------------------------------------------------------------------
+def _rows() -> list[dict[str, str]]:
+    path = resources.files("sim") / "data" / DATA_FILE
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def denominators() -> dict[int, float]:
+    """England's children aged 0-17 by reporting year, 2010-2024, on one vintage.
+
+    Why this series: DfE's own denominators for 2013-2021 (``children_0_17_dfe_cin_denominator``,
+    the population behind its published children-in-need and referral rates; pre-2021-Census
+    vintage) are the longest consistent run in the data. DfE rebased on the 2021 Census in 2022,
+    which drops the series by about 330,000 children overnight; to keep one vintage, 2022-2024
+    follow the rebased series' year-on-year changes (``children_0_17_dfe_denominator`` for
+    2022-2023, and 2024's 11.95 million implied by 83,630 children in care at 70 per 10,000).
+    No denominator for 2010-2012 was found: they go back from 2013 at the mean growth of
+    2013-2016 (0.73% a year). The CLA rate this gives for 2010, 57.6 per 10,000, is DfE's
+    published 58 within its rounding."""
+    from sim.drivers import series
+
+    s = series()
+    old = s["children_0_17_dfe_cin_denominator"]
+    new = s["children_0_17_dfe_denominator"] | {2024: s["children_0_17"][2023]}
+    out = {y: old[y] for y in range(2013, 2022)}
+    for y in (2022, 2023, 2024):
+        out[y] = out[y - 1] * new[y] / new[y - 1]
+    growth = (old[2016] / old[2013]) ** (1 / 3)
+    for y in (2012, 2011, 2010):
+        out[y] = out[y + 1] / growth
+    return dict(sorted(out.items()))
+
+
+def observed() -> list[Point]:
+    """Every published value of the compared series, 2010-2024, as rates per 10,000 children."""
+    children = denominators()
+    points = []
+    for r in _rows():
+        s = BY_INDICATOR.get(r["indicator"])
+        year = int(r["year"])
+        if s is None or not FIRST_YEAR <= year <= LAST_YEAR:
+            continue
+        count = float(r["value"])
+        rate = count / children[year] * 1e4
+        points.append(Point(s.indicator, s.column, year, count, children[year], rate,
+                            rate * s.tolerance, r["status"], r["source"]))
+    return sorted(points, key=lambda p: ([s.indicator for s in SERIES].index(p.indicator),
+                                         p.year))
+
+
+def published_change() -> tuple[float, int, int]:
+    """The published change in children in care, first year to last, as a proportion."""
+    cla = {p.year: p.count for p in observed() if p.indicator == "cla_at_31_march"}
+    return cla[LAST_YEAR] / cla[FIRST_YEAR] - 1, FIRST_YEAR, LAST_YEAR
+
+
+def fit_points() -> list[Point]:
+    """The published points a history fit may use: the fit window's, and only those."""
+    return [p for p in observed() if p.year in FIT_YEARS]
+
+
+def snapshot_targets() -> tuple[Target, ...]:
+    """The structural targets with no time series that a history fit also uses: the shares of
+    :func:`sim.targets.targets` (placement mix, distance, starts by age, placement stability in
+    the year, re-referrals, section 20). Rates are left out (they are the series, or a 2023-24
+    level such as conferences that a 2010-2017 fit should not be pinned to) and so is spending
+    per child (2023-24 cash, not comparable with the 2010s' prices)."""
+    from sim.targets import targets
+
+    return tuple(t for t in targets() if t.kind == "share")
+
+
+# --- the loss ------------------------------------------------------------------------------
+MISSING = 1e6  # a term whose model value is missing or not finite
+
+
+def history_terms(annual: pd.DataFrame) -> dict[str, float]:
+    """Squared misfits in tolerances: for each series, the mean over its fit-window points of
+    ((model - published) / tolerance)²; for each snapshot share, the same of the model's mean
+    over the fit-window years. Test-window years of ``annual`` are never read."""
+    import numpy as np
+
+    fit = annual[annual["year"].isin(FIT_YEARS)].set_index("year")
+    terms: dict[str, float] = {}
+    for s in SERIES:
+        sq = []
+        for p in (p for p in fit_points() if p.indicator == s.indicator):
+            v = float(fit[s.column].get(p.year, np.nan)) if s.column in fit else np.nan
+            sq.append(((v - p.value) / p.tolerance) ** 2 if math.isfinite(v) else MISSING)
+        terms[s.column] = float(np.mean(sq)) if sq else 0.0
+    for t in snapshot_targets():
+        v = float(fit[t.column].mean()) if len(fit) else math.nan
+        terms[t.column] = ((v - t.value) / t.tolerance) ** 2 if math.isfinite(v) else MISSING
+    return terms
+
+
+def targets_used() -> list[dict[str, Any]]:
+    """Every target a history fit compares with, with its year (for ``fit.json``)."""
+    used = [{"kind": "series", "indicator": p.indicator, "model_column": p.column,
+             "year": p.year, "published_count": p.count, "value_per_10k": round(p.value, 4),
+             "tolerance": round(p.tolerance, 4)} for p in fit_points()]
+    years = f"mean of model years {FIT_YEARS[0]}-{FIT_YEARS[-1]}"
+    used += [{"kind": "snapshot", "indicator": t.indicator, "model_column": t.column,
+              "year": None, "compared_with": years, "value": t.value, "tolerance": t.tolerance,
+              "source": t.source} for t in snapshot_targets()]
+    return used
+
+
+# --- the 2010 scenario ---------------------------------------------------------------------
+def _sig(v: float) -> float:
+    return float(f"{v:.6g}")
+
+
+def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
+    """The 2010 start as ``{"section.key": value}`` and a comment for each key saying where
+    its value comes from."""
+    from sim.drivers import schedules, series
+
+    children = denominators()[FIRST_YEAR]
+    first = {p.indicator: p for p in observed() if p.year == FIRST_YEAR}
+    values: dict[str, Any] = {"run.region": "England", "run.start_year": FIRST_YEAR,
+                              "run.years": LAST_YEAR - FIRST_YEAR + 1,
+                              "run.burn_in_years": BURN_IN_YEARS}
+    notes = {"run.start_year": "year 1 is the year ending 31 March 2010",
+             "run.years": f"{FIRST_YEAR} to {LAST_YEAR}",
+             "run.burn_in_years": "warm start: the burn-in runs at 2010's driver values"}
+    for key, name in (("care.initial_cla_per_10k", "cla_at_31_march"),
+                      ("care.initial_cpp_per_10k", "cpp_at_31_march"),
+                      ("care.initial_cin_per_10k", "cin_at_31_march")):
+        p = first[name]
+        values[key] = _sig(p.count / children * 1e4)
+        notes[key] = (f"{p.count:,.0f} at 31 March {FIRST_YEAR} / {children:,.0f} children "
+                      f"(sim/history.py: denominators); {p.source}")
+    s20 = series()["cla_s20_share"]
+    nearest = min(s20, key=lambda y: abs(y - FIRST_YEAR))
+    values["care.initial_s20_share"] = s20[nearest]
+    notes["care.initial_s20_share"] = (f"the published share nearest {FIRST_YEAR} "
+                                       f"({nearest}; drivers_england.csv cla_s20_share)")
+    for key, sched in schedules().items():
+        values[key] = {str(y): v for y, v in sched.items()}
+        notes[key] = "cscsim drivers (sim/data/drivers_england.csv)"
+    return values, notes
+
+
+def england_2010() -> Scenario:
+    """The 2010 start as a scenario object (the same values the file holds)."""
+    values, _ = england_2010_overrides()
+    s = Scenario().with_overrides(values, where="sim/history.py")
+    s.name, s.description = NAME, DESCRIPTION
+    return s
+
+
+NAME = "England 2010"
+DESCRIPTION = ("All of England from the year ending 31 March 2010 to 2024: stocks at their "
+               "published 31 March 2010 levels, every driver on its published path")
+
+
+def _toml_value(v: Any) -> str:
+    from sim.schedule import Schedule
+
+    if isinstance(v, Schedule):
+        v = v.to_dict()
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{y} = {float(x)!r}" for y, x in v.items()) + " }"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, str):
+        return json.dumps(v)
+    return repr(v)
+
+
+def scenario_toml(scenario: Scenario, header: list[str], notes: dict[str, str] | None = None,
+                  always: tuple[str, ...] = ()) -> str:
+    """A scenario file holding every value of ``scenario`` that differs from the defaults (and
+    the keys in ``always``), in the order of ``cscsim params``, with ``notes`` as comments."""
+    from sim.parameters import PARAMS
+
+    notes = notes or {}
+    lines = [f"# {h}" if h else "#" for h in header]
+    lines += [f"name = {json.dumps(scenario.name)}",
+              f"description = {json.dumps(scenario.description)}"]
+    section = None
+    for p in PARAMS:
+        value = scenario.get(p.name)
+        if value == p.default and p.name not in always:
+            continue
+        if p.section != section:
+            section = p.section
+            lines += ["", f"[{section}]"]
+        if p.name in notes:
+            lines.append(f"# {notes[p.name]}")
+        lines.append(f"{p.key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+HEADER = [
+    "Generated by `python -m sim.history > policies/scenarios/england_2010.toml`",
+    "(sim/history.py: england_2010_toml); do not edit by hand: tests check it matches.",
+    "The free parameters keep their calibrated defaults (docs/parameters.md); `cscsim calibrate",
+    "--history` writes a fitted copy of this file. docs/validation.md describes the history.",
+]
+
+
+def england_2010_toml() -> str:
+    """The text of ``policies/scenarios/england_2010.toml``."""
+    _, notes = england_2010_overrides()
+    return scenario_toml(england_2010(), HEADER, notes)
+
+
+def scenario_path() -> Path:
+    return Path(str(resources.files("policies") / "scenarios" / SCENARIO_NAME))
+
+
+def history_scenario(path: str | Path | None) -> tuple[Scenario, str]:
+    """The scenario a history fit or validation runs, and where it came from. It must start in
+    2010 (a fitted copy of the 2010 file does; the England baseline, which starts in 2024,
+    does not)."""
+    if path is None:
+        default = scenario_path()
+        scenario = load_scenario(default) if default.is_file() else england_2010()
+        source = f"policies/scenarios/{SCENARIO_NAME}"
+    else:
+        scenario, source = load_scenario(path), str(path)
+    if scenario.run.start_year != FIRST_YEAR:
+        raise ConfigError(f"{source}: run.start_year = {scenario.run.start_year}, but --history "
+                          f"needs {FIRST_YEAR} (use policies/scenarios/{SCENARIO_NAME} or a "
+                          "fitted copy of it)")
+    return scenario, source
+
+
+# --- running replications ------------------------------------------------------------------
+def run_annual(task: dict[str, Any], progress=None) -> dict[str, Any]:
+    """One run (in a worker process): the scenario ``task["scenario"]`` with seed
+    ``task["seed"]``; returns its annual table as plain data, with ``task["key"]``."""
+    from sim.model import CareSystem
+    from sim.validation import _scenario_from
+
+    t0 = time.perf_counter()
+    scenario = _scenario_from(task["scenario"]).with_overrides(
+        {"run.seed": task["seed"], "run.record_events": False})
+    model = CareSystem(scenario, burn_in_progress=progress)
+    model.run(progress=progress)
+    return {"key": task["key"], "annual": model.annual_frame().to_dict(orient="list"),
+            "seconds": time.perf_counter() - t0}
+
+
+def run_many(tasks: list[dict[str, Any]], workers: int, weeks: int, quiet: bool,
+             desc: str) -> list[dict[str, Any]]:
+    """Run ``tasks`` (each ``weeks`` weeks long) in this process or a pool of ``workers``
+    spawned processes, with a progress bar; results in the order of ``tasks``."""
+    from tqdm import tqdm
+
+    results: list[dict[str, Any]] = []
+    with tqdm(total=weeks * len(tasks), unit="week", desc=desc, disable=quiet,
+              file=sys.stderr) as bar:
+        if workers == 1 or len(tasks) == 1:
+            return [run_annual(t, progress=lambda _w: bar.update(1)) for t in tasks]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
+                                 mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(run_annual, t): i for i, t in enumerate(tasks)}
+            done: dict[int, dict[str, Any]] = {}
+            for fut in as_completed(futures):
+                done[futures[fut]] = fut.result()
+                bar.update(weeks)
+            results = [done[i] for i in range(len(tasks))]
+    return results
+
+
+# --- the validation ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HistorySettings:
+    """What ``cscsim validate --history`` runs; plain data, written to the manifest."""
+
+    reps: int = FULL["reps"]
+    scale: float = FULL["scale"]
+    seed: int = FULL["seed"]
+    years: int | None = None  # None: the scenario's (2010 to 2024)
+    region: str | None = None  # None: the scenario's (England)
+    scenario: str | None = None  # None: policies/scenarios/england_2010.toml
+    workers: int = 1
+
+
+def resolve(settings: HistorySettings) -> tuple[Scenario, str]:
+    """Check every input before anything runs; return the scenario to run and its source."""
+    if settings.reps < 1:
+        raise ConfigError(f"--reps {settings.reps} is not allowed: a whole number, 1 or more")
+    if settings.workers < 1:
+        raise ConfigError(f"--workers {settings.workers} is not allowed: 1 or more")
+    scenario, source = history_scenario(settings.scenario)
+    overrides = {"run.scale": settings.scale, "run.seed": settings.seed,
+                 "run.years": settings.years, "run.region": settings.region,
+                 "run.record_events": False}
+    return scenario.with_overrides(overrides, where="command line"), source
+
+
+def history_table(annuals: list[pd.DataFrame]) -> pd.DataFrame:
+    """Published points against the model's mean over replications, with a 95% interval of
+    that mean, the tolerance, the window and whether the mean is within tolerance. Years the
+    runs did not reach have no row; the 2010-2024 change has a row only if both were run."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.validation import interval
+
+    frames = [a.set_index("year") for a in annuals]
+    rows = []
+    for p in observed():
+        if p.year not in frames[0].index:
+            continue
+        mean, _sd, lo, hi = interval(np.array([f.at[p.year, p.column] for f in frames]))
+        rows.append({"indicator": p.indicator, "year": p.year, "kind": "rate per 10,000",
+                     "observed": p.value, "observed_count": p.count, "model_mean": mean,
+                     "ci95_lower": lo, "ci95_upper": hi, "tolerance": p.tolerance,
+                     "relative_tolerance": BY_INDICATOR[p.indicator].tolerance,
+                     "window": p.window,
+                     "within": bool(math.isfinite(mean) and abs(mean - p.value) <= p.tolerance),
+                     "model_column": p.column, "status": p.status, "source": p.source})
+    change, first, last = published_change()
+    if first in frames[0].index and last in frames[0].index:
+        model = np.array([f.at[last, "cla"] / f.at[first, "cla"] - 1 for f in frames])
+        mean, _sd, lo, hi = interval(model)
+        rows.append({"indicator": CHANGE, "year": last, "kind": "proportion",
+                     "observed": change, "observed_count": math.nan, "model_mean": mean,
+                     "ci95_lower": lo, "ci95_upper": hi, "tolerance": CHANGE_TOLERANCE,
+                     "relative_tolerance": math.nan, "window": "test",
+                     "within": bool(math.isfinite(mean)
+                                    and abs(mean - change) <= CHANGE_TOLERANCE),
+                     "model_column": "cla (ratio of counts)", "status": "S",
+                     "source": f"children in care at 31 March, {first} to {last}"})
+    return pd.DataFrame(rows)
+
+
+def strict_exit_code(table: pd.DataFrame) -> int:
+    """1 if any test-window point is outside its tolerance, else 0."""
+    test = table[table["window"] == "test"]
+    return int(bool(len(test)) and not test["within"].astype(bool).all())
+
+
+def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
+                   subtitle: str) -> None:
+    """One panel per series: published points (± tolerance), the model's mean and 95% band
+    over replications, the fit and test windows shaded differently."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from sim.validation import interval
+
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), constrained_layout=True)
+    years = annuals[0]["year"].to_numpy()
+    for ax, s in zip(axes.flat, SERIES, strict=True):
+        ax.axvspan(FIT_YEARS[0] - 0.5, FIT_YEARS[-1] + 0.5, color="tab:blue", alpha=0.08,
+                   label="fit window")
+        ax.axvspan(TEST_YEARS[0] - 0.5, TEST_YEARS[-1] + 0.5, color="tab:orange", alpha=0.10,
+                   label="test window")
+        stats = np.array([interval(np.array([a[s.column].iloc[i] for a in annuals]))
+                          for i in range(len(years))])
+        ax.plot(years, stats[:, 0], "-", color="tab:blue", label="model mean")
+        if np.isfinite(stats[:, 2]).any():
+            ax.fill_between(years, stats[:, 2], stats[:, 3], color="tab:blue", alpha=0.25,
+                            label="model 95% interval")
+        g = table[table["indicator"] == s.indicator]
+        ax.errorbar(g["year"], g["observed"], yerr=g["tolerance"], fmt="kd", ms=5, capsize=3,
+                    label="published ± tolerance")
+        ax.set(title=s.label, xlabel="reporting year (to 31 March)",
+               ylabel="per 10,000 children")
+        ax.set_xlim(FIRST_YEAR - 0.7, LAST_YEAR + 0.7)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8, loc="lower left")
+    change = table[table["indicator"] == CHANGE]
+    note = ""
+    if len(change):
+        r = change.iloc[0]
+        note = (f"; children in care {FIRST_YEAR}-{LAST_YEAR}: published "
+                f"{100 * r['observed']:+.1f}%, model {100 * r['model_mean']:+.1f}%")
+    fig.suptitle(f"cscsim validate --history: England {FIRST_YEAR}-{LAST_YEAR}{note}\n{subtitle}",
+                 fontsize=11)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _fmt(v: float, kind: str) -> str:
+    if not math.isfinite(v):
+        return "n/a"
+    return f"{100 * v:+.1f}%" if kind == "proportion" else f"{v:,.1f}"
+
+
+def text_table(table: pd.DataFrame) -> str:
+    """The table as aligned text: indicator, year, window, published, model, interval, ±."""
+    head = ["indicator", "year", "window", "published", "model mean", "95% interval",
+            "tolerance", "within"]
+    rows = [head]
+    for _, r in table.iterrows():
+        k = r["kind"]
+        ci = (f"{_fmt(r['ci95_lower'], k)} to {_fmt(r['ci95_upper'], k)}"
+              if math.isfinite(r["ci95_lower"]) else "n/a")
+        tol = (f"±{100 * r['tolerance']:.0f} pp" if k == "proportion"
+               else f"±{100 * r['relative_tolerance']:.0f}%")
+        rows.append([r["indicator"], str(r["year"]), r["window"], _fmt(r["observed"], k),
+                     _fmt(r["model_mean"], k), ci, tol, "yes" if r["within"] else "NO"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
+
+
+def replications_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """Each replication's compared columns by year (the raw material of the table)."""
+    import pandas as pd
+
+    cols = ["year", "children", "cla", *[s.column for s in SERIES]]
+    frames = []
+    for r in results:
+        a = pd.DataFrame(r["annual"])[cols]
+        a.insert(0, "rep", r["key"])
+        a.insert(1, "seed", r["seed"])
+        frames.append(a)
+    return pd.concat(frames, ignore_index=True)
+
+
+def validate_history(settings: HistorySettings, out: str | Path,
+                     quiet: bool = False) -> dict[str, Any]:
+    """Run the history ``reps`` times and write :data:`FILES` into ``out`` (all or nothing).
+    Returns the manifest, with the table under ``"table"`` (not written to JSON)."""
+    from sim.preflight import check_out
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} exists and is not a folder")
+    main, source = resolve(settings)
+    check_out(out, 2_000_000)
+
+    import pandas as pd
+
+    from sim.output import cscsim_version, git_commit, staged, write_csv
+    from sim.population import WEEKS_PER_YEAR
+    from sim.validation import replicate_seed
+
+    t0 = time.perf_counter()
+    seeds = [replicate_seed(settings.seed, r) for r in range(settings.reps)]
+    tasks = [{"key": r, "seed": s, "scenario": main.to_dict()} for r, s in enumerate(seeds)]
+    weeks = WEEKS_PER_YEAR * (main.run.years + main.run.burn_in_years)
+    results = run_many(tasks, settings.workers, weeks, quiet, "validate --history")
+    for r, s in zip(results, seeds, strict=True):
+        r["seed"] = s
+    annuals = [pd.DataFrame(r["annual"]) for r in results]
+    table = history_table(annuals)
+    first = main.run.start_year
+    manifest: dict[str, Any] = {
+        "command": "cscsim validate --history",
+        "cscsim_version": cscsim_version(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "settings": asdict(settings),
+        "scenario_source": source,
+        "scenario_name": main.name,
+        "scenario_region": main.run.region,
+        "scenario": main.to_dict(),
+        "replication_seeds": seeds,
+        "years_run": f"{first}-{first + main.run.years - 1}",
+        "fit_window": f"{FIT_YEARS[0]}-{FIT_YEARS[-1]}",
+        "test_window": f"{TEST_YEARS[0]}-{TEST_YEARS[-1]}",
+        "compared_as": "rates per 10,000 children: published count / sim.history.denominators() "
+                       "against the model's rate column for the same reporting year",
+        "denominators": {str(y): round(v) for y, v in denominators().items()},
+        "interval": "95% Student-t confidence interval of the mean across replications",
+        "points": len(table),
+        "points_within": int(table["within"].sum()) if len(table) else 0,
+        "test_points": int((table["window"] == "test").sum()) if len(table) else 0,
+        "test_points_within": (int(table.loc[table["window"] == "test", "within"].sum())
+                               if len(table) else 0),
+        "strict_exit_code": strict_exit_code(table) if len(table) else 0,
+        "timings_seconds": {"replications": round(time.perf_counter() - t0, 3),
+                            "per_replication": [round(r["seconds"], 3) for r in results]},
+    }
+    subtitle = (f"{main.name} ({main.run.region}), {settings.reps} reps, scale "
+                f"{settings.scale:g}, years {manifest['years_run']}, root seed {settings.seed}")
+    manifest["subtitle"] = subtitle
+    with staged(out) as stage:
+        write_csv(table, stage / "history.csv")
+        write_csv(replications_frame(results), stage / "history_replications.csv")
+        history_figure(table, annuals, stage / "history.png", subtitle)
+        manifest["timings_seconds"]["total"] = round(time.perf_counter() - t0, 3)
+        manifest["files"] = list(FILES)
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    manifest["table"] = table
+    return manifest
+
+
+def cmd_validate_history(args: argparse.Namespace) -> int:
+    """``cscsim validate --history``: the options it shares with ``validate`` mean the same."""
+    settings = HistorySettings(
+        reps=args.reps, scale=args.scale if args.scale is not None else FULL["scale"],
+        seed=args.seed, years=args.years, region=args.region, scenario=args.scenario,
+        workers=args.workers)
+    m = validate_history(settings, args.out, quiet=args.quiet)
+    table = m["table"]
+    print(f"\nHistory: {m['subtitle']}\n")
+    print(text_table(table) if len(table) else "(no published point in the years run)")
+    print(f"\n{m['points_within']} of {m['points']} points within tolerance "
+          f"({m['test_points_within']} of {m['test_points']} in the test window); wrote "
+          f"{args.out}/: {' '.join(FILES)} ({m['timings_seconds']['total']:.0f} s)")
+    if args.strict and m["strict_exit_code"]:
+        bad = table[(table["window"] == "test") & ~table["within"].astype(bool)]
+        outside = ", ".join(f"{r.indicator} {r.year}" for r in bad.itertuples())
+        print(f"cscsim: --strict: test-window points outside tolerance: {outside}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    print(england_2010_toml(), end="")
