@@ -17,6 +17,14 @@ parallel processes, ``workers`` at a time, and told back in trial order, so the 
 on the seed and settings, never on timing. Every trial uses the same model seed (common random
 numbers), so differences between trials come from the parameters.
 
+With ``--history`` (:mod:`sim.history`) each trial instead runs England from 2010
+(``policies/scenarios/england_2010.toml``) to the end of the fit window, 2017, and is scored on
+the published annual series of 2010-2017 (rates per 10,000 children, each point's squared misfit
+in tolerances, averaged over the series' years) plus the structural shares that have no series;
+the test window, 2018-2024, is never run in a trial, and ``fit.json`` lists every target used
+with its year. ``--seeds K`` runs each trial on K model seeds and scores the mean of their annual
+tables (so a trial's loss is less a matter of one seed's luck).
+
 Calibration only moves parameters: its outputs are the fitted scenario file, the trials and a
 record of the fit; the model's outputs remain whatever the model produces.
 """
@@ -78,6 +86,8 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "placements.other_costs_per_week": (0.0, 2000.0, False),
     "levers.distance_weight": (0.0, 40.0, False),
 }
+#: Default share of England's families in a history trial (issue 11: 0.05 or more).
+HISTORY_SCALE = 0.05
 DRIFT_WEIGHT = 0.5  # weight of a target's first-to-last-year change, per squared tolerance
 
 
@@ -120,6 +130,52 @@ def evaluate(
         annual = annual[annual["gss_code"] == local[0]]
     means = {f"model_{k}": float(annual[k].mean()) for k in terms if not k.startswith("drift")}
     return float(sum(terms.values())), {**means, **{f"loss_{k}": v for k, v in terms.items()}}
+
+
+def annual_of(values: dict[str, dict[str, Any]]) -> dict[str, list]:
+    """Run one trial on one seed (in a worker process) and return its annual table."""
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario(values))
+    model.run()
+    return model.annual_frame().to_dict(orient="list")
+
+
+def score(frames: list[dict[str, list]], history: bool) -> tuple[float, dict[str, float]]:
+    """Loss and detail of one trial from its seeds' annual tables: the tables are averaged
+    year by year, then scored on the history (:func:`sim.history.history_terms`) or, without
+    ``history``, on England's 2023-24 targets (:func:`loss_terms`)."""
+    annual = (
+        pd.concat([pd.DataFrame(f) for f in frames])
+        .groupby("year", sort=True)
+        .mean(numeric_only=True)
+        .reset_index()
+    )
+    if not history:
+        terms = loss_terms(annual)
+        means = {
+            f"model_{k}": float(annual[k].mean()) for k in terms if not k.startswith("drift")
+        }
+        return float(sum(terms.values())), {**means, **{f"loss_{k}": v for k, v in terms.items()}}
+    from sim.history import fit_points, history_terms
+
+    terms = history_terms(annual)
+    by_year = annual.set_index("year")
+    points = {
+        f"model_{p.column}_{p.year}": float(by_year[p.column].get(p.year, math.nan))
+        for p in fit_points()
+    }
+    return float(sum(terms.values())), {**points, **{f"loss_{k}": v for k, v in terms.items()}}
+
+
+def model_seeds(seed: int, k: int) -> list[int]:
+    """The model seeds of a trial: ``seed`` itself for one, else k seeds derived from it (as
+    validation derives its replications' seeds)."""
+    if k == 1:
+        return [seed]
+    from sim.validation import replicate_seed
+
+    return [replicate_seed(seed, i) for i in range(k)]
 
 
 def _to_unit(key: str, value: float) -> float:
@@ -193,17 +249,24 @@ def calibrate(
     step: float = 0.05,
     keys: list[str] | None = None,
     local: tuple | None = None,
+    history: bool = False,
+    seeds: int = 1,
+    file_base: Scenario | None = None,
 ) -> dict[str, Any]:
     """Run the fit and write ``fitted.toml``, ``trials.csv``, ``fit.json`` and a figure.
 
     ``keys`` are the parameters fitted (default: all of :data:`FREE`; the rest keep the values
     of ``base``). Trial 0 is the starting point itself; CMA-ES then runs whole generations
-    until at least ``trials`` trials have run (so the count is rounded up to a generation)."""
+    until at least ``trials`` trials have run (so the count is rounded up to a generation).
+    ``history``: score on England's 2010-2017 series (:mod:`sim.history`); ``seeds``: model
+    seeds per trial, averaged; ``file_base``: with ``history``, the scenario the fitted file
+    copies (the 2010 start as given, before the trials' scale and years)."""
     from tqdm import tqdm
 
     from sim.output import cscsim_version, git_commit, staged, write_csv
 
     keys = list(FREE) if keys is None else keys
+    seed_list = model_seeds(base.run.seed, seeds)
     proposer = (
         CmaProposer(base, seed, keys, step)
         if sampler == "cmaes"
@@ -224,7 +287,15 @@ def calibrate(
         def run(params: list[dict[str, float]]) -> list[float]:
             scenarios = [base.with_overrides(_typed(p), where="calibration").values for p in params]
             losses = []
-            results = pool.map(functools.partial(evaluate, local=local), scenarios)
+            if history or seeds > 1:
+                tasks = [
+                    {**v, "run": {**v["run"], "seed": s}} for v in scenarios for s in seed_list
+                ]
+                frames = list(pool.map(annual_of, tasks))
+                k = len(seed_list)
+                results = [score(frames[i * k : (i + 1) * k], history) for i in range(len(params))]
+            else:
+                results = pool.map(functools.partial(evaluate, local=local), scenarios)
             for p, (loss, detail) in zip(params, results, strict=True):
                 rows.append({"trial": len(rows), "loss": loss, **p, **detail})
                 losses.append(loss)
@@ -258,14 +329,55 @@ def calibrate(
             for k, (lo, hi, log) in FREE.items()
         },
         "fitted_keys": keys,
+        "seeds_per_trial": seeds,
+        "model_seeds": seed_list,
+        "history": history,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+    if history:
+        from sim.history import FIT_YEARS, TEST_YEARS, targets_used
+
+        record["start_year"] = base.run.start_year
+        record["fit_window"] = [FIT_YEARS[0], FIT_YEARS[-1]]
+        record["test_window"] = [TEST_YEARS[0], TEST_YEARS[-1]]
+        record["loss"] = (
+            "sum over the six series of the mean over their fit-window points of ((model rate - "
+            "published rate) / tolerance)^2, plus ((model mean over the fit window - share) / "
+            "tolerance)^2 for each structural share; model values are the mean of the trial's "
+            "seeds' annual tables"
+        )
+        record["targets_used"] = targets_used()
+        text = history_fitted_toml(file_base or base, best, keys, record)
+    else:
+        text = fitted_toml(fitted, record)
     with staged(out) as stage:
         write_csv(pd.DataFrame(rows), stage / "trials.csv")
         (stage / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
-        (stage / "fitted.toml").write_text(fitted_toml(fitted, record))
-        _figure(pd.DataFrame(rows), stage / "calibration.png")
+        (stage / "fitted.toml").write_text(text)
+        _figure(pd.DataFrame(rows), stage / "calibration.png", history)
     return record
+
+
+def history_fitted_toml(
+    file_base: Scenario, best: dict[str, Any], keys: list[str], record: dict[str, Any]
+) -> str:
+    """The 2010 start with the fitted values: every setting of ``file_base`` that differs from
+    the defaults, and every free parameter (fitted or kept), so the file stands on its own."""
+    from sim.history import scenario_toml
+
+    fitted = file_base.with_overrides(_typed({k: best[k] for k in keys}), where="calibration")
+    fitted.name = f"{file_base.name} (fitted)"
+    fitted.description = (
+        f"Calibrated by cscsim calibrate --history (seed {record['seed']}, {record['trials']} "
+        f"trials, scale {record['scale']}, {record['seeds_per_trial']} seed(s) per trial, fit "
+        f"window {record['fit_window'][0]}-{record['fit_window'][1]}; loss "
+        f"{record['best_loss']:.2f})"
+    )
+    header = [
+        "Written by cscsim calibrate --history; its fit.json lists every target used.",
+        "Validate it out of sample: cscsim validate --history --scenario THIS_FILE",
+    ]
+    return scenario_toml(fitted, header, always=tuple(FREE))
 
 
 def _typed(params: dict[str, float]) -> dict[str, Any]:
@@ -300,7 +412,7 @@ def fitted_toml(scenario: Scenario, record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _figure(trials: pd.DataFrame, path: Path) -> None:
+def _figure(trials: pd.DataFrame, path: Path, history: bool = False) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -313,7 +425,11 @@ def _figure(trials: pd.DataFrame, path: Path) -> None:
         yscale="log",
         xlabel="trial",
         ylabel="loss (squared tolerances)",
-        title="cscsim calibrate: fit to England's published figures",
+        title=(
+            "cscsim calibrate --history: fit to England's 2010-2017 series"
+            if history
+            else "cscsim calibrate: fit to England's published figures"
+        ),
     )
     ax.legend()
     fig.savefig(path, dpi=100)
@@ -321,7 +437,32 @@ def _figure(trials: pd.DataFrame, path: Path) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    base = load_scenario(args.scenario) if args.scenario else Scenario()
+    file_base = None
+    if args.history:
+        from sim.history import FIT_YEARS, history_scenario
+
+        if args.targets:
+            raise ConfigError("command line: --history fits England's history; it cannot be "
+                              "combined with --targets (one authority's own targets)")
+        if args.years is not None:
+            raise ConfigError(f"command line: --years is not allowed with --history: each "
+                              f"trial runs the fit window, {FIT_YEARS[0]}-{FIT_YEARS[-1]}")
+        start, _ = history_scenario(args.scenario)
+        file_base = start.with_overrides(
+            {"run.region": args.region, "run.burn_in_years": args.burn_in},
+            where="command line",
+        )
+        base = file_base.with_overrides(
+            {"run.years": FIT_YEARS[-1] - start.run.start_year + 1}, where="command line"
+        )
+        scale = HISTORY_SCALE if args.scale is None else args.scale
+        years = None
+        burn_in = None
+    else:
+        base = load_scenario(args.scenario) if args.scenario else Scenario()
+        scale = 0.01 if args.scale is None else args.scale
+        years = 3 if args.years is None else args.years
+        burn_in = 5 if args.burn_in is None else args.burn_in
     local = None
     if args.targets:
         from sim.targets import load_targets_file
@@ -329,13 +470,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         local = load_targets_file(Path(args.targets), args.region)
     overrides = {
         "run.region": args.region,
-        "run.scale": args.scale,
-        "run.years": args.years,
+        "run.scale": scale,
+        "run.years": years,
         "run.seed": args.model_seed,
         "run.record_events": False,
-        "run.burn_in_years": args.burn_in,
+        "run.burn_in_years": burn_in,
     }
     base = base.with_overrides(overrides, where="command line")
+    if args.seeds < 1:
+        raise ConfigError(f"command line: --seeds = {args.seeds} is out of range: at least 1")
+    if args.seeds > 1 and local is not None:
+        raise ConfigError("command line: --seeds above 1 is not supported with --targets")
     for name, value, lo in (("--trials", args.trials, 1), ("--workers", args.workers, 1)):
         if value < lo:
             raise ConfigError(f"command line: {name} = {value} is out of range: at least {lo}")
@@ -362,6 +507,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         step=args.step,
         keys=keys,
         local=local,
+        history=args.history,
+        seeds=args.seeds,
+        file_base=file_base,
     )
     print(
         f"best loss {record['best_loss']:.2f} (trial {record['best_trial']}); wrote "
@@ -385,8 +533,32 @@ def register(sub) -> None:
         "England's published figures",
     )
     p.add_argument("--trials", type=int, default=200, help="optimiser trials (default 200)")
-    p.add_argument("--scale", type=float, default=0.01, help="share of families (default 0.01)")
-    p.add_argument("--years", type=int, default=3, help="simulated years per trial (default 3)")
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="fit England's history: run policies/scenarios/england_2010.toml (or --scenario, "
+        "a copy starting in 2010) to 2017 and score the 2010-2017 series and the structural "
+        "shares; 2018-2024 are never used (docs/calibration.md)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="model seeds per trial, their annual tables averaged (default 1; 2 or more "
+        "for a less noisy loss)",
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help=f"share of families (default 0.01; with --history {HISTORY_SCALE})",
+    )
+    p.add_argument(
+        "--years",
+        type=int,
+        default=None,
+        help="simulated years per trial (default 3; not with --history, which runs 2010-2017)",
+    )
     p.add_argument("--seed", type=int, default=1, help="optimiser seed (default 1)")
     p.add_argument(
         "--sampler",
@@ -408,9 +580,10 @@ def register(sub) -> None:
     p.add_argument(
         "--burn-in",
         type=int,
-        default=5,
-        help="years each trial runs before the years it is scored on (default 5; written to "
-        "the fitted scenario, so validation runs the same burn-in)",
+        default=None,
+        help="years each trial runs before the years it is scored on (default 5; with "
+        "--history, the scenario's; written to the fitted scenario, so validation runs the "
+        "same burn-in)",
     )
     p.add_argument("--model-seed", type=int, default=1, help="model seed for every trial")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")

@@ -741,7 +741,15 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
 
 # --- CLI -----------------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
-    settings = Settings(reps=args.reps, scale=args.scale, years=args.years, seed=args.seed,
+    if args.history:
+        from sim.history import cmd_validate_history
+
+        return cmd_validate_history(args)
+    if args.region is not None:
+        raise ConfigError("--region is only for --history (the England validation compares "
+                          "all of England; give a --scenario with another run.region instead)")
+    years = FULL["years"] if args.years is None else args.years
+    settings = Settings(reps=args.reps, scale=args.scale, years=years, seed=args.seed,
                         scenario=args.scenario, cohort_years=args.cohort_years,
                         cohort_scale=args.cohort_scale, workers=args.workers)
     m = validate(settings, args.out, quiet=args.quiet)
@@ -770,8 +778,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"replications (default {FULL['reps']})")
     v.add_argument("--scale", type=float, default=FULL["scale"],
                    help=f"share of families simulated (default {FULL['scale']})")
-    v.add_argument("--years", type=int, default=FULL["years"],
-                   help=f"simulated years, all averaged (default {FULL['years']})")
+    v.add_argument("--years", type=int, default=None,
+                   help=f"simulated years, all averaged (default {FULL['years']}; with "
+                   "--history: from 2010, default to 2024)")
     v.add_argument("--seed", type=int, default=FULL["seed"],
                    help=f"root seed; replication seeds derive from it (default {FULL['seed']})")
     v.add_argument("--scenario", help="scenario file (default: policies/scenarios/"
@@ -787,6 +796,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    f"(> 18; 0 = no cohort table; default {FULL['cohort_years']})")
     v.add_argument("--cohort-scale", type=float, default=FULL["cohort_scale"],
                    help=f"scale of the cohort run (default {FULL['cohort_scale']})")
+    v.add_argument("--history", action="store_true",
+                   help="run England from 2010 to 2024 (policies/scenarios/england_2010.toml) "
+                   "and compare each year with the published series; writes history.csv, "
+                   "history.png (docs/validation.md); --strict then judges the test window")
+    v.add_argument("--region", help="with --history: run one region instead of England "
+                   "(a smaller, faster check)")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func=cmd_validate)
 
