@@ -31,6 +31,7 @@ PLUGINS: tuple[str, ...] = (
     "sim.drivers",
     "sim.report",
     "sim.loops",
+    "sim.attribution",
 )
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}
