@@ -476,25 +476,29 @@ def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
         ax.plot(years, stats[:, 0], "-", color="tab:blue", label="model mean")
         if np.isfinite(stats[:, 2]).any():
             ax.fill_between(years, stats[:, 2], stats[:, 3], color="tab:blue", alpha=0.25,
-                            label="model 95% interval")
+                            label="model: 95% interval of the mean")
         g = table[table["indicator"] == s.indicator]
         ax.errorbar(g["year"], g["observed"], yerr=g["tolerance"], fmt="kd", ms=5, capsize=3,
                     label="published ± tolerance")
         ax.set(title=s.label, xlabel="reporting year (to 31 March)",
                ylabel="per 10,000 children")
         ax.set_xlim(FIRST_YEAR - 0.7, LAST_YEAR + 0.7)
-        ax.set_ylim(bottom=0)
+        # Wide intervals (few replications) are cut at the top so the points stay readable.
+        top = np.nanmax([*(g["observed"] + g["tolerance"]) * 1.6, *stats[:, 0] * 1.3, 1.0])
+        ax.set_ylim(0, top)
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8, loc="lower left")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
+               bbox_to_anchor=(0.5, -0.04))
     change = table[table["indicator"] == CHANGE]
     note = ""
     if len(change):
         r = change.iloc[0]
         note = (f"; children in care {FIRST_YEAR}-{LAST_YEAR}: published "
                 f"{100 * r['observed']:+.1f}%, model {100 * r['model_mean']:+.1f}%")
-    fig.suptitle(f"cscsim validate --history: England {FIRST_YEAR}-{LAST_YEAR}{note}\n{subtitle}",
+    fig.suptitle(f"cscsim validate --history: {FIRST_YEAR}-{LAST_YEAR}{note}\n{subtitle}",
                  fontsize=11)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
