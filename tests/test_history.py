@@ -1,0 +1,357 @@
+"""England's history, 2010-2024 (issue 11): the 2010 start, the fit that never sees the test
+window, the out-of-sample validation and the attribution of the change to its drivers."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import FREE
+from sim.cli import main
+from sim.config import load_scenario
+from sim.history import (
+    CHANGE,
+    FILES,
+    FIT_YEARS,
+    SERIES,
+    TEST_YEARS,
+    denominators,
+    england_2010_toml,
+    fit_points,
+    history_table,
+    history_terms,
+    observed,
+    scenario_path,
+    snapshot_targets,
+    strict_exit_code,
+)
+from sim.schedule import Schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+#: A small region at a tiny scale: the files and the logic, not the numbers, are under test.
+TINY = ["--region", "North East", "--scale", "0.003", "--quiet"]
+
+
+def _exit_code(argv: list[str]) -> int:
+    """The command's exit code, whether main returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return int(e.code)
+
+
+# --- the 2010 start ------------------------------------------------------------------------
+def test_the_2010_scenario_file_is_what_the_generator_writes():
+    assert scenario_path().read_text() == england_2010_toml()
+
+
+def test_the_2010_start_runs_all_of_england_from_the_year_to_march_2010_to_2024():
+    s = load_scenario(scenario_path())
+    assert (s.run.region, s.run.start_year, s.run.years) == ("England", 2010, 15)
+    assert s.run.burn_in_years > 0  # the warm start
+
+
+def test_starting_stocks_are_the_published_31_march_2010_counts_per_10000_children():
+    s = load_scenario(scenario_path())
+    children = denominators()[2010]
+    for key, count in (("initial_cla_per_10k", 64_400), ("initial_cpp_per_10k", 39_100),
+                       ("initial_cin_per_10k", 375_900)):
+        assert getattr(s.care, key) == pytest.approx(count / children * 1e4, rel=1e-5)
+
+
+def test_every_driver_follows_its_published_schedule():
+    from sim.drivers import schedules
+
+    s = load_scenario(scenario_path())
+    for key, sched in schedules().items():
+        value = s.get(key)
+        assert isinstance(value, Schedule), key
+        assert dict(zip(value.years, value.values, strict=True)) == sched
+
+
+def test_unaccompanied_arrivals_are_the_published_starts_where_published():
+    from sim.drivers import schedules, series
+
+    uasc = schedules()["care.uasc_per_10k_children"]
+    children = series()["children_0_17_dfe_denominator"]
+    assert uasc[2023] == pytest.approx(7090 / children[2023] * 1e4, rel=1e-5)
+    assert min(uasc) == 2010  # before 2021: the stock in care, scaled
+
+
+# --- published series and denominators -----------------------------------------------------
+def test_denominators_cover_every_year_on_one_vintage():
+    d = denominators()
+    assert sorted(d) == list(range(2010, 2025))
+    from sim.drivers import series
+
+    dfe = series()["children_0_17_dfe_cin_denominator"]
+    assert all(d[y] == dfe[y] for y in range(2013, 2022))  # DfE's own, unchanged
+    growth = [d[y + 1] / d[y] - 1 for y in range(2010, 2024)]
+    assert max(abs(g) for g in growth) < 0.015  # the 2022 rebasing drop is not in the series
+
+
+def test_published_points_are_rates_of_the_published_counts():
+    points = observed()
+    assert {p.indicator for p in points} == {s.indicator for s in SERIES}
+    cla_2024 = next(p for p in points if p.indicator == "cla_at_31_march" and p.year == 2024)
+    assert cla_2024.count == 83_630
+    assert cla_2024.value == pytest.approx(83_630 / denominators()[2024] * 1e4)
+    assert cla_2024.tolerance == pytest.approx(0.07 * cla_2024.value)
+    assert cla_2024.window == "test"
+
+
+def test_the_fit_uses_the_fit_window_only_and_the_test_window_is_not_empty():
+    assert set(FIT_YEARS).isdisjoint(TEST_YEARS)
+    fit = fit_points()
+    assert fit and all(p.year in FIT_YEARS for p in fit)
+    test = [p for p in observed() if p.year in TEST_YEARS]
+    assert len(test) >= 20
+    assert {p.indicator for p in fit} == {s.indicator for s in SERIES}
+
+
+# --- the history loss ----------------------------------------------------------------------
+def _annual_at_published(years: range) -> pd.DataFrame:
+    """A model annual table that matches every published point and share exactly."""
+    rows = []
+    for y in years:
+        row = {"year": y}
+        for s in SERIES:
+            pts = {p.year: p.value for p in observed() if p.indicator == s.indicator}
+            row[s.column] = pts.get(y, 1.0)
+        for t in snapshot_targets():
+            row[t.column] = t.value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_the_history_loss_is_zero_on_the_published_values():
+    assert sum(history_terms(_annual_at_published(range(2010, 2025))).values()) == 0
+
+
+def test_the_history_loss_moves_with_a_fit_year_but_never_with_a_test_year():
+    base = _annual_at_published(range(2010, 2025))
+    off_fit = base.copy()
+    off_fit.loc[off_fit["year"] == 2015, "cla_rate_per_10k"] *= 1.07  # one tolerance
+    assert history_terms(off_fit)["cla_rate_per_10k"] == pytest.approx(1 / 5)  # 5 CLA points
+    off_test = base.copy()
+    test = off_test["year"].isin(TEST_YEARS)
+    off_test.loc[test, [s.column for s in SERIES]] = 1e9
+    assert history_terms(off_test) == history_terms(base)
+    assert history_terms(base[base["year"].isin(FIT_YEARS)]) == history_terms(base)
+
+
+def test_a_fit_year_the_run_did_not_reach_is_a_heavy_penalty():
+    short = _annual_at_published(range(2010, 2013))
+    assert history_terms(short)["cla_rate_per_10k"] > 1e5
+
+
+# --- calibrate --history -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fit(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fit") / "history_fit"
+    code = main(["calibrate", "--history", "--trials", "2", "--sampler", "tpe", "--workers",
+                 "1", "--seeds", "2", "--burn-in", "1", "--out", str(out), *TINY])
+    assert code == 0
+    return out
+
+
+def test_the_fit_record_lists_its_targets_and_no_test_window_value(fit):
+    record = json.loads((fit / "fit.json").read_text())
+    assert record["history"] is True
+    assert record["fit_window"] == [2010, 2017] and record["test_window"] == [2018, 2024]
+    used = record["targets_used"]
+    series = [t for t in used if t["kind"] == "series"]
+    assert {(t["indicator"], t["year"]) for t in series} == {
+        (p.indicator, p.year) for p in fit_points()}
+    test_points = {(p.indicator, p.year) for p in observed() if p.year in TEST_YEARS}
+    assert test_points
+    assert test_points.isdisjoint((t["indicator"], t["year"]) for t in series)
+    assert all(t["year"] in FIT_YEARS for t in series)
+    assert {t["model_column"] for t in used if t["kind"] == "snapshot"} == {
+        t.column for t in snapshot_targets()}
+    # Each trial ran the fit window and no further.
+    assert record["years"] == len(FIT_YEARS) and record["start_year"] == 2010
+    assert record["seeds_per_trial"] == 2 and len(set(record["model_seeds"])) == 2
+
+
+def test_the_fitted_scenario_is_a_2010_start_holding_every_free_parameter(fit):
+    fitted = load_scenario(fit / "fitted.toml")
+    assert (fitted.run.start_year, fitted.run.years) == (2010, 15)
+    record = json.loads((fit / "fit.json").read_text())
+    best = pd.read_csv(fit / "trials.csv").set_index("trial").loc[record["best_trial"]]
+    for key in FREE:
+        assert fitted.get(key) == pytest.approx(best[key], rel=1e-5)
+    assert isinstance(fitted.get("levers.early_help_capacity"), Schedule)
+    trials = pd.read_csv(fit / "trials.csv")
+    assert len(trials) == 2 and np.isfinite(trials["loss"]).all()
+    assert "model_cla_rate_per_10k_2018" not in trials  # no test-window value is scored
+
+
+# --- validate --history --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def reduced(tmp_path_factory):
+    """2010 to 2018 (one test year) in the North East, two replications."""
+    out = tmp_path_factory.mktemp("history") / "history"
+    code = main(["validate", "--history", "--reps", "2", "--years", "9", "--out", str(out),
+                 *TINY])
+    return code, out
+
+
+def test_reduced_history_validation_writes_every_file(reduced):
+    code, out = reduced
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["years_run"] == "2010-2018" and len(manifest["replication_seeds"]) == 2
+
+
+def test_the_history_table_has_every_published_point_of_the_years_run(reduced):
+    _, out = reduced
+    table = pd.read_csv(out / "history.csv")
+    expected = {(p.indicator, p.year) for p in observed() if p.year <= 2018}
+    assert set(zip(table["indicator"], table["year"], strict=True)) == expected
+    assert set(table["window"]) == {"fit", "test"}
+    assert (table.loc[table["window"] == "test", "year"] == 2018).all()
+    assert np.isfinite(table[["observed", "model_mean", "ci95_lower", "ci95_upper"]]).all().all()
+    assert (table["ci95_lower"] <= table["model_mean"]).all()
+    within = (table["model_mean"] - table["observed"]).abs() <= table["tolerance"]
+    assert (table["within"] == within).all()
+    assert CHANGE not in set(table["indicator"])  # 2024 was not run
+
+
+def test_the_replications_file_holds_the_model_columns_compared(reduced):
+    _, out = reduced
+    reps = pd.read_csv(out / "history_replications.csv")
+    assert set(reps["rep"]) == {0, 1} and sorted(set(reps["year"])) == list(range(2010, 2019))
+    table = pd.read_csv(out / "history.csv").set_index(["indicator", "year"])
+    mean = reps.groupby("year")["cla_rate_per_10k"].mean()
+    assert table.loc[("cla_at_31_march", 2010), "model_mean"] == pytest.approx(mean[2010])
+
+
+def _annuals(cla_rate: float, years=range(2010, 2025), growth: float = 0.3) -> list:
+    """Two replications with children in care at ``cla_rate`` in every year and the count
+    growing by ``growth`` from the first year to the last; other series at published values."""
+    frames = []
+    for jitter in (0.99, 1.01):
+        a = _annual_at_published(years)
+        a["cla_rate_per_10k"] = cla_rate * jitter
+        a["cla"] = np.linspace(1000, 1000 * (1 + growth), len(a))
+        frames.append(a)
+    return frames
+
+
+def test_strict_judges_the_test_window_only():
+    fine = history_table(_annuals(cla_rate=66.0))  # within 7% of 2018-2024, not of 2010
+    assert not fine.loc[fine["window"] == "fit", "within"].all()
+    assert strict_exit_code(fine) == 0
+    off = history_table(_annuals(cla_rate=80.0))
+    assert strict_exit_code(off) == 1
+
+
+def test_the_change_since_2010_is_judged_within_5_points():
+    near = history_table(_annuals(cla_rate=66.0, growth=0.27))
+    far = history_table(_annuals(cla_rate=66.0, growth=0.20))
+    change = lambda t: t[t["indicator"] == CHANGE].iloc[0]  # noqa: E731
+    assert change(near)["observed"] == pytest.approx(83_630 / 64_400 - 1)
+    assert change(near)["model_mean"] == pytest.approx(0.27)
+    assert bool(change(near)["within"]) and not bool(change(far)["within"])
+
+
+def test_strict_exits_1_on_a_test_point_outside_and_0_without_strict(tmp_path, capsys):
+    # A 2010 start with four times the children in care and none going home: 2018's children
+    # in care (a test-window point) is far outside its 7%.
+    text = scenario_path().read_text()
+    start = next(line for line in text.splitlines() if line.startswith("initial_cla_per_10k"))
+    bad = tmp_path / "too_many.toml"
+    bad.write_text(text.replace(start, "initial_cla_per_10k = 250.0\nreunification_rate = 0.0"))
+    args = ["validate", "--history", "--scenario", str(bad), "--reps", "1", "--years", "9",
+            *TINY]
+    assert _exit_code([*args, "--strict", "--out", str(tmp_path / "strict")]) == 1
+    assert "cla_at_31_march 2018" in capsys.readouterr().err
+    assert _exit_code([*args, "--out", str(tmp_path / "lenient")]) == 0
+    table = pd.read_csv(tmp_path / "strict" / "history.csv")
+    assert strict_exit_code(table) == 1
+
+
+# --- bad input -----------------------------------------------------------------------------
+BASELINE = str(ROOT / "policies/scenarios/england_baseline.toml")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["validate", "--history", "--reps", "0"], "--reps"),
+        (["validate", "--history", "--workers", "0"], "--workers"),
+        (["validate", "--history", "--years", "0"], "run.years"),
+        (["validate", "--history", "--region", "Atlantis"], "run.region"),
+        (["validate", "--history", "--scenario", BASELINE], "run.start_year"),
+        (["validate", "--history", "--scale", "nan"], "run.scale"),
+        (["validate", "--region", "North East"], "--region is only for --history"),
+        (["calibrate", "--history", "--years", "3"], "--years is not allowed with --history"),
+        (["calibrate", "--history", "--seeds", "0"], "--seeds"),
+        (["calibrate", "--history", "--scenario", BASELINE], "run.start_year"),
+        (["attribute", "--drivers", "weather"], "not a driver"),
+        (["attribute", "--years", "1"], "2 or more"),
+        (["attribute", "--reps", "0"], "--reps"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert _exit_code([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["validate", "--history"], ["attribute"]])
+def test_an_out_that_is_a_file_is_refused(tmp_path, capsys, command):
+    out = tmp_path / "taken"
+    out.write_text("not a folder")
+    assert _exit_code([*command, "--reps", "1", "--out", str(out), "--quiet"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert out.read_text() == "not a folder"
+
+
+def test_an_unwritable_out_is_refused_before_running(tmp_path, capsys):
+    out = Path("/proc/cscsim-history")
+    assert _exit_code(["validate", "--history", "--out", str(out), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and err.count("\n") == 1
+
+
+# --- attribution ---------------------------------------------------------------------------
+def test_a_counterfactual_holds_one_input_at_its_2010_value():
+    from sim.attribution import DRIVERS, held_at_start
+    from sim.history import england_2010
+
+    s = england_2010()
+    held = held_at_start(s, DRIVERS["placement_prices"])
+    assert held.get("placements.price_index") == pytest.approx(
+        s.get("placements.price_index").at(2010))
+    assert held.get("levers.poverty") == s.get("levers.poverty")  # the others as published
+
+
+def test_attribution_smoke(tmp_path):
+    out = tmp_path / "a"
+    code = main(["attribute", "--reps", "2", "--years", "2", "--drivers",
+                 "child_poverty,placement_prices", "--out", str(out), *TINY])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["attribution.csv", "attribution.md",
+                                                     "manifest.json"]
+    table = pd.read_csv(out / "attribution.csv")
+    assert len(table) == 2 * 3
+    assert set(table["outcome"]) == {"children_in_care", "s47_enquiries", "spending_gbp"}
+    assert np.allclose(table["attributed"], table["change_history"] - table["change_held"])
+    # Paired on seeds: the same history in every row of an outcome.
+    assert table.groupby("outcome")["change_history"].nunique().eq(1).all()
+    # Prices are flat from 2010 to 2011 (first published 2019): holding them changes nothing.
+    prices = table[table["driver"] == "placement_prices"]
+    assert (prices["attributed"] == 0).all()
+    md = (out / "attribution.md").read_text()
+    assert md.count("| child_poverty |") == 3 and not math.isnan(table["change_history"].iloc[0])
