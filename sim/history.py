@@ -128,8 +128,7 @@ def denominators() -> dict[int, float]:
     follow the rebased series' year-on-year changes (``children_0_17_dfe_denominator`` for
     2022-2023, and 2024's 11.95 million implied by 83,630 children in care at 70 per 10,000).
     No denominator for 2010-2012 was found: they go back from 2013 at the mean growth of
-    2013-2016 (0.73% a year). The CLA rate this gives for 2010, 57.6 per 10,000, is DfE's
-    published 58 within its rounding."""
+    2013-2016 (0.73% a year), an assumption worth about ±1% on the 2010-2012 rates."""
     from sim.drivers import series
 
     s = series()
