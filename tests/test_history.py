@@ -192,6 +192,29 @@ def test_the_fitted_scenario_is_a_2010_start_holding_every_free_parameter(fit):
     assert "model_cla_rate_per_10k_2018" not in trials  # no test-window value is scored
 
 
+def test_a_history_fit_is_reproducible_from_its_seeds(fit, tmp_path):
+    again = tmp_path / "again"
+    assert main(["calibrate", "--history", "--trials", "2", "--sampler", "tpe", "--workers",
+                 "1", "--seeds", "2", "--burn-in", "1", "--out", str(again), *TINY]) == 0
+    for name in ("trials.csv", "fitted.toml"):
+        assert (again / name).read_text() == (fit / name).read_text()
+
+
+def test_seeds_are_averaged_year_by_year_before_the_loss():
+    from sim.calibration import score
+
+    on = _annual_at_published(range(2010, 2018))
+    low, high = on.copy(), on.copy()
+    cols = [s.column for s in SERIES]
+    low[cols] *= 0.8  # each seed alone is 20% off: 2-3 tolerances on every point
+    high[cols] *= 1.2
+    frames = [f.to_dict(orient="list") for f in (low, high)]
+    loss, detail = score(frames, history=True)
+    assert loss == pytest.approx(0, abs=1e-9)
+    assert detail["model_cla_rate_per_10k_2010"] == pytest.approx(on.at[0, "cla_rate_per_10k"])
+    assert score(frames[:1], history=True)[0] > 10
+
+
 # --- validate --history --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def reduced(tmp_path_factory):
