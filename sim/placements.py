@@ -189,7 +189,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         uid, first, size = np.unique(unit, return_index=True, return_counts=True)
         u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
-        site = model.provider_site[cand][:, u_node].T  # each provider's site nearest home
+        site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
         miles = dist[u_node[:, None], site]
         rank = RANK[u_cat[:, None], t.kind[cand][None, :]]
         # LA-run carers and homes take only their own authority's children.
