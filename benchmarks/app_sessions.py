@@ -5,7 +5,8 @@ fresh headless Debian chromium, waits until its charts are drawn (so the session
 built), and kills that browser outright (SIGKILL: no goodbye to the server, as when a laptop
 lid closes). It prints the server's resident memory before any page, after the last page was
 killed, and then every 10 s for ``--wait`` seconds; the app frees a session's model once its
-connection has been gone for ``SOLARA_KERNEL_CULL_TIMEOUT`` (45 s, sim/app.py).
+connection has been gone for ``SOLARA_KERNEL_CULL_TIMEOUT`` (45 s, sim/app.py), and gives
+the memory back to the system a few seconds later (``give_back_closed_sessions``).
 
     .venv/bin/python benchmarks/app_sessions.py [--sessions 20] [--wait 120]
 

@@ -1,10 +1,12 @@
 """The teaching app: the loop-dominance measure, the teaching model's pictures, and the page
 itself end to end in a real headless browser.
 
-The browser test starts ``cscsim app`` on a free loopback port, drives Debian's chromium with
-Playwright, and saves ``results/figures/app.png`` (the README's screenshot). Without chromium
-or Playwright it is skipped with the reason, except under CI (``CI`` set), where it fails:
-CI installs both with ``scripts/install_browser.sh`` and must really run it.
+The browser tests start ``cscsim app`` on a free loopback port and drive Debian's chromium
+with Playwright: one uses the page and saves ``results/figures/app.png`` (the README's
+screenshot), the other kills browsers outright and checks that the server gives their sessions'
+memory back. Without chromium or Playwright they are skipped with the reason, except under CI
+(``CI`` set), where they fail: CI installs both with ``scripts/install_browser.sh`` and must
+really run them.
 """
 
 from __future__ import annotations
@@ -367,3 +369,71 @@ def test_app_in_a_real_browser() -> None:
             _rendered(page, "cscsim-charts")
         finally:
             ctx.close()
+
+
+
+def _kill_browser_after(open_pages) -> None:
+    """Run ``open_pages(context)`` in a fresh headless chromium, then kill that chromium
+    outright (SIGKILL: its pages say no goodbye to the server, as when a laptop lid closes)."""
+    import contextlib
+
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    from sim.app import launch_chromium
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        ctx = launch_chromium(pw, profile)
+        open_pages(ctx)
+        for p in me.children(recursive=True):
+            if p.pid not in before and "chrom" in p.name():
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    p.kill()
+        with contextlib.suppress(Exception):  # the browser is already dead
+            ctx.close()
+
+
+def test_killed_pages_give_their_memory_back(monkeypatch) -> None:
+    """Issue 16: sessions whose browser died were culled and their models freed, yet the
+    server never got smaller (glibc's malloc kept the freed memory; sim.app now trims it).
+
+    With the cull timeout lowered to 2 s, three pages at once are opened and their browser
+    killed; within 40 s the server must have given back at least half of what they took.
+    Before the fix it gave back nothing (285 MB before, 331 MB with them, 331 MB 40 s on);
+    with it, about three quarters (265, 327, 280)."""
+    _need_browser()
+    import psutil
+
+    from sim.app import served
+
+    monkeypatch.setenv("SOLARA_KERNEL_CULL_TIMEOUT", "2s")
+
+    def pages(n: int):
+        def open_pages(ctx) -> None:
+            tabs = [ctx.new_page() for _ in range(n)]
+            for tab in tabs:
+                tab.goto(url, timeout=90_000)
+            for tab in tabs:  # each page's model is built and drawn
+                tab.locator(".cscsim-charts img").first.wait_for(timeout=90_000)
+        return open_pages
+
+    with served() as url:
+        server = next(p for p in psutil.Process().children() if "sim.cli" in p.cmdline())
+
+        def rss_mb() -> float:
+            return server.memory_info().rss / 2**20
+
+        _kill_browser_after(pages(1))  # the first page loads what every later page shares
+        time.sleep(8)  # and its session is culled (2 s) and given back (2 s more)
+        base = rss_mb()
+        _kill_browser_after(pages(3))
+        peak = rss_mb()
+        assert peak - base > 25, f"3 sessions took only {peak - base:.0f} MB: nothing to test"
+        limit = base + 0.5 * (peak - base)
+        deadline = time.monotonic() + 40
+        while (now := rss_mb()) > limit and time.monotonic() < deadline:
+            time.sleep(1)
+        assert now <= limit, (f"server RSS {base:.0f} MB before 3 killed sessions, {peak:.0f} MB "
+                              f"with them, still {now:.0f} MB 40 s later")
