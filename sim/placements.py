@@ -172,6 +172,29 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     return placed
 
 
+_residential = np.zeros(len(Kind), bool)
+_residential[[Kind.CHILDRENS_HOME, Kind.SUPPORTED]] = True
+
+
+def suitability(children: np.ndarray, site: np.ndarray, week: int) -> np.ndarray:
+    """A uniform draw in [0, 1) per child and site (rows: ``children``, columns: ``site``, a
+    key of the provider and its site)
+    for this week: whether a home suits a child depends on who the child is and which real
+    home the site stands for, not on the order the matching happens to ask in, so a draw is
+    a hash of the three (splitmix64) rather than the next number of a stream."""
+    x = (
+        children.astype(np.uint64)[:, None] * np.uint64(0x9E3779B97F4A7C15)
+        + site.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+        + np.array([week & 0xFFFFFFFF], np.uint64) * np.uint64(0x94D049BB133111EB)
+    )
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     """Rounds of proposals from sibling groups to providers; see the module docstring.
     Returns the children no registered provider could take (placed in emergency beds unless
@@ -203,6 +226,12 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
             + p.levers.distance_weight * miles
             + 1e-3 * rng.random(miles.shape)
         )
+        # Only some homes and supported services suit a given child (matching).
+        unsuited = _residential[t.kind[cand]][None, :] & (
+            suitability(children[first], cand[None, :] * 65536 + site, model.week)
+            >= p.placements.residential_suitable_share
+        )
+        score[unsuited] = INF
         score = np.where(free[None, :] >= size[:, None], score, INF)
         best = np.argmin(score, axis=1)
         ok = np.isfinite(score[np.arange(len(uid)), best])

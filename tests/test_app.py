@@ -172,10 +172,10 @@ def test_pictures_render(teaching_model) -> None:
 
 
 def test_a_preset_with_a_burn_in_starts_its_history_at_week_0() -> None:
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.mapview import MAX_WARM_START_YEARS, AppConfig, TeachingModel
 
     m = TeachingModel(preset="england_baseline", config=AppConfig(scale=0.02))
-    assert m.burn_weeks == 5 * 52  # its own burn-in, longer than the warm start
+    assert m.burn_weeks == 52 * MAX_WARM_START_YEARS  # its own 20 years, shortened for a class
     assert m.weeks_run == 0 and m.history["week"] == []
     m.step()
     assert m.history["week"] == [0]

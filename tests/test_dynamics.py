@@ -254,3 +254,37 @@ def test_a_sampled_provider_stands_for_the_real_homes_and_branches_it_represents
     assert np.all(dist[nodes, site[h]] <= dist[nodes, t.node[h]])
     pools = np.isin(t.kind, [Kind.IFA, Kind.SUPPORTED])
     assert t.base_capacity[pools].min() >= MIN_POOL
+
+
+def test_a_birth_joins_a_family_with_young_children_whatever_its_size():
+    """Families with a child under 10 at home are equally likely to have the next baby: one
+    with ten young children is no likelier than one with one (else large families would grow
+    without end)."""
+    from sim.demography import _families_with_young_children
+
+    young_family = np.array([0] * 10 + [1])
+    drawn = _families_with_young_children(np.random.default_rng(1), young_family, 20_000)
+    assert len(drawn) == 20_000
+    assert np.mean(drawn == 1) == pytest.approx(0.5, abs=0.02)
+
+
+def test_a_child_goes_only_to_homes_that_suit_it():
+    """Only a ``residential_suitable_share`` of children's homes and supported services suit a
+    given child: when almost none do, almost no child is placed in one (the rest go to foster
+    care or an emergency bed), and a child's verdict on a site is the same however often the
+    matching asks."""
+    from sim.placements import suitability
+
+    def residential_share(share):
+        model = CareSystem(
+            small(run__years=1, placements__residential_suitable_share=share,
+                  run__record_events=False)
+        )
+        model.run()
+        kind = model.pop.placements.kind
+        return float(np.mean(np.isin(kind, [Kind.CHILDRENS_HOME, Kind.SUPPORTED])))
+
+    assert residential_share(0.01) < 0.25 * residential_share(1.0)
+    children, sites = np.arange(50), np.arange(40)[None, :].repeat(50, 0)
+    assert np.array_equal(suitability(children, sites, 3), suitability(children, sites, 3))
+    assert not np.array_equal(suitability(children, sites, 3), suitability(children, sites, 4))
