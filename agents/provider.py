@@ -45,10 +45,11 @@ AGENCY_SIZE = 40  # foster places per agency branch at full scale (assumption)
 SUPPORTED_SIZE = 10  # places per supported-accommodation service at full scale (assumption)
 
 
-#: The fewest places any simulated agency branch, supported service or in-house pool has: a
-#: children's home's size (``placements.home_size``, 3.76). A pool of one or two places is full
-#: most of the time and can never take a sibling group, so the placement mix of a small sample
-#: would lean on children's homes (whose size does not shrink) more than England's does.
+#: The fewest places a simulated agency branch or supported service has (in-house carers are
+#: one pool per authority): a children's home's size (``placements.home_size``, 3.76). A pool
+#: of one or two places is full most of the time and can never take a sibling group, so the
+#: placement mix of a small sample would lean on children's homes (whose size does not shrink)
+#: more than England's does.
 MIN_POOL = 4
 
 
@@ -276,9 +277,10 @@ def _build_inhouse(model) -> None:
     central neighbourhood, with places in proportion to its children; a share of them
     (``inhouse_outside_share``) live just across the authority's boundary, in a neighbourhood
     of another authority next to it on the network (carers do not stop at council borders),
-    and take only their own authority's children. One pool per authority rather than per
+    and take only their own authority's children. One pool per authority rather than one per
     neighbourhood keeps pools big enough in a small sample to have room when England's would
-    (see :data:`MIN_POOL`)."""
+    (the reason for :data:`MIN_POOL`); the pool has carers in each of the authority's
+    neighbourhoods (its sites), so a child placed in-house lives in its own neighbourhood."""
     p, rng, r = model.params, model.streams["market"], model.region
     la_children = np.bincount(r.node_la, weights=model.node_children, minlength=r.n_la)
     places = stochastic_round(rng, p.placements.inhouse_per_10k_children * la_children / 1e4)

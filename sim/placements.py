@@ -177,11 +177,10 @@ _residential[[Kind.CHILDRENS_HOME, Kind.SUPPORTED]] = True
 
 
 def suitability(children: np.ndarray, site: np.ndarray, week: int) -> np.ndarray:
-    """A uniform draw in [0, 1) per child and site (rows: ``children``, columns: ``site``, a
-    key of the provider and its site)
-    for this week: whether a home suits a child depends on who the child is and which real
-    home the site stands for, not on the order the matching happens to ask in, so a draw is
-    a hash of the three (splitmix64) rather than the next number of a stream."""
+    """A uniform draw in [0, 1) for each child (rows) and site (columns: a key of the provider
+    and its site) this week. Whether a home suits a child depends on who the child is and which
+    real home the site stands for, not on the order the matching happens to ask in, so the
+    draw is a hash of the three (splitmix64) rather than the next number of a stream."""
     x = (
         children.astype(np.uint64)[:, None] * np.uint64(0x9E3779B97F4A7C15)
         + site.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
@@ -227,11 +226,13 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
             + 1e-3 * rng.random(miles.shape)
         )
         # Only some homes and supported services suit a given child (matching).
-        unsuited = _residential[t.kind[cand]][None, :] & (
-            suitability(children[first], cand[None, :] * 65536 + site, model.week)
-            >= p.placements.residential_suitable_share
-        )
-        score[unsuited] = INF
+        res = np.flatnonzero(_residential[t.kind[cand]])
+        if len(res):
+            draw = suitability(children[first], cand[res][None, :] * 65536 + site[:, res],
+                               model.week)
+            score[:, res] = np.where(
+                draw < p.placements.residential_suitable_share, score[:, res], INF
+            )
         score = np.where(free[None, :] >= size[:, None], score, INF)
         best = np.argmin(score, axis=1)
         ok = np.isfinite(score[np.arange(len(uid)), best])
