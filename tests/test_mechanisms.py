@@ -185,7 +185,8 @@ def test_children_in_emergency_beds_move_when_a_registered_place_is_free():
     from sim import placements
     from sim.population import End, Kind
 
-    model = CareSystem(small())
+    # Every home suits every child here, so a free registered place is one the child can take.
+    model = CareSystem(small(placements__residential_suitable_share=1.0))
     c, pl = model.pop.children, model.pop.placements
     kids = np.flatnonzero(c.in_care & (pl.kind[c.placement] != Kind.EMERGENCY))[:20]
     placements.end_placements(model, c.placement[kids], End.MOVED)  # their places are now free
