@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 
 import numpy as np
 
-from sim.config import load_scenario
+from sim.config import ConfigError, load_scenario
 from sim.model import CareSystem
 from sim.population import WEEKS_PER_YEAR, Case
 
@@ -81,7 +82,12 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=2, help="years of enrolment (default 2)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    r = evaluate(args.scenario, args.scale, args.years, args.seed)
+    if args.years < 1:
+        ap.error("--years must be at least 1")
+    try:
+        r = evaluate(args.scenario, args.scale, args.years, args.seed)
+    except ConfigError as e:
+        sys.exit(f"early_help_evaluation: error: {e}")
     print(f"{args.scenario} at scale {args.scale}, seed {args.seed}, {args.years} years enrolled")
     print("| group | families | children looked after 21 months later |")
     print("|---|---|---|")
