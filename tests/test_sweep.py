@@ -72,21 +72,6 @@ def tiny(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def slow(tmp_path_factory) -> Path:
-    """The tiny experiment with runs long enough (6 years) that a Ctrl-C sent once two runs
-    have finished always lands before the other six are done, however loaded the machine."""
-    return write(tmp_path_factory.mktemp("slow") / "slow.toml",
-                 TINY.replace("run.years = 2", "run.years = 6"))
-
-
-@pytest.fixture(scope="module")
-def slow_reference(slow, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("slow_ref") / "sweep"
-    run_sweep(slow, out, workers=1, quiet=True)
-    return out
-
-
-@pytest.fixture(scope="module")
 def reference(tiny, tmp_path_factory) -> Path:
     """The tiny experiment swept serially, in-process: what every other way must reproduce."""
     out = tmp_path_factory.mktemp("ref") / "sweep"
@@ -200,11 +185,10 @@ def _wait_for(out: Path, n: int, proc: subprocess.Popen, timeout: float = 180) -
         time.sleep(0.05)
 
 
-def test_interrupted_and_killed_sweep_resumes_with_one_row_per_run(slow, slow_reference,
-                                                                  tmp_path):
+def test_interrupted_and_killed_sweep_resumes_with_one_row_per_run(tiny, reference, tmp_path):
     out = tmp_path / "crash"
     # Ctrl-C on two workers: exit 130, finished runs kept, no CSVs yet.
-    proc = _start(slow, out, "--workers", "2")
+    proc = _start(tiny, out, "--workers", "2")
     _wait_for(out, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -214,10 +198,10 @@ def test_interrupted_and_killed_sweep_resumes_with_one_row_per_run(slow, slow_re
     assert 2 <= done_1 < N_RUNS and not (out / "runs.csv").exists()
 
     # Without --resume the folder is refused, untouched.
-    assert main(["sweep", str(slow), "--out", str(out), "--quiet"]) == 2
+    assert main(["sweep", str(tiny), "--out", str(out), "--quiet"]) == 2
 
     # Resume, then kill -9 mid-sweep; also tear a record as a crash mid-write would.
-    proc = _start(slow, out, "--workers", "1", "--resume")
+    proc = _start(tiny, out, "--workers", "1", "--resume")
     _wait_for(out, done_1 + 1, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -227,7 +211,7 @@ def test_interrupted_and_killed_sweep_resumes_with_one_row_per_run(slow, slow_re
     with open(out / PARTS / "torn.jsonl", "wb") as fh:
         fh.write(b'{"exp": "x", "run_id": 7, "status": "ok", "outco')
 
-    assert main(["sweep", str(slow), "--out", str(out), "--workers", "1", "--quiet",
+    assert main(["sweep", str(tiny), "--out", str(out), "--workers", "1", "--quiet",
                  "--resume"]) == 0
     runs = pd.read_csv(out / "runs.csv")
     failures = pd.read_csv(out / "failures.csv")
@@ -236,7 +220,7 @@ def test_interrupted_and_killed_sweep_resumes_with_one_row_per_run(slow, slow_re
     sessions = [json.loads(s) for s in (out / PARTS / "sessions.jsonl").read_text().splitlines()]
     assert sessions[-1]["already_done"] == done_2  # finished runs were not run again
     assert sessions[-1]["executed"] == N_RUNS - done_2
-    assert same_csvs(slow_reference, out)
+    assert same_csvs(reference, out)
 
 
 def test_resume_refuses_a_changed_experiment(tiny, reference, tmp_path, capsys):
