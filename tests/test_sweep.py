@@ -171,10 +171,12 @@ def _records(out: Path) -> int:
 
 
 def _start(tiny: Path, out: Path, *extra: str) -> subprocess.Popen:
+    # Ctrl-C must reach the sweep even when the tests themselves were started in the background
+    # of a non-interactive shell (``make test &``), which leaves SIGINT ignored for children.
     return subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "sweep", str(tiny), "--out", str(out), "--quiet",
          *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(out: Path, n: int, proc: subprocess.Popen, timeout: float = 180) -> None:
