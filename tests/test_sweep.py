@@ -171,8 +171,9 @@ def _records(out: Path) -> int:
 
 
 def _start(tiny: Path, out: Path, *extra: str) -> subprocess.Popen:
-    # Ctrl-C must reach the sweep even when the tests themselves were started in the background
-    # of a non-interactive shell (``make test &``), which leaves SIGINT ignored for children.
+    # Ctrl-C must reach the sweep whatever SIGINT disposition the tests inherited: a shell
+    # without job control starts background jobs (``nohup make test &``) with SIGINT ignored.
+    # (Under such a launch this test failed three times with exit 0; in the foreground it passes.)
     return subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "sweep", str(tiny), "--out", str(out), "--quiet",
          *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
