@@ -39,10 +39,9 @@ import argparse
 import csv
 import json
 import math
-import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -554,7 +553,7 @@ def validate_history(settings: HistorySettings, out: str | Path,
 
     import pandas as pd
 
-    from sim.output import cscsim_version, git_commit, staged, write_csv
+    from sim.output import provenance, staged, write_csv
     from sim.population import WEEKS_PER_YEAR
     from sim.validation import replicate_seed
 
@@ -569,16 +568,7 @@ def validate_history(settings: HistorySettings, out: str | Path,
     table = history_table(annuals)
     first = main.run.start_year
     manifest: dict[str, Any] = {
-        "command": "cscsim validate --history",
-        "cscsim_version": cscsim_version(),
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "settings": asdict(settings),
-        "scenario_source": source,
-        "scenario_name": main.name,
-        "scenario_region": main.run.region,
-        "scenario": main.to_dict(),
-        "replication_seeds": seeds,
+        **provenance("cscsim validate --history", settings, source, main, seeds),
         "years_run": f"{first}-{first + main.run.years - 1}",
         "fit_window": f"{FIT_YEARS[0]}-{FIT_YEARS[-1]}",
         "test_window": f"{TEST_YEARS[0]}-{TEST_YEARS[-1]}",

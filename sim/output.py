@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,26 @@ import pandas as pd
 from sim.population import End, Event, Kind, Legal
 
 FLOAT_FORMAT = "%.10g"
+
+
+def provenance(command: str, settings: Any, source: str, scenario: Any,
+               seeds: list[int]) -> dict[str, Any]:
+    """What every validation manifest records first: the command, the code, the settings
+    (a dataclass), where the scenario came from and what it was, and the replications' seeds."""
+    from dataclasses import asdict
+
+    return {
+        "command": command,
+        "cscsim_version": cscsim_version(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "settings": asdict(settings),
+        "scenario_source": source,
+        "scenario_name": scenario.name,
+        "scenario_region": scenario.run.region,
+        "scenario": scenario.to_dict(),
+        "replication_seeds": seeds,
+    }
 
 
 def cscsim_version() -> str:

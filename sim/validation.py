@@ -27,10 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -671,7 +670,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
 
     import pandas as pd
 
-    from sim.output import cscsim_version, git_commit, staged, write_csv
+    from sim.output import provenance, staged, write_csv
     from sim.population import WEEKS_PER_YEAR
     from sim.region import england
     from sim.targets import targets
@@ -696,16 +695,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     if not all(checks.values()):  # the decile tables would not describe the model's own counts
         print(f"cscsim: warning: consistency checks failed: {checks}", file=sys.stderr)
     manifest: dict[str, Any] = {
-        "command": "cscsim validate",
-        "cscsim_version": cscsim_version(),
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "settings": asdict(settings),
-        "scenario_source": source,
-        "scenario_name": main.name,
-        "scenario_region": main.run.region,
-        "scenario": main.to_dict(),
-        "replication_seeds": seeds,
+        **provenance("cscsim validate", settings, source, main, seeds),
         "years_compared": f"1-{main.run.years} (each replication's mean of its annual values)",
         "interval": "95% Student-t confidence interval of the mean across replications",
         "within_rule": "model mean inside target ± tolerance (sim/targets.py); missing = not",
