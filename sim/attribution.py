@@ -163,9 +163,7 @@ def attribute(settings: AttributionSettings, out: str | Path,
     from sim.history import run_many
     from sim.preflight import check_out
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} exists and is not a folder")
+    out = Path(out)  # check_out below refuses a file or device as --out
     history, source = resolve_settings(settings)
     check_out(out, 200_000)
 

@@ -545,9 +545,7 @@ def validate_history(settings: HistorySettings, out: str | Path,
     Returns the manifest, with the table under ``"table"`` (not written to JSON)."""
     from sim.preflight import check_out
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} exists and is not a folder")
+    out = Path(out)  # check_out below refuses a file or device as --out
     main, source = resolve(settings)
     check_out(out, 2_000_000)
 
