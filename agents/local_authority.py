@@ -98,15 +98,16 @@ class LocalAuthority(FixedAgent):
         return max(0.0, self.workload - 1.0)
 
 
-def _assess(model, families: np.ndarray) -> np.ndarray:
-    """Need as an assessment reads it: true need plus error that grows with overload."""
+def assess(model, families: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+    """Need as an assessment reads it: true need plus error that grows with overload.
+    ``z``: standard normal draws to use (default: the next from the assessment stream)."""
     p = model.params.social_work
     noise_sd = p.assessment_noise * (
         1.0 + p.overload_noise * model.la_overload()[model.pop.families.la[families]]
     )
-    return model.pop.families.need[families] + noise_sd * model.streams[
-        "assessment"
-    ].standard_normal(len(families))
+    if z is None:
+        z = model.streams["assessment"].standard_normal(len(families))
+    return model.pop.families.need[families] + noise_sd * z
 
 
 def _move(model, families: np.ndarray, case: Case, event: Event | None = None) -> None:
@@ -125,7 +126,7 @@ def front_door(model, referred: np.ndarray, at_home: np.ndarray) -> None:
     count_referrals(model, referred, at_home[referred])
     model.mark_ever(referred, "referred")
     model.pop.log(model.week, Event.REFERRAL, family=referred)
-    perceived = _assess(model, referred)
+    perceived = assess(model, referred)
     accept = perceived >= model.la_thresholds()[f.la[referred]]
     _move(model, referred[accept], Case.ASSESSMENT, Event.ASSESSMENT)
     model.count("assessments", f.la[referred[accept]], at_home[referred[accept]])
@@ -155,11 +156,11 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
         return
     model.count("s47_enquiries", f.la[families], at_home[families])
     model.pop.log(model.week, Event.S47, family=families)
-    conference = families[_assess(model, families) >= p.icpc_level]
+    conference = families[assess(model, families) >= p.icpc_level]
     model.count("icpc", f.la[conference], at_home[conference])
     model.pop.log(model.week, Event.CONFERENCE, family=conference)
     plan = np.zeros(f.n, bool)
-    plan[conference[_assess(model, conference) >= p.cpp_level]] = True
+    plan[conference[assess(model, conference) >= p.cpp_level]] = True
     planned = families[plan[families] & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
     model.mark_ever(planned, "cpp")
@@ -174,6 +175,7 @@ def _close(model, families: np.ndarray) -> None:
     f = model.pop.families
     step_down = families[f.need[families] > model.params.early_help.level]
     _move(model, families, Case.NONE, Event.CASE_CLOSED)
+    f.return_watched[families] = False  # a return home is watched while the case is open
     _move(model, step_down, Case.EARLY_HELP_WAITING)
 
 
@@ -188,7 +190,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     f.case_weeks[f.case > Case.NONE] += 1
     # Assessments that finish this week.
     done = np.flatnonzero((f.case == Case.ASSESSMENT) & (f.case_weeks >= p.assessment_weeks))
-    read = _assess(model, done)
+    read = assess(model, done)
     _s47(model, done[read >= p.s47_level], at_home)
     cin = done[(read >= p.cin_level) & (read < p.s47_level)]
     _move(model, cin, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
@@ -200,7 +202,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
         & (f.case_weeks >= p.assessment_weeks)
         & (rng.random(f.n) < 1.0 / p.review_weeks)
     )
-    read = _assess(model, reviewed)
+    read = assess(model, reviewed)
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= p.s47_level)], at_home)
     _move(model, reviewed[on_plan & (read < p.cin_level)], Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)

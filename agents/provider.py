@@ -5,8 +5,10 @@ independent fostering agency, a children's home, or a supported-accommodation se
 state lives in the model's provider table (so commissioning can score every provider at once);
 the agent is its readable face and makes its own monthly decisions:
 
-- a for-profit provider moves its price with occupancy (``price_response`` per unit above
-  ``target_occupancy``), never below cost and never above cost plus the profit cap;
+- a for-profit provider asks its list price when its kind of placement is at the market's
+  ``target_occupancy`` and more when the market is fuller (``price_response`` per unit of
+  occupancy above target, less when emptier), never below cost and never above cost plus the
+  profit cap;
 - a for-profit provider whose occupancy stays below ``exit_occupancy`` for six months stops
   taking children and closes when empty.
 
@@ -33,6 +35,7 @@ PROVIDER_SCHEMA = {
     "capacity": (np.int32, 0),
     "occupied": (np.int32, 0),
     "price": (np.float32, 0.0),
+    "list_price": (np.float32, 0.0),
     "cost": (np.float32, 0.0),
     "quality": (np.float32, 0.5),
     "active": (np.bool_, True),
@@ -103,10 +106,15 @@ class PlacementProvider(FixedAgent):
             return
         if not t.for_profit[i]:
             return
-        occ = self.occupancy
-        price = t.price[i] * (1.0 + p.market.price_response * (occ - p.market.target_occupancy))
+        # The price follows how full the market for this kind of placement is (what a
+        # commissioner can get elsewhere), not this provider's own few places: one child more
+        # or less in a four-place branch is not a market signal, and a price that followed it
+        # would move with the sample's size.
+        tight = self.model.market_occupancy[t.kind[i]] - p.market.target_occupancy
+        price = t.list_price[i] * (1.0 + p.market.price_response * tight)
         ceiling = t.cost[i] * (1.0 + p.levers.profit_cap) if p.levers.profit_cap > 0 else np.inf
         t.price[i] = np.clip(price, t.cost[i], ceiling)
+        occ = self.occupancy
         t.low_months[i] = t.low_months[i] + 1 if occ < p.market.exit_occupancy else 0
         if t.low_months[i] >= EXIT_MONTHS:
             t.closing[i] = True
@@ -181,6 +189,7 @@ def add_providers(
         base_capacity=capacity,
         capacity=now,
         price=price,
+        list_price=price,
         cost=cost,
         quality=quality,
     )
@@ -313,6 +322,28 @@ def _build_inhouse(model) -> None:
         la=owner[keep],
         sites=[sx for sx, k in zip(sites, keep, strict=True) if k],
     )
+
+
+def market_occupancy(model) -> np.ndarray:
+    """Occupancy of each kind of placement across the market (indexed by :class:`Kind`)."""
+    t = model.providers
+    live = t.active
+    kind = t.kind[live].astype(np.int64)
+    cap = np.bincount(kind, weights=t.capacity[live], minlength=len(Kind))
+    occ = np.bincount(kind, weights=t.occupied[live], minlength=len(Kind))
+    return np.divide(occ, cap, out=np.ones(len(Kind)), where=cap > 0)
+
+
+def review_market(model) -> None:
+    """The month's market: each provider reviews its capacity, price and future, the closed
+    leave the market, and new for-profit providers enter where a kind is full."""
+    model.market_occupancy = market_occupancy(model)
+    for agent in list(model.provider_agents):
+        agent.review_month()
+    model.provider_agents = [
+        a for a in model.provider_agents if a.model is not None and model.providers.active[a.idx]
+    ]
+    market_entry(model)
 
 
 def market_entry(model) -> None:

@@ -405,6 +405,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "care entries of children who had been looked after before (re-entry after going home "
         "or a breakdown of special guardianship)",
     ),
+    _I(
+        "care_reentries_12m",
+        "flow",
+        "children",
+        "care entries of children who had gone home from care in the previous 12 months",
+    ),
+    _I(
+        "reentry_share_12m",
+        "ratio",
+        "share",
+        "children coming back into care within 12 months of going home, per child going home "
+        "in the year (a steady-state estimate of the share of returns home that end within a "
+        "year, the measure of Goldacre et al., 2022)",
+        "care_reentries_12m",
+        "exits_reunified",
+    ),
     # --- social-work workforce (agents/workforce.py) ------------------------------------
     _I(
         "sw_fte",

@@ -34,7 +34,7 @@ from agents import court, family, health_visitor, local_authority
 from agents.family import Child, Family
 from agents.health_visitor import HealthVisitorTeam
 from agents.local_authority import LocalAuthority
-from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, market_entry
+from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, review_market
 from agents.workforce import Workforce
 from sim import demography, indicators, placements
 from sim.config import Scenario
@@ -276,7 +276,9 @@ class CareSystem(mesa.Model):
         court.issue(self, issued)
         placements.enter_care(self, court.interim_removals(self, issued, at_home_mask),
                               legal=Legal.INTERIM)
+        placements.enter_care(self, placements.return_breakdowns(self, at_home_mask))
         teens = family.adolescent_crises(self, at_home_mask)
+        teens = teens[~c.in_care[teens]]  # not those taken into care earlier this week
         local_authority.count_referrals(self, c.family[teens])
         self.count("adolescent_crises", f.la[c.family[teens]])
         self.count("s47_enquiries", f.la[c.family[teens]])
@@ -295,14 +297,7 @@ class CareSystem(mesa.Model):
         placements.settle_families(self)
         # 8. Market.
         if self.week % MARKET_EVERY == MARKET_EVERY - 1:
-            for agent in list(self.provider_agents):
-                agent.review_month()
-            self.provider_agents = [
-                a
-                for a in self.provider_agents
-                if a.model is not None and self.providers.active[a.idx]
-            ]
-            market_entry(self)
+            review_market(self)
         # 9. Accounting and the year's end.
         self._apply_ever()
         self._account_week()
@@ -338,6 +333,7 @@ class CareSystem(mesa.Model):
             for table in (t, pl):
                 table.price[:] *= ratio
                 table.cost[:] *= ratio
+            t.list_price[:] *= ratio
 
     def _close_year(self) -> None:
         year = self.calendar_year

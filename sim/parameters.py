@@ -282,7 +282,7 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "kin_local_share", 0.55, "probability", 0.0, 1.0, "calibrated",
           FIT,
           "chance kinship carers live in the child's home neighbourhood (else one next to it)"),
-    Param("care", "home_probability_teen", 0.34, "probability", 0.0, 1.0, "calibrated", FIT,
+    Param("care", "home_probability_teen", 0.42, "probability", 0.0, 1.0, "calibrated", FIT,
           "share of 10-17s entering care whose needs call for a children's home"),
     Param("care", "supported_probability", 0.585796, "probability", 0.0, 1.0, "calibrated", FIT,
           "share of 16-17s placed in supported accommodation rather than foster care"),
@@ -301,6 +301,16 @@ PARAMS: tuple[Param, ...] = (
           "family need below which children can go home"),
     Param("care", "reunification_rate", 1.05, "per child per year", 0.0, 20.0, "calibrated",
           FIT, "hazard of going home once the family's need is low enough"),
+    Param("care", "return_breakdown_rate", 8.0, "per child per year", 0.0, 1000.0, "calibrated",
+          "towards one in five children who went home re-entering care within a year "
+          "(Goldacre et al., 2022, British Journal of Social Work 52(8), on DfE's SSDA903 data)",
+          "hazard that a child back home comes into care again while the family's case is open "
+          "and its need is at the care level"),
+    Param("care", "return_breakdown_level", 2.12, "need units", -3.0, 9.0, "calibrated",
+          "towards one in five children who went home re-entering care within a year "
+          "(Goldacre et al., 2022)",
+          "family need at which a watched return home breaks down (started at the "
+          "section 47 level: the harm that would prompt an enquiry)"),
     Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
           "hazard of a special guardianship or child arrangements order from a kinship placement"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A, "",
@@ -332,13 +342,13 @@ PARAMS: tuple[Param, ...] = (
           "under interim care orders"),
     Param("placements", "breakdown_kinship", 0.05, "per placement per year", 0.0, 5.0, A, "",
           "base breakdown hazard of a kinship placement"),
-    Param("placements", "breakdown_inhouse", 0.35, "per placement per year", 0.0, 5.0,
+    Param("placements", "breakdown_inhouse", 0.3, "per placement per year", 0.0, 5.0,
           "calibrated", FIT_STABILITY,
           "base breakdown hazard of an in-house foster placement"),
-    Param("placements", "breakdown_ifa", 0.23, "per placement per year", 0.0, 5.0,
+    Param("placements", "breakdown_ifa", 0.2, "per placement per year", 0.0, 5.0,
           "calibrated", FIT_STABILITY,
           "base breakdown hazard of an agency foster placement"),
-    Param("placements", "breakdown_home", 0.55, "per placement per year", 0.0, 5.0,
+    Param("placements", "breakdown_home", 0.47, "per placement per year", 0.0, 5.0,
           "calibrated", FIT_STABILITY,
           "base breakdown hazard of a children's home placement"),
     Param("placements", "breakdown_supported", 0.15, "per placement per year", 0.0, 5.0, A, "",
@@ -362,8 +372,9 @@ PARAMS: tuple[Param, ...] = (
           "extra breakdown hazard for 11-17s"),
     Param("placements", "quality_effect", 1.0, "log-hazard per unit quality", 0.0, 5.0, A, "",
           "lower breakdown hazard with provider quality (0-1)"),
-    Param("placements", "residential_suitable_share", 0.1, "share", 0.01, 1.0, "calibrated",
-          FIT + " (run 9), to the distance targets (21% placed over 20 miles, 45% out of area); "
+    Param("placements", "residential_suitable_share", 0.15, "share", 0.01, 1.0, "calibrated",
+          FIT + " (runs 9-10), to the distance and children's-home targets (21% placed over "
+          "20 miles, 45% out of area, 11.4% in homes); "
           "the CMA's children's social care market study (final report, March 2022) found a "
           "lack of placements 'of the right kind, in the right places' the market's main "
           "failing",
@@ -406,7 +417,7 @@ PARAMS: tuple[Param, ...] = (
           "allowance and support for a kinship foster placement"),
     Param("placements", "price_with_parents", 150, "GBP per week", 0, 5_000, A, "",
           "support for a child placed with parents under a care order"),
-    Param("placements", "other_costs_per_week", 657, "GBP per child per week", 0, 10_000,
+    Param("placements", "other_costs_per_week", 1050, "GBP per child per week", 0, 10_000,
           "calibrated", FIT + "; towards Ofsted's £8.1bn spending on children looked after "
           "(2023-24) / 11.95m children",
           "costs of looking after a child beyond the placement (LA staff, reviews, education "
@@ -426,8 +437,11 @@ PARAMS: tuple[Param, ...] = (
           "for-profit supported accommodation's operating margin"),
     Param("market", "target_occupancy", 0.85, "share", 0.1, 1.0, A, "",
           "occupancy providers price for"),
-    Param("market", "price_response", 0.05, "per month per unit of excess occupancy", 0.0, 1.0,
-          A, "", "monthly price change of a for-profit provider per unit of occupancy over target"),
+    Param("market", "price_response", 1.0, "price premium per unit of market occupancy above "
+          "target", 0.0, 10.0, A, "the CMA (2022) found prices highest where places are "
+          "scarcest; 1.0 means 10% dearer at 95% occupancy than at the 85% target",
+          "how a for-profit provider's price follows the occupancy of its kind of placement "
+          "across the market"),
     Param("market", "property_effect", 0.3, "share of cost", 0.0, 0.9, A, "",
           "how much cheaper it is to run a place in the cheapest (most deprived) areas"),
     Param("market", "entry_rate", 0.03, "share of capacity per month", 0.0, 1.0, A, "",
@@ -456,7 +470,7 @@ PARAMS: tuple[Param, ...] = (
           "multiplier on health-visitor FTE (policies/health_visiting.py)"),
     Param("levers", "distance_cap_miles", 0.0, "miles", 0.0, 500.0, A, "no cap today",
           "place within this distance unless impossible; 0 = nearest suitable bed anywhere"),
-    Param("levers", "distance_weight", 1.3, "GBP per week per mile", 0.0, 1000.0,
+    Param("levers", "distance_weight", 3.0, "GBP per week per mile", 0.0, 1000.0,
           "calibrated", FIT,
           "how much more a week an authority pays to place a child a mile closer"),
     Param("levers", "local_sufficiency", 1.0, "x today", 0.0, 5.0, A, "today's level",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.local_authority import assess
 from sim.population import (
     EVER_CARE,
     EVER_CIN,
@@ -64,10 +65,14 @@ def _base_hazard(p, kind: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(rates[kind], 1e-12))
 
 
-def per_family_draw(rng: np.random.Generator, family: np.ndarray) -> np.ndarray:
-    """One uniform draw per family, repeated for each of its children (siblings share fate)."""
+def per_family_draw(
+    rng: np.random.Generator, family: np.ndarray, normal: bool = False
+) -> np.ndarray:
+    """One draw per family (uniform, or standard normal if ``normal``), repeated for each of
+    its children (siblings share fate)."""
     _, inverse = np.unique(family, return_inverse=True)
-    return rng.random(inverse.max() + 1 if len(inverse) else 0)[inverse]
+    n = inverse.max() + 1 if len(inverse) else 0
+    return (rng.standard_normal(n) if normal else rng.random(n))[inverse]
 
 
 def needs(model, children: np.ndarray) -> np.ndarray:
@@ -453,6 +458,7 @@ def enter_care(
     for b, name in enumerate(("under_1", "1_4", "5_9", "10_15", "16_plus")):
         model.count(f"entries_age_{name}", la[band == b])
     model.count("care_reentries", la[(c.ever[children] & EVER_CARE) > 0])
+    model.count("care_reentries_12m", la[model.week - c.home_since[children] <= WEEKS_PER_YEAR])
     c.legal[children] = legal
     c.entry_age[children] = c.age[children]
     c.care_weeks[children] = 0
@@ -558,12 +564,15 @@ def _exits(model) -> None:
     rng = model.streams["exits"]
     care = np.flatnonzero(c.in_care)
     fam = c.family[care]
-    # Home, as a sibling group, once the family's need is low enough.
+    # Home, as a sibling group, once the family's need *as the social worker reads it* is
+    # low enough: a return is decided on an assessment, with its error, so some children go
+    # home to families whose need is still high, and come back (see return_breakdowns).
+    read = assess(model, fam, z=per_family_draw(rng, fam, normal=True))
     draw = per_family_draw(rng, fam)
     rate = p.reunification_rate * np.where(c.contact_lost[care], 0.5, 1.0)
     home = (
         ~f.uasc[fam]
-        & (f.need[fam] < p.reunification_level)
+        & (read < p.reunification_level)
         & (draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR))
     )
     kind = pl.kind[c.placement[care]]
@@ -582,10 +591,36 @@ def _exits(model) -> None:
         & (u < 1.0 - np.exp(-p.adoption_rate / WEEKS_PER_YEAR))
     )
     leave_care(model, care[home], End.REUNIFIED)
+    c.home_since[care[home]] = model.week
+    f.return_watched[fam[home]] = True
     leave_care(model, care[sgo], End.SGO)
     leave_care(model, care[adopt], End.ADOPTED)
     for leaver in (care[sgo], care[adopt]):
         c.active[leaver] = False  # a new legal family: no longer in the birth family's home
+
+
+def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
+    """Children back home from care whose return is breaking down: returns the children to be
+    accommodated again this week.
+
+    While a family's case stays open after a child came home (a child-in-need or protection
+    plan, or siblings still in care), its social worker watches the return. If the family's
+    need climbs back to ``care.return_breakdown_level`` (a return home is planned with a
+    contingency: a child already harmed once comes back before the harm would bring a first
+    entry), the child comes back into care at
+    ``care.return_breakdown_rate`` a year, with brothers and sisters who came home too; most
+    such returns to care are by agreement (section 20) rather than through a new court case.
+    Published: one in five children who went home re-entered care within a year, over a third
+    within six (Goldacre et al., 2022, on DfE's national data, 2014-2020)."""
+    c, f, p = model.pop.children, model.pop.families, model.params
+    watched = f.return_watched & (f.need >= p.care.return_breakdown_level)
+    if not watched.any():
+        return np.zeros(0, dtype=np.int64)
+    kids = np.flatnonzero(at_home_mask & (c.home_since >= 0))
+    kids = kids[watched[c.family[kids]] & ~c.in_care[kids]]
+    rate = p.care.return_breakdown_rate
+    draw = per_family_draw(model.streams["exits"], c.family[kids])
+    return kids[draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR)]
 
 
 def settle_families(model) -> None:

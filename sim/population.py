@@ -142,6 +142,7 @@ FAMILY_SCHEMA = {
     "uasc": (np.bool_, False),  # a placeholder family for an unaccompanied child
     "last_referral": (np.int32, -(2**30)),  # week of the family's last referral
     "in_court": (np.bool_, False),  # care proceedings open (agents/court.py)
+    "return_watched": (np.bool_, False),  # a child came home from care; the case still open
 }
 
 CHILD_SCHEMA = {
@@ -158,6 +159,7 @@ CHILD_SCHEMA = {
     "care_weeks": (np.int16, 0),  # weeks in the current care episode
     "moved_away": (np.bool_, False),  # left the area with its family (net migration)
     "legal": (np.int8, 0),  # Legal status while looked after
+    "home_since": (np.int32, -(2**30)),  # week of the child's latest return home from care
 }
 EVER_REFERRED, EVER_CIN, EVER_CPP, EVER_CARE, EVER_ASSESSED = 1, 2, 4, 8, 16
 

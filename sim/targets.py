@@ -82,6 +82,7 @@ _MAP = (
     ),
     ("rereferral_share_12m", "rereferral_share_12m", "stability and repeat", "share"),
     ("cla_share_s20", "share_s20", "stability and repeat", "share"),
+    ("reentry_share_12m", "reentry_share_12m", "stability and repeat", "share"),
 )
 #: Counts turned into rates per 10,000 children (or per child, for spending) with this base.
 PER_10K = (

@@ -192,6 +192,48 @@ def test_children_who_were_in_care_before_count_as_re_entries():
     assert (a["care_reentries"] <= a["care_entries"]).all()
 
 
+def test_a_watched_return_home_breaks_down_when_need_climbs_back_to_the_care_level():
+    """A child back home comes into care again only while the family's case watches the
+    return and the family's need is at the care level; the case closing ends the watch."""
+    from sim.placements import return_breakdowns
+
+    model = CareSystem(small(run__years=1, run__scale=0.04, care__return_breakdown_rate=1000.0))
+    model.run()
+    c, f = model.pop.children, model.pop.families
+    at_home = model.pop.children_at_home()
+    kids = np.flatnonzero(at_home)[:30]
+    fam = c.family[kids]
+    c.home_since[:] = -(2**30)
+    f.return_watched[:] = False
+    c.home_since[kids] = model.week - 10
+    care_level = model.params.care.return_breakdown_level
+    f.need[fam] = care_level + 1.0
+    assert len(return_breakdowns(model, at_home)) == 0  # nobody's return is watched
+    f.return_watched[fam] = True
+    back = return_breakdowns(model, at_home)
+    assert set(back) == set(kids)
+    f.need[fam] = care_level - 0.5
+    assert len(return_breakdowns(model, at_home)) == 0  # need below the care level
+    f.need[fam] = care_level + 1.0
+    from agents.local_authority import _close
+
+    _close(model, np.unique(fam))
+    assert len(return_breakdowns(model, at_home)) == 0  # the case closed: no longer watched
+
+
+def test_more_returns_breaking_down_means_more_children_back_within_a_year():
+    def reentry_share(rate):
+        model = CareSystem(
+            small(run__years=3, run__scale=0.04, care__return_breakdown_rate=rate,
+                  run__record_events=False)
+        )
+        model.run()
+        a = model.annual_frame().iloc[1:]
+        return a["care_reentries_12m"].sum() / a["exits_reunified"].sum()
+
+    assert reentry_share(8.0) > reentry_share(0.0) + 0.05
+
+
 def test_a_child_who_moves_joins_a_sibling_in_care_where_their_carer_has_room():
     from sim.placements import _rejoin_siblings
     from sim.population import Kind
