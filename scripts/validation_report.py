@@ -134,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in FIGURES:
         shutil.copyfile(Path(args.out) / name, figures / name)
     rel = os.path.relpath(figures, readme.resolve().parent)
+    try:  # read again: the README may have been edited while the validation ran
+        head, tail = split_readme(readme.read_text(encoding="utf-8"))
+    except (ConfigError, OSError) as e:
+        print(f"validation_report: error: {e}", file=sys.stderr)
+        return 2
     new = head + START + block(manifest, settings, args.quick, rel) + END + tail
     tmp = readme.with_name(f".{readme.name}.tmp")
     tmp.write_text(new, encoding="utf-8")
