@@ -435,7 +435,8 @@ def _build_page():  # the components are closures over the lazy imports
                 f"<br><small>Choosing another preset under <i>Model Parameters</i> changes "
                 f"nothing until you press <b>Reset</b>; Reset then runs the preset's warm start "
                 f"({m.burn_weeks // 52} years here) first, which takes a few seconds.</small>"))
-        with solara.Card("Policy levers (take effect next week)"):
+        with solara.Card("Policy levers"):
+            solara.Text("Each takes effect from the next week.", style={"font-size": "13px"})
             for key, label, lo, hi, step in LIVE_LEVERS:
                 value = float(getattr(lv, key))
                 with solara.Div(classes=[f"lever-{key}"]):
@@ -525,6 +526,10 @@ main.v-content[style*="400px"] { padding-left: 270px !important; }
   object-position: top; }
 .cscsim-loops img, .cscsim-timeline img { max-width: 100%; height: auto; }
 .cscsim-export .v-btn { text-transform: none; }
+.v-navigation-drawer .v-input__slider .v-input__slot { flex-direction: column;
+  align-items: stretch; }
+.v-navigation-drawer .v-input__slider .v-label { max-width: none; white-space: normal;
+  margin-bottom: 12px; }
 .v-navigation-drawer .v-btn:not(.v-btn--icon) { min-width: 0 !important;
   padding: 0 12px !important; }
 """

@@ -458,6 +458,8 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
         for ax in axes:
             for a in [*ax.lines, *ax.collections, *ax.texts]:
                 a.remove()
+            ax.ignore_existing_data_limits = True  # the limits are the new data's alone
+            ax.autoscale(enable=True, axis="y")  # (set_ylim(bottom=0) below turned it off)
     h = {k: np.asarray(v, float) for k, v in model.history.items()}
     up = 1.0 / model.scale
     wk = h["week"] + 1
@@ -506,17 +508,21 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
     right = max(float(wk[-1]) if len(wk) else 0.0, 13.0) + 1
     for ax, title in zip(axes, titles, strict=True):
         ax.set_title(title, fontsize=9 if len(title) > 40 else 9.5, loc="left", pad=3)
-        ax.relim()
         ax.autoscale_view()
         ax.set_ylim(bottom=0)  # every panel is a count or money: from zero, so heights compare
         ax.set_xlim(0, right)
-        for week, *_ in model.lever_log:
+    # one marker a week in which levers moved (a slider dragged from 1 to 0.5 moves it five
+    # times in a second), labelled with where each lever moved that week ended up
+    moved: dict[int, dict[str, float]] = {}
+    for week, key, _old, new in model.lever_log:
+        moved.setdefault(week, {})[key] = new
+    for week, levers in moved.items():
+        for ax in axes:
             ax.axvline(week + 0.5, color="#2b6cb0", lw=1.2, ls=":", zorder=0)
-    for i, (week, key, _old, new) in enumerate(model.lever_log[-6:]):
-        axes[0].annotate(f"{LEVER_SHORT.get(key, key)} {new:g}", (week + 0.5, 1.0),
-                         xycoords=("data", "axes fraction"), fontsize=7.5, color="#2b6cb0",
-                         rotation=90, ha="right", va="top", xytext=(-1, -2 - 0 * i),
-                         textcoords="offset points")
+        label = ", ".join(f"{LEVER_SHORT.get(k, k)} {v:g}" for k, v in levers.items())
+        axes[0].annotate(label, (week + 0.5, 1.0), xycoords=("data", "axes fraction"),
+                         fontsize=7.5, color="#2b6cb0", rotation=90, ha="right", va="top",
+                         xytext=(-1, -2), textcoords="offset points")
     return fig
 
 
