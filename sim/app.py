@@ -391,9 +391,10 @@ def _build_page():  # the components are closures over the lazy imports
     def FollowChild(model):  # noqa: N802
         update_counter.get()
         chosen = solara.use_reactive(None)  # (id(model), child id)
-        # the picker's list changes every 8 weeks, not every update: a new list of 200
+        # the picker's list changes every MAP_WEEKS weeks, not every update: a new list of 200
         # labels is sent to the browser each time it changes
-        candidates = solara.use_memo(model.children_to_follow, [id(model), model.week // 8])
+        candidates = solara.use_memo(model.children_to_follow,
+                                     [id(model), model.weeks_run // MAP_WEEKS])
         labels = {_label(model, j): j for j in candidates}
         current = chosen.value[1] if chosen.value and chosen.value[0] == id(model) else None
         if current is None and candidates:
@@ -412,7 +413,9 @@ def _build_page():  # the components are closures over the lazy imports
             if current is None:
                 solara.Info("No child is in care yet.")
             else:
-                key = (id(model), current, *_journey_size(model, current), model.week // 8)
+                # redrawn when the journey changes, else every MAP_WEEKS weeks (85 ms a draw)
+                key = (id(model), current, *_journey_size(model, current),
+                       model.weeks_run // MAP_WEEKS)
                 Picture(lambda: draw_timeline(model, current), key=key, css="cscsim-timeline")
                 solara.Text(journey_text(model, current), classes=["cscsim-journey"],
                             style={"font-size": "12px"})
