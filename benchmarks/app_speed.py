@@ -8,15 +8,16 @@ Prints three measurements of the default teaching model (North East, scale 0.25)
 2. ``frame``: the server's side of page updates (see ``bench_frames``), in weeks per CPU
    second of this process;
 3. ``page``: ``cscsim app`` served on a free loopback port, played in headless Debian chromium
-   for ``--seconds`` (default 20), weeks advanced per second of wall time, with the page's
-   no-change baseline on (it runs in the server's worker process, ``sim/baseline.py``), and
-   the CPU seconds the server and its worker used meanwhile. Needs chromium and
+   for ``--seconds`` (default 20) after one lever move (funding 1 -> 0.95), weeks advanced
+   per second of wall time, with the page's no-change baseline on (after the move it runs in
+   the server's worker process, ``sim/baseline.py``), and the CPU seconds the server and its
+   worker used meanwhile. Needs chromium and
    Playwright (``scripts/install_browser.sh``); skipped with a message otherwise.
 
 The load average is printed with each figure: the machine has 2 cores, and other jobs on it
 slow every number here. Usage::
 
-    .venv/bin/python benchmarks/app_speed.py [--seconds 20] [--no-page]
+    .venv/bin/python benchmarks/app_speed.py [--seconds 20] [--no-page] [--no-baseline]
 """
 
 from __future__ import annotations
@@ -135,7 +136,13 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
             import psutil
 
             server = next(p for p in psutil.Process().children() if "sim.cli" in p.cmdline())
-            time.sleep(3)  # the baseline worker starts and builds its model
+            # a lever moved (funding 1 -> 0.95), so that the no-change line is a run of its
+            # own: until the first move the page draws its own run, which is the same run
+            slider = page.locator(".lever-funding [role=slider]").first
+            slider.focus()
+            slider.press("ArrowLeft")
+            page.locator(".cscsim-levers", has_text="funding x0.95").wait_for(timeout=30_000)
+            time.sleep(3)  # the baseline worker starts and takes the page's model
             workers = server.children(recursive=True)
             c0, b0 = _cpu([server]), _cpu(workers)
             w0, t0 = week(), time.monotonic()
@@ -154,7 +161,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to play the page")
     ap.add_argument("--no-page", action="store_true", help="skip the browser measurement")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="serve the page without its no-change line (cscsim app --no-baseline)")
     args = ap.parse_args()
+    if args.no_baseline:
+        from sim.app import NO_BASELINE_ENV
+
+        os.environ[NO_BASELINE_ENV] = "1"  # the served app inherits it
     from sim.app import RENDER_INTERVAL
     from sim.mapview import TEACHING_REGION, TEACHING_SCALE
 
@@ -169,8 +182,9 @@ def main() -> None:
         page = bench_page(args.seconds)
         if page is not None:
             rate, server, worker = page
-            print(f"page:  {rate:.1f} weeks/s in headless chromium, page updates and the "
-                  f"no-change baseline included; CPU seconds a week: server {server:.3f}, "
+            what = "without" if args.no_baseline else "with"
+            print(f"page:  {rate:.1f} weeks/s in headless chromium, page updates included, "
+                  f"{what} the no-change baseline; CPU seconds a week: server {server:.3f}, "
                   f"baseline worker {worker:.3f} ({load()})")
 
 

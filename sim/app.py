@@ -46,6 +46,8 @@ LOOP_WEEKS = 12
 #: drops, for a reconnect (Solara's default is 24 h): under a minute, so a class of 30 closing
 #: their pages frees 30 models (10+ MB each) within a minute.
 SESSION_TIMEOUT = "45s"
+#: Set (by ``--no-baseline``) to draw no no-change line and start no worker process for it.
+NO_BASELINE_ENV = "CSCSIM_APP_NO_BASELINE"
 #: The levers a class can move while the model runs: (key, label, min, max, step).
 LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
@@ -75,6 +77,9 @@ def register(subparsers) -> None:
                     help="'North East' (default), another region, or 'synthetic'")
     ap.add_argument("--scale", type=float, default=None,
                     help="share of families simulated (default 0.25; smaller is faster)")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="draw no faint 'no change' line (saves its worker process: for a "
+                         "one-core computer)")
     ap.set_defaults(func=cmd_app)
 
 
@@ -112,6 +117,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     solara.server.settings.kernel.cull_timeout = os.environ["SOLARA_KERNEL_CULL_TIMEOUT"]
     give_back_closed_sessions()
     os.environ.update(config.to_env())
+    if args.no_baseline:
+        os.environ[NO_BASELINE_ENV] = "1"
+    else:
+        from sim.baseline import shared
+
+        shared().start()  # the no-change line's worker process, before any page
     os.environ["SOLARA_APP"] = "sim.app:Page"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
@@ -363,9 +374,15 @@ def _build_page():  # the components are closures over the lazy imports
         Picture(lambda: draw_map(model, fig), key=(id(model), model.weeks_run // MAP_WEEKS),
                 css="cscsim-map")
 
+    with_baseline = not os.environ.get(NO_BASELINE_ENV)
+
     def no_change(model) -> dict[str, np.ndarray]:
         """The model's no-change baseline so far (sim.baseline: computed ahead in a worker
         process, shared by every page on the same preset and seed)."""
+        if not with_baseline:
+            return {}
+        if not model.lever_log:  # no move yet: the baseline is this very run
+            return model.history
         return baseline.shared().series(model.baseline_key(), model.weeks_run)
 
     @solara.component
@@ -428,7 +445,10 @@ def _build_page():  # the components are closures over the lazy imports
 
         def mover(key):
             def move(value):
-                model.value.move_lever(key, float(value))
+                m = model.value
+                if with_baseline and not m.lever_log:  # the no-change run parts here
+                    baseline.shared().fork(m.baseline_key(), m, as_class=TeachingModel)
+                m.move_lever(key, float(value))
                 force_update()
             return move
 
