@@ -48,6 +48,8 @@ LOOP_WEEKS = 12
 SESSION_TIMEOUT = "45s"
 #: Set (by ``--no-baseline``) to draw no no-change line and start no worker process for it.
 NO_BASELINE_ENV = "CSCSIM_APP_NO_BASELINE"
+#: Set by ``cscsim app``: start the baseline's worker when the page is first built.
+START_BASELINE_ENV = "CSCSIM_APP_START_BASELINE"
 #: The levers a class can move while the model runs: (key, label, min, max, step).
 LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
@@ -119,10 +121,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     os.environ.update(config.to_env())
     if args.no_baseline:
         os.environ[NO_BASELINE_ENV] = "1"
-    else:
-        from sim.baseline import shared
-
-        shared().start()  # the no-change line's worker process, before any page
+    else:  # the server starts the no-change line's worker with its first page, not at the
+        os.environ[START_BASELINE_ENV] = "1"  # first lever move (its imports take seconds)
     os.environ["SOLARA_APP"] = "sim.app:Page"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
@@ -375,6 +375,8 @@ def _build_page():  # the components are closures over the lazy imports
                 css="cscsim-map")
 
     with_baseline = not os.environ.get(NO_BASELINE_ENV)
+    if with_baseline and os.environ.get(START_BASELINE_ENV):
+        baseline.shared().start()
 
     def no_change(model) -> dict[str, np.ndarray]:
         """The model's no-change baseline so far (sim.baseline: computed ahead in a worker

@@ -509,7 +509,9 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
     for ax, title in zip(axes, titles, strict=True):
         ax.set_title(title, fontsize=9 if len(title) > 40 else 9.5, loc="left", pad=3)
         ax.autoscale_view()
-        ax.set_ylim(bottom=0)  # every panel is a count or money: from zero, so heights compare
+        ax.set_ylim(bottom=0)
+        if not len(wk):  # week 0: an empty axis from 0 to 1, not matplotlib's 0 to 0.05
+            ax.set_ylim(0, 1)  # every panel is a count or money: from zero, so heights compare
         ax.set_xlim(0, right)
     # one marker a week in which levers moved (a slider dragged from 1 to 0.5 moves it five
     # times in a second), labelled with where each lever moved that week ended up
