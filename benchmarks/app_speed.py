@@ -5,18 +5,19 @@ Prints three measurements of the default teaching model (North East, scale 0.25)
 
 1. ``model``: ``TeachingModel.step()`` alone (the simulation plus the weekly series and the
    loop measure), weeks per second;
-2. ``frame``: the model stepped ``RENDER_INTERVAL`` weeks and then every picture a page update
-   draws (map and charts every update; the loop diagram and the timeline when what they show
-   changed, which the page detects; here they are counted every time, the worst case), as
-   weeks per second;
+2. ``frame``: the server's side of page updates (see ``bench_frames``), in weeks per CPU
+   second of this process;
 3. ``page``: ``cscsim app`` served on a free loopback port, played in headless Debian chromium
-   for ``--seconds`` (default 20), weeks advanced per second of wall time. Needs chromium and
+   for ``--seconds`` (default 20) after one lever move (funding 1 -> 0.95), weeks advanced
+   per second of wall time, with the page's no-change baseline on (after the move it runs in
+   the server's worker process, ``sim/baseline.py``), and the CPU seconds the server and its
+   worker used meanwhile. Needs chromium and
    Playwright (``scripts/install_browser.sh``); skipped with a message otherwise.
 
 The load average is printed with each figure: the machine has 2 cores, and other jobs on it
 slow every number here. Usage::
 
-    .venv/bin/python benchmarks/app_speed.py [--seconds 20] [--no-page]
+    .venv/bin/python benchmarks/app_speed.py [--seconds 20] [--no-page] [--no-baseline]
 """
 
 from __future__ import annotations
@@ -45,41 +46,74 @@ def bench_model(weeks: int = 104) -> float:
     return weeks / (time.perf_counter() - t)
 
 
-def bench_frames(frames: int = 12) -> tuple[float, dict[str, float]]:
-    from sim.app import RENDER_INTERVAL
+def bench_frames(frames: int = 24) -> tuple[float, dict[str, float]]:
+    """The server's side of a page update, as the page does it: the model stepped
+    ``RENDER_INTERVAL`` weeks, the charts redrawn (with a baseline) on the figure kept for the
+    model's life, the map every ``MAP_WEEKS`` weeks, the loop diagram when what it shows
+    changed; CPU seconds of this process per part (the timeline is not counted: it redraws
+    only when the followed child's journey changes or every 8 weeks)."""
+    from matplotlib.figure import Figure
+
+    from sim.app import LOOP_WEEKS, MAP_WEEKS, RENDER_INTERVAL
     from sim.mapview import (
+        CHART_DPI,
+        CHART_SIZE,
+        MAP_DPI,
+        MAP_SIZE,
         AppConfig,
         TeachingModel,
+        diagram_key,
         draw_charts,
         draw_loops,
         draw_map,
-        draw_timeline,
         figure_png,
     )
 
     model = TeachingModel(config=AppConfig())
     for _ in range(40):
         model.step()
-    child = model.children_to_follow()[0]
-    parts = {"step": 0.0, "map": 0.0, "charts": 0.0, "loops": 0.0, "timeline": 0.0}
-    draws = {"map": lambda: draw_map(model), "charts": lambda: draw_charts(model),
-             "loops": lambda: draw_loops(model.assessment),
-             "timeline": lambda: draw_timeline(model, child)}
-    t0 = time.perf_counter()
+    fmap, fcharts = Figure(figsize=MAP_SIZE, dpi=MAP_DPI), Figure(figsize=CHART_SIZE,
+                                                                  dpi=CHART_DPI)
+    parts = {"step": 0.0, "map": 0.0, "charts": 0.0, "loops": 0.0}
+    last_map, last_loops, last_look = None, None, None
+    t0 = time.process_time()
     for _ in range(frames):
-        t = time.perf_counter()
+        t = time.process_time()
         for _ in range(RENDER_INTERVAL):
             model.step()
-        parts["step"] += time.perf_counter() - t
-        for name, draw in draws.items():
-            t = time.perf_counter()
-            figure_png(draw())
-            parts[name] += time.perf_counter() - t
-    total = time.perf_counter() - t0
+        parts["step"] += time.process_time() - t
+        t = time.process_time()
+        figure_png(draw_charts(model, fcharts, baseline=model.history))
+        parts["charts"] += time.process_time() - t
+        if model.weeks_run // MAP_WEEKS != last_map:
+            last_map = model.weeks_run // MAP_WEEKS
+            t = time.process_time()
+            figure_png(draw_map(model, fmap))
+            parts["map"] += time.process_time() - t
+        look = model.weeks_run // LOOP_WEEKS
+        if look != last_look and diagram_key(model.assessment) != last_loops:
+            last_look, last_loops = look, diagram_key(model.assessment)
+            t = time.process_time()
+            figure_png(draw_loops(model.assessment))
+            parts["loops"] += time.process_time() - t
+    total = time.process_time() - t0
     return frames * RENDER_INTERVAL / total, {k: v / frames for k, v in parts.items()}
 
 
-def bench_page(seconds: float) -> float | None:
+def _cpu(procs) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except Exception:  # a process that ended counts nothing more
+            pass
+    return total
+
+
+def bench_page(seconds: float) -> tuple[float, float, float] | None:
+    """Weeks a second of wall time in chromium, and the CPU seconds the server and its
+    baseline worker used during the play."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -99,13 +133,26 @@ def bench_page(seconds: float) -> float | None:
             def week() -> float:
                 return float(re.search(r"Week (\d+) of the run", page.inner_text("body")).group(1))
 
+            import psutil
+
+            server = next(p for p in psutil.Process().children() if "sim.cli" in p.cmdline())
+            # a lever moved (funding 1 -> 0.95), so that the no-change line is a run of its
+            # own: until the first move the page draws its own run, which is the same run
+            slider = page.locator(".lever-funding [role=slider]").first
+            slider.focus()
+            slider.press("ArrowLeft")
+            page.locator(".cscsim-levers", has_text="funding x0.95").wait_for(timeout=30_000)
+            time.sleep(3)  # the baseline worker starts and takes the page's model
+            workers = server.children(recursive=True)
+            c0, b0 = _cpu([server]), _cpu(workers)
             w0, t0 = week(), time.monotonic()
             page.get_by_role("button", name="▶").click()
             time.sleep(seconds)
             page.get_by_role("button", name="❚❚").click()
             elapsed = time.monotonic() - t0
             time.sleep(1.5)  # the update in flight when paused still lands
-            return (week() - w0) / elapsed
+            weeks = week() - w0
+            return weeks / elapsed, (_cpu([server]) - c0) / weeks, (_cpu(workers) - b0) / weeks
         finally:
             ctx.close()
 
@@ -114,7 +161,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to play the page")
     ap.add_argument("--no-page", action="store_true", help="skip the browser measurement")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="serve the page without its no-change line (cscsim app --no-baseline)")
     args = ap.parse_args()
+    if args.no_baseline:
+        from sim.app import NO_BASELINE_ENV
+
+        os.environ[NO_BASELINE_ENV] = "1"  # the served app inherits it
     from sim.app import RENDER_INTERVAL
     from sim.mapview import TEACHING_REGION, TEACHING_SCALE
 
@@ -123,13 +176,16 @@ def main() -> None:
     print(f"model: {bench_model():.1f} weeks/s ({load()})")
     rate, parts = bench_frames()
     detail = ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in parts.items())
-    print(f"frame: {rate:.1f} weeks/s with every picture redrawn each update ({detail}; "
-          f"{load()})")
+    print(f"frame: {rate:.1f} weeks per CPU second, server side of the page's updates "
+          f"(CPU ms per update: {detail}; {load()})")
     if not args.no_page:
         page = bench_page(args.seconds)
         if page is not None:
-            print(f"page:  {page:.1f} weeks/s in headless chromium, page updates included "
-                  f"({load()})")
+            rate, server, worker = page
+            what = "without" if args.no_baseline else "with"
+            print(f"page:  {rate:.1f} weeks/s in headless chromium, page updates included, "
+                  f"{what} the no-change baseline; CPU seconds a week: server {server:.3f}, "
+                  f"baseline worker {worker:.3f} ({load()})")
 
 
 if __name__ == "__main__":

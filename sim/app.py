@@ -29,15 +29,27 @@ import numpy as np
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-#: Weeks stepped between page updates while playing, and the pause between updates (ms).
-#: Measured by benchmarks/app_speed.py: with these, the page advances at least 5 weeks a
-#: second on the 2-core machine.
-RENDER_INTERVAL = 4
+#: Weeks stepped between page updates while playing (and by one press of Step), and the pause
+#: between updates (ms). A page update (the charts, and every 8 weeks the map and the loop
+#: diagram) costs the server about 0.26 CPU seconds, nine weeks of the model's own stepping
+#: (benchmarks/app_speed.py, py-spy on the served page: most of it matplotlib drawing text);
+#: every 6 weeks, the server needs about 0.07 CPU seconds a week, room for 10 weeks a second
+#: on one core with the no-change baseline on the other (every 4 weeks: 0.096, just under).
+RENDER_INTERVAL = 6
 PLAY_INTERVAL_MS = 1
+#: Weeks between redraws of the map, and between looks at the loop diagram (see MapView and
+#: LoopDiagram): every other page update; each redraw costs about as much as two weeks of the
+#: model, and neither changes much in a quarter.
+MAP_WEEKS = 12
+LOOP_WEEKS = 12
 #: How long a page's session (its model) is kept after the page closes or its connection
 #: drops, for a reconnect (Solara's default is 24 h): under a minute, so a class of 30 closing
 #: their pages frees 30 models (10+ MB each) within a minute.
 SESSION_TIMEOUT = "45s"
+#: Set (by ``--no-baseline``) to draw no no-change line and start no worker process for it.
+NO_BASELINE_ENV = "CSCSIM_APP_NO_BASELINE"
+#: Set by ``cscsim app``: start the baseline's worker when the page is first built.
+START_BASELINE_ENV = "CSCSIM_APP_START_BASELINE"
 #: The levers a class can move while the model runs: (key, label, min, max, step).
 LIVE_LEVERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("early_help_capacity", "Early-help capacity (x today)", 0.0, 3.0, 0.1),
@@ -67,6 +79,9 @@ def register(subparsers) -> None:
                     help="'North East' (default), another region, or 'synthetic'")
     ap.add_argument("--scale", type=float, default=None,
                     help="share of families simulated (default 0.25; smaller is faster)")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="draw no faint 'no change' line (saves its worker process: for a "
+                         "one-core computer)")
     ap.set_defaults(func=cmd_app)
 
 
@@ -104,6 +119,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     solara.server.settings.kernel.cull_timeout = os.environ["SOLARA_KERNEL_CULL_TIMEOUT"]
     give_back_closed_sessions()
     os.environ.update(config.to_env())
+    if args.no_baseline:
+        os.environ[NO_BASELINE_ENV] = "1"
+    else:  # the server starts the no-change line's worker with its first page, not at the
+        os.environ[START_BASELINE_ENV] = "1"  # first lever move (its imports take seconds)
     os.environ["SOLARA_APP"] = "sim.app:Page"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
@@ -265,11 +284,16 @@ def __getattr__(name: str) -> Any:
 def _build_page():  # the components are closures over the lazy imports
     import reacton.ipywidgets as rw
     import solara
+    from matplotlib.figure import Figure
     from mesa.visualization import SolaraViz, solara_viz
     from mesa.visualization.utils import force_update, update_counter
 
-    from policies import set_lever
+    from sim import baseline
     from sim.mapview import (
+        CHART_DPI,
+        CHART_SIZE,
+        MAP_DPI,
+        MAP_SIZE,
         AppConfig,
         TeachingModel,
         diagram_key,
@@ -279,7 +303,9 @@ def _build_page():  # the components are closures over the lazy imports
         draw_timeline,
         figure_png,
         journey_text,
+        lever_log_csv,
         levers_text,
+        weekly_csv,
     )
 
     config = AppConfig.from_env()
@@ -288,17 +314,35 @@ def _build_page():  # the components are closures over the lazy imports
     titles = config.preset_titles()
     first_title = next(iter(titles))
 
+    def model_args(preset: str, seed: int, for_profit: str) -> tuple[str, int, dict]:
+        over = {}
+        if for_profit != FOR_PROFIT_CHOICES[0]:
+            over["levers.for_profit_share"] = float(for_profit.rstrip("%")) / 100
+        return titles.get(preset, preset), int(seed), over
+
     class AppModel(TeachingModel):
         """The model SolaraViz rebuilds on Reset from the Model Parameters card (the preset
-        is chosen by its title; a preset's key is accepted too)."""
+        is chosen by its title; a preset's key is accepted too). A model already warm-started
+        for the same preset and seed by another page is copied, not run again
+        (sim.baseline.WarmStarts)."""
+
+        def __new__(cls, preset: str = first_title, seed: int = 1,
+                    for_profit: str = FOR_PROFIT_CHOICES[0]):
+            warm = baseline.warm_starts().get(
+                baseline.key_of(config, *model_args(preset, seed, for_profit)))
+            if warm is None:
+                return super().__new__(cls)
+            warm.__class__ = cls
+            warm._copied = True  # so __init__ leaves it as it is
+            return warm
 
         def __init__(self, preset: str = first_title, seed: int = 1,
                      for_profit: str = FOR_PROFIT_CHOICES[0]) -> None:
-            over = {}
-            if for_profit != FOR_PROFIT_CHOICES[0]:
-                over["levers.for_profit_share"] = float(for_profit.rstrip("%")) / 100
-            super().__init__(preset=titles.get(preset, preset), seed=seed, config=config,
-                             overrides=over)
+            if self.__dict__.pop("_copied", False):
+                return
+            key, seed, over = model_args(preset, seed, for_profit)
+            super().__init__(preset=key, seed=seed, config=config, overrides=over)
+            baseline.warm_starts().put(self.baseline_key(), self, as_class=TeachingModel)
 
     @solara.component
     def ShowWeek(model):  # noqa: N802
@@ -323,20 +367,42 @@ def _build_page():  # the components are closures over the lazy imports
 
     @solara.component
     def MapView(model):  # noqa: N802 - Mesa components are named like components
+        """The hex map, redrawn every MAP_WEEKS weeks on one figure kept for the model's
+        life."""
         update_counter.get()
-        Picture(lambda: draw_map(model), key=(id(model), model.time), css="cscsim-map")
+        fig = solara.use_memo(lambda: Figure(figsize=MAP_SIZE, dpi=MAP_DPI), [id(model)])
+        Picture(lambda: draw_map(model, fig), key=(id(model), model.weeks_run // MAP_WEEKS),
+                css="cscsim-map")
+
+    with_baseline = not os.environ.get(NO_BASELINE_ENV)
+    if with_baseline and os.environ.get(START_BASELINE_ENV):
+        baseline.shared().start()
+
+    def no_change(model) -> dict[str, np.ndarray]:
+        """The model's no-change baseline so far (sim.baseline: computed ahead in a worker
+        process, shared by every page on the same preset and seed)."""
+        if not with_baseline:
+            return {}
+        if not model.lever_log:  # no move yet: the baseline is this very run
+            return model.history
+        return baseline.shared().series(model.baseline_key(), model.weeks_run)
 
     @solara.component
     def Charts(model):  # noqa: N802
         update_counter.get()
-        Picture(lambda: draw_charts(model), key=(id(model), model.time), css="cscsim-charts")
-        solara.Text(levers_text(model), classes=["cscsim-levers"],
-                    style={"font-size": "12px", "color": "#4a5568"})
+        base = no_change(model)
+        ready = min(len(base.get("week", ())), model.weeks_run)
+        fig = solara.use_memo(lambda: Figure(figsize=CHART_SIZE, dpi=CHART_DPI), [id(model)])
+        Picture(lambda: draw_charts(model, fig, baseline=base),
+                key=(id(model), model.time, ready, len(model.lever_log)), css="cscsim-charts")
 
     @solara.component
     def LoopDiagram(model):  # noqa: N802
+        """The loop diagram, looked at every LOOP_WEEKS weeks and redrawn when what it shows
+        changed (the measure compares 13-week windows, so a look every 12 weeks misses
+        nothing a class could follow)."""
         update_counter.get()
-        a = model.assessment
+        a = solara.use_memo(lambda: model.assessment, [id(model), model.weeks_run // LOOP_WEEKS])
         Picture(lambda: draw_loops(a, window=model.monitor.window),
                 key=(id(model), diagram_key(a)), css="cscsim-loops")
 
@@ -344,7 +410,10 @@ def _build_page():  # the components are closures over the lazy imports
     def FollowChild(model):  # noqa: N802
         update_counter.get()
         chosen = solara.use_reactive(None)  # (id(model), child id)
-        candidates = model.children_to_follow()
+        # the picker's list changes every MAP_WEEKS weeks, not every update: a new list of 200
+        # labels is sent to the browser each time it changes
+        candidates = solara.use_memo(model.children_to_follow,
+                                     [id(model), model.weeks_run // MAP_WEEKS])
         labels = {_label(model, j): j for j in candidates}
         current = chosen.value[1] if chosen.value and chosen.value[0] == id(model) else None
         if current is None and candidates:
@@ -363,7 +432,9 @@ def _build_page():  # the components are closures over the lazy imports
             if current is None:
                 solara.Info("No child is in care yet.")
             else:
-                key = (id(model), current, *_journey_size(model, current), model.week // 8)
+                # redrawn when the journey changes, else every MAP_WEEKS weeks (85 ms a draw)
+                key = (id(model), current, *_journey_size(model, current),
+                       model.weeks_run // MAP_WEEKS)
                 Picture(lambda: draw_timeline(model, current), key=key, css="cscsim-timeline")
                 solara.Text(journey_text(model, current), classes=["cscsim-journey"],
                             style={"font-size": "12px"})
@@ -376,7 +447,10 @@ def _build_page():  # the components are closures over the lazy imports
 
         def mover(key):
             def move(value):
-                set_lever(model.value, key, float(value))
+                m = model.value
+                if with_baseline and not m.lever_log:  # the no-change run parts here
+                    baseline.shared().fork(m.baseline_key(), m, as_class=TeachingModel)
+                m.move_lever(key, float(value))
                 force_update()
             return move
 
@@ -386,7 +460,8 @@ def _build_page():  # the components are closures over the lazy imports
                 f"<br><small>Choosing another preset under <i>Model Parameters</i> changes "
                 f"nothing until you press <b>Reset</b>; Reset then runs the preset's warm start "
                 f"({m.burn_weeks // 52} years here) first, which takes a few seconds.</small>"))
-        with solara.Card("Policy levers (take effect next week)"):
+        with solara.Card("Policy levers"):
+            solara.Text("Each takes effect from the next week.", style={"font-size": "13px"})
             for key, label, lo, hi, step in LIVE_LEVERS:
                 value = float(getattr(lv, key))
                 with solara.Div(classes=[f"lever-{key}"]):
@@ -395,12 +470,38 @@ def _build_page():  # the components are closures over the lazy imports
             solara.HTML(tag="div", unsafe_innerHTML=(
                 "Preset, seed and for-profit share are under <i>Model Parameters</i> and apply "
                 "on <b>Reset</b>. Exercises: <code>docs/teaching.md</code>."))
+            solara.Text(levers_text(m), classes=["cscsim-levers"],
+                        style={"font-size": "12px", "color": "#4a5568"})
+        Export(m)
+
+    @solara.component
+    def Export(m):  # noqa: N802
+        """Downloads of this run: built when clicked, from the model as it is then."""
+        stem = f"cscsim_{m.preset}_seed{m.params.run.seed}"
+
+        def charts_png() -> bytes:
+            fig = draw_charts(m, baseline=no_change(m))
+            fig.set_dpi(160)
+            return figure_png(fig)
+
+        with solara.Card("Save this run", classes=["cscsim-export"]):
+            with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
+                solara.FileDownload(lambda: weekly_csv(m, no_change(m)), f"{stem}_weekly.csv",
+                                    label="Weekly series (CSV)", mime_type="text/csv")
+                solara.FileDownload(charts_png, f"{stem}_charts.png", label="Charts (PNG)",
+                                    mime_type="image/png")
+                solara.FileDownload(lambda: lever_log_csv(m), f"{stem}_levers.csv",
+                                    label="Lever changes (CSV)", mime_type="text/csv")
+            err = baseline.shared().error
+            if err:
+                solara.Text(err, style={"font-size": "12px", "color": "#9b2c2c"})
 
     @solara.component
     def Page():  # noqa: N802
         first = solara.use_memo(lambda: AppModel(), [])
         model = solara.use_reactive(first)
         solara.Title("cscsim: feedback loops in children's social care")
+        solara.Style(PAGE_CSS)
         SolaraViz(
             model,
             components=[(MapView, 0), (Charts, 0), (LoopDiagram, 0), (FollowChild, 0)],
@@ -424,14 +525,39 @@ def _build_page():  # the components are closures over the lazy imports
     return Page
 
 
-#: Tiles of Mesa's draggable grid (12 columns, 30 px rows): map and charts side by side, then
-#: the loop diagram and the child's journey.
+#: Tiles of Mesa's draggable grid (12 columns, 30 px rows 10 px apart): the map (two thirds of
+#: the width: at least 640 px at 1280 x 720) and the charts side by side, 15 rows (590 px)
+#: tall so both fit a 720-pixel-high screen under the title bar; then the loop diagram and
+#: the child's journey below them.
 TILES = (
-    {"i": 0, "x": 0, "y": 0, "w": 6, "h": 12},
-    {"i": 1, "x": 6, "y": 0, "w": 6, "h": 12},
-    {"i": 2, "x": 0, "y": 12, "w": 6, "h": 12},
-    {"i": 3, "x": 6, "y": 12, "w": 6, "h": 12},
+    {"i": 0, "x": 0, "y": 0, "w": 8, "h": 15},
+    {"i": 1, "x": 8, "y": 0, "w": 4, "h": 15},
+    {"i": 2, "x": 0, "y": 15, "w": 6, "h": 14},
+    {"i": 3, "x": 6, "y": 15, "w": 6, "h": 14},
 )
+#: The page's own style: pictures scale to their tiles (so the page fits 1280 x 720 and
+#: 1920 x 1080 alike), a sidebar of 270 px instead of Solara's 400 (the main area's padding
+#: follows it only while the sidebar is open: its inline style then says 400px), and Mesa's
+#: leftovers a class does not need hidden
+#: (the "Page 0" tab of a one-page app, the "Use Threads" box).
+PAGE_CSS = """
+.v-navigation-drawer { min-width: 270px !important; width: 270px !important; }
+main.v-content[style*="400px"] { padding-left: 270px !important; }
+.v-tabs { display: none !important; }
+.v-card .v-input--checkbox { display: none !important; }
+.cscsim-map, .cscsim-charts { height: 100%; width: 100%; display: flex;
+  justify-content: center; align-items: flex-start; }
+.cscsim-map img, .cscsim-charts img { width: 100%; height: 100%; object-fit: contain;
+  object-position: top; }
+.cscsim-loops img, .cscsim-timeline img { max-width: 100%; height: auto; }
+.cscsim-export .v-btn { text-transform: none; }
+.v-navigation-drawer .v-input__slider .v-input__slot { flex-direction: column;
+  align-items: stretch; }
+.v-navigation-drawer .v-input__slider .v-label { max-width: none; white-space: normal;
+  margin-bottom: 12px; }
+.v-navigation-drawer .v-btn:not(.v-btn--icon) { min-width: 0 !important;
+  padding: 0 12px !important; }
+"""
 
 
 def _tile_layout(solara_viz) -> None:

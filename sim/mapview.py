@@ -22,14 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import matplotlib
 import numpy as np
-from matplotlib.collections import LineCollection
+from matplotlib import patheffects
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import FancyArrowPatch, RegularPolygon
 from matplotlib.ticker import MaxNLocator
 
 from policies import preset_scenarios
 from sim.config import Scenario, load_scenario
+from sim.hexmap import HexLayout, layout_for
 from sim.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 from sim.model import CareSystem
 from sim.population import WEEKS_PER_YEAR, End
@@ -146,9 +151,30 @@ class TeachingModel(CareSystem):
         region = synthetic(8, 0) if self.config.region == "synthetic" else None
         super().__init__(self.config.scenario(preset, seed, overrides), region=region)
         self.preset = preset
+        #: What the model was built from: its no-change baseline's key (sim.baseline).
+        self.spec = (self.config, preset, int(seed), dict(overrides or {}))
+        #: The class's lever moves: (page week when moved, lever, old value, new value).
+        self.lever_log: list[tuple[int, str, float, float]] = []
         self.history: dict[str, list[float]] = {k: [] for k in self.SERIES}
         self.monitor = LoopMonitor(window=self.config.window)
         self.assessment: Assessment = self.monitor.assess()
+
+    def move_lever(self, key: str, value: float) -> None:
+        """Move a lever of the running model (from the next week) and log the move, for the
+        charts' markers and the page's lever log; a value it already has is not a move."""
+        from policies import set_lever
+
+        old = float(getattr(self.params.levers, key))
+        set_lever(self, key, float(value))
+        new = float(getattr(self.params.levers, key))
+        if new != old:
+            self.lever_log.append((self.weeks_run, key, old, new))
+
+    def baseline_key(self) -> tuple:
+        """The key of this model's no-change baseline (:func:`sim.baseline.key_of`)."""
+        from sim.baseline import key_of
+
+        return key_of(*self.spec)
 
     @property
     def scale(self) -> float:
@@ -257,72 +283,139 @@ def figure_png(fig: Figure) -> bytes:
 # --- the map --------------------------------------------------------------------------------
 
 
-def _xy(lon: np.ndarray, lat: np.ndarray, lat0: float) -> np.ndarray:
-    """Equirectangular projection in miles-like units, so the map keeps its shape."""
-    return np.column_stack([np.asarray(lon) * np.cos(np.radians(lat0)), np.asarray(lat)])
+#: The map's size in inches at :data:`MAP_DPI`: 800 x 600 px, drawn a little larger than it is
+#: shown at 1280 x 720 (about 640 px wide), so it stays sharp at 1920 x 1080.
+MAP_SIZE = (10.0, 7.5)
+MAP_DPI = 80
+#: Out-of-area flows drawn: the largest ones only (a region of 24 authorities has hundreds of
+#: pairs; drawn all at once they hide the hexagons). The title says how many are left out.
+MAP_FLOWS = 16
+
+
+def hex_layout(model: CareSystem) -> HexLayout:
+    """The region's hex cartogram (the shipped layout, ``sim/data/hex_layout.csv``; placed
+    now from the centroids only for a made-up region). Cached on the model."""
+    lay = getattr(model, "_hex_layout", None)
+    if lay is None:
+        r = model.region
+        lay = layout_for(r.la_code, r.la_name, r.la_lat, r.la_lon)
+        model._hex_layout = lay
+    return lay
+
+
+def _flow_paths(xy: np.ndarray, src: np.ndarray, dst: np.ndarray,
+                weight: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Curved arrows from ``xy[src]`` to ``xy[dst]`` in data units (one hexagon = 1): each a
+    quadratic Bezier bent to its right (so A->B and B->A do not overlap), trimmed 0.32 from
+    either centre so it starts and ends inside the hexagons' rims, with a triangular head
+    sized by ``weight`` (0-1). Computed with numpy: matplotlib's FancyArrowPatch clips every
+    arrow against its shrink circles at each draw, which cost half the map's time."""
+    lines, heads = [], []
+    for a, b, w in zip(src, dst, weight, strict=True):
+        p, q = xy[a], xy[b]
+        d = q - p
+        length = float(np.hypot(*d))
+        ctrl = (p + q) / 2 + 0.25 * np.array([d[1], -d[0]])
+        cut = min(0.32 / length, 0.35)
+        t = np.linspace(cut, 1 - cut, 14)[:, None]
+        pts = (1 - t) ** 2 * p + 2 * (1 - t) * t * ctrl + t**2 * q
+        tip, back = pts[-1], pts[-2]
+        u = (tip - back) / max(float(np.hypot(*(tip - back))), 1e-9)
+        size = 0.09 + 0.11 * w
+        base = tip - u * size * 1.6
+        n = np.array([-u[1], u[0]]) * size
+        heads.append(np.array([tip, base + n, base - n]))
+        lines.append(np.vstack([pts[:-1], base]))
+    return lines, heads
 
 
 def draw_map(model: TeachingModel, fig: Figure | None = None) -> Figure:
-    """Authorities at their centroids, coloured by children in care per 10,000 and sized by
-    child population; arcs for children placed outside their home authority (thicker = more)."""
-    fig = fig or Figure(figsize=(6.6, 6.2), dpi=DPI)
-    ax = fig.add_subplot()
-    r = model.region
-    lat0 = float(np.mean(r.la_lat))
-    la_xy = _xy(r.la_lon, r.la_lat, lat0)
-    node_xy = _xy(r.node_lon, r.node_lat, lat0)
-    edges = np.array(list(r.graph.edges()), dtype=np.int64).reshape(-1, 2)
-    if len(edges):
-        ax.add_collection(LineCollection(node_xy[edges], colors="#d9d9d9", linewidths=0.6,
-                                         zorder=1))
+    """The region as a hex cartogram (one equal hexagon per authority, labelled with a short
+    code and its rate, the key beside it): coloured by children in care per 10,000 children;
+    arrows for the largest flows of children placed outside their home authority (thicker =
+    more children), from the home authority to where they live.
+
+    Given a figure this function drew before, it only updates what changes each week (the
+    colours, the numbers, the arrows, the title): the page redraws the map every few weeks
+    and building the figure again cost more than drawing it."""
+    fig = fig or Figure(figsize=MAP_SIZE, dpi=MAP_DPI)
+    art = getattr(fig, "_cscsim_map", None)
+    if art is None:
+        art = _build_map(model, fig)
+        fig._cscsim_map = art
+    xy = art["xy"]
+    rate, _ = model.la_rates()
+    art["hexes"].set_array(rate)
+    for t, v in zip(art["rates"], rate, strict=True):
+        t.set_text(f"{v:.0f}")
     flows = model.out_of_area_flows()
     np.fill_diagonal(flows, 0)
     src, dst = np.nonzero(flows)
-    if len(src):
-        counts = flows[src, dst].astype(float)
-        width = 0.8 + 7.0 * counts / counts.max()
-        t = np.linspace(0, 1, 16)[:, None]
-        segs = []
-        for a, b in zip(src, dst, strict=True):
-            p, q = la_xy[a], la_xy[b]
-            d = q - p
-            ctrl = (p + q) / 2 + 0.18 * np.array([d[1], -d[0]])  # bend right: A->B and B->A apart
-            segs.append((1 - t) ** 2 * p + 2 * (1 - t) * t * ctrl + t**2 * q)
-        ax.add_collection(LineCollection(segs, linewidths=width, colors="#2b6cb0", alpha=0.55,
-                                         capstyle="round", zorder=2))
-        # an arrowhead at each destination, so direction reads
-        ends = np.array([s[-1] for s in segs])
-        prev = np.array([s[-3] for s in segs])
-        ax.quiver(prev[:, 0], prev[:, 1], ends[:, 0] - prev[:, 0], ends[:, 1] - prev[:, 1],
-                  angles="xy", scale_units="xy", scale=1, color="#2b6cb0", alpha=0.7,
-                  width=0.004, headwidth=4, zorder=2)
-    rate, _ = model.la_rates()
-    size = 150 + 1400 * r.la_children / max(float(r.la_children.max()), 1.0)
-    sc = ax.scatter(la_xy[:, 0], la_xy[:, 1], s=size, c=rate, cmap="YlOrRd", vmin=0,
-                    vmax=MAP_RATE_MAX, edgecolors="#333333", linewidths=0.8, zorder=3)
-    for name, (x, y), v in zip(r.la_name, la_xy, rate, strict=True):
-        ax.annotate(f"{_short(str(name))}\n{v:.0f}", (x, y), ha="center", va="center",
-                    fontsize=7, zorder=4)
-    cb = fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.02)
-    cb.set_label("children in care per 10,000")
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.margins(0.08)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    n_out = int(flows.sum())
-    ax.set_title(f"{r.name}, week {model.weeks_run}: "
-                 f"{n_out / model.scale:,.0f} children placed outside their authority (est.)",
-                 fontsize=10)
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.02)
+    counts = flows[src, dst].astype(float)
+    top = np.argsort(-counts, kind="stable")[:MAP_FLOWS]
+    w = counts[top] / counts[top[0]] if len(top) else counts[top]
+    lines, heads = _flow_paths(xy, src[top], dst[top], w)
+    art["arrows"].set_segments(lines)
+    art["arrows"].set_linewidths(1.0 + 7.0 * w)
+    art["heads"].set_verts(heads)
+    up = 1.0 / model.scale
+    art["title"].set_text(f"{model.region.name}: {int(flows.sum()) * up:,.0f} children "
+                          "placed outside their home authority (est.)")
+    shown = (f"the largest {len(top)} of {len(src)} flows" if len(src) > len(top)
+             else f"all {len(src)} flows")
+    art["subtitle"].set_text(f"Arrows: home authority → where the child lives ({shown}; "
+                             "thicker = more children)")
     return fig
 
 
-def _short(name: str) -> str:
-    """A map label: drop the county's suffixes and cap the length."""
-    for cut in (", City of", ", County of", " upon Tyne", " upon Tees", " and "):
-        name = name.replace(cut, "" if "," in cut or "upon" in cut else " & ")
-    return name if len(name) <= 16 else name[:15] + "."
+def _build_map(model: TeachingModel, fig: Figure) -> dict[str, Any]:
+    """The map's parts that do not change during a run, and the artists that do."""
+    lay = hex_layout(model)
+    xy = lay.xy
+    ax = fig.add_axes((0.0, 0.1, 0.66, 0.8))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    cmap = matplotlib.colormaps["YlOrRd"]
+    norm = Normalize(0.0, MAP_RATE_MAX)
+    hexes = PatchCollection([RegularPolygon((x, y), 6, radius=0.575) for x, y in xy],
+                            cmap=cmap, norm=norm, edgecolors="white", linewidths=2.5, zorder=1)
+    hexes.set_array(np.zeros(len(xy)))
+    ax.add_collection(hexes)
+    pad = 0.75
+    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+    arrows = LineCollection([], colors="#1a4f8b", alpha=0.7, capstyle="round", zorder=2)
+    heads = PolyCollection([], facecolors="#1a4f8b", edgecolors="none", alpha=0.8, zorder=2)
+    ax.add_collection(arrows)
+    ax.add_collection(heads)
+    outline = [patheffects.withStroke(linewidth=3, foreground="white")]
+    rates = []
+    for (x, y), code in zip(xy, lay.code, strict=True):
+        ax.text(x, y + 0.12, code, ha="center", va="center", fontsize=15, fontweight="bold",
+                color="#1a202c", path_effects=outline, zorder=3)
+        rates.append(ax.text(x, y - 0.2, "", ha="center", va="center", fontsize=12,
+                             color="#1a202c", path_effects=outline, zorder=3))
+    # the key: code and name of every authority, in as many columns as it needs
+    key = fig.add_axes((0.66, 0.1, 0.34, 0.8))
+    key.axis("off")
+    names = [str(n) for n in model.region.la_name]
+    order = np.argsort(lay.code)
+    per_col = 17
+    ncol = max(1, -(-len(order) // per_col))
+    size, cut = (11.5, 22) if ncol == 1 else (9, 13)
+    for i, j in enumerate(order):
+        c, r_ = divmod(i, per_col)
+        name = names[j] if len(names[j]) <= cut else names[j][: cut - 1] + "."
+        key.text(c / ncol, 1 - r_ / per_col, f"{lay.code[j]}  {name}", fontsize=size,
+                 va="top", transform=key.transAxes)
+    cax = fig.add_axes((0.06, 0.075, 0.54, 0.03))
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
+    cb.ax.tick_params(labelsize=11)
+    cb.set_label("children in care per 10,000 children (number under each code)", fontsize=11)
+    title = fig.text(0.02, 0.975, "", fontsize=14, fontweight="bold", va="top")
+    subtitle = fig.text(0.02, 0.925, "", fontsize=11, va="top", color="#2d3748")
+    return {"xy": xy, "hexes": hexes, "rates": rates, "arrows": arrows, "heads": heads,
+            "title": title, "subtitle": subtitle}
 
 
 # --- live charts ----------------------------------------------------------------------------
@@ -336,55 +429,160 @@ def _rolling(x: np.ndarray, n: int = 4) -> np.ndarray:
     return np.concatenate([head, (c[n:] - c[:-n]) / n])
 
 
-def draw_charts(model: TeachingModel, fig: Figure | None = None) -> Figure:
+#: The charts' size in inches at :data:`CHART_DPI` (336 x 576 px): one column of five panels,
+#: beside the map, shown about 320-540 px wide.
+CHART_SIZE = (4.2, 7.2)
+CHART_DPI = 80
+BASELINE_STYLE = {"color": "#4a5568", "lw": 1.3, "alpha": 0.45, "ls": "-", "zorder": 1}
+CHART_TITLES = ("Entries into care a week", "Children in care",
+                "Breakdowns (solid), moves (dashed) a week", "Spend a week, £m",
+                "Overspend so far this year, £m")
+
+
+def draw_charts(model: TeachingModel, fig: Figure | None = None,
+                baseline: dict[str, np.ndarray] | None = None) -> Figure:
     """Entries, children in care, breakdowns and moves, spend by kind, and overspend: one
-    figure (one image to send per update keeps the page fast). Estimates for the whole
-    region: the sample divided by the scale. Every y-axis starts at zero (a class compares
-    heights; an axis cut at 1,100 makes a 5% rise look like a doubling), and week 1 is the
-    first week after the warm start (:data:`WARM_START_YEARS`), so no start-up spike."""
-    fig = fig or Figure(figsize=(7.6, 6.4), dpi=DPI)
-    grid = fig.add_gridspec(3, 2)
-    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
-            fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1]),
-            fig.add_subplot(grid[2, :])]
+    figure (one image to send per update keeps the page fast), one column beside the map.
+    Estimates for the whole region: the sample divided by the scale.
+
+    Every y-axis starts at zero (a class compares heights; an axis cut at 1,100 makes a 5%
+    rise look like a doubling), and week 1 is the first week after the warm start
+    (:data:`WARM_START_YEARS`), so no start-up spike. A faint grey line on each panel is the
+    *no change* baseline (the same preset and seed without the class's lever moves,
+    :mod:`sim.baseline`), and a dotted vertical line marks each week a lever was moved."""
+    fig = fig or Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    axes = getattr(fig, "_cscsim_charts", None)
+    if axes is None:  # a new figure: its panels; a figure drawn before: only its data go
+        axes = fig._cscsim_charts = _chart_panels(fig)
+    else:  # (removing artists is cheap; clearing an axes rebuilds its ticks, which is not)
+        for ax in axes:
+            for a in [*ax.lines, *ax.collections, *ax.texts]:
+                a.remove()
+            ax.ignore_existing_data_limits = True  # the limits are the new data's alone
+            ax.autoscale(enable=True, axis="y")  # (set_ylim(bottom=0) below turned it off)
     h = {k: np.asarray(v, float) for k, v in model.history.items()}
     up = 1.0 / model.scale
     wk = h["week"] + 1
-    panels = axes[:5]
-    ax = panels[0]
-    ax.fill_between(wk, h["entries"] * up, step="mid", color="#fbd38d")
+    b = ({k: np.asarray(v, float) for k, v in baseline.items()}
+         if baseline is not None and len(baseline.get("week", ())) else None)
+    bw = b["week"][: len(wk)] + 1 if b is not None else None
+
+    def base(ax, values: np.ndarray) -> None:
+        if b is not None:
+            ax.plot(bw, values[: len(bw)], **BASELINE_STYLE)
+
+    ax = axes[0]
+    ax.fill_between(wk, h["entries"] * up, step="mid", color="#fbd38d", lw=0)
     ax.plot(wk, _rolling(h["entries"]) * up, color="#c05621")
-    ax.set_title("Entries into care a week (line: 4-week mean)", fontsize=9)
-    ax = panels[1]
-    ax.plot(wk, h["in_care"] * up, color="#c53030")
-    rate = f": {h['cla_rate'][-1]:.0f} per 10,000 children" if len(wk) else ""
-    ax.set_title(f"Children in care{rate}", fontsize=9)
-    ax = panels[2]
+    if b is not None:
+        base(ax, _rolling(b["entries"]) * up)
+    ax = axes[1]
+    ax.plot(wk, h["in_care"] * up, color="#c53030", lw=2)
+    if b is not None:
+        base(ax, b["in_care"] * up)
+    ax = axes[2]
     ax.plot(wk, _rolling(h["breakdowns"]) * up, color="#6b46c1")
     ax.plot(wk, _rolling(h["moves"]) * up, color="#d53f8c", ls="--")
-    ax.set_title("Breakdowns (solid), moves (dashed) a week", fontsize=9)
-    ax = panels[3]
+    if b is not None:
+        base(ax, _rolling(b["breakdowns"]) * up)
+    ax = axes[3]
     spend = np.vstack([h["spend_early_help"], h["spend_social_work"], h["spend_placements"]])
-    ax.stackplot(wk, spend * up / 1e6, colors=["#38a169", "#3182ce", "#e53e3e"], alpha=0.85)
-    ax.set_title("Spend a week, £m: early help (green),\nsocial work (blue), placements (red)",
-                 fontsize=8.5)
-    ax = panels[4]
-    ax.fill_between(wk, h["overspend_ytd"] * up / 1e6, color="#e53e3e", alpha=0.5, step="post")
+    ax.stackplot(wk, spend * up / 1e6, colors=["#38a169", "#3182ce", "#e53e3e"], alpha=0.85,
+                 lw=0)
+    if b is not None:
+        base(ax, (b["spend_early_help"] + b["spend_social_work"] + b["spend_placements"])
+             * up / 1e6)
+    ax = axes[4]
+    ax.fill_between(wk, h["overspend_ytd"] * up / 1e6, color="#e53e3e", alpha=0.5, step="post",
+                    lw=0)
     years = [float(y.get("overspend_gbp", 0.0)) for y in model.annual]
     if years:
         ax.scatter(np.arange(1, len(years) + 1) * WEEKS_PER_YEAR, np.array(years) * up / 1e6,
-                   color="#9b2c2c", zorder=3)
-    ax.set_title("Overspend so far this year, £m (dots: each year's final overspend)",
-                 fontsize=9)
-    for ax in panels:  # every panel is a count or money: from zero, so heights compare
+                   color="#9b2c2c", zorder=3, s=18)
+    if b is not None:
+        base(ax, b["overspend_ytd"] * up / 1e6)
+    rate = f": {h['cla_rate'][-1]:.0f} per 10,000" if len(wk) else ""
+    titles = list(CHART_TITLES)
+    titles[1] += rate
+    titles[3] += ": early help, social work, placements"  # green, blue, red
+    right = max(float(wk[-1]) if len(wk) else 0.0, 13.0) + 1
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_title(title, fontsize=9 if len(title) > 40 else 9.5, loc="left", pad=3)
+        ax.autoscale_view()
         ax.set_ylim(bottom=0)
-        ax.tick_params(labelsize=7)
-        ax.yaxis.set_major_locator(MaxNLocator(4))
-        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
-        ax.set_xlim(0, max(float(wk[-1]) if len(wk) else 0.0, 13.0) + 1)
-        ax.set_xlabel("week", fontsize=7)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.08, hspace=0.6, wspace=0.2)
+        if not len(wk):  # week 0: an empty axis from 0 to 1, not matplotlib's 0 to 0.05
+            ax.set_ylim(0, 1)  # every panel is a count or money: from zero, so heights compare
+        ax.set_xlim(0, right)
+    # one marker a week in which levers moved (a slider dragged from 1 to 0.5 moves it five
+    # times in a second), labelled with where each lever moved that week ended up
+    moved: dict[int, dict[str, float]] = {}
+    for week, key, _old, new in model.lever_log:
+        moved.setdefault(week, {})[key] = new
+    for week, levers in moved.items():
+        for ax in axes:
+            ax.axvline(week + 0.5, color="#2b6cb0", lw=1.2, ls=":", zorder=0)
+        label = ", ".join(f"{LEVER_SHORT.get(k, k)} {v:g}" for k, v in levers.items())
+        axes[0].annotate(label, (week + 0.5, 1.0), xycoords=("data", "axes fraction"),
+                         fontsize=7.5, color="#2b6cb0", rotation=90, ha="right", va="top",
+                         xytext=(-1, -2), textcoords="offset points")
     return fig
+
+
+def _chart_panels(fig: Figure) -> list:
+    """The charts' five panels, with what stays the same all run (ticks, spines, labels)."""
+    axes = list(fig.subplots(5, 1, sharex=True))
+    for ax in axes:
+        ax.tick_params(labelsize=8.5, pad=1)
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1].set_xlabel("week (dotted: a lever moved; grey: no change)", fontsize=8.5)
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.96, bottom=0.07, hspace=0.45)
+    return axes
+
+
+#: Short names of the levers for the charts' markers and the lever log.
+LEVER_SHORT = {"early_help_capacity": "early help", "health_visitor_fte": "HV FTE",
+               "distance_cap_miles": "cap mi", "local_sufficiency": "LA places",
+               "funding": "funding", "poverty": "poverty"}
+
+
+def weekly_csv(model: TeachingModel, baseline: dict[str, np.ndarray] | None = None) -> str:
+    """The charts' weekly series as CSV (the page's *Download* button): estimates for the whole
+    region (the sample divided by the scale), one row per week as the charts number them, the
+    no-change baseline beside each series where it has been computed, and the sample's own
+    scale so a reader can undo it."""
+    import csv
+
+    h = model.history
+    up = 1.0 / model.scale
+    names = [k for k in model.SERIES if k != "week"]
+    unscaled = {"cla_rate"}
+    n = len(h["week"])
+    b = baseline or {}
+    nb = min(len(b.get("week", ())), n)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["week", "preset", "seed", "scale", *names, *(f"no_change_{k}" for k in names)])
+    for i in range(n):
+        row: list[Any] = [int(h["week"][i]) + 1, model.preset, model.params.run.seed,
+                          model.scale]
+        row += [_num(h[k][i] * (1 if k in unscaled else up)) for k in names]
+        row += [_num(b[k][i] * (1 if k in unscaled else up)) if i < nb else "" for k in names]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def _num(x: float) -> str:
+    return f"{float(x):.6g}"
+
+
+def lever_log_csv(model: TeachingModel) -> str:
+    """The class's lever moves as CSV: the page's week when moved (it takes effect from the
+    next week), the lever, its old and new value."""
+    lines = ["week,lever,old,new"]
+    lines += [f"{w},{k},{o:g},{n:g}" for w, k, o, n in model.lever_log]
+    return "\n".join(lines) + "\n"
 
 
 def levers_text(model: TeachingModel) -> str:
@@ -416,11 +614,14 @@ _CURVED = {("support", "need"): 0.3, ("need", "support"): 0.3, ("price", "supply
 
 
 def diagram_key(assess: Assessment) -> tuple:
-    """What the diagram shows, to redraw it only when that changes."""
+    """What the diagram shows, to redraw it only when that changes. Link widths are compared
+    in steps of half a point and scores to one decimal (as the status lines print them): a
+    redraw costs more than a page update's whole budget, and a change of a tenth of a point
+    in a line's width is not one a class can see."""
     return (assess.ready,
-            tuple((st.status, round(min(5.0, 40.0 * st.strength), 1))
+            tuple((st.status, round(2 * min(5.0, 40.0 * st.strength)) / 2)
                   for st in assess.links.values()),
-            tuple((st.driving, st.direction, round(st.score, 2)) for st in assess.loops.values()))
+            tuple((st.driving, st.direction, round(st.score, 1)) for st in assess.loops.values()))
 
 
 def _loop_of(assess: Assessment, key: tuple[str, str]) -> str | None:
@@ -484,7 +685,7 @@ def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) 
         if not assess.ready:
             state = "warming up"
         elif st.driving:
-            state = f"DRIVING ({st.direction}), score {st.score:.2f}"
+            state = f"DRIVING ({st.direction}), score {st.score:.1f}"
         else:
             n_on = sum(s.status == "transmitting" for s in st.links)
             state = f"{n_on}/{len(st.links)} links transmitting"

@@ -2,8 +2,9 @@
 itself end to end in a real headless browser.
 
 The browser tests start ``cscsim app`` on a free loopback port and drive Debian's chromium
-with Playwright: one uses the page and saves ``results/figures/app.png`` (the README's
-screenshot), the other kills browsers outright and checks that the server gives their sessions'
+with Playwright: one walks through the page at 1280 x 720 and saves a screenshot of each step
+in ``results/figures/`` (``app.png``, the README's, is the crisis-trap step), the other opens
+twenty pages, kills their browsers outright and checks that the server gives their sessions'
 memory back. Without chromium or Playwright they are skipped with the reason, except under CI
 (``CI`` set), where they fail: CI installs both with ``scripts/install_browser.sh`` and must
 really run them.
@@ -206,6 +207,26 @@ def test_overspend_line_accrues_the_budget_at_the_levers_in_force() -> None:
     assert m.history["overspend_ytd"][51] == pytest.approx(float(m.annual[0]["overspend_gbp"]))
 
 
+def test_charts_redrawn_on_their_figure_match_fresh_ones() -> None:
+    """The page redraws the charts on one figure kept for the model's life (it is faster):
+    its axes must follow the data as a fresh figure's do (they once kept the first week's)."""
+    from matplotlib.figure import Figure
+
+    from sim.mapview import CHART_DPI, CHART_SIZE, AppConfig, TeachingModel, draw_charts
+
+    m = TeachingModel(config=AppConfig(scale=0.02))
+    kept = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    for _ in range(3):
+        for _ in range(15):
+            m.step()
+        draw_charts(m, kept, baseline=m.history)
+    fresh = draw_charts(m, baseline=m.history)
+    for a, b in zip(kept.axes, fresh.axes, strict=True):
+        assert a.get_ylim() == pytest.approx(b.get_ylim()), a.get_title()
+        assert a.get_xlim() == pytest.approx(b.get_xlim())
+        assert len(a.lines) == len(b.lines) and len(a.collections) == len(b.collections)
+
+
 def test_ages_are_whole_years() -> None:
     from sim.mapview import years_old
 
@@ -239,6 +260,172 @@ def test_out_of_area_flows_match_the_placements(teaching_model) -> None:
     ids = c.placement[c.in_care]
     off = np.trace(flows)
     assert flows.sum() - off == int(pl.out_of_area[ids].sum())
+
+
+# --- the hex map ------------------------------------------------------------------------------
+
+
+def test_the_shipped_hex_layout_is_what_the_script_generates() -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "hex_layout.py"), "--check"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_hex_layout_one_hexagon_per_authority_near_its_neighbours() -> None:
+    from scipy.spatial import Delaunay
+
+    from sim.hexmap import hex_centres, shipped
+    from sim.region import REGIONS, england
+
+    rows = shipped()
+    assert len(rows) == 153
+    assert len({r["code"] for r in rows.values()}) == 153  # the codes are unique
+    assert all(re.fullmatch(r"[A-Z]{3}", r["code"]) for r in rows.values())
+    for key in ("region", "england"):
+        for region in (REGIONS if key == "region" else ("England",)):
+            sel = [r for r in rows.values() if key == "england" or r["region"] == region]
+            cells = {(int(r[f"{key}_col"]), int(r[f"{key}_row"])) for r in sel}
+            assert len(cells) == len(sel), f"{region}: two authorities share a hexagon"
+    # geography kept: authorities that are neighbours on the ground (Delaunay, on centroids)
+    # are on average under two hexagons apart in their region's layout
+    for region in REGIONS:
+        reg = england(region)
+        xy = np.column_stack([reg.la_lon * np.cos(np.radians(53.0)), reg.la_lat])
+        hexes = hex_centres([int(rows[c]["region_col"]) for c in reg.la_code],
+                            [int(rows[c]["region_row"]) for c in reg.la_code])
+        pairs = {tuple(sorted((a, b))) for s in Delaunay(xy).simplices
+                 for a, b in ((s[0], s[1]), (s[1], s[2]), (s[0], s[2]))}
+        gaps = [np.hypot(*(hexes[a] - hexes[b])) for a, b in pairs]
+        assert np.mean(gaps) < 2.0, (region, np.mean(gaps))
+
+
+def test_the_map_is_a_hex_cartogram_with_flows(teaching_model) -> None:
+    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.figure import Figure
+
+    from sim.mapview import MAP_DPI, MAP_SIZE, draw_map, hex_layout
+
+    m = teaching_model
+    fig = Figure(figsize=MAP_SIZE, dpi=MAP_DPI)
+    draw_map(m, fig)
+    ax = fig.axes[0]
+    hexes = next(c for c in ax.collections if isinstance(c, PatchCollection))
+    assert len(hexes.get_paths()) == m.n_la == 12
+    assert fig.get_size_inches()[0] * MAP_DPI >= 640  # half a 1280-pixel screen
+    codes = {t.get_text() for t in ax.texts}
+    assert set(hex_layout(m).code) <= codes
+    arrows = next(c for c in ax.collections if isinstance(c, LineCollection))
+    flows = m.out_of_area_flows()
+    np.fill_diagonal(flows, 0)
+    assert 0 < len(arrows.get_segments()) == min(np.count_nonzero(flows), 16)
+    # the labels do not collide: every code's box is clear of every other code's
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), "two labels on the map overlap"
+    # a second draw on the same figure updates it in place (the page keeps one per model)
+    n_artists = len(ax.get_children())
+    m.step()
+    draw_map(m, fig)
+    assert len(ax.get_children()) == n_artists
+
+
+def test_a_made_up_region_gets_a_layout_of_its_own() -> None:
+    from sim.hexmap import layout_for
+    from sim.region import synthetic
+
+    r = synthetic(8, 0)
+    lay = layout_for(r.la_code, r.la_name, r.la_lat, r.la_lon)
+    assert len({(c, w) for c, w in zip(lay.col, lay.row, strict=True)}) == 8
+    assert len(set(lay.code)) == 8
+
+
+# --- the no-change baseline, the lever log and the exports -------------------------------------
+
+
+def test_the_baseline_is_the_run_without_the_moves() -> None:
+    """The baseline's worker process runs the page's preset and seed without lever moves:
+    from the start (the same numbers as the page's own run, which is what the page draws
+    before its first move), or continued from the page's model as it stood before its first
+    move (fork): week for week the run a page would have had with no move at all."""
+    from sim.baseline import Baselines
+    from sim.mapview import AppConfig, TeachingModel
+
+    config = AppConfig(scale=0.02)
+    m, ref = TeachingModel(config=config), TeachingModel(config=config)
+    other = TeachingModel(seed=2, config=config)
+    bl = Baselines()
+    try:
+        from_start = bl.wait(other.baseline_key(), 10)
+        for _ in range(10):
+            other.step()
+        for k in other.SERIES:
+            assert np.array_equal(np.asarray(other.history[k]), from_start[k][:10]), k
+        for _ in range(10):
+            m.step()
+            ref.step()
+        bl.fork(m.baseline_key(), m, as_class=TeachingModel)
+        m.move_lever("early_help_capacity", 0.0)
+        m.move_lever("funding", 0.5)
+        for _ in range(30):
+            m.step()
+            ref.step()
+        base = bl.wait(m.baseline_key(), 40)
+    finally:
+        bl.close()
+    assert bl.error is None
+    for k in m.SERIES:
+        assert np.array_equal(np.asarray(ref.history[k]), base[k][:40]), k
+    assert m.lever_log == [(10, "early_help_capacity", 1.0, 0.0), (10, "funding", 1.0, 0.5)]
+    assert not np.array_equal(m.history["spend_early_help"][10:], base["spend_early_help"][10:40])
+
+
+def test_a_warm_start_copy_runs_as_the_original() -> None:
+    from sim.baseline import WarmStarts
+    from sim.mapview import AppConfig, TeachingModel
+
+    m = TeachingModel(config=AppConfig(scale=0.02))
+    warm = WarmStarts()
+    warm.put(m.baseline_key(), m, as_class=TeachingModel)
+    c = warm.get(m.baseline_key())
+    assert c is not m and c.pop is not m.pop
+    for _ in range(8):
+        m.step()
+        c.step()
+    assert c.history == m.history
+
+
+def test_exports_and_lever_markers(teaching_model) -> None:
+    import csv
+    import io
+
+    from sim.mapview import draw_charts, lever_log_csv, weekly_csv
+
+    m = teaching_model
+    n = m.weeks_run
+    base = {k: np.asarray(v, float) for k, v in m.history.items()}
+    rows = list(csv.DictReader(io.StringIO(weekly_csv(m, base))))
+    assert len(rows) == n and rows[0]["week"] == "1" and rows[-1]["week"] == str(n)
+    assert float(rows[-1]["in_care"]) == pytest.approx(m.history["in_care"][-1] / m.scale)
+    assert float(rows[-1]["no_change_in_care"]) == pytest.approx(float(rows[-1]["in_care"]))
+    assert lever_log_csv(m).splitlines() == ["week,lever,old,new"] + [
+        f"{w},{k},{o:g},{v:g}" for w, k, o, v in m.lever_log]
+    fig = draw_charts(m, baseline=base)
+    faint = [ln for ax in fig.axes for ln in ax.lines if ln.get_alpha() == 0.45]
+    assert len(faint) == 5  # a no-change line on every panel
+    m.move_lever("poverty", 1.5)
+    fig = draw_charts(m, baseline=base)
+    markers = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == ":"]
+    assert len(markers) == len({w for w, *_ in m.lever_log}) >= 1  # one a week with moves
+    assert "poverty 1.5" in {t.get_text() for t in fig.axes[0].texts}
+    assert lever_log_csv(m).splitlines()[-1] == f"{n},poverty,1,1.5"
+    m.move_lever("poverty", 1.0)  # the fixture is shared: put it back
 
 
 # --- the page, end to end in a real browser ------------------------------------------------------
@@ -285,30 +472,100 @@ def _rendered(page, css: str) -> None:
     assert width > 200, f"{css}: image not rendered (naturalWidth {width})"
 
 
+FIGURES = ROOT / "results" / "figures"
+#: Scroll the page, its main area and its sidebar back to the top (the page scrolls inside
+#: its own containers, not the window).
+SCROLL_TOP = ("() => document.querySelectorAll('*')"
+              ".forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+
+
+def _fits(page, width: int, height: int) -> None:
+    """At this screen size the map and the charts are both in view without scrolling, and the
+    map is at least 640 px wide (half a 1280 x 720 screen)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate(SCROLL_TOP)
+    time.sleep(1.0)  # the grid lays its tiles out again
+    boxes = {css: page.locator(f".{css} img").first.bounding_box()
+             for css in ("cscsim-map", "cscsim-charts")}
+    for css, box in boxes.items():
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (css, box)
+        assert box["x"] + box["width"] <= width + 1, (css, box)
+    # the map's picture is drawn across the whole width of its box (object-fit keeps its 4:3
+    # shape; at 1280 x 720 the box's height, 590 px, allows 787 px of width)
+    assert boxes["cscsim-map"]["width"] >= 640, boxes["cscsim-map"]
+
+
+def _shot(page, name: str) -> Path:
+    """A 1280 x 720 screenshot of what a class sees (menus closed)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.evaluate(SCROLL_TOP)
+    page.mouse.click(5, 700)  # close any open menu (the sidebar's foot is inert)
+    time.sleep(1.5)
+    path = FIGURES / name
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 30_000
+    return path
+
+
+def _choose_preset(page, title: str) -> None:
+    page.locator(".v-select", has_text="Preset scenario (applies on Reset)").first.click()
+    page.locator(".menuable__content__active .v-list-item", has_text=title).first.click()
+    time.sleep(1.0)
+
+
+def _play_until(page, week: float, timeout: float) -> float:
+    """Play until the page's clock reaches ``week``, pause; weeks a second while playing."""
+    w0, t0 = _week(page), time.monotonic()
+    page.get_by_role("button", name="▶").click()
+    _wait_week(page, week, timeout=timeout)
+    page.get_by_role("button", name="❚❚").click()
+    elapsed = time.monotonic() - t0
+    time.sleep(1.5)
+    return (_week(page) - w0) / elapsed
+
+
+def _download(page, label: str) -> bytes:
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name=label).click()
+    return Path(dl.value.path()).read_bytes()
+
+
 def test_app_in_a_real_browser() -> None:
+    """Issue 14's walk through the page at 1280 x 720: load, a lever moved, the crisis_trap
+    preset run for three simulated years (funding put back after one, so the charts' no-change
+    line parts from the class's run), england_baseline chosen and Reset; with no console
+    error and no request outside this computer, and a screenshot of each step in
+    results/figures (app_crisis_trap.png is also the README's app.png)."""
     _need_browser()
     from playwright.sync_api import sync_playwright
 
     from sim.app import launch_chromium, served
 
     outside: list[str] = []
+    errors: list[str] = []
     local = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+    FIGURES.mkdir(parents=True, exist_ok=True)
     with (tempfile.TemporaryFile() as log, served(log=log) as url, sync_playwright() as pw,
           tempfile.TemporaryDirectory() as profile):
         ctx = launch_chromium(pw, profile)
         try:
             page = ctx.new_page()
-            page.set_viewport_size({"width": 1600, "height": 1250})
+            page.set_viewport_size({"width": 1280, "height": 720})
             page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url, timeout=90_000)
-            # the map, the charts, the loop diagram and the child's journey render
+            # 1. load: the map, the charts, the loop diagram and the child's journey render
             for css in ("cscsim-map", "cscsim-charts", "cscsim-loops", "cscsim-timeline"):
                 _rendered(page, css)
             assert _week(page) == 0.0
+            _fits(page, 1920, 1080)
+            _fits(page, 1280, 720)
+            _shot(page, "app_load.png")
             charts = page.locator(".cscsim-charts img").first
             before = charts.screenshot()
 
-            # move the early-help slider from 1 to 0.5 with the keyboard (5 steps of 0.1)
+            # 2. a lever moved: early help from 1 to 0.5 with the keyboard (5 steps of 0.1)
             slider = page.locator(".lever-early_help_capacity [role=slider]").first
             slider.focus()
             for _ in range(5):
@@ -316,60 +573,71 @@ def test_app_in_a_real_browser() -> None:
             page.get_by_text("Early-help capacity (x today): 0.5").wait_for(timeout=30_000)
             # the running model took it (the caption is read back from the model's levers)
             page.locator(".cscsim-levers", has_text="early help x0.50").wait_for(timeout=30_000)
-
-            # step: the model advances and the charts change
             page.get_by_role("button", name="Step").click()
             w = _wait_week(page, 1.0)
-            assert w >= 1.0
             time.sleep(1.0)
             assert charts.screenshot() != before, "charts did not change after a step"
-
-            # play for a while (the loop diagram needs 39 weeks of history), then pause
-            w0, t0 = _week(page), time.monotonic()
-            page.get_by_role("button", name="▶").click()
-            _wait_week(page, 60.0, timeout=120.0)
-            page.get_by_role("button", name="❚❚").click()
-            elapsed = time.monotonic() - t0
-            time.sleep(1.5)
-            w1 = _week(page)
-            print(f"\nplayed {w1 - w0:.0f} weeks in {elapsed:.1f} s: "
-                  f"{(w1 - w0) / elapsed:.1f} weeks/s (page included)")
-            assert w1 >= 60.0
+            _shot(page, "app_lever.png")
+            # the exports: the lever log has the moves, the weekly CSV a row a week, the PNG
+            moves = _download(page, "Lever changes (CSV)").decode().splitlines()
+            assert moves[0] == "week,lever,old,new"
+            assert moves[1] == "0,early_help_capacity,1,0.9" and moves[-1].endswith(",0.5"), moves
+            weekly = _download(page, "Weekly series (CSV)").decode().splitlines()
+            assert weekly[0].startswith("week,preset,seed,scale,entries")
+            assert len(weekly) - 1 == int(w)
+            assert _download(page, "Charts (PNG)")[:8] == b"\x89PNG\r\n\x1a\n"
 
             # follow a child: pick another child in care and see their journey
             page.locator(".cscsim-child-select").first.click()
             options = page.locator(".menuable__content__active .v-list-item")
             options.first.wait_for(timeout=30_000)
             pick = options.nth(min(2, options.count() - 1))
-            label = pick.inner_text().strip()
-            child = re.search(r"child (\d+)", label).group(1)
+            child = re.search(r"child (\d+)", pick.inner_text().strip()).group(1)
             pick.click()
             page.locator(".cscsim-journey", has_text=f"Child {child} ").wait_for(timeout=30_000)
             _rendered(page, "cscsim-timeline")
-            page.mouse.click(5, 5)  # close any menu before the screenshot
-            time.sleep(1.0)
 
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            assert SCREENSHOT.stat().st_size > 50_000
-            assert not outside, f"the page fetched from outside this computer: {outside[:5]}"
+            # 3. the crisis_trap preset: chosen, Reset, run for three simulated years
+            _choose_preset(page, "Crisis trap")
+            assert _week(page) == w  # nothing happens until Reset
+            page.get_by_role("button", name="Reset", exact=True).click()
+            page.locator(".cscsim-preset", has_text="Crisis trap").wait_for(timeout=120_000)
+            page.get_by_text("Week 0 of the run").wait_for(timeout=30_000)
+            _play_until(page, 52.0, timeout=120.0)
+            # a year in, the class puts funding back (0.85 -> 1.0, three steps of 0.05): the
+            # charts' faint line goes on without it, the crisis trap as the preset has it
+            slider = page.locator(".lever-funding [role=slider]").first
+            slider.focus()
+            for _ in range(3):
+                slider.press("ArrowRight")
+            page.locator(".cscsim-levers", has_text="funding x1.00").wait_for(timeout=30_000)
+            moved = _week(page)
+            rate = _play_until(page, 156.0, timeout=240.0)
+            print(f"\ncrisis_trap: played to week {_week(page):.0f} at {rate:.1f} weeks/s "
+                  "(page and no-change baseline included)")
+            time.sleep(3.0)  # the baseline is computed ahead; let the last update land
+            rows = [r.split(",") for r in
+                    _download(page, "Weekly series (CSV)").decode().splitlines()]
+            col, base_col = rows[0].index("in_care"), rows[0].index("no_change_in_care")
+            assert all(r[col] == r[base_col] for r in rows[1:int(moved) + 1])  # the same run
+            assert rows[-1][base_col] and rows[-1][col] != rows[-1][base_col]  # then not
+            shot = _shot(page, "app_crisis_trap.png")
+            shutil.copyfile(shot, SCREENSHOT)  # the README's screenshot
 
-            # a preset with a burn-in: chosen, it waits for Reset; after Reset it runs from week 0
-            page.locator(".v-select", has_text="Preset scenario (applies on Reset)").first.click()
-            option = page.locator(".menuable__content__active .v-list-item",
-                                  has_text="England baseline")
-            option.first.click()
-            time.sleep(1.0)
-            assert _week(page) >= 60.0  # nothing happened yet
+            # 4. england_baseline: chosen, it waits for Reset; after Reset it runs from week 0
+            _choose_preset(page, "England baseline")
+            assert _week(page) >= 156.0
             page.get_by_role("button", name="Reset", exact=True).click()
             page.locator(".cscsim-preset", has_text="England baseline").wait_for(
                 timeout=120_000)
-            assert _week(page) == 0.0
-            assert "Error" not in page.inner_text("body")
+            page.get_by_text("Week 0 of the run").wait_for(timeout=30_000)
             _rendered(page, "cscsim-charts")
+            _shot(page, "app_england_baseline.png")
+            assert "Error" not in page.inner_text("body")
+            assert not errors, f"console errors: {errors[:5]}"
+            assert not outside, f"the page fetched from outside this computer: {outside[:5]}"
         finally:
             ctx.close()
-
 
 
 def _kill_browser_after(open_pages) -> None:
@@ -395,14 +663,16 @@ def _kill_browser_after(open_pages) -> None:
             ctx.close()
 
 
-def test_killed_pages_give_their_memory_back(monkeypatch) -> None:
-    """Issue 16: sessions whose browser died were culled and their models freed, yet the
+def test_twenty_dropped_sessions_give_their_memory_back(monkeypatch) -> None:
+    """Issues 14 and 16: pages whose browser died were culled and their models freed, yet the
     server never got smaller (glibc's malloc kept the freed memory; sim.app now trims it).
 
-    With the cull timeout lowered to 2 s, three pages at once are opened and their browser
-    killed; within 40 s the server must have given back at least half of what they took.
-    Before the fix it gave back nothing (285 MB before, 331 MB with them, 331 MB 40 s on);
-    with it, about three quarters (265, 327, 280)."""
+    With the cull timeout lowered to 2 s, twenty pages are opened, five at a time in four
+    browsers, each browser killed outright once its pages are drawn; within 40 s of the last
+    the server must be back within 50 MB of where it was before the first. (The first page,
+    before the measurement starts, loads what every later page shares: the imports, the hex
+    layout, a warm-started copy of the model and the baseline's worker process, which is a
+    process of its own and not counted here.)"""
     _need_browser()
     import psutil
 
@@ -427,13 +697,15 @@ def test_killed_pages_give_their_memory_back(monkeypatch) -> None:
 
         _kill_browser_after(pages(1))  # the first page loads what every later page shares
         time.sleep(8)  # and its session is culled (2 s) and given back (2 s more)
-        base = rss_mb()
-        _kill_browser_after(pages(3))
-        peak = rss_mb()
-        assert peak - base > 25, f"3 sessions took only {peak - base:.0f} MB: nothing to test"
-        limit = base + 0.5 * (peak - base)
+        base = peak = rss_mb()
+        for _ in range(4):
+            _kill_browser_after(pages(5))
+            peak = max(peak, rss_mb())
+        assert peak - base > 50, f"20 sessions took only {peak - base:.0f} MB: nothing to test"
         deadline = time.monotonic() + 40
-        while (now := rss_mb()) > limit and time.monotonic() < deadline:
+        while (now := rss_mb()) > base + 50 and time.monotonic() < deadline:
             time.sleep(1)
-        assert now <= limit, (f"server RSS {base:.0f} MB before 3 killed sessions, {peak:.0f} MB "
-                              f"with them, still {now:.0f} MB 40 s later")
+        print(f"\nserver RSS {base:.0f} MB before 20 killed sessions, at most {peak:.0f} MB "
+              f"with them, {now:.0f} MB after")
+        assert now <= base + 50, (f"server RSS {base:.0f} MB before 20 killed sessions, "
+                                  f"{peak:.0f} MB with them, still {now:.0f} MB 40 s later")

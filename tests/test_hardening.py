@@ -267,6 +267,7 @@ def fake_server(monkeypatch):
     import solara.server.settings
     import uvicorn
 
+    from sim.app import NO_BASELINE_ENV, START_BASELINE_ENV
     from sim.mapview import AppConfig
 
     calls = []
@@ -275,7 +276,8 @@ def fake_server(monkeypatch):
                         solara.server.settings.kernel.cull_timeout)
     # cmd_app sets these; each is set then deleted here, so monkeypatch restores it afterwards
     for key in ("SOLARA_KERNEL_CULL_TIMEOUT", "SOLARA_APP", "SOLARA_TELEMETRY_MIXPANEL_ENABLE",
-                "SOLARA_THEME_SHOW_BANNER", *AppConfig.ENV.values()):
+                "SOLARA_THEME_SHOW_BANNER", *AppConfig.ENV.values(), START_BASELINE_ENV,
+                NO_BASELINE_ENV):
         monkeypatch.setenv(key, os.environ.get(key, "x"))
         monkeypatch.delenv(key)
     return calls
