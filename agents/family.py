@@ -37,18 +37,38 @@ def poverty_rate(p, deprivation: np.ndarray) -> np.ndarray:
     return np.clip(rate, 0.0, 1.0) * p.levers.poverty
 
 
-def poverty(model) -> np.ndarray:
-    """Which families are poor this week: a fixed draw per family against its street's rate."""
+def poverty(model, families: np.ndarray | None = None) -> np.ndarray:
+    """Which families are poor this week: a fixed draw per family against its street's rate
+    (``families``: only those; default every family).
+
+    The draw and the street never change, so the answer changes only when the rates do (the
+    poverty lever, the bands' rates) or families are added: it is kept per model and only new
+    rows are computed, rather than a pass over every family several times a week."""
     f = model.pop.families
-    return f.poverty_draw < poverty_rate(model.params, f.deprivation)
+    if families is not None:
+        return f.poverty_draw[families] < poverty_rate(model.params, f.deprivation[families])
+    p = model.params
+    key = (p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high, p.levers.poverty)
+    cache = model.__dict__.get("_poverty")
+    if cache is None or cache[0] != key or len(cache[1]) > f.n:
+        cache = (key, np.zeros(0, dtype=bool))
+    poor = cache[1]
+    if len(poor) < f.n:
+        new = slice(len(poor), f.n)
+        poor = np.concatenate([poor, f.poverty_draw[new] < poverty_rate(p, f.deprivation[new])])
+        model.__dict__["_poverty"] = (key, poor)
+    return poor
 
 
-def long_run_need(model) -> np.ndarray:
+def long_run_need(model, families: np.ndarray | None = None) -> np.ndarray:
     """Each family's long-run need, the level its need reverts to: poverty, the toxic trio, and
     the family's lasting propensity (which follows local deprivation and differs between
-    families; set once, when the family forms)."""
+    families; set once, when the family forms). ``families``: only those (default: all)."""
     p = model.params.need
     f = model.pop.families
+    if families is not None:
+        return (p.poverty_effect * poverty(model, families)
+                + p.toxic_trio_effect * f.trio[families] + f.propensity[families])
     return p.poverty_effect * poverty(model) + p.toxic_trio_effect * f.trio + f.propensity
 
 
