@@ -109,13 +109,16 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f = model.pop.families
     p = model.params.social_work
     rng = model.streams["referral"]
-    open_to_referral = f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0)
-    yearly = p.referral_rate * np.exp(p.referral_slope * (f.need - p.threshold))
+    # The hazard is worked out only for the families open to referral (one draw each for
+    # every family all the same, so the stream is used as before).
+    cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
+    u = rng.random(f.n)[cand]
+    yearly = p.referral_rate * np.exp(p.referral_slope * (f.need[cand] - p.threshold))
     # Whoever referred a family in the last year is watching it: more of its need is seen.
-    known = model.week - f.last_referral <= WEEKS_PER_YEAR
+    known = model.week - f.last_referral[cand] <= WEEKS_PER_YEAR
     yearly = np.where(known, p.known_family_effect * yearly, yearly)
     prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
-    referred = np.flatnonzero(open_to_referral & (rng.random(f.n) < prob))
+    referred = cand[u < prob]
     source = rng.choice(len(SOURCES), size=len(referred), p=SOURCE_SHARES)
     return referred, source
 
