@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
+from sim.util import scratch
 
 ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
 #: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
@@ -87,15 +88,31 @@ def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def evolve_need(model, support: np.ndarray) -> None:
-    """One week of need: mean reversion to the long-run level, noise, minus support received."""
+    """One week of need: mean reversion to the long-run level, noise, minus support received.
+
+    The arithmetic of ``need + (long_run - need) / tau + shock - support`` (long-run need as in
+    :func:`long_run_need`), step by step in reused family-sized buffers (sim/util.py: Scratch)."""
     f = model.pop.families
     p = model.params.need
     rng = model.streams["need"]
-    f.trio[:] = toxic_trio_week(p, f.trio, rng.random(f.n))
-    long_run = long_run_need(model)
+    buf, n = scratch(model), f.n
+    f.trio[:] = toxic_trio_week(p, f.trio, rng.random(out=buf.get("u", n, np.float64)))
+    long_run = buf.get("need_long_run", n, np.float64)
+    tmp = buf.get("need_tmp", n, np.float64)
+    np.multiply(poverty(model), p.poverty_effect, out=long_run)
+    long_run += np.multiply(f.trio, p.toxic_trio_effect, out=tmp)
+    long_run += f.propensity
     tau = p.persistence_weeks
-    shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
-    f.need[:] = f.need + (long_run - f.need) / tau + shock - support
+    z = rng.standard_normal(out=tmp)
+    z32 = buf.get("need_z32", n, np.float32)
+    z32[:] = z
+    shock = np.multiply(z32, p.noise_sd * np.sqrt(2.0 / tau), out=tmp)
+    step = np.subtract(long_run, f.need, out=long_run)
+    step /= tau
+    np.add(f.need, step, out=step)
+    step += shock
+    step -= support
+    f.need[:] = step
 
 
 def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +129,7 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # The hazard is worked out only for the families open to referral (one draw each for
     # every family all the same, so the stream is used as before).
     cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
-    u = rng.random(f.n)[cand]
+    u = rng.random(out=scratch(model).get("u", f.n, np.float64))[cand]
     yearly = p.referral_rate * np.exp(p.referral_slope * (f.need[cand] - p.threshold))
     # Whoever referred a family in the last year is watching it: more of its need is seen.
     known = model.week - f.last_referral[cand] <= WEEKS_PER_YEAR

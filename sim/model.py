@@ -272,7 +272,9 @@ class CareSystem(mesa.Model):
         self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
         self._ever_marked: list[np.ndarray] = []  # and which they are
         c, f = pop.children, pop.families
-        f.active[np.bincount(c.family[c.active | c.in_care], minlength=f.n) == 0] = False
+        live = np.zeros(f.n, bool)  # families with a child at home or in care stay active
+        live[c.family[c.active | c.in_care]] = True
+        np.logical_and(f.active, live, out=f.active)  # (not &=: Table would keep a copy)
         # 2. Need.
         family.evolve_need(self, local_authority.support_received(self))
         at_home_mask = pop.children_at_home()

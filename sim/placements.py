@@ -611,7 +611,9 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    still = np.bincount(c.family[c.in_care], minlength=f.n) > 0
-    done = np.flatnonzero((f.case == Case.CARE) & ~still)
+    still = np.zeros(f.n, bool)
+    still[c.family[c.in_care]] = True
+    done = np.flatnonzero(f.case == Case.CARE)
+    done = done[~still[done]]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
     f.case_weeks[done] = 0

@@ -102,6 +102,13 @@ class Table:
             return cols[name][: self.n]
         raise AttributeError(name)
 
+    def __setattr__(self, name: str, value) -> None:
+        # ``table.col op= x`` would otherwise leave a stale copy shadowing the column.
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            raise AttributeError(f"assign into the column ({name}[:] = ...), not to it")
+        super().__setattr__(name, value)
+
     def __len__(self) -> int:
         return self.n
 
@@ -276,7 +283,7 @@ class Population:
         Children who have left (18, adopted, special guardianship) keep ageing so a birth
         cohort can be followed to its 18th birthday (see indicators.cohort_at_18)."""
         c = self.children
-        c.age[:] = np.minimum(c.age + 1, np.iinfo(np.int16).max)
+        np.add(c.age, c.age < np.iinfo(np.int16).max, out=c.age)  # in place, saturating
         c.care_weeks[c.in_care] += 1
         adults = np.flatnonzero(c.active & (c.age >= ADULT_WEEKS))
         c.active[adults] = False
