@@ -50,7 +50,6 @@ def measure(scale: float, years: int, warm: str, burn_in_years: int | None, seed
     from sim.config import load_scenario
     from sim.model import CareSystem
     from sim.output import write_run
-    from sim.snapshot import warm_start
 
     overrides: dict = {"run.scale": scale, "run.years": years, "run.seed": seed}
     if warm == "cold":
@@ -61,6 +60,8 @@ def measure(scale: float, years: int, warm: str, burn_in_years: int | None, seed
     c0 = cpu()
     loaded = False
     if warm == "snapshot":
+        from sim.snapshot import warm_start
+
         model, loaded = warm_start(scenario, snapshots)
     else:
         model = CareSystem(scenario)
