@@ -32,7 +32,7 @@ from sim.population import (
     Kind,
     Legal,
 )
-from sim.util import first_per_group, weekly_probability
+from sim.util import first_per_group, scratch, weekly_probability
 
 FOSTER, HOME, SUPPORTED, MOVE_ON = 0, 1, 2, 3  # what a child's needs call for
 INF = np.inf
@@ -213,18 +213,23 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
         site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
         miles = dist[u_node[:, None], site]
-        rank = RANK[u_cat[:, None], t.kind[cand][None, :]]
+        # The score, rank * 1e6 + over * 1e7 + price + distance_weight * miles + 1e-3 * u, is
+        # built term by term in reused buffers (groups x providers is millions of cells at
+        # full scale); each step is the same floating-point operation as the expression.
+        score = _buffer(model, "match_score", miles.shape, np.float64)
+        np.take(RANK[u_cat], t.kind[cand], axis=1, out=score)
+        score *= 1e6
         # LA-run carers and homes take only their own authority's children.
-        rank = np.where(t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None]), INF, rank)
+        elsewhere = t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None])
+        np.copyto(score, INF, where=elsewhere)
         cap = p.levers.distance_cap_miles
-        over = (miles > cap) if cap > 0 else np.zeros_like(miles, dtype=bool)
-        score = (
-            rank * 1e6
-            + over * 1e7
-            + t.price[cand][None, :]
-            + p.levers.distance_weight * miles
-            + 1e-3 * rng.random(miles.shape)
-        )
+        if cap > 0:  # (+ 0.0 elsewhere leaves a score as it is)
+            np.add(score, 1e7, out=score, where=miles > cap)
+        score += t.price[cand][None, :]
+        term = _buffer(model, "match_term", miles.shape, np.result_type(miles.dtype, np.float64))
+        score += np.multiply(miles, p.levers.distance_weight, out=term)
+        u = rng.random(out=_buffer(model, "match_u", miles.shape, np.float64))
+        score += np.multiply(u, 1e-3, out=u)
         # Only some homes and supported services suit a given child (matching).
         res = np.flatnonzero(_residential[t.kind[cand]])
         if len(res):
@@ -233,7 +238,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
             score[:, res] = np.where(
                 draw < p.placements.residential_suitable_share, score[:, res], INF
             )
-        score = np.where(free[None, :] >= size[:, None], score, INF)
+        np.copyto(score, INF, where=free[None, :] < size[:, None])
         best = np.argmin(score, axis=1)
         ok = np.isfinite(score[np.arange(len(uid)), best])
         # Groups no provider can take whole are split; single children have nowhere to go.
@@ -257,6 +262,11 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     if emergency:
         _place_emergency(model, left)
     return left
+
+
+def _buffer(model, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A reused work array of ``shape`` (sim/util.py: Scratch)."""
+    return scratch(model).get(name, int(np.prod(shape)), dtype).reshape(shape)
 
 
 def _open_with_providers(model, children: np.ndarray, prov: np.ndarray) -> None:
