@@ -146,16 +146,26 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     f = model.pop.families
     p = model.params.need
     rng = model.streams["adolescent"]
-    teen = np.flatnonzero(at_home_mask & (c.age >= ADOLESCENT_WEEKS))
-    fam = c.family[teen]
-    years_over_11 = c.age[teen] / WEEKS_PER_YEAR - 11.0
-    log_h = (
-        c.risk[teen]
-        + p.adolescent_family_weight * np.maximum(f.need[fam], 0)
-        + p.adolescent_age_slope * years_over_11
-    )
-    prob = 1.0 - np.exp(-p.adolescent_risk_rate * np.exp(log_h) / WEEKS_PER_YEAR)
-    return teen[rng.random(len(teen)) < prob]
+    buf = scratch(model)
+    mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
+    teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
+    # risk + weight * max(need, 0) + slope * (age / 52 - 11), then the weekly probability
+    # 1 - exp(-rate * exp(log_h) / 52): the same operations, in reused buffers.
+    n = len(teen)
+    log_h = np.divide(c.age[teen], WEEKS_PER_YEAR, out=buf.get("teen_a", n, np.float64))
+    log_h -= 11.0
+    log_h *= p.adolescent_age_slope
+    family_part = f.need[c.family[teen]]
+    np.maximum(family_part, 0, out=family_part)
+    family_part *= p.adolescent_family_weight
+    family_part += c.risk[teen]
+    np.add(family_part, log_h, out=log_h)
+    prob = np.exp(log_h, out=log_h)
+    prob *= -p.adolescent_risk_rate
+    prob /= WEEKS_PER_YEAR
+    np.exp(prob, out=prob)
+    np.subtract(1.0, prob, out=prob)
+    return teen[rng.random(out=buf.get("teen_u", n, np.float64)) < prob]
 
 
 # --- object views (read-only) ------------------------------------------------------------
