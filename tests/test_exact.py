@@ -76,3 +76,29 @@ def test_cached_poverty_is_the_definition_and_follows_the_lever():
         assert np.array_equal(poverty(model), want)
         some = rng.integers(0, f.n, 20)
         assert np.array_equal(poverty(model, some), want[some])
+
+
+def test_a_run_from_a_saved_burn_in_is_the_run_that_burnt_in_itself(tmp_path):
+    """sim/snapshot.py: the burn-in saved once and loaded gives byte-identical outputs, for a
+    different number of reported years too; another scenario's file is refused."""
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.output import placements_frame
+    from sim.snapshot import load, warm_start
+
+    def scenario(years: int, seed: int = 4) -> Scenario:
+        return Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                          "run.burn_in_years": 1, "run.years": years,
+                                          "run.seed": seed})
+
+    _, loaded = warm_start(scenario(1), tmp_path)
+    assert not loaded
+    again, loaded = warm_start(scenario(2), tmp_path)
+    assert loaded
+    own = CareSystem(scenario(2))
+    for model in (again, own):
+        model.run()
+    assert again.annual_frame().to_csv() == own.annual_frame().to_csv()
+    assert placements_frame(again).to_csv() == placements_frame(own).to_csv()
+    with pytest.raises(ValueError, match="another scenario"):
+        load(next(tmp_path.glob("burnin-*.pkl")), scenario(2, seed=5))
