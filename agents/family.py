@@ -129,12 +129,23 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # The hazard is worked out only for the families open to referral (one draw each for
     # every family all the same, so the stream is used as before).
     cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
-    u = rng.random(out=scratch(model).get("u", f.n, np.float64))[cand]
-    yearly = p.referral_rate * np.exp(p.referral_slope * (f.need[cand] - p.threshold))
+    buf = scratch(model)
+    u = rng.random(out=buf.get("u", f.n, np.float64))[cand]
+    # rate * exp(slope * (need - threshold)), then 1 - exp(-(yearly + background) / 52), in
+    # one reused buffer (the same float32 operations as the expressions).
+    yearly = np.take(f.need, cand, out=buf.get("referral", len(cand), f.need.dtype))
+    yearly -= p.threshold
+    yearly *= p.referral_slope
+    np.exp(yearly, out=yearly)
+    yearly *= p.referral_rate
     # Whoever referred a family in the last year is watching it: more of its need is seen.
     known = model.week - f.last_referral[cand] <= WEEKS_PER_YEAR
-    yearly = np.where(known, p.known_family_effect * yearly, yearly)
-    prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
+    np.multiply(yearly, p.known_family_effect, out=yearly, where=known)
+    yearly += p.background_referral_rate
+    prob = np.negative(yearly, out=yearly)
+    prob /= WEEKS_PER_YEAR
+    np.exp(prob, out=prob)
+    np.subtract(1.0, prob, out=prob)
     referred = cand[u < prob]
     source = rng.choice(len(SOURCES), size=len(referred), p=SOURCE_SHARES)
     return referred, source
