@@ -102,3 +102,93 @@ def test_a_run_from_a_saved_burn_in_is_the_run_that_burnt_in_itself(tmp_path):
     assert placements_frame(again).to_csv() == placements_frame(own).to_csv()
     with pytest.raises(ValueError, match="another scenario"):
         load(next(tmp_path.glob("burnin-*.pkl")), scenario(2, seed=5))
+
+
+# --- the weekly rules, rewritten in reused buffers, against their plain expressions ---------
+
+
+def _reference_support(model) -> np.ndarray:
+    from sim.population import Case
+
+    f, p = model.pop.families, model.params
+    quality = 1.0 / (1.0 + model.la_overload()[f.la])
+    effect = np.zeros(7, dtype=np.float32)
+    effect[Case.EARLY_HELP] = p.early_help.effect
+    effect[Case.CHILD_IN_NEED] = p.social_work.cin_effect
+    effect[Case.PROTECTION_PLAN] = p.social_work.cpp_effect
+    effect[Case.CARE] = p.social_work.cin_effect
+    support = effect[f.case] * np.where(f.case >= Case.ASSESSMENT, quality, 1.0)
+    support += (f.hv_weeks > 0) * p.health_visiting.targeted_effect
+    return support.astype(np.float32)
+
+
+def _reference_need(model, support: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from agents.family import long_run_need, toxic_trio_week
+
+    f, p = model.pop.families, model.params.need
+    trio = toxic_trio_week(p, f.trio, rng.random(f.n))
+    saved = f.trio.copy()
+    f.trio[:] = trio
+    long_run = long_run_need(model)
+    f.trio[:] = saved
+    tau = p.persistence_weeks
+    shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
+    return (f.need + (long_run - f.need) / tau + shock - support).astype(np.float32)
+
+
+def _reference_referrals(model, at_home: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from sim.population import WEEKS_PER_YEAR, Case
+
+    f, p = model.pop.families, model.params.social_work
+    open_to_referral = f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0)
+    yearly = p.referral_rate * np.exp(p.referral_slope * (f.need - p.threshold))
+    known = model.week - f.last_referral <= WEEKS_PER_YEAR
+    yearly = np.where(known, p.known_family_effect * yearly, yearly)
+    prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
+    return np.flatnonzero(open_to_referral & (rng.random(f.n) < prob))
+
+
+def _reference_crises(model, at_home_mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from sim.population import WEEKS_PER_YEAR
+
+    c, f, p = model.pop.children, model.pop.families, model.params.need
+    teen = np.flatnonzero(at_home_mask & (c.age >= 11 * WEEKS_PER_YEAR))
+    log_h = (c.risk[teen] + p.adolescent_family_weight * np.maximum(f.need[c.family[teen]], 0)
+             + p.adolescent_age_slope * (c.age[teen] / WEEKS_PER_YEAR - 11.0))
+    prob = 1.0 - np.exp(-p.adolescent_risk_rate * np.exp(log_h) / WEEKS_PER_YEAR)
+    return teen[rng.random(len(teen)) < prob]
+
+
+def test_weekly_rules_equal_their_plain_expressions():
+    """support_received, evolve_need, referrals and adolescent_crises, which now compute in
+    reused buffers, give bit for bit what their plain numpy expressions give, on a model's
+    state after some weeks (so with cases, overload and targeted visits), twice in a row (a
+    stale buffer would show on the second call)."""
+    import copy
+
+    from agents import family
+    from agents.local_authority import support_received
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.02,
+                                                  "run.seed": 2}))
+    for _ in range(30):
+        model.step()
+    for _ in range(2):
+        f, c = model.pop.families, model.pop.children
+        support = support_received(model)
+        assert np.array_equal(support, _reference_support(model))
+        rng = copy.deepcopy(model.streams["need"])
+        want = _reference_need(model, support.copy(), rng)
+        family.evolve_need(model, support)
+        assert np.array_equal(f.need, want)
+        at_home_mask = model.pop.children_at_home()
+        at_home = np.bincount(c.family[at_home_mask], minlength=f.n)
+        rng = copy.deepcopy(model.streams["referral"])
+        referred, _ = family.referrals(model, at_home)
+        assert np.array_equal(referred, _reference_referrals(model, at_home, rng))
+        rng = copy.deepcopy(model.streams["adolescent"])
+        teens = family.adolescent_crises(model, at_home_mask)
+        assert np.array_equal(teens, _reference_crises(model, at_home_mask, rng))
+        model.step()
