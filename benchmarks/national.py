@@ -14,6 +14,14 @@ its warm start:
 - ``snapshot``: the burn-in loaded from ``--snapshots`` (sim/snapshot.py); the first run of
   a scenario makes and saves it, and its build then includes the burn-in.
 
+Measured on branch perf13 (2 shared cores; CPU seconds; before = 4de7b3d, after = perf13):
+
+| case | simulate before | simulate after | ratio | peak RSS before / after |
+|---|---|---|---|---|
+| scale 0.2, 2 years, cold | 47.2 / 50.2 | 24.9 / 24.7 | 1.95x | 469 / 640 MB |
+| scale 1.0, 2 years, cold | 389.5 (107.9 kernel) | 173.4 (25.3 kernel) | 2.25x | 1.69 / 2.05 GB |
+| scale 0.2, 20-year burn-in | 301 (build) | 0.3 (snapshot load, 619 MB file) | | 1.28 / 1.10 GB |
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y
