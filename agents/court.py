@@ -60,11 +60,19 @@ def interim_removals(model, families: np.ndarray, at_home_mask: np.ndarray) -> n
 
 
 def _under_16_at_home(model, families: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray:
-    f, c = model.pop.families, model.pop.children
-    chosen = np.zeros(f.n, bool)
-    chosen[families] = True
-    kids = np.flatnonzero(at_home_mask & (c.age < 16 * WEEKS_PER_YEAR) & chosen[c.family])
+    """The families' children under 16 at home, in row order (found through the index of
+    children by family, not a pass over every child)."""
+    c = model.pop.children
+    kids = np.sort(model.pop.children_of(np.unique(families)))
+    kids = kids[at_home_mask[kids] & (c.age[kids] < 16 * WEEKS_PER_YEAR)]
     return kids[~c.in_care[kids]]
+
+
+def _in_care(model, families: np.ndarray) -> np.ndarray:
+    """The families' children in care, in row order."""
+    c = model.pop.children
+    kids = np.sort(model.pop.children_of(np.unique(families)))
+    return kids[c.in_care[kids]]
 
 
 def final_hearings(model, at_home_mask: np.ndarray) -> None:
@@ -80,17 +88,14 @@ def final_hearings(model, at_home_mask: np.ndarray) -> None:
     order = f.need[fam] >= model.params.care.reunification_level
     pr.outcome[due] = np.where(order, CARE_ORDER, NO_ORDER)
     f.in_court[fam] = False
-    granted = np.zeros(f.n, bool)
-    granted[fam[order]] = True
-    refused = np.zeros(f.n, bool)
-    refused[fam[~order]] = True
     model.count("care_orders", f.la[fam[order]])
     # Care orders: children in care stay (now under a full order); those under 16 at home
     # come into care, some placed with their parents.
-    in_care = np.flatnonzero(c.in_care & granted[c.family])
+    in_care = _in_care(model, fam[order])
     c.legal[in_care] = Legal.CARE_ORDER
     home = _under_16_at_home(model, fam[order], at_home_mask)
     placements.enter_care(model, home, proceedings=True, legal=Legal.CARE_ORDER)
     # No order: children accommodated under interim orders go home.
-    back = np.flatnonzero(c.in_care & refused[c.family] & (c.legal == Legal.INTERIM))
+    back = _in_care(model, fam[~order])
+    back = back[c.legal[back] == Legal.INTERIM]
     placements.leave_care(model, back, placements.End.REUNIFIED)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
+from sim.util import scratch
 
 ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
 #: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
@@ -37,18 +38,38 @@ def poverty_rate(p, deprivation: np.ndarray) -> np.ndarray:
     return np.clip(rate, 0.0, 1.0) * p.levers.poverty
 
 
-def poverty(model) -> np.ndarray:
-    """Which families are poor this week: a fixed draw per family against its street's rate."""
+def poverty(model, families: np.ndarray | None = None) -> np.ndarray:
+    """Which families are poor this week: a fixed draw per family against its street's rate
+    (``families``: only those; default every family).
+
+    The draw and the street never change, so the answer changes only when the rates do (the
+    poverty lever, the bands' rates) or families are added: it is kept per model and only new
+    rows are computed, rather than a pass over every family several times a week."""
     f = model.pop.families
-    return f.poverty_draw < poverty_rate(model.params, f.deprivation)
+    if families is not None:
+        return f.poverty_draw[families] < poverty_rate(model.params, f.deprivation[families])
+    p = model.params
+    key = (p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high, p.levers.poverty)
+    cache = model.__dict__.get("_poverty")
+    if cache is None or cache[0] != key or len(cache[1]) > f.n:
+        cache = (key, np.zeros(0, dtype=bool))
+    poor = cache[1]
+    if len(poor) < f.n:
+        new = slice(len(poor), f.n)
+        poor = np.concatenate([poor, f.poverty_draw[new] < poverty_rate(p, f.deprivation[new])])
+        model.__dict__["_poverty"] = (key, poor)
+    return poor
 
 
-def long_run_need(model) -> np.ndarray:
+def long_run_need(model, families: np.ndarray | None = None) -> np.ndarray:
     """Each family's long-run need, the level its need reverts to: poverty, the toxic trio, and
     the family's lasting propensity (which follows local deprivation and differs between
-    families; set once, when the family forms)."""
+    families; set once, when the family forms). ``families``: only those (default: all)."""
     p = model.params.need
     f = model.pop.families
+    if families is not None:
+        return (p.poverty_effect * poverty(model, families)
+                + p.toxic_trio_effect * f.trio[families] + f.propensity[families])
     return p.poverty_effect * poverty(model) + p.toxic_trio_effect * f.trio + f.propensity
 
 
@@ -67,15 +88,31 @@ def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def evolve_need(model, support: np.ndarray) -> None:
-    """One week of need: mean reversion to the long-run level, noise, minus support received."""
+    """One week of need: mean reversion to the long-run level, noise, minus support received.
+
+    The arithmetic of ``need + (long_run - need) / tau + shock - support`` (long-run need as in
+    :func:`long_run_need`), step by step in reused family-sized buffers (sim/util.py: Scratch)."""
     f = model.pop.families
     p = model.params.need
     rng = model.streams["need"]
-    f.trio[:] = toxic_trio_week(p, f.trio, rng.random(f.n))
-    long_run = long_run_need(model)
+    buf, n = scratch(model), f.n
+    f.trio[:] = toxic_trio_week(p, f.trio, rng.random(out=buf.get("u", n, np.float64)))
+    long_run = buf.get("need_long_run", n, np.float64)
+    tmp = buf.get("need_tmp", n, np.float64)
+    np.multiply(poverty(model), p.poverty_effect, out=long_run)
+    long_run += np.multiply(f.trio, p.toxic_trio_effect, out=tmp)
+    long_run += f.propensity
     tau = p.persistence_weeks
-    shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
-    f.need[:] = f.need + (long_run - f.need) / tau + shock - support
+    z = rng.standard_normal(out=tmp)
+    z32 = buf.get("need_z32", n, np.float32)
+    z32[:] = z
+    shock = np.multiply(z32, p.noise_sd * np.sqrt(2.0 / tau), out=tmp)
+    step = np.subtract(long_run, f.need, out=long_run)
+    step /= tau
+    np.add(f.need, step, out=step)
+    step += shock
+    step -= support
+    f.need[:] = step
 
 
 def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,13 +126,27 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f = model.pop.families
     p = model.params.social_work
     rng = model.streams["referral"]
-    open_to_referral = f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0)
-    yearly = p.referral_rate * np.exp(p.referral_slope * (f.need - p.threshold))
+    # The hazard is worked out only for the families open to referral (one draw each for
+    # every family all the same, so the stream is used as before).
+    cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
+    buf = scratch(model)
+    u = rng.random(out=buf.get("u", f.n, np.float64))[cand]
+    # rate * exp(slope * (need - threshold)), then 1 - exp(-(yearly + background) / 52), in
+    # one reused buffer (the same float32 operations as the expressions).
+    yearly = np.take(f.need, cand, out=buf.get("referral", len(cand), f.need.dtype))
+    yearly -= p.threshold
+    yearly *= p.referral_slope
+    np.exp(yearly, out=yearly)
+    yearly *= p.referral_rate
     # Whoever referred a family in the last year is watching it: more of its need is seen.
-    known = model.week - f.last_referral <= WEEKS_PER_YEAR
-    yearly = np.where(known, p.known_family_effect * yearly, yearly)
-    prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
-    referred = np.flatnonzero(open_to_referral & (rng.random(f.n) < prob))
+    known = model.week - f.last_referral[cand] <= WEEKS_PER_YEAR
+    np.multiply(yearly, p.known_family_effect, out=yearly, where=known)
+    yearly += p.background_referral_rate
+    prob = np.negative(yearly, out=yearly)
+    prob /= WEEKS_PER_YEAR
+    np.exp(prob, out=prob)
+    np.subtract(1.0, prob, out=prob)
+    referred = cand[u < prob]
     source = rng.choice(len(SOURCES), size=len(referred), p=SOURCE_SHARES)
     return referred, source
 
@@ -106,16 +157,26 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     f = model.pop.families
     p = model.params.need
     rng = model.streams["adolescent"]
-    teen = np.flatnonzero(at_home_mask & (c.age >= ADOLESCENT_WEEKS))
-    fam = c.family[teen]
-    years_over_11 = c.age[teen] / WEEKS_PER_YEAR - 11.0
-    log_h = (
-        c.risk[teen]
-        + p.adolescent_family_weight * np.maximum(f.need[fam], 0)
-        + p.adolescent_age_slope * years_over_11
-    )
-    prob = 1.0 - np.exp(-p.adolescent_risk_rate * np.exp(log_h) / WEEKS_PER_YEAR)
-    return teen[rng.random(len(teen)) < prob]
+    buf = scratch(model)
+    mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
+    teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
+    # risk + weight * max(need, 0) + slope * (age / 52 - 11), then the weekly probability
+    # 1 - exp(-rate * exp(log_h) / 52): the same operations, in reused buffers.
+    n = len(teen)
+    log_h = np.divide(c.age[teen], WEEKS_PER_YEAR, out=buf.get("teen_a", n, np.float64))
+    log_h -= 11.0
+    log_h *= p.adolescent_age_slope
+    family_part = f.need[c.family[teen]]
+    np.maximum(family_part, 0, out=family_part)
+    family_part *= p.adolescent_family_weight
+    family_part += c.risk[teen]
+    np.add(family_part, log_h, out=log_h)
+    prob = np.exp(log_h, out=log_h)
+    prob *= -p.adolescent_risk_rate
+    prob /= WEEKS_PER_YEAR
+    np.exp(prob, out=prob)
+    np.subtract(1.0, prob, out=prob)
+    return teen[rng.random(out=buf.get("teen_u", n, np.float64)) < prob]
 
 
 # --- object views (read-only) ------------------------------------------------------------

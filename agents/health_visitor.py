@@ -72,19 +72,23 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     c, f = pop.children, pop.families
     rng = model.streams["health_visiting"]
     teams = model.hv_teams
-    la_of_child = f.la[c.family]
-    young = at_home & (c.age < UNDER_FIVE_WEEKS)
-    under5 = np.bincount(la_of_child[young], minlength=model.n_la)
+    # Only the under-fives at home are looked up (their authority, their contacts due), not
+    # every child: a fifth of the children, and fewer once rows of adults accumulate.
+    young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
+    la_young = f.la[c.family[young]]
+    under5 = np.bincount(la_young, minlength=model.n_la)
     for team in teams:
         team.review_caseload(int(under5[team.la]))
     coverage = np.array([t.coverage for t in teams])
     spot_p = np.array([t.spot_probability for t in teams])
 
     # Mandated contacts due this week, delivered as coverage allows.
-    due = np.flatnonzero(young & (_IS_CONTACT[np.minimum(c.age, len(_IS_CONTACT) - 1)] > 0))
-    delivered = due[rng.random(len(due)) < coverage[la_of_child[due]]]
+    is_due = _IS_CONTACT[c.age[young]] > 0
+    due, la_due = young[is_due], la_young[is_due]
+    hit = rng.random(len(due)) < coverage[la_due]
+    delivered = due[hit]
     contacts = _IS_CONTACT[c.age[delivered]]
-    model.count("hv_contacts", la_of_child[delivered], contacts)
+    model.count("hv_contacts", la_due[hit], contacts)
     # Families seen: those with a delivered contact, plus those on targeted visits.
     targeted = np.flatnonzero(f.hv_weeks > 0)
     model.count("hv_contacts", f.la[targeted])

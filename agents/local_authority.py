@@ -13,7 +13,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from sim.population import WEEKS_PER_YEAR, Case, Event
-from sim.util import first_per_group
+from sim.util import first_per_group, scratch
 
 
 class LocalAuthority(FixedAgent):
@@ -187,9 +187,12 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     """
     f, p = model.pop.families, model.params.social_work
     rng = model.streams["casework"]
-    f.case_weeks[f.case > Case.NONE] += 1
+    # Only families with an open case are looked at below: the ones whose case moves this
+    # week were open at its start (a review draw is still made for every family).
+    known = np.flatnonzero(f.case > Case.NONE)
+    f.case_weeks[known] += 1
     # Assessments that finish this week.
-    done = np.flatnonzero((f.case == Case.ASSESSMENT) & (f.case_weeks >= p.assessment_weeks))
+    done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
     read = assess(model, done)
     _s47(model, done[read >= p.s47_level], at_home)
     cin = done[(read >= p.cin_level) & (read < p.s47_level)]
@@ -197,11 +200,13 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     model.mark_ever(cin, "cin")
     _close(model, done[read < p.cin_level])
     # Reviews of open child-in-need cases and plans.
-    reviewed = np.flatnonzero(
-        ((f.case == Case.CHILD_IN_NEED) | (f.case == Case.PROTECTION_PLAN))
-        & (f.case_weeks >= p.assessment_weeks)
-        & (rng.random(f.n) < 1.0 / p.review_weeks)
-    )
+    u = rng.random(out=scratch(model).get("u", f.n, np.float64))[known]
+    case = f.case[known]
+    reviewed = known[
+        ((case == Case.CHILD_IN_NEED) | (case == Case.PROTECTION_PLAN))
+        & (f.case_weeks[known] >= p.assessment_weeks)
+        & (u < 1.0 / p.review_weeks)
+    ]
     read = assess(model, reviewed)
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= p.s47_level)], at_home)
@@ -209,7 +214,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     _close(model, reviewed[~on_plan & (read < p.close_level)])
     # Care proceedings for families on a plan whose need stays at the care level; sooner where
     # a child under five lives at home (the younger the child, the less harm can be waited on).
-    high = np.flatnonzero((f.case == Case.PROTECTION_PLAN) & (f.need >= p.care_level))
+    high = known[(f.case[known] == Case.PROTECTION_PLAN) & (f.need[known] >= p.care_level)]
     high = high[~f.in_court[high]]  # proceedings already running
     c = model.pop.children
     has_young = np.zeros(f.n, bool)
@@ -252,15 +257,26 @@ def early_help(model) -> None:
 
 
 def support_received(model) -> np.ndarray:
-    """Need reduced this week by the support each family receives."""
+    """Need reduced this week by the support each family receives.
+
+    What a family receives depends only on its authority (the quality of overloaded social
+    work) and its case stage, so it is worked out once per authority and stage and looked up
+    (the same products as family by family); the result is valid until the next call."""
     f, p = model.pop.families, model.params
-    quality = 1.0 / (1.0 + model.la_overload()[f.la])
-    effect = np.zeros(7, dtype=np.float32)
+    quality = 1.0 / (1.0 + model.la_overload())
+    effect = np.zeros(len(Case), dtype=np.float32)
     effect[Case.EARLY_HELP] = p.early_help.effect
     effect[Case.CHILD_IN_NEED] = p.social_work.cin_effect
     effect[Case.PROTECTION_PLAN] = p.social_work.cpp_effect
     effect[Case.CARE] = p.social_work.cin_effect
-    social_work = f.case >= Case.ASSESSMENT
-    support = effect[f.case] * np.where(social_work, quality, 1.0)
-    support += (f.hv_weeks > 0) * p.health_visiting.targeted_effect
-    return support.astype(np.float32)
+    social_work = np.arange(len(effect)) >= Case.ASSESSMENT
+    table = effect[None, :] * np.where(social_work[None, :], quality[:, None], 1.0)
+    buf, n = scratch(model), f.n
+    at = np.multiply(f.la, len(effect), out=buf.get("support_at", n, np.int32))
+    at += f.case
+    support = np.take(table.ravel(), at, out=buf.get("support_f64", n, np.float64))
+    tmp = buf.get("need_tmp", n, np.float64)
+    support += np.multiply(f.hv_weeks > 0, p.health_visiting.targeted_effect, out=tmp)
+    out = buf.get("support", n, np.float32)
+    out[:] = support
+    return out

@@ -100,7 +100,7 @@ def _pick_nodes(model, la: np.ndarray) -> np.ndarray:
 def stationary_need(model, families: np.ndarray) -> np.ndarray:
     """Need drawn from its long-run distribution for each family (no support received)."""
     p = model.params.need
-    long_run = long_run_need(model)[families]
+    long_run = long_run_need(model, families)
     noise = p.noise_sd * model.streams["demography"].standard_normal(len(families))
     return (long_run + noise).astype(np.float32)
 

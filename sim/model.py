@@ -206,11 +206,17 @@ class CareSystem(mesa.Model):
         """Flag the children at home in ``families`` as ever referred / in need / on a plan
         (applied once at the end of the week, in one pass over the children)."""
         self._ever[families] |= EVER_BITS[what]
+        self._ever_marked.append(np.asarray(families, dtype=np.int64))
 
     def _apply_ever(self) -> None:
+        """Only the flagged families' children are visited (a few thousand a week at full
+        scale), not every child ever born."""
         c = self.pop.children
-        at_home = c.active & ~c.in_care
-        c.ever[at_home] |= self._ever[c.family[at_home]]
+        if not self._ever_marked:
+            return
+        kids = self.pop.children_of(np.unique(np.concatenate(self._ever_marked)))
+        kids = kids[c.active[kids] & ~c.in_care[kids]]
+        c.ever[kids] |= self._ever[c.family[kids]]
 
     def la_thresholds(self) -> np.ndarray:
         """Each authority's front-door threshold: it drifts up when social workers hold more
@@ -226,8 +232,14 @@ class CareSystem(mesa.Model):
         assessed, in need or on a plan, or looked after."""
         c, f = self.pop.children, self.pop.families
         home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
-        open_home = home & (f.case[c.family] >= Case.ASSESSMENT)
-        return np.bincount(f.la[c.family[open_home | c.in_care]], minlength=self.n_la)
+        # The open families' children, found through the index rather than a pass over
+        # every child; those at home and those in care are disjoint, so the counts add.
+        kids = self.pop.children_of(np.flatnonzero(f.case >= Case.ASSESSMENT))
+        open_home = kids[home[kids]]
+        care = np.flatnonzero(c.in_care)
+        return np.bincount(f.la[c.family[open_home]], minlength=self.n_la) + np.bincount(
+            f.la[c.family[care]], minlength=self.n_la
+        )
 
     @property
     def calendar_year(self) -> int:
@@ -258,8 +270,11 @@ class CareSystem(mesa.Model):
         demography.migration(self)
         arrivals = demography.uasc_arrivals(self)
         self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
+        self._ever_marked: list[np.ndarray] = []  # and which they are
         c, f = pop.children, pop.families
-        f.active[np.bincount(c.family[c.active | c.in_care], minlength=f.n) == 0] = False
+        live = np.zeros(f.n, bool)  # families with a child at home or in care stay active
+        live[c.family[c.active | c.in_care]] = True
+        np.logical_and(f.active, live, out=f.active)  # (not &=: Table would keep a copy)
         # 2. Need.
         family.evolve_need(self, local_authority.support_received(self))
         at_home_mask = pop.children_at_home()

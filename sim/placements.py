@@ -33,7 +33,7 @@ from sim.population import (
     Kind,
     Legal,
 )
-from sim.util import first_per_group, weekly_probability
+from sim.util import first_per_group, scratch, weekly_probability
 
 FOSTER, HOME, SUPPORTED, MOVE_ON = 0, 1, 2, 3  # what a child's needs call for
 INF = np.inf
@@ -218,18 +218,23 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
         site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
         miles = dist[u_node[:, None], site]
-        rank = RANK[u_cat[:, None], t.kind[cand][None, :]]
+        # The score, rank * 1e6 + over * 1e7 + price + distance_weight * miles + 1e-3 * u, is
+        # built term by term in reused buffers (groups x providers is millions of cells at
+        # full scale); each step is the same floating-point operation as the expression.
+        score = _buffer(model, "match_score", miles.shape, np.float64)
+        np.take(RANK[u_cat], t.kind[cand], axis=1, out=score)
+        score *= 1e6
         # LA-run carers and homes take only their own authority's children.
-        rank = np.where(t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None]), INF, rank)
+        elsewhere = t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None])
+        np.copyto(score, INF, where=elsewhere)
         cap = p.levers.distance_cap_miles
-        over = (miles > cap) if cap > 0 else np.zeros_like(miles, dtype=bool)
-        score = (
-            rank * 1e6
-            + over * 1e7
-            + t.price[cand][None, :]
-            + p.levers.distance_weight * miles
-            + 1e-3 * rng.random(miles.shape)
-        )
+        if cap > 0:  # (+ 0.0 elsewhere leaves a score as it is)
+            np.add(score, 1e7, out=score, where=miles > cap)
+        score += t.price[cand][None, :]
+        term = _buffer(model, "match_term", miles.shape, np.result_type(miles.dtype, np.float64))
+        score += np.multiply(miles, p.levers.distance_weight, out=term)
+        u = rng.random(out=_buffer(model, "match_u", miles.shape, np.float64))
+        score += np.multiply(u, 1e-3, out=u)
         # Only some homes and supported services suit a given child (matching).
         res = np.flatnonzero(_residential[t.kind[cand]])
         if len(res):
@@ -238,7 +243,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
             score[:, res] = np.where(
                 draw < p.placements.residential_suitable_share, score[:, res], INF
             )
-        score = np.where(free[None, :] >= size[:, None], score, INF)
+        np.copyto(score, INF, where=free[None, :] < size[:, None])
         best = np.argmin(score, axis=1)
         ok = np.isfinite(score[np.arange(len(uid)), best])
         # Groups no provider can take whole are split; single children have nowhere to go.
@@ -262,6 +267,11 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     if emergency:
         _place_emergency(model, left)
     return left
+
+
+def _buffer(model, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A reused work array of ``shape`` (sim/util.py: Scratch)."""
+    return scratch(model).get(name, int(np.prod(shape)), dtype).reshape(shape)
 
 
 def _open_with_providers(model, children: np.ndarray, prov: np.ndarray) -> None:
@@ -396,7 +406,26 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
 
 
 def separated(model, children: np.ndarray) -> np.ndarray:
-    """Whether each child (in care) has a sibling in care living with another carer."""
+    """Whether each child (in care) has a sibling in care living with another carer.
+
+    Only the children's own families are looked at (through the population's index of
+    children by family), so a call costs the size of those families, not of everyone in care:
+    it runs on every placement opened, about 30 times a week."""
+    c, pl = model.pop.children, model.pop.placements
+    fams = np.unique(c.family[children])
+    sibs = model.pop.children_of(fams)
+    sibs = sibs[c.in_care[sibs]]
+    fam, carer = c.family[sibs], pl.carer[c.placement[sibs]]
+    order = np.lexsort((carer, fam))
+    fam, carer = fam[order], carer[order]
+    new_pair = np.ones(len(fam), dtype=bool)
+    new_pair[1:] = (fam[1:] != fam[:-1]) | (carer[1:] != carer[:-1])
+    carers = np.bincount(np.searchsorted(fams, fam[new_pair]), minlength=len(fams))
+    return carers[np.searchsorted(fams, c.family[children])] > 1
+
+
+def separated_reference(model, children: np.ndarray) -> np.ndarray:
+    """:func:`separated` as a pass over every child in care (the definition; for tests)."""
     c, pl = model.pop.children, model.pop.placements
     care = np.flatnonzero(c.in_care)
     if care.size == 0:  # nobody in care: nobody separated (np.r_ below needs one child)
@@ -627,7 +656,9 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    still = np.bincount(c.family[c.in_care], minlength=f.n) > 0
-    done = np.flatnonzero((f.case == Case.CARE) & ~still)
+    still = np.zeros(f.n, bool)
+    still[c.family[c.in_care]] = True
+    done = np.flatnonzero(f.case == Case.CARE)
+    done = done[~still[done]]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
     f.case_weeks[done] = 0

@@ -102,6 +102,13 @@ class Table:
             return cols[name][: self.n]
         raise AttributeError(name)
 
+    def __setattr__(self, name: str, value) -> None:
+        # ``table.col op= x`` would otherwise leave a stale copy shadowing the column.
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            raise AttributeError(f"assign into the column ({name}[:] = ...), not to it")
+        super().__setattr__(name, value)
+
     def __len__(self) -> int:
         return self.n
 
@@ -210,6 +217,13 @@ class Population:
         self.events = Table(EVENT_SCHEMA, max(1024, n_children // 5))
         self.proceedings = Table(PROCEEDINGS_SCHEMA, max(256, n_children // 500))
         self.record_events = record_events
+        self._by_family = _ChildrenByFamily()
+
+    def children_of(self, families: np.ndarray) -> np.ndarray:
+        """The rows of every child ever born to (or arrived with) ``families`` (unique ids),
+        whatever their state, in no particular order. Used where a rule needs a few families'
+        children (siblings in care) and a pass over every child would cost more than the rule."""
+        return self._by_family.children_of(self.children.family, self.families.n, families)
 
     def log(self, week: int, code: Event, family=-1, child=-1, value=0.0) -> None:
         """Append one event row per element of ``family``/``child`` (vectorised)."""
@@ -271,8 +285,61 @@ class Population:
         Children who have left (18, adopted, special guardianship) keep ageing so a birth
         cohort can be followed to its 18th birthday (see indicators.cohort_at_18)."""
         c = self.children
-        c.age[:] = np.minimum(c.age + 1, np.iinfo(np.int16).max)
+        np.add(c.age, c.age < np.iinfo(np.int16).max, out=c.age)  # in place, saturating
         c.care_weeks[c.in_care] += 1
         adults = np.flatnonzero(c.active & (c.age >= ADULT_WEEKS))
         c.active[adults] = False
         return adults
+
+
+class _ChildrenByFamily:
+    """Children grouped by family (a CSR index), kept up to date as children are added.
+
+    A child's family never changes and rows are only appended, so the index sorts the rows
+    it has seen once and keeps newer rows in a small sorted tail, rebuilding the whole index
+    only when the tail grows past a thirty-second of it (amortised: a small share of a week)."""
+
+    def __init__(self) -> None:
+        self.n = 0  # child rows in the main index
+        self.order = np.zeros(0, np.int32)  # those rows, by family
+        self.starts = np.zeros(1, np.int64)  # family f's rows: order[starts[f]:starts[f + 1]]
+        self.tail_n = 0  # child rows covered by the tail (rows self.n .. tail_n - 1)
+        self.tail_order = np.zeros(0, np.int64)
+        self.tail_family = np.zeros(0, np.int32)
+
+    def _update(self, family: np.ndarray, n_families: int) -> None:
+        n = len(family)
+        if n - self.n > max(1024, self.n // 32):
+            self.order = np.argsort(family, kind="stable").astype(np.int32)
+            counts = np.bincount(family, minlength=n_families)
+            self.starts = np.zeros(len(counts) + 1, np.int64)
+            np.cumsum(counts, out=self.starts[1:])
+            self.n = n
+            self.tail_n = -1
+        if self.tail_n != n:
+            tail = family[self.n :]
+            o = np.argsort(tail, kind="stable")
+            self.tail_order = o + self.n
+            self.tail_family = tail[o]
+            self.tail_n = n
+
+    def children_of(self, family: np.ndarray, n_families: int, families: np.ndarray) -> np.ndarray:
+        self._update(family, n_families)
+        families = np.asarray(families, dtype=np.int64)
+        main = families[families < len(self.starts) - 1]
+        lo, hi = self.starts[main], self.starts[main + 1]
+        t_lo = np.searchsorted(self.tail_family, families, side="left")
+        t_hi = np.searchsorted(self.tail_family, families, side="right")
+        return np.concatenate(
+            [self.order[_ranges(lo, hi)].astype(np.int64), self.tail_order[_ranges(t_lo, t_hi)]]
+        )
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(lo[i], hi[i])`` over i, without a Python loop."""
+    lens = hi - lo
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lens)
+    return np.repeat(lo - ends + lens, lens) + np.arange(total)

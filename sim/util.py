@@ -51,3 +51,35 @@ def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndar
 def weekly_probability(yearly_rate: np.ndarray | float) -> np.ndarray | float:
     """The chance that an event with this yearly hazard happens within one week."""
     return -np.expm1(-np.asarray(yearly_rate, dtype=float) / 52.0)
+
+
+class Scratch:
+    """Work arrays reused from week to week, by name.
+
+    At full scale a family-sized float64 temporary is 60 MB; numpy gets arrays that large
+    from the C library as fresh mappings and hands them back when freed, so each one faulted
+    its pages in again every week (a quarter of a national run's time went to the kernel).
+    Writing into arrays kept here (numpy's ``out=``) does the same arithmetic without that.
+    A buffer is valid until the next ``get`` of its name; the pool is not pickled."""
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, n: int, dtype: type | np.dtype) -> np.ndarray:
+        """An uninitialised array of ``n`` elements (room kept for the tables' growth)."""
+        buf = self._bufs.get(name)
+        if buf is None or len(buf) < n or buf.dtype != np.dtype(dtype):
+            buf = np.empty(n + n // 8 + 1024, dtype)
+            self._bufs[name] = buf
+        return buf[:n]
+
+    def __getstate__(self) -> dict:
+        return {"_bufs": {}}
+
+
+def scratch(model) -> Scratch:
+    """The model's pool of work arrays (made on first use)."""
+    pool = model.__dict__.get("_scratch")
+    if pool is None:
+        pool = model.__dict__["_scratch"] = Scratch()
+    return pool

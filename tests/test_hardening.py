@@ -81,12 +81,12 @@ def test_no_sibling_is_separated_when_nobody_is_in_care():
     import numpy as np
 
     from sim.placements import separated
+    from sim.population import Population
 
-    children = SimpleNamespace(in_care=np.zeros(4, bool), family=np.arange(4),
-                               placement=np.full(4, -1))
-    model = SimpleNamespace(pop=SimpleNamespace(
-        children=children, placements=SimpleNamespace(carer=np.zeros(0, int)),
-        families=SimpleNamespace(n=4)))
+    pop = Population(4, 4)
+    pop.families.append(4)
+    pop.children.append(4, family=np.arange(4))
+    model = SimpleNamespace(pop=pop)
     assert separated(model, np.arange(4)).tolist() == [False] * 4
 
 

@@ -1,0 +1,135 @@
+"""England one-to-one: the cost of a national run, in CPU seconds (issue 13).
+
+For each scale (default 1.0, every family in England, and 0.2) it builds the England baseline
+scenario, simulates ``--years`` reported years and writes the run's files, and prints the CPU
+seconds of each phase (user + system, so the load of other processes on the machine does not
+count), family-weeks simulated per CPU second, and peak resident memory. Each case runs in a
+process of its own, so its peak memory is its own.
+
+The baseline scenario burns in for 20 years before year 1. ``--warm`` says how a case gets
+its warm start:
+
+- ``cold``: no burn-in (year 1 starts from the drawn stocks; the issue's own measurements);
+- ``burn``: the scenario's burn-in, run as part of the build;
+- ``snapshot``: the burn-in loaded from ``--snapshots`` (sim/snapshot.py); the first run of
+  a scenario makes and saves it, and its build then includes the burn-in.
+
+Measured on branch perf13 (2 shared cores; CPU seconds; before = 4de7b3d, after = perf13):
+
+| case | simulate before | simulate after | ratio | peak RSS before / after |
+|---|---|---|---|---|
+| scale 0.2, 2 years, cold | 47.2 / 50.2 | 24.9 / 24.7 | 1.95x | 469 / 640 MB |
+| scale 1.0, 2 years, cold | 389.5 (107.9 kernel) | 173.4 (25.3 kernel) | 2.25x | 1.69 / 2.05 GB |
+| scale 0.2, 20-year burn-in | 301 (build) | 0.3 (snapshot load, 619 MB file) | | 1.28 / 1.10 GB |
+
+Usage::
+
+    PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y
+    PYTHONPATH=. .venv/bin/python benchmarks/national.py --scales 0.2 --years 1
+    PYTHONPATH=. .venv/bin/python benchmarks/national.py --warm snapshot --burn-in-years 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SCENARIO = Path(__file__).resolve().parent.parent / "policies/scenarios/england_baseline.toml"
+
+
+def cpu() -> float:
+    """CPU seconds used by this process so far, user and kernel (page faults are kernel)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def kernel() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
+def measure(scale: float, years: int, warm: str, burn_in_years: int | None, seed: int,
+            snapshots: str) -> dict:
+    """Build, simulate and write one national run in this process; return its costs."""
+    from sim.config import load_scenario
+    from sim.model import CareSystem
+    from sim.output import write_run
+
+    overrides: dict = {"run.scale": scale, "run.years": years, "run.seed": seed}
+    if warm == "cold":
+        overrides["run.burn_in_years"] = 0
+    elif burn_in_years is not None:
+        overrides["run.burn_in_years"] = burn_in_years
+    scenario = load_scenario(str(SCENARIO)).with_overrides(overrides)
+    c0 = cpu()
+    loaded = False
+    if warm == "snapshot":
+        from sim.snapshot import warm_start
+
+        model, loaded = warm_start(scenario, snapshots)
+    else:
+        model = CareSystem(scenario)
+    c1, k1 = cpu(), kernel()
+    family_weeks = 0
+    for _ in range(52 * years):
+        family_weeks += int(model.pop.families.active.sum())
+        model.step()
+    c2, k2 = cpu(), kernel()
+    with tempfile.TemporaryDirectory() as out:
+        write_run(model, Path(out) / "run", {"build": c1 - c0, "simulate": c2 - c1})
+    c3 = cpu()
+    return {
+        "scale": scale,
+        "years": years,
+        "warm": warm + (" (loaded)" if loaded else " (made)" if warm == "snapshot" else ""),
+        "burn_in_years": scenario.run.burn_in_years if warm != "cold" else 0,
+        "families": int(model.pop.families.n),
+        "live_families": int(model.pop.families.active.sum()),
+        "children": int(model.pop.children.n),
+        "build_cpu_s": c1 - c0,
+        "simulate_cpu_s": c2 - c1,
+        "simulate_kernel_s": k2 - k1,
+        "write_cpu_s": c3 - c2,
+        "total_cpu_s": c3 - c0,
+        "family_weeks_per_cpu_s": family_weeks / max(c2 - c1, 1e-9),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(description="England at full scale: CPU seconds and memory")
+    ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 0.2])
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--warm", choices=("cold", "burn", "snapshot"), default="cold")
+    ap.add_argument("--burn-in-years", type=int, default=None,
+                    help="override the scenario's burn-in (burn and snapshot only)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--snapshots", default="results/snapshots")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        r = measure(a.scales[0], a.years, a.warm, a.burn_in_years, a.seed, a.snapshots)
+        print(json.dumps(r))
+        return
+    print(f"{'scale':>5} {'years':>5} {'warm':<18} {'families':>10} {'children':>11} "
+          f"{'build':>7} {'simulate':>9} {'(kernel)':>8} {'write':>6} {'total':>7} "
+          f"{'fam-weeks/CPU s':>15} {'peak MB':>8}")
+    for scale in a.scales:
+        cmd = [sys.executable, __file__, "--child", "--scales", str(scale), "--years",
+               str(a.years), "--warm", a.warm, "--seed", str(a.seed), "--snapshots", a.snapshots]
+        if a.burn_in_years is not None:
+            cmd += ["--burn-in-years", str(a.burn_in_years)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['scale']:>5} {r['years']:>5} {r['warm']:<18} {r['families']:>10,} "
+              f"{r['children']:>11,} {r['build_cpu_s']:>7.1f} {r['simulate_cpu_s']:>9.1f} "
+              f"{r['simulate_kernel_s']:>8.1f} {r['write_cpu_s']:>6.1f} {r['total_cpu_s']:>7.1f} "
+              f"{r['family_weeks_per_cpu_s']:>15,.0f} {r['peak_rss_mb']:>8,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
