@@ -399,7 +399,7 @@ PARAMS: tuple[Param, ...] = (
     Param("placements", "supported_per_10k_children", 8.0, "places per 10,000 children", 0.0,
           500.0, "derived", "Sufficiency.org.uk FOI 2024: 9.8% of CLA x 83,630 / 85% / 11.95m",
           "supported accommodation places (16-17s)"),
-    Param("placements", "inhouse_outside_share", 0.15, "share of places", 0.0, 1.0,
+    Param("placements", "inhouse_outside_share", 0.1, "share of places", 0.0, 1.0,
           "calibrated", FIT,
           "share of an authority's own foster carers who live just across its boundary "
           "(in a neighbouring authority's neighbourhood next to one of its own)"),
@@ -470,7 +470,7 @@ PARAMS: tuple[Param, ...] = (
           "multiplier on health-visitor FTE (policies/health_visiting.py)"),
     Param("levers", "distance_cap_miles", 0.0, "miles", 0.0, 500.0, A, "no cap today",
           "place within this distance unless impossible; 0 = nearest suitable bed anywhere"),
-    Param("levers", "distance_weight", 3.0, "GBP per week per mile", 0.0, 1000.0,
+    Param("levers", "distance_weight", 4.0, "GBP per week per mile", 0.0, 1000.0,
           "calibrated", FIT,
           "how much more a week an authority pays to place a child a mile closer"),
     Param("levers", "local_sufficiency", 1.0, "x today", 0.0, 5.0, A, "today's level",
