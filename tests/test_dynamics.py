@@ -68,12 +68,16 @@ def test_without_migration_the_child_population_shrinks():
 
 
 def test_the_england_baseline_holds_still_from_its_warm_start():
-    """England at a small sample, drivers flat, after the baseline's burn-in: children in care
-    and in need and the child population trend by under 1.5% a year over eight years (the bar
-    at scale 0.05 is 1%; docs/validation.md), and sibling separation in the last two years is
-    within 4 points of the first two."""
+    """England at the validation's sample (5%), drivers flat, after the baseline's burn-in:
+    children in care and in need and the child population trend by under 1.5% a year over
+    eight years on one seed (the bar, averaged over three seeds, is 1%; docs/validation.md),
+    and sibling separation in the last two years is within 4 points of the first two.
+
+    At 1% of England the same baseline drifts up about 2% a year (seeds 1-3: +1.0, +2.0,
+    +2.9), a small-sample effect documented in docs/validation.md, so the check runs at the
+    scale the model is validated at."""
     scenario = load_scenario("policies/scenarios/england_baseline.toml").with_overrides(
-        {"run.scale": 0.01, "run.years": 8, "run.record_events": False, "run.seed": 3}
+        {"run.scale": 0.05, "run.years": 8, "run.record_events": False, "run.seed": 3}
     )
     model = CareSystem(scenario)
     model.run()
