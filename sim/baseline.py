@@ -228,17 +228,21 @@ class Baselines:
             self._pool = None
 
 
-_SHARED: Baselines | None = None
 _SHARED_LOCK = threading.Lock()
+_ONE: dict[type, object] = {}
+
+
+def _one(cls: type) -> Any:
+    """This process's one instance of ``cls``, made on first use (every session shares it)."""
+    with _SHARED_LOCK:
+        if cls not in _ONE:
+            _ONE[cls] = cls()
+        return _ONE[cls]
 
 
 def shared() -> Baselines:
     """The one :class:`Baselines` of this process (every session of the server uses it)."""
-    global _SHARED
-    with _SHARED_LOCK:
-        if _SHARED is None:
-            _SHARED = Baselines()
-        return _SHARED
+    return _one(Baselines)
 
 
 # --- warm starts shared between sessions ------------------------------------------------------
@@ -293,13 +297,6 @@ class WarmStarts:
                 self._blobs.popitem(last=False)
 
 
-_WARM: WarmStarts | None = None
-
-
 def warm_starts() -> WarmStarts:
     """The one :class:`WarmStarts` of this process."""
-    global _WARM
-    with _SHARED_LOCK:
-        if _WARM is None:
-            _WARM = WarmStarts()
-        return _WARM
+    return _one(WarmStarts)

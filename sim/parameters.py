@@ -387,11 +387,9 @@ PARAMS: tuple[Param, ...] = (
           "extra breakdown hazard for a child placed apart from siblings in care"),
     Param("placements", "contact_loss_rate", 0.5, "per child per year per 20 miles", 0.0, 10.0, A,
           "", "hazard that contact with birth family lapses, proportional to distance"),
-    Param("placements", "inhouse_per_10k_children", 19.4, "places per 10,000 children", 0.0, 500.0,
+    Param("placements", "inhouse_per_10k_children", 22.0, "places per 10,000 children", 0.0, 500.0,
           "derived", "Sufficiency.org.uk FOI 2024: 27.9% of CLA in in-house foster care x 83,630 "
-          "/ 88% occupancy / 11.95m = 22 approved places, of which 88% (19.4) can take a "
-          "child at any time (the rest: carers between children, on a break, or approved for "
-          "other needs)", "LA foster care places that can take a child"),
+          "/ 88% occupancy / 11.95m", "LA foster care places"),
     Param("placements", "ifa_per_10k_children", 20.0, "places per 10,000 children", 0.0, 500.0,
           "derived", "Sufficiency.org.uk FOI 2024: 24.8% of CLA with IFAs x 83,630 / 85% / 11.95m",
           "independent fostering agency places"),

@@ -562,7 +562,6 @@ def _planned_moves(model) -> None:
     due = bridging & (draw < weekly_probability(
         WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
     _planned_move(model, care[due], need=None, together=True)
-    _to_own_carers(model, care[bridging & ~due])
     kind = pl.kind[c.placement[care]]
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)
@@ -570,48 +569,6 @@ def _planned_moves(model) -> None:
         & (rng.random(len(care)) < 1.0 - np.exp(-p.move_on_rate / WEEKS_PER_YEAR))
     )
     _planned_move(model, care[ready], need=MOVE_ON)
-
-
-def _to_own_carers(model, waiting: np.ndarray) -> None:
-    """Children in a bridging placement with another provider move to a place that has come
-    free with their own authority's foster carers, one child a place: the authority's family
-    finders match a waiting child as soon as one of its carers is free.
-
-    Without this a freed in-house place waits for the authority's next child entering care,
-    which in a 5% sample comes 20 times less often than in England: pools of a few places sat
-    part-empty, so the share of children placed in-house grew with the sample (issue 10:
-    29.4% at scale 0.05, 32.9% at 0.2). Brothers and sisters may be split by it, as they are
-    when one carer has one free place."""
-    c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
-    if len(waiting) == 0:
-        return
-    placement = c.placement[waiting]
-    waiting = waiting[(CATEGORY_OF_KIND[pl.kind[placement]] == FOSTER)
-                      & (pl.kind[placement] != Kind.INHOUSE_FOSTER)]
-    pools = np.flatnonzero(t.active & t.la_run & (t.kind == Kind.INHOUSE_FOSTER))
-    room = np.maximum(t.capacity[pools] - t.occupied[pools], 0).astype(np.int64)
-    pools, room = pools[room > 0], room[room > 0]
-    if len(waiting) == 0 or len(pools) == 0:
-        return
-    # Each authority's pool with the most room (its own or its carers across the boundary).
-    order = np.lexsort((-room, t.la[pools]))
-    pools, room = pools[order], room[order]
-    first = np.r_[True, t.la[pools][1:] != t.la[pools][:-1]]
-    pools, room = pools[first], room[first]
-    pool_of = np.full(model.n_la, -1, dtype=np.int64)
-    pool_of[t.la[pools]] = pools
-    free = np.zeros(model.n_la, dtype=np.int64)
-    free[t.la[pools]] = room
-    la = f.la[c.family[waiting]]
-    waiting, la = waiting[pool_of[la] >= 0], la[pool_of[la] >= 0]
-    chosen = first_per_group(la, free, model.streams["placements"].random(len(waiting)))
-    movers = waiting[chosen]
-    if len(movers) == 0:
-        return
-    old = c.placement[movers]
-    _open_with_providers(model, movers, pool_of[la[chosen]])
-    end_placements(model, old, End.MOVED)
-    model.count("placement_moves", f.la[c.family[movers]])
 
 
 def _planned_move(

@@ -238,34 +238,6 @@ def test_more_returns_breaking_down_means_more_children_back_within_a_year():
     assert reentry_share(8.0) > reentry_share(0.0) + 0.05
 
 
-def test_a_place_that_comes_free_with_an_authoritys_carers_takes_a_child_waiting_elsewhere():
-    """An in-house place that comes free goes to a child of that authority who is waiting in
-    a bridging placement with another provider, one child a place; with no free place no
-    one moves."""
-    from sim.placements import _to_own_carers
-    from sim.population import Kind
-
-    model = CareSystem(small(run__years=1, run__scale=0.04))
-    model.run()
-    c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
-    care = np.flatnonzero(c.in_care)
-    waiting = care[pl.short_term[c.placement[care]] & (pl.kind[c.placement[care]] == Kind.IFA)]
-    assert len(waiting), "the run should hold children bridging with an agency"
-    la = f.la[c.family[waiting[0]]]
-    pools = np.flatnonzero(t.la_run & (t.kind == Kind.INHOUSE_FOSTER))
-    t.capacity[pools] = t.occupied[pools]  # every authority's carers full
-    before = c.placement[waiting].copy()
-    _to_own_carers(model, waiting)
-    assert (c.placement[waiting] == before).all()
-    mine = pools[t.la[pools] == la][0]
-    t.capacity[mine] += 1  # one place comes free in that authority
-    _to_own_carers(model, waiting)
-    moved = waiting[c.placement[waiting] != before]
-    assert len(moved) == 1 and f.la[c.family[moved[0]]] == la
-    assert pl.provider[c.placement[moved[0]]] == mine
-    assert pl.end[before[waiting == moved[0]][0]] >= 0  # the bridging placement ended
-
-
 def test_a_child_who_moves_joins_a_sibling_in_care_where_their_carer_has_room():
     from sim.placements import _rejoin_siblings
     from sim.population import Kind
