@@ -645,8 +645,8 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
     watched = f.return_watched & (f.need >= p.care.return_breakdown_level)
     if not watched.any():
         return np.zeros(0, dtype=np.int64)
-    kids = np.flatnonzero(at_home_mask & (c.home_since >= 0))
-    kids = kids[watched[c.family[kids]] & ~c.in_care[kids]]
+    kids = np.sort(model.pop.children_of(np.flatnonzero(watched)))  # a few families' children
+    kids = kids[at_home_mask[kids] & (c.home_since[kids] >= 0) & ~c.in_care[kids]]
     rate = p.care.return_breakdown_rate
     draw = per_family_draw(model.streams["exits"], c.family[kids])
     return kids[draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR)]
