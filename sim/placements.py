@@ -636,9 +636,9 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
     plan, or siblings still in care), its social worker watches the return. If the family's
     need climbs back to ``care.return_breakdown_level`` (a return home is planned with a
     contingency: a child already harmed once comes back before the harm would bring a first
-    entry), the child comes back into care at
-    ``care.return_breakdown_rate`` a year, with brothers and sisters who came home too; most
-    such returns to care are by agreement (section 20) rather than through a new court case.
+    entry), the child comes back into care at ``care.return_breakdown_rate`` a year, with
+    brothers and sisters who came home too; most such returns to care are by agreement
+    (section 20) rather than through a new court case.
     Published: one in five children who went home re-entered care within a year, over a third
     within six (Goldacre et al., 2022, on DfE's national data, 2014-2020)."""
     c, f, p = model.pop.children, model.pop.families, model.params
@@ -647,9 +647,8 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     kids = np.sort(model.pop.children_of(np.flatnonzero(watched)))  # a few families' children
     kids = kids[at_home_mask[kids] & (c.home_since[kids] >= 0) & ~c.in_care[kids]]
-    rate = p.care.return_breakdown_rate
     draw = per_family_draw(model.streams["exits"], c.family[kids])
-    return kids[draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR)]
+    return kids[draw < weekly_probability(p.care.return_breakdown_rate)]
 
 
 def settle_families(model) -> None:
