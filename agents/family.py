@@ -24,10 +24,12 @@ SOURCES = ("police", "schools", "health", "other")
 SOURCE_SHARES = np.array([0.29, 0.21, 0.14, 0.36])
 
 
-def poverty_rate(p, deprivation: np.ndarray) -> np.ndarray:
+def poverty_rate(p, deprivation: np.ndarray, lever: np.ndarray | float | None = None
+                 ) -> np.ndarray:
     """The share of families in poverty on a street of this deprivation centile: a line
     through the three bands' rates at their middle centiles, so poverty follows local
-    deprivation continuously (and keeps each band's mean rate); times the poverty lever."""
+    deprivation continuously (and keeps each band's mean rate); times the poverty lever of
+    each family's authority (``lever``; default: the scenario's own value)."""
     mids = (BAND_CENTILES[:-1] + BAND_CENTILES[1:]) / 2
     rates = np.array([p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high])
     slope_lo = (rates[1] - rates[0]) / (mids[1] - mids[0])
@@ -35,7 +37,16 @@ def poverty_rate(p, deprivation: np.ndarray) -> np.ndarray:
     d = deprivation
     rate = np.where(d < mids[1], rates[1] + slope_lo * (d - mids[1]),
                     rates[1] + slope_hi * (d - mids[1]))
-    return np.clip(rate, 0.0, 1.0) * p.levers.poverty
+    return np.clip(rate, 0.0, 1.0) * (p.levers.poverty if lever is None else lever)
+
+
+def _poverty_lever(model, families) -> np.ndarray | float:
+    """The poverty lever of each family's authority (sim/levers.py); a stand-in model without
+    per-authority levers (a test's) uses the scenario's value."""
+    levers = getattr(model, "levers", None)
+    if levers is None:
+        return model.params.levers.poverty
+    return levers.poverty[model.pop.families.la[families]]
 
 
 def poverty(model, families: np.ndarray | None = None) -> np.ndarray:
@@ -47,16 +58,20 @@ def poverty(model, families: np.ndarray | None = None) -> np.ndarray:
     rows are computed, rather than a pass over every family several times a week."""
     f = model.pop.families
     if families is not None:
-        return f.poverty_draw[families] < poverty_rate(model.params, f.deprivation[families])
+        return f.poverty_draw[families] < poverty_rate(model.params, f.deprivation[families],
+                                                        _poverty_lever(model, families))
     p = model.params
-    key = (p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high, p.levers.poverty)
+    levers = getattr(model, "levers", None)
+    by_la = p.levers.poverty if levers is None else levers.poverty.tobytes()
+    key = (p.need.poverty_low, p.need.poverty_medium, p.need.poverty_high, by_la)
     cache = model.__dict__.get("_poverty")
     if cache is None or cache[0] != key or len(cache[1]) > f.n:
         cache = (key, np.zeros(0, dtype=bool))
     poor = cache[1]
     if len(poor) < f.n:
-        new = slice(len(poor), f.n)
-        poor = np.concatenate([poor, f.poverty_draw[new] < poverty_rate(p, f.deprivation[new])])
+        new = np.arange(len(poor), f.n)
+        rate = poverty_rate(p, f.deprivation[new], _poverty_lever(model, new))
+        poor = np.concatenate([poor, f.poverty_draw[new] < rate])
         model.__dict__["_poverty"] = (key, poor)
     return poor
 

@@ -43,7 +43,7 @@ class HealthVisitorTeam(FixedAgent):
 
     @property
     def fte(self) -> float:
-        return self.base_fte * self.model.params.levers.health_visitor_fte
+        return self.base_fte * self.model.levers.health_visitor_fte[self.la]
 
     def review_caseload(self, under_fives: int) -> None:
         """Set this week's coverage and spotting chance from the caseload."""

@@ -42,9 +42,10 @@ class LocalAuthority(FixedAgent):
     # --- budget ---------------------------------------------------------------------------
     @property
     def early_help_budget(self) -> float:
-        """This year's early-help budget: base x levers, less the crisis-trap cut, with a floor."""
-        p = self.model.params
-        base = self.base_early_help * p.levers.early_help_capacity * p.levers.funding
+        """This year's early-help budget: base x this authority's levers (sim/levers.py), less
+        the crisis-trap cut, with a floor."""
+        p, lv, i = self.model.params, self.model.levers, self.idx
+        base = self.base_early_help * lv.early_help_capacity[i] * lv.funding[i]
         return max(p.budget.early_help_floor * base, base - self.early_help_cut)
 
     @property
@@ -77,7 +78,7 @@ class LocalAuthority(FixedAgent):
         """The whole budget at a yearly rate, at today's lever values (the year's budget is
         accrued week by week, so a lever moved mid-year counts from that week on); the
         funding lever scales the placement line too."""
-        placements = self.placement_budget * self.model.params.levers.funding
+        placements = self.placement_budget * self.model.levers.funding[self.idx]
         return self.early_help_budget + self.social_work_budget + placements
 
     def set_placement_budget(self, children_in_care: int, weekly_cost: float) -> None:

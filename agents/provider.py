@@ -95,8 +95,10 @@ class PlacementProvider(FixedAgent):
         t, i, p = self.model.providers, self.idx, self.model.params
         if not t.active[i]:
             return
+        lv = self.model.levers
         if t.la_run[i]:
-            target = round(t.base_capacity[i] * p.levers.local_sufficiency)
+            sufficiency = lv.inhouse_foster if t.kind[i] == Kind.INHOUSE_FOSTER else lv.la_homes
+            target = round(t.base_capacity[i] * sufficiency[t.la[i]])
             t.capacity[i] = max(target, t.occupied[i])
         if t.closing[i]:
             t.capacity[i] = t.occupied[i]
@@ -112,7 +114,10 @@ class PlacementProvider(FixedAgent):
         # would move with the sample's size.
         tight = self.model.market_occupancy[t.kind[i]] - p.market.target_occupancy
         price = t.list_price[i] * (1.0 + p.market.price_response * tight)
-        ceiling = t.cost[i] * (1.0 + p.levers.profit_cap) if p.levers.profit_cap > 0 else np.inf
+        # The cap where the provider is (a Python float, as the scalar lever was, so the
+        # ceiling is computed in the price's own precision).
+        cap = float(lv.profit_cap[t.la[i]])
+        ceiling = t.cost[i] * (1.0 + cap) if cap > 0 else np.inf
         t.price[i] = np.clip(price, t.cost[i], ceiling)
         occ = self.occupancy
         t.low_months[i] = t.low_months[i] + 1 if occ < p.market.exit_occupancy else 0
@@ -177,15 +182,19 @@ def add_providers(
         for_profit, p.market.quality_for_profit, p.market.quality_not_for_profit
     )
     quality = np.clip(quality_mean + 0.1 * rng.standard_normal(n), 0.05, 0.95)
-    # LA-run capacity follows the local-sufficiency lever; the base is today's level.
-    now = np.where(la_run, np.round(capacity * p.levers.local_sufficiency), capacity)
+    # LA-run capacity follows the local-sufficiency levers of the authority that runs it; the
+    # base is today's level.
+    owner = model.region.node_la[nodes] if la is None else la
+    lv = model.levers
+    sufficiency = lv.inhouse_foster if kind == Kind.INHOUSE_FOSTER else lv.la_homes
+    now = np.where(la_run, np.round(capacity * sufficiency[owner]), capacity)
     ids = t.append(
         n,
         kind=int(kind),
         for_profit=for_profit,
         la_run=la_run,
         node=nodes,
-        la=model.region.node_la[nodes] if la is None else la,
+        la=owner,
         base_capacity=capacity,
         capacity=now,
         price=price,
@@ -238,7 +247,7 @@ def build_market(model) -> None:
     """Open the providers of today's market, sized from published places per 10,000 children."""
     p, rng, r = model.params, model.streams["market"], model.region
     node_children = model.node_children.astype(float)
-    share = p.levers.for_profit_share
+    share_la = model.levers.for_profit_share  # of the authority where a provider opens
     _build_inhouse(model)
     total = node_children.sum() / 1e4
     # Agencies and supported accommodation: located where people live.
@@ -257,14 +266,17 @@ def build_market(model) -> None:
         nodes = _locate(model, k, node_children)
         full = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
         sites = represented_sites(model, nodes, cap, full, node_children)
-        add_providers(model, kind, nodes, cap, rng.random(k) < share, sites=sites)
+        add_providers(model, kind, nodes, cap, rng.random(k) < share_la[r.node_la[nodes]],
+                      sites=sites)
     # Children's homes: small; private homes cluster where property is cheap.
     places = int(stochastic_round(rng, p.placements.home_per_10k_children * total))
     sizes = []
     while sum(sizes) < places:
         sizes.append(int(1 + rng.poisson(p.placements.home_size - 1)))
     k = len(sizes)
-    fp = rng.random(k) < share
+    # A home's owner is drawn before its place (private homes go where property is cheap), so
+    # homes follow the scenario's share for the whole region (no policy moves it).
+    fp = rng.random(k) < p.levers.for_profit_share
     cheap = node_children * property_cost(model, np.arange(r.n_nodes)) ** -4
     nodes = np.where(fp, _locate(model, k, cheap), _locate(model, k, node_children))
     la_run = ~fp & (

@@ -1,9 +1,16 @@
-"""Policy levers: one module per lever, plus preset scenario files in ``scenarios/``.
+"""Policy levers and policies: one module per lever or reform, plus scenario files in
+``scenarios/``.
 
-A lever is a named parameter in the ``[levers]`` section that a policy-maker could move. Each
-module says what the lever stands for in the real system, which mechanism it acts through, and
-why it can be moved mid-run (the teaching app's sliders call :func:`set_lever`). Setting a
-lever validates the value exactly as a scenario file would.
+A lever is a named parameter in the ``[levers]`` section that a policy-maker could move, the
+same in every authority for the whole run (or on a schedule by year). A *policy* is a reform as
+it is announced: a kind (family help, health visitors, kinship support, foster carers, local
+sufficiency, a distance cap or preference, regional commissioning, a profit cap, social-work
+posts, funding, poverty), the authorities it is for, start and end dates, and a size in its own
+units or a budget converted at a published unit cost. Each module says what its lever stands
+for in the real system and which mechanism it acts through, and defines the policy classes
+(:class:`policies.base.Policy`) the model applies; ``[[policies]]`` tables in a scenario name
+them by ``kind`` (docs/policies.md). The teaching app's sliders call :func:`set_lever`; setting
+a lever validates the value exactly as a scenario file would.
 """
 
 from __future__ import annotations
@@ -31,11 +38,19 @@ MODULES = (
     "funding",
     "poverty",
     "kinship",
+    "fostering",
+    "commissioning",
+    "workforce",
 )
 LEVERS: dict[str, Lever] = {}
+#: Every policy kind, by the ``kind`` a ``[[policies]]`` table gives.
+KINDS: dict[str, type] = {}
 for _name in MODULES:
-    for _lever in import_module(f"policies.{_name}").LEVERS:
+    _module = import_module(f"policies.{_name}")
+    for _lever in _module.LEVERS:
         LEVERS[_lever.key] = _lever
+    for _cls in getattr(_module, "POLICIES", ()):
+        KINDS[_cls.kind] = _cls
 
 
 def set_lever(model, key: str, value: float) -> None:
@@ -47,6 +62,7 @@ def set_lever(model, key: str, value: float) -> None:
     change = {f"levers.{key}": value}
     model.inputs = model.inputs.with_overrides(change, where="lever")  # for later years
     model.params = model.params.with_overrides(change, where="lever")
+    model.refresh_levers()
 
 
 def preset_scenarios() -> dict[str, Path]:

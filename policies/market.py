@@ -6,9 +6,15 @@ charge market prices that rise with occupancy, run cheaper where property is che
 margins are high and leave when occupancy stays low. ``profit_cap`` caps their margin (price at
 most cost x (1 + cap)), as debated after the CMA's 2022 market study found operating margins
 of 19-23%.
+
+:class:`ProfitCap` caps the margin of for-profit providers located in the eligible authorities
+(regulation: no money; the tighter of the scenario's cap and the policy's applies).
 """
 
+from __future__ import annotations
+
 from policies import Lever
+from policies.base import Setting
 
 LEVERS = (
     Lever(
@@ -22,3 +28,18 @@ LEVERS = (
         "ceiling on for-profit prices at the monthly price review",
     ),
 )
+
+
+class ProfitCap(Setting):
+    """A ceiling on for-profit margins (price at most cost x (1 + cap)) where providers are."""
+
+    kind = "profit_cap"
+    label = "Profit cap (share of cost)"
+    lever = "profit_cap"
+    unit = "share"
+    spends = False
+    size_keys = ("size",)
+    size_lo, size_hi = 0.001, 0.9
+
+
+POLICIES = (ProfitCap,)

@@ -8,9 +8,12 @@ A scenario file sets any parameter of :mod:`sim.parameters` by section::
     [levers]
     early_help_capacity = 2.0
 
-Everything not set keeps its default. Mistakes raise :class:`ConfigError`, whose message names
-the key, the value and what is allowed; the CLI turns it into exit code 2 before anything is
-written.
+Everything not set keeps its default. A file may build on another (``extends =
+"england_baseline.toml"``, relative to the file): the other file's values come first, this
+file's sections override them key by key, and its ``[[policies]]`` (timed, targeted reforms;
+docs/policies.md) are added after the other's. Mistakes raise :class:`ConfigError`, whose
+message names the key, the value and what is allowed; the CLI turns it into exit code 2 before
+anything is written.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from sim.parameters import BY_NAME, SCHEDULABLE, SECTIONS, defaults
 from sim.schedule import Schedule, resolve
 
 META_KEYS = ("name", "description")
+#: Top-level keys that are not sections of parameters.
+POLICIES_KEY, EXTENDS_KEY = "policies", "extends"
 
 
 class ConfigError(ValueError):
@@ -40,6 +45,8 @@ class Scenario:
     values: dict[str, dict[str, Any]] = field(default_factory=defaults)
     name: str = "default"
     description: str = ""
+    #: ``[[policies]]`` tables, checked (policies/base.py: parse_policy), in the file's order.
+    policies: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         # A schedule read back from its TOML/JSON form (a manifest, a worker's task) is a dict.
@@ -68,15 +75,33 @@ class Scenario:
                 continue
             param = _lookup(dotted, where)
             values[param.section][param.key] = check_value(dotted, value, where)
-        return Scenario(values, self.name, self.description)
+        return Scenario(values, self.name, self.description, self.policies)
+
+    def with_policies(self, policies: list[dict[str, Any]], where: str = "policies") -> Scenario:
+        """A copy with these ``[[policies]]`` tables (checked) in place of its own."""
+        return Scenario({s: dict(v) for s, v in self.values.items()}, self.name,
+                        self.description, parse_policies(policies, where))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (schedules as ``{"year": value}`` tables), as a scenario file has it."""
+        """Plain data (schedules as ``{"year": value}`` tables), as a scenario file has it;
+        ``policies`` only when there are some (so a scenario without them is written, hashed
+        and cached exactly as before policies existed)."""
         values = {
             s: {k: v.to_dict() if isinstance(v, Schedule) else v for k, v in body.items()}
             for s, body in self.values.items()
         }
-        return {"name": self.name, "description": self.description, **values}
+        out = {"name": self.name, "description": self.description, **values}
+        if self.policies:
+            out[POLICIES_KEY] = [dict(p) for p in self.policies]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "scenario") -> Scenario:
+        """The scenario :meth:`to_dict` wrote (a manifest's, a worker's task)."""
+        values = {s: dict(v) for s, v in d.items()
+                  if s not in (*META_KEYS, POLICIES_KEY)}
+        return cls(values, d.get("name", "default"), d.get("description", ""),
+                   parse_policies(d.get(POLICIES_KEY, []), where))
 
     def schedules(self) -> dict[str, Schedule]:
         """The keys given as schedules, by dotted name."""
@@ -93,7 +118,7 @@ class Scenario:
         if not self.schedules():
             return self
         values = {s: {k: resolve(v, year) for k, v in b.items()} for s, b in self.values.items()}
-        return Scenario(values, self.name, self.description)
+        return Scenario(values, self.name, self.description, self.policies)
 
 
 def shown(value: Any, limit: int = 60) -> str:
@@ -168,11 +193,28 @@ def check_value(dotted: str, value: Any, where: str = "scenario") -> Any:
     return int(value) if isinstance(p.default, int) else float(value)
 
 
+def parse_policies(tables: Any, where: str = "scenario") -> tuple[dict[str, Any], ...]:
+    """Check a scenario's ``[[policies]]`` array (policies/base.py: parse_policy)."""
+    from policies.base import parse_policy
+
+    if not isinstance(tables, list | tuple):
+        raise ConfigError(f"{where}: policies must be an array of tables: write each as "
+                          f"[[policies]] followed by its keys (docs/policies.md)")
+    return tuple(parse_policy(t, i, where) for i, t in enumerate(tables, start=1))
+
+
 def parse_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
     """Validate a parsed TOML mapping and resolve it against the defaults."""
     overrides: dict[str, Any] = {}
     meta = {"name": "default", "description": ""}
+    policies: tuple[dict[str, Any], ...] = ()
     for section, body in data.items():
+        if section == POLICIES_KEY:
+            policies = parse_policies(body, where)
+            continue
+        if section == EXTENDS_KEY:
+            raise ConfigError(f"{where}: extends is read from scenario files only (give the "
+                              f"file to load_scenario)")
         if section in META_KEYS:
             if not isinstance(body, str):
                 raise ConfigError(f"{where}: {section} must be a string, not {body!r}")
@@ -184,15 +226,15 @@ def parse_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
             _lookup(f"{section}.x", where)  # raises with the right suggestion
             raise ConfigError(
                 f"{where}: unknown top-level key {section!r}; allowed: "
-                f"{', '.join(META_KEYS)} and the sections {', '.join(SECTIONS)}"
+                f"{', '.join(META_KEYS)}, {EXTENDS_KEY}, [[{POLICIES_KEY}]] and the sections "
+                f"{', '.join(SECTIONS)}"
             )
         for key, value in body.items():
             dotted = f"{section}.{key}"
             _lookup(dotted, where)
             overrides[dotted] = value
-    return Scenario(name=meta["name"], description=meta["description"]).with_overrides(
-        overrides, where
-    )
+    return Scenario(name=meta["name"], description=meta["description"],
+                    policies=policies).with_overrides(overrides, where)
 
 
 #: Scenario and experiment files are a few kilobytes; anything larger than this is not one
@@ -234,4 +276,30 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """The default scenario, or the file at ``path`` resolved against it."""
     if path is None:
         return Scenario()
-    return parse_scenario(load_toml(path), where=str(path))
+    return parse_scenario(_extended(Path(path), ()), where=str(path))
+
+
+def _extended(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The file's TOML with the file it ``extends`` (if any) merged underneath: sections key by
+    key, the other's ``[[policies]]`` first, this file's name and description."""
+    data = load_toml(path)
+    parent = data.pop(EXTENDS_KEY, None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent.strip():
+        raise ConfigError(f"{path}: extends must be the path of another scenario file, "
+                          f"relative to this one")
+    base_path = (path.parent / parent).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise ConfigError(f"{path}: extends {parent!r} makes a loop of scenario files")
+    base = _extended(base_path, (*seen, path.resolve()))
+    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v)
+                              for k, v in base.items()}
+    for key, value in data.items():
+        if key == POLICIES_KEY and isinstance(value, list):
+            merged[key] = [*base.get(POLICIES_KEY, []), *value]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged

@@ -336,6 +336,17 @@ INDICATORS: tuple[Indicator, ...] = (
         "the crisis trap takes a share of it from next year's early help",
     ),
     _I(
+        "spend_policy_gbp",
+        "flow",
+        "GBP",
+        "the cost of what the scenario's [[policies]] bought that year (places, FTE, "
+        "allowances, funding at their unit costs; recruitment and homes when bought), in the "
+        "authority they are for (docs/policies.md); zero without policies. A memo item: not "
+        "in spend_total_gbp, budget_gbp or overspend_gbp (the grant pays for it), and the "
+        "part that buys early-help places or social-work posts also shows in "
+        "spend_early_help_gbp or spend_social_work_gbp, where the model costs them",
+    ),
+    _I(
         "provider_profit_gbp",
         "flow",
         "GBP",

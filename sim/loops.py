@@ -182,7 +182,8 @@ def observe(model) -> dict[str, float]:
     ids = c.placement[care]
     staff = np.array([la.social_workers for la in las])
     workload = np.array([la.workload for la in las])
-    budget_week = sum(la.placement_budget for la in las) * p.levers.funding / WEEKS_PER_YEAR
+    funding = model.levers.funding
+    budget_week = sum(la.placement_budget * funding[la.idx] for la in las) / WEEKS_PER_YEAR
     spend = float(wf.get("spend_placements_gbp", 0.0))
     inhouse = pr.active & pr.la_run
     fp = pr.active & pr.for_profit

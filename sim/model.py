@@ -37,6 +37,7 @@ from agents.local_authority import LocalAuthority
 from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, review_market
 from agents.workforce import Workforce
 from sim import demography, indicators, placements
+from sim import levers as lever_arrays
 from sim.config import Scenario
 from sim.population import (
     EVER_ASSESSED,
@@ -102,6 +103,11 @@ class CareSystem(mesa.Model):
         self.streams = {n: np.random.default_rng(s) for n, s in zip(STREAMS, seeds, strict=True)}
         self.region = region or england(scenario.run.region)
         self.n_la = self.region.n_la
+        # Each lever's value in each authority (sim/levers.py), which the mechanisms read;
+        # the scenario's [[policies]] move them from year 1 (built once the market exists).
+        self.policies: list = []
+        self._policy_state: tuple[float, ...] = ()
+        self.levers = lever_arrays.compute(self.params, self.n_la)
         r = self.region
         self.grid = Network(
             r.graph, layout={i: (r.node_lon[i], r.node_lat[i]) for i in r.graph}, random=self.random
@@ -137,6 +143,7 @@ class CareSystem(mesa.Model):
         self._place_initial_stock()
         self.workforce = Workforce(self, la_children, self.open_children())
         self.flows = {}  # the initial stock is not this year's entries
+        self._init_policies()
         self._burn_in(burn_in_progress)
 
     def _burn_in(self, progress: Callable[[int], None] | None = None) -> None:
@@ -190,6 +197,37 @@ class CareSystem(mesa.Model):
         for la in self.authorities:
             la.set_placement_budget(int(in_care[la.idx]), typical)
             la.settle_year(0.0)
+
+    # --- policies and levers ----------------------------------------------------------------
+    def _init_policies(self) -> None:
+        """Build the scenario's policies (policies/base.py) against today's system: each
+        resolves its authorities, dates and size once, here."""
+        from policies.base import build
+
+        self.policies = [build(spec) for spec in self.inputs.policies]
+        for policy in self.policies:
+            policy.init(self)
+
+    def refresh_levers(self) -> None:
+        """Rebuild the per-authority lever arrays now (a lever moved by the app, a new year's
+        schedules)."""
+        self.levers = lever_arrays.compute(self.params, self.n_la, self.policies, self.week)
+        self._policy_state = tuple(p.fraction(self.week, reported_only=True)
+                                   for p in self.policies)
+
+    def _update_levers(self, new_year: bool) -> None:
+        """Rebuild the lever arrays when a year's schedules start or a policy starts, ramps
+        or ends (a loop over the scenario's few policies, not over families)."""
+        if self.policies:
+            state = tuple(p.fraction(self.week, reported_only=True) for p in self.policies)
+            if new_year or state != self._policy_state:
+                self.refresh_levers()
+        elif new_year:
+            self.refresh_levers()
+
+    def finalize_policies(self) -> list[dict]:
+        """Each policy's summary of what it did (written to manifest.json)."""
+        return [p.finalize(self) for p in self.policies]
 
     # --- helpers the mechanisms share ----------------------------------------------------
     def count(self, name: str, la: np.ndarray, weights: np.ndarray | None = None) -> None:
@@ -259,8 +297,12 @@ class CareSystem(mesa.Model):
         # Mesa advances time before the step runs; burn-in weeks are negative.
         self.week = int(self.time) - 1 - self.burn_weeks
         self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
-        if self.week >= 0 and self.week % WEEKS_PER_YEAR == 0:
+        new_year = self.week >= 0 and self.week % WEEKS_PER_YEAR == 0
+        if new_year:
             self._new_year()
+        self._update_levers(new_year)
+        for policy in self.policies:
+            policy.step(self)  # books the week's policy spending
         pop = self.pop
         # 1. Demography.
         adults = pop.age_one_week()

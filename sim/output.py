@@ -242,5 +242,7 @@ def write_run(
             "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
             "files": [*sorted(p.name for p in stage.iterdir()), "manifest.json"],
         }
+        if getattr(model, "policies", None):  # what each [[policies]] table did
+            manifest["policies"] = model.finalize_policies()
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return Path(out)

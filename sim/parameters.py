@@ -463,6 +463,42 @@ PARAMS: tuple[Param, ...] = (
           "share of a year's overspend taken from next year's early help"),
     Param("budget", "early_help_floor", 0.3, "share of base", 0.0, 1.0, A, "",
           "early help never falls below this share of its base budget"),
+    # --- unit costs of policies (policies/; docs/policies.md) -----------------------------
+    # What a [[policies]] budget buys. Family help converts at early_help.cost_per_place_week
+    # and social-work posts at social_work.cost_per_fte, the costs the model already charges.
+    Param("policy_costs", "health_visitor_fte_year", 60_000, "GBP per FTE per year", 0,
+          500_000, A, "NHS Agenda for Change band 6 pay 2023-24 (GBP 35,392 to 42,618) plus "
+          "employer on-costs and overheads of about half; PSSRU's Unit Costs of Health and "
+          "Social Care (Jones et al.) should replace it",
+          "cost of one more health-visitor FTE for a year (health_visitors policies)"),
+    Param("policy_costs", "kinship_allowance_week", 204, "GBP per child per week", 0, 2_000,
+          "derived", "DfE, fostering national minimum allowance 2025-26, rest of England: "
+          "GBP 170, 176, 194, 220 and 258 a week by age band (mean 204); the Independent "
+          "Review (2022) asked for kinship allowances at the fostering rate",
+          "allowance paid to a kinship carer for one child for a week (kinship_support "
+          "policies)"),
+    Param("policy_costs", "kinship_children_per_10k", 11.2, "children per 10,000 children",
+          0.0, 500.0, "derived", DFE_CLA + ": 16% of 83,630 children looked after were in "
+          "kinship foster care (13,380) / 11.95m children",
+          "kinship placements today, against which kinship allowances are sized: each "
+          "allowance funded is taken to make one more kinship placement possible (an "
+          "assumption, docs/policies.md)"),
+    Param("policy_costs", "foster_household_recruitment", 62_500, "GBP per household", 0,
+          1_000_000, "derived", "HM Treasury, Spring Statement 2025: GBP 25m over 2026-27 and "
+          "2027-28 to recruit 400 more fostering households, with peer support (reported by "
+          "Community Care, 8 April 2025): 25m / 400",
+          "cost of recruiting, assessing and supporting one more fostering household "
+          "(foster_carers policies)"),
+    Param("policy_costs", "places_per_foster_household", 1.3, "places per household", 0.1,
+          10.0, "derived", "DfE CLA 2022: 57,540 children living with foster families, in "
+          "almost 44,000 fostering households (Ofsted, Fostering in England 2022): 1.31",
+          "foster places one recruited household adds"),
+    Param("policy_costs", "childrens_home_place_capital", 250_000, "GBP per place", 0,
+          5_000_000, A, "no published cost per place found; DfE's children's homes capital "
+          "programme (GBP 259m, 2022 Spending Review) funds new LA places; a four-bed home at "
+          "about GBP 1m to buy and adapt",
+          "capital cost of one more LA-run children's home place (local_sufficiency and "
+          "regional_commissioning policies)"),
     # --- levers (policies/) --------------------------------------------------------------
     Param("levers", "early_help_capacity", 1.0, "x today", 0.0, 5.0, A, "today's level",
           "multiplier on early-help places (policies/early_help.py)"),

@@ -126,7 +126,10 @@ def commission(
             return none
     if first_entry:
         # Kinship first, where the family's network allows.
-        p_kin = np.clip(p.care.kinship_probability * f.kin[fam] * p.levers.kinship_support, 0, 1)
+        # The family's authority's kinship support (sim/levers.py), in the kin network's
+        # precision (float32), as the scalar lever was.
+        support = model.levers.kinship_support[f.la[fam]].astype(f.kin.dtype)
+        p_kin = np.clip(p.care.kinship_probability * f.kin[fam] * support, 0, 1)
         unit_draw = rng.random(unit.max() + 1)
         kin = (cat == FOSTER) & ~f.uasc[fam] & (unit_draw[unit] < p_kin)
         _place_with_kin(model, children[kin], unit[kin])
@@ -166,7 +169,10 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     ok = target >= 0
     tgt = np.maximum(target, 0)
     ok &= np.isfinite(RANK[cat, t.kind[tgt]]) & t.active[tgt]
-    ok &= ~t.la_run[tgt] | (t.la[tgt] == f.la[fam])
+    own = t.la[tgt] == f.la[fam]
+    if model.levers.pooled:  # or a member of the same regional co-operative
+        own |= model.levers.same_cooperative(t.la[tgt], f.la[fam])
+    ok &= ~t.la_run[tgt] | own
     free = np.maximum(t.capacity - t.occupied, 0).astype(np.int64)
     idx = np.flatnonzero(ok)
     idx = idx[first_per_group(target[idx], free, model.streams["commissioning"].random(len(idx)))]
@@ -226,13 +232,17 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         score *= 1e6
         # LA-run carers and homes take only their own authority's children.
         elsewhere = t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None])
+        if model.levers.pooled:  # a regional co-operative's members share their own places
+            elsewhere &= ~model.levers.same_cooperative(t.la[cand][None, :], u_la[:, None])
         np.copyto(score, INF, where=elsewhere)
-        cap = p.levers.distance_cap_miles
-        if cap > 0:  # (+ 0.0 elsewhere leaves a score as it is)
-            np.add(score, 1e7, out=score, where=miles > cap)
+        # Each group's home authority's distance cap and weight (sim/levers.py).
+        lv = model.levers
+        cap = lv.distance_cap_miles[u_la][:, None]
+        if (cap > 0).any():  # (+ 0.0 elsewhere leaves a score as it is)
+            np.add(score, 1e7, out=score, where=(miles > cap) & (cap > 0))
         score += t.price[cand][None, :]
         term = _buffer(model, "match_term", miles.shape, np.result_type(miles.dtype, np.float64))
-        score += np.multiply(miles, p.levers.distance_weight, out=term)
+        score += np.multiply(miles, lv.distance_weight[u_la][:, None], out=term)
         u = rng.random(out=_buffer(model, "match_u", miles.shape, np.float64))
         score += np.multiply(u, 1e-3, out=u)
         # Only some homes and supported services suit a given child (matching).

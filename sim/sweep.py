@@ -237,9 +237,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
         if task.fail:
             raise InjectedFailureError(f"run {task.run_id} listed in [testing] fail_runs")
         base = task.base
-        scenario = Scenario({s: dict(v) for s, v in base.items()
-                             if s not in ("name", "description")},
-                            base["name"], base["description"])
+        scenario = Scenario.from_dict(base, where=f"run {task.run_id}")
         scenario = scenario.with_overrides({**task.factors, "run.seed": task.seed},
                                            where=f"run {task.run_id}")
         record["code"] = code_fingerprint()

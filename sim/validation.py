@@ -156,8 +156,7 @@ def resolve(settings: Settings) -> tuple[Scenario, Scenario | None, str]:
 
 # --- one replication (runs in a worker process) --------------------------------------------
 def _scenario_from(d: dict[str, Any]) -> Scenario:
-    values = {s: dict(v) for s, v in d.items() if s not in ("name", "description")}
-    return Scenario(values, d["name"], d["description"])
+    return Scenario.from_dict(d)
 
 
 def deprivation_decile(deprivation: np.ndarray) -> np.ndarray:
