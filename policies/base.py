@@ -229,7 +229,8 @@ class Policy:
             "end_week": self.end_week,
             "ramp_weeks": self.ramp_weeks,
             "unit": self.unit,
-            "units_when_in_force": round(float(self.units.sum()), 3),
+            "units_when_in_force": (self.value if self.combine == "set"
+                                    else round(float(self.units.sum()), 3)),
             "lever_increment": {str(n): round(float(v), 6) for n, v in
                                 zip(model.region.la_name[self.mask], self.increment[self.mask],
                                     strict=True)} if self.combine == "add" else None,
