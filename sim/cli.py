@@ -135,6 +135,10 @@ def cmd_params(args) -> int:
                 f"{p.name:<{width}}{mark} {p.default!s:>12} {p.unit:<28} {rng:<18} {p.basis}: "
                 f"{p.source or p.doc}"
             )
+        from policies import KINDS
+
+        print("\n[[policies]] kinds (size unit; docs/policies.md): " + ", ".join(
+            f"{k} ({c.unit})" for k, c in KINDS.items()))
     return 0
 
 
