@@ -35,9 +35,10 @@ def issue(model, families: np.ndarray) -> None:
     families = families[~model.pop.families.in_court[families]]
     if len(families) == 0:
         return
-    p, rng = model.params.court, model.streams["court"]
+    p = model.params.court
     f = model.pop.families
-    weeks = rng.gamma(p.proceedings_shape, p.proceedings_weeks / p.proceedings_shape, len(families))
+    weeks = model.draws.gamma("court.weeks", f.uid[families], p.proceedings_shape,
+                              p.proceedings_weeks / p.proceedings_shape)
     model.pop.proceedings.append(
         len(families),
         family=families,
@@ -54,7 +55,7 @@ def interim_removals(model, families: np.ndarray, at_home_mask: np.ndarray) -> n
     whom the court accommodates at once under interim care orders (a draw per family)."""
     if len(families) == 0:
         return np.zeros(0, dtype=np.int64)
-    draw = model.streams["court"].random(len(families))
+    draw = model.draws.uniform("court.interim", model.pop.families.uid[families])
     removed = families[draw < model.params.court.interim_removal]
     return _under_16_at_home(model, removed, at_home_mask)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
 from sim.util import scratch
@@ -106,19 +107,22 @@ def evolve_need(model, support: np.ndarray) -> None:
     """One week of need: mean reversion to the long-run level, noise, minus support received.
 
     The arithmetic of ``need + (long_run - need) / tau + shock - support`` (long-run need as in
-    :func:`long_run_need`), step by step in reused family-sized buffers (sim/util.py: Scratch)."""
+    :func:`long_run_need`), step by step in reused family-sized buffers (sim/util.py: Scratch).
+
+    The toxic-trio uniform and the shock are keyed draws of each active family's uid (one hash
+    gives both, sim/draws.py); families no longer active (every child grown up, moved away or
+    adopted) draw nothing: their trio stays as it was and the shock is zero."""
     f = model.pop.families
     p = model.params.need
-    rng = model.streams["need"]
     buf, n = scratch(model), f.n
-    f.trio[:] = toxic_trio_week(p, f.trio, rng.random(out=buf.get("u", n, np.float64)))
+    u, z = need_draws(model, buf)
+    f.trio[:] = toxic_trio_week(p, f.trio, u)
     long_run = buf.get("need_long_run", n, np.float64)
     tmp = buf.get("need_tmp", n, np.float64)
     np.multiply(poverty(model), p.poverty_effect, out=long_run)
     long_run += np.multiply(f.trio, p.toxic_trio_effect, out=tmp)
     long_run += f.propensity
     tau = p.persistence_weeks
-    z = rng.standard_normal(out=tmp)
     z32 = buf.get("need_z32", n, np.float32)
     z32[:] = z
     shock = np.multiply(z32, p.noise_sd * np.sqrt(2.0 / tau), out=tmp)
@@ -128,6 +132,24 @@ def evolve_need(model, support: np.ndarray) -> None:
     step += shock
     step -= support
     f.need[:] = step
+
+
+def need_draws(model, buf=None) -> tuple[np.ndarray, np.ndarray]:
+    """This week's toxic-trio uniform and need shock (standard normal) for every family row:
+    keyed draws of the active families' uids (``need``, one hash for both); for the others,
+    1.0 (nothing starts or ends) and 0.0 (no shock)."""
+    f = model.pop.families
+    n = f.n
+    buf = buf or scratch(model)
+    u = buf.get("u", n, np.float64)
+    z = buf.get("need_z", n, np.float64)
+    u.fill(1.0)
+    z.fill(0.0)
+    active = np.flatnonzero(f.active)
+    u_trio, u_shock = model.draws.pair("need", f.uid[active])
+    u[active] = u_trio
+    z[active] = special.ndtri(u_shock)
+    return u, z
 
 
 def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,12 +162,11 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     f = model.pop.families
     p = model.params.social_work
-    rng = model.streams["referral"]
-    # The hazard is worked out only for the families open to referral (one draw each for
-    # every family all the same, so the stream is used as before).
+    # The hazard and the draw (keyed by the family's uid) are worked out only for the
+    # families open to referral.
     cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
     buf = scratch(model)
-    u = rng.random(out=buf.get("u", f.n, np.float64))[cand]
+    u = model.draws.uniform("referral", f.uid[cand])
     # rate * exp(slope * (need - threshold)), then 1 - exp(-(yearly + background) / 52), in
     # one reused buffer (the same float32 operations as the expressions).
     yearly = np.take(f.need, cand, out=buf.get("referral", len(cand), f.need.dtype))
@@ -162,7 +183,7 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
     referred = cand[u < prob]
-    source = rng.choice(len(SOURCES), size=len(referred), p=SOURCE_SHARES)
+    source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
     return referred, source
 
 
@@ -171,7 +192,6 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     c = model.pop.children
     f = model.pop.families
     p = model.params.need
-    rng = model.streams["adolescent"]
     buf = scratch(model)
     mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
     teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
@@ -191,7 +211,7 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     prob /= WEEKS_PER_YEAR
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
-    return teen[rng.random(out=buf.get("teen_u", n, np.float64)) < prob]
+    return teen[model.draws.uniform("adolescent", c.uid[teen]) < prob]
 
 
 # --- object views (read-only) ------------------------------------------------------------

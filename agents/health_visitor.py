@@ -70,7 +70,6 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     """
     pop, p = model.pop, model.params.health_visiting
     c, f = pop.children, pop.families
-    rng = model.streams["health_visiting"]
     teams = model.hv_teams
     # Only the under-fives at home are looked up (their authority, their contacts due), not
     # every child: a fifth of the children, and fewer once rows of adults accumulate.
@@ -85,7 +84,7 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     # Mandated contacts due this week, delivered as coverage allows.
     is_due = _IS_CONTACT[c.age[young]] > 0
     due, la_due = young[is_due], la_young[is_due]
-    hit = rng.random(len(due)) < coverage[la_due]
+    hit = model.draws.uniform("hv.contact", c.uid[due]) < coverage[la_due]
     delivered = due[hit]
     contacts = _IS_CONTACT[c.age[delivered]]
     model.count("hv_contacts", la_due[hit], contacts)
@@ -95,7 +94,7 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     f.hv_weeks[targeted] -= 1
     seen = np.union1d(c.family[delivered], targeted)
     seen = seen[f.need[seen] > p.spot_level]
-    spotted = seen[rng.random(len(seen)) < spot_p[f.la[seen]]]
+    spotted = seen[model.draws.uniform("hv.spot", f.uid[seen]) < spot_p[f.la[seen]]]
     if len(spotted) == 0:
         return spotted
     pop.log(model.week, Event.HV_SPOTTED, family=spotted, value=f.need[spotted])
@@ -105,7 +104,8 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     room = np.array([t.targeted_places for t in teams]) - np.bincount(
         f.la[targeted], minlength=model.n_la
     )
-    take = support[first_per_group(f.la[support], np.maximum(room, 0), rng.random(len(support)))]
+    order = model.draws.uniform("hv.targeted_order", f.uid[support])
+    take = support[first_per_group(f.la[support], np.maximum(room, 0), order)]
     f.hv_weeks[take] = p.targeted_weeks
     # And onto the early-help waiting list if not already known to services.
     wait = support[f.case[support] == Case.NONE]

@@ -99,15 +99,18 @@ class LocalAuthority(FixedAgent):
         return max(0.0, self.workload - 1.0)
 
 
-def assess(model, families: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+def assess(model, families: np.ndarray, mechanism: str = "assess",
+           z: np.ndarray | None = None) -> np.ndarray:
     """Need as an assessment reads it: true need plus error that grows with overload.
-    ``z``: standard normal draws to use (default: the next from the assessment stream)."""
+    ``z``: standard normal draws to use (default: keyed draws of the families' uids for
+    ``mechanism``; each kind of assessment has its own name, so the conference's reading of a
+    family is not the enquiry's reading again)."""
     p = model.params.social_work
     noise_sd = p.assessment_noise * (
         1.0 + p.overload_noise * model.la_overload()[model.pop.families.la[families]]
     )
     if z is None:
-        z = model.streams["assessment"].standard_normal(len(families))
+        z = model.draws.normal(mechanism, model.pop.families.uid[families])
     return model.pop.families.need[families] + noise_sd * z
 
 
@@ -127,7 +130,7 @@ def front_door(model, referred: np.ndarray, at_home: np.ndarray) -> None:
     count_referrals(model, referred, at_home[referred])
     model.mark_ever(referred, "referred")
     model.pop.log(model.week, Event.REFERRAL, family=referred)
-    perceived = assess(model, referred)
+    perceived = assess(model, referred, "assess.front_door")
     accept = perceived >= model.la_thresholds()[f.la[referred]]
     _move(model, referred[accept], Case.ASSESSMENT, Event.ASSESSMENT)
     model.count("assessments", f.la[referred[accept]], at_home[referred[accept]])
@@ -157,11 +160,11 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
         return
     model.count("s47_enquiries", f.la[families], at_home[families])
     model.pop.log(model.week, Event.S47, family=families)
-    conference = families[assess(model, families) >= p.icpc_level]
+    conference = families[assess(model, families, "assess.s47") >= p.icpc_level]
     model.count("icpc", f.la[conference], at_home[conference])
     model.pop.log(model.week, Event.CONFERENCE, family=conference)
     plan = np.zeros(f.n, bool)
-    plan[conference[assess(model, conference) >= p.cpp_level]] = True
+    plan[conference[assess(model, conference, "assess.conference") >= p.cpp_level]] = True
     planned = families[plan[families] & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
     model.mark_ever(planned, "cpp")
@@ -187,28 +190,27 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     Returns the families for whom care proceedings were issued this week.
     """
     f, p = model.pop.families, model.params.social_work
-    rng = model.streams["casework"]
     # Only families with an open case are looked at below: the ones whose case moves this
-    # week were open at its start (a review draw is still made for every family).
+    # week were open at its start; the review draws are keyed by their uids.
     known = np.flatnonzero(f.case > Case.NONE)
     f.case_weeks[known] += 1
     # Assessments that finish this week.
     done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
-    read = assess(model, done)
+    read = assess(model, done, "assess.assessment")
     _s47(model, done[read >= p.s47_level], at_home)
     cin = done[(read >= p.cin_level) & (read < p.s47_level)]
     _move(model, cin, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     model.mark_ever(cin, "cin")
     _close(model, done[read < p.cin_level])
     # Reviews of open child-in-need cases and plans.
-    u = rng.random(out=scratch(model).get("u", f.n, np.float64))[known]
+    u = model.draws.uniform("casework.review", f.uid[known])
     case = f.case[known]
     reviewed = known[
         ((case == Case.CHILD_IN_NEED) | (case == Case.PROTECTION_PLAN))
         & (f.case_weeks[known] >= p.assessment_weeks)
         & (u < 1.0 / p.review_weeks)
     ]
-    read = assess(model, reviewed)
+    read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= p.s47_level)], at_home)
     _move(model, reviewed[on_plan & (read < p.cin_level)], Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
@@ -222,7 +224,8 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     if len(high):
         has_young[c.family[at_home_mask & (c.age < 5 * WEEKS_PER_YEAR)]] = True
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
-    return high[rng.random(len(high)) < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
+    u = model.draws.uniform("casework.proceedings", f.uid[high])
+    return high[u < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
 
 
 def pre_birth(model) -> np.ndarray:
@@ -238,9 +241,9 @@ def pre_birth(model) -> np.ndarray:
 def early_help(model) -> None:
     """Fill free early-help places from the waiting list (longest wait first); end episodes."""
     f, p = model.pop.families, model.params.early_help
-    rng = model.streams["early_help"]
     ending = np.flatnonzero((f.case == Case.EARLY_HELP) & (f.case_weeks >= p.weeks))
-    resolved = ending[f.trio[ending] & (rng.random(len(ending)) < p.trio_resolution)]
+    u = model.draws.uniform("early_help.trio", f.uid[ending])
+    resolved = ending[f.trio[ending] & (u < p.trio_resolution)]
     f.trio[resolved] = False
     _move(model, ending, Case.NONE)
     gave_up = np.flatnonzero(

@@ -32,7 +32,8 @@ class Workforce:
         self.share = _need_share(children, in_need, p.posts_need_weight)
         self.posts = self._posts()
         # Recruitment difficulty: lognormal around 1 (mean 1), fixed for each authority.
-        z = model.streams["workforce"].standard_normal(len(children))
+        # (keyed by the authority's index, so it is the same in every scenario of a seed)
+        z = model.draws.normal("workforce.recruiting", np.arange(len(children)), week=0)
         sd = p.recruitment_spread
         self.recruiting = np.exp(sd * z - sd**2 / 2)
         vacancy = _steady_vacancy(p.turnover_rate, p.recruitment_rate * self.recruiting)

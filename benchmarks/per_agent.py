@@ -31,6 +31,7 @@ import numpy as np
 
 from agents import family as rules
 from sim.config import load_scenario
+from sim.draws import Draws
 from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Population
 
 SCENARIO = "policies/scenarios/england_baseline.toml"
@@ -113,7 +114,9 @@ def families(n: int, params, seed: int) -> Population:
     rng = np.random.default_rng(seed)
     pop = Population(n, n)
     band = rng.choice(3, size=n, p=BAND_SHARES)
-    pop.add_families(rng, np.zeros(n, np.int16), np.zeros(n, np.int16), band, params)
+    draws = Draws(seed)
+    uid = draws.child_ids("uid.family", np.arange(n), week=0)
+    pop.add_families(draws, uid, np.zeros(n, np.int16), np.zeros(n, np.int16), band, params)
     model = SimpleNamespace(pop=pop, params=params)
     pop.families.need[:] = rules.long_run_need(model) + params.need.noise_sd * (
         rng.standard_normal(n))
@@ -122,16 +125,14 @@ def families(n: int, params, seed: int) -> Population:
 
 def run_vectorised(pop: Population, params, weeks: int, seed: int) -> tuple[float, float, int]:
     """cscsim's functions for the subset: returns (CPU s, mean need at the end, referrals)."""
-    streams = np.random.default_rng(seed).spawn(2)
-    model = SimpleNamespace(pop=pop, params=params, week=0,
-                            streams={"need": streams[0], "referral": streams[1]})
+    model = SimpleNamespace(pop=pop, params=params, week=0, draws=Draws(seed))
     f = pop.families
     at_home = np.ones(f.n, np.int64)
     no_support = np.zeros(f.n, np.float32)
     referrals = 0
     t0 = time.process_time()
     for week in range(weeks):
-        model.week = week
+        model.week = model.draws.week = week
         rules.evolve_need(model, no_support)
         referred, _ = rules.referrals(model, at_home)
         f.last_referral[referred] = week

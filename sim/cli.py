@@ -23,6 +23,7 @@ from sim.parameters import PARAMS, SCHEDULABLE
 #: dependencies inside their command functions so that ``cscsim --help`` stays fast.
 PLUGINS: tuple[str, ...] = (
     "sim.sweep",
+    "sim.compare",
     "sim.analyse",
     "sim.app",
     "sim.calibration",

@@ -30,15 +30,21 @@ UASC_AGE_SHARE = np.array([0.05, 0.15, 0.35, 0.45])
 
 
 def populate(model) -> Population:
-    """Create the sample of families and children for every authority in the region."""
-    p, r = model.params, model.region
-    rng = model.streams["demography"]
+    """Create the sample of families and children for every authority in the region.
+
+    The structure (how many children each authority has, which family each extra child joins)
+    is an aggregate draw from the build stream; each family's and child's uid is derived from
+    the seed and its row at build, and everything about it from its uid (sim/draws.py), so
+    the initial population is the same in every scenario run on the seed."""
+    p, r, d = model.params, model.region, model.draws
+    rng = model.streams["build"]
     n_children = stochastic_round(rng, r.la_children * p.run.scale)
     n_families = np.maximum(1, np.round(n_children / p.population.children_per_family)).astype(int)
     pop = Population(int(n_families.sum()), int(n_children.sum()), p.run.record_events)
     la = np.repeat(np.arange(r.n_la), n_families)
-    node = _pick_nodes(model, la)
-    fam = pop.add_families(rng, node, la, r.node_band[node], p)
+    uid = d.child_ids("uid.family", np.arange(len(la)), week=0)
+    node = _pick_nodes(model, la, uid)
+    fam = pop.add_families(d, uid, node, la, r.node_band[node], p)
     # Every family has a child; the rest are spread over the authority's families at random.
     first = fam
     extra_n = np.maximum(n_children - n_families, 0)
@@ -48,9 +54,11 @@ def populate(model) -> Population:
     ).astype(int)
     members = np.concatenate([first, extra])
     members.sort(kind="stable")
-    ages = stationary_ages(rng, len(members), p.population.birth_rate)
+    kid_uid = d.child_ids("uid.child", np.arange(len(members)), week=0)
+    ages = stationary_ages(d.uniform("child.initial_age", kid_uid, week=0), len(members),
+                           p.population.birth_rate)
     model.pop = pop
-    pop.add_children(rng, members, ages)
+    pop.add_children(d, kid_uid, members, ages)
     pop.families.need[:] = stationary_need(model, fam)
     return pop
 
@@ -79,74 +87,80 @@ def age_gradient(birth_rate: float) -> float:
     return (lo + hi) / 2
 
 
-def stationary_ages(rng: np.random.Generator, n: int, birth_rate: float) -> np.ndarray:
+def stationary_ages(u: np.random.Generator | np.ndarray, n: int, birth_rate: float) -> np.ndarray:
     """Ages in weeks for ``n`` children, drawn from the stationary age structure of the
     model's own births and migration (:func:`age_gradient`), so that the structure does not
     shift as the run goes on (England's single-year-of-age estimates are not shipped: see
-    sim/data/DRIVERS_SOURCES.md). Inverse-CDF sampling of the density exp(k a) on [0, 18)."""
-    k, u = age_gradient(birth_rate), rng.random(n)
+    sim/data/DRIVERS_SOURCES.md). Inverse-CDF sampling of the density exp(k a) on [0, 18);
+    ``u``: the children's uniforms (keyed draws), or a stream to draw ``n`` from."""
+    k = age_gradient(birth_rate)
+    u = u.random(n) if isinstance(u, np.random.Generator) else np.asarray(u, dtype=float)
     years = 18 * u if abs(k) < 1e-9 else np.log1p(u * np.expm1(18 * k)) / k
     return np.minimum(years * WEEKS_PER_YEAR, 18 * WEEKS_PER_YEAR - 1).astype(np.int16)
 
 
-def _pick_nodes(model, la: np.ndarray) -> np.ndarray:
-    """A neighbourhood for each family of authority ``la``, by the bands' population shares."""
-    r, rng = model.region, model.streams["demography"]
+def _pick_nodes(model, la: np.ndarray, uid: np.ndarray) -> np.ndarray:
+    """A neighbourhood for each family of authority ``la``, by the bands' population shares
+    (a keyed draw of the family's uid)."""
+    r = model.region
     shares = r.node_share.reshape(-1, 3)[la]
-    band = (rng.random(len(la))[:, None] > np.cumsum(shares, axis=1)).sum(axis=1)
+    u = model.draws.uniform("family.node", uid, week=0)
+    band = (u[:, None] > np.cumsum(shares, axis=1)).sum(axis=1)
     return (3 * la + np.minimum(band, 2)).astype(np.int16)
 
 
 def stationary_need(model, families: np.ndarray) -> np.ndarray:
-    """Need drawn from its long-run distribution for each family (no support received)."""
+    """Need drawn from its long-run distribution for each family (no support received); the
+    noise is a keyed draw of the family's uid."""
     p = model.params.need
     long_run = long_run_need(model, families)
-    noise = p.noise_sd * model.streams["demography"].standard_normal(len(families))
+    uid = model.pop.families.uid[families]
+    noise = p.noise_sd * model.draws.normal("family.stationary_need", uid, week=0)
     return (long_run + noise).astype(np.float32)
 
 
+def _node_weights(model) -> np.ndarray:
+    return model.node_children / model.node_children.sum()
+
+
 def births(model) -> None:
-    """This week's births: first births found new families, the rest join young families."""
-    p, pop = model.params.population, model.pop
-    rng = model.streams["demography"]
-    c = pop.children
-    n = rng.poisson(p.birth_rate / WEEKS_PER_YEAR * model.children_now)
-    if n == 0:
-        return
-    n_first = rng.binomial(n, p.first_birth_share)
-    young = np.flatnonzero(c.active & ~c.in_care & (c.age < 10 * WEEKS_PER_YEAR))
-    if len(young) == 0:
-        n_first = n
-    older_sibs = _families_with_young_children(rng, c.family[young], n - n_first)
-    node = (
-        model.streams["demography"]
-        .choice(
-            model.region.n_nodes, size=n_first, p=model.node_children / model.node_children.sum()
-        )
-        .astype(np.int16)
-    )
+    """This week's births: first births found new families, the rest join young families.
+
+    Common random numbers (sim/draws.py): the number of first births is a keyed Poisson draw
+    of the week (a slightly different child population gives the same count, or one more);
+    the founders' ids come from (week, ordinal) and the babies' from their family's uid and the
+    week, so a baby is the same baby in every scenario. Each family with a child under 10 at
+    home has a baby this week with the same chance (a keyed draw of its uid against the week's
+    rate): drawing a young *child* instead would favour families with more of them, and large
+    families would keep growing (children in families of three or more rose from 30% to 42%
+    over 25 years)."""
+    p, pop, d = model.params.population, model.pop, model.draws
+    c, f = pop.children, pop.families
     r = model.region
-    new = pop.add_families(rng, node, r.node_la[node], r.node_band[node], model.params)
-    pop.families.need[new] = stationary_need(model, new)
-    fams = np.concatenate([new, np.asarray(older_sibs, dtype=np.int64)])
-    pop.add_children(rng, fams, np.zeros(len(fams), np.int16))
-    model.count("births", pop.families.la[fams])
-
-
-def _families_with_young_children(rng: np.random.Generator, young_family: np.ndarray,
-                                  k: int) -> np.ndarray:
-    """``k`` families drawn with equal chances from those with a child under 10 at home
-    (``young_family``: the family of each such child). Drawing a young *child* instead would
-    favour families with more of them, and large families would keep growing (children in
-    families of three or more rose from 30% to 42% over 25 years)."""
-    if k <= 0 or len(young_family) == 0:
-        return np.zeros(0, dtype=np.int64)
-    per_family = np.bincount(young_family)
-    chosen: list[np.ndarray] = []
-    while sum(len(x) for x in chosen) < k:  # rejection: accept a child's family w.p. 1/size
-        cand = young_family[rng.integers(0, len(young_family), 2 * k + 8)]
-        chosen.append(cand[rng.random(len(cand)) * per_family[cand] < 1.0])
-    return np.concatenate(chosen)[:k]
+    expected = p.birth_rate / WEEKS_PER_YEAR * model.children_now
+    if expected <= 0:
+        return
+    young = np.flatnonzero(c.active & ~c.in_care & (c.age < 10 * WEEKS_PER_YEAR))
+    has_young = np.zeros(f.n, bool)
+    has_young[c.family[young]] = True
+    young_fams = np.flatnonzero(has_young)
+    share = p.first_birth_share if len(young_fams) else 1.0
+    n_first = d.poisson("births.first", expected * share)
+    older = np.zeros(0, np.int64)
+    if len(young_fams):
+        chance = expected * (1.0 - share) / len(young_fams)
+        older = young_fams[d.uniform("births.sibling", f.uid[young_fams]) < chance]
+    new = np.zeros(0, np.int64)
+    if n_first:
+        uid = d.child_ids("uid.birth_family", np.arange(n_first))
+        node = d.choice("births.node", uid, _node_weights(model)).astype(np.int16)
+        new = pop.add_families(d, uid, node, r.node_la[node], r.node_band[node], model.params)
+        f.need[new] = stationary_need(model, new)
+    fams = np.concatenate([new, older])
+    if len(fams) == 0:
+        return
+    pop.add_children(d, d.child_ids("uid.baby", f.uid[fams]), fams, np.zeros(len(fams), np.int16))
+    model.count("births", f.la[fams])
 
 
 def migration(model) -> None:
@@ -155,72 +169,87 @@ def migration(model) -> None:
     Arriving families take the ages of children already here, so migration moves the size of
     the child population and not its age structure; they settle where children live and start
     with need at its stationary level. Leaving families are drawn at random from those not
-    known to children's services (a family with an open case, or a child in care, stays)."""
-    p, pop = model.params.population, model.pop
+    known to children's services (a family with an open case, or a child in care, stays): each
+    such family leaves with the same chance, a keyed draw of its uid (sim/draws.py)."""
+    p, pop, d = model.params.population, model.pop, model.draws
     if p.net_migration_rate == 0:
         return
-    rng = model.streams["migration"]
     c, f = pop.children, pop.families
-    n = rng.poisson(abs(p.net_migration_rate) / WEEKS_PER_YEAR * model.children_now)
-    if n == 0:
-        return
+    expected = abs(p.net_migration_rate) / WEEKS_PER_YEAR * model.children_now
     if p.net_migration_rate > 0:
-        _arrive(model, rng, n)
-    else:
-        # Rejection sampling: a few random candidates are cheaper than a pass over everyone.
-        cand = rng.integers(0, f.n, 4 * n + 16)
-        cand = np.unique(cand[f.active[cand] & ~f.uasc[cand] & (f.case[cand] == Case.NONE)])
-        rng.shuffle(cand)
-        leaving = cand[: max(1, round(n / p.children_per_family))]
-        kids = np.flatnonzero(np.isin(c.family, leaving) & c.active & ~c.in_care)
-        c.active[kids] = False
-        c.moved_away[kids] = True
-        f.active[leaving] = False
+        n = d.poisson("migration.arrivals", expected)
+        if n:
+            _arrive(model, n)
+        return
+    free = np.flatnonzero(f.active & ~f.uasc & (f.case == Case.NONE))
+    if len(free) == 0:
+        return
+    chance = expected / p.children_per_family / len(free)
+    leaving = free[d.uniform("migration.leave", f.uid[free]) < chance]
+    if len(leaving) == 0:
+        return
+    kids = np.sort(pop.children_of(leaving))
+    kids = kids[c.active[kids] & ~c.in_care[kids]]
+    c.active[kids] = False
+    c.moved_away[kids] = True
+    f.active[leaving] = False
 
 
-def _arrive(model, rng: np.random.Generator, n: int) -> None:
-    pop, p = model.pop, model.params.population
+def _arrive(model, n: int) -> None:
+    """``n`` children arrive in families of ``children_per_family`` on average; ids from the
+    week and their ordinal, ages those of children already here (a keyed pick of a child row,
+    up to four tries, else an age drawn evenly over 0-17)."""
+    pop, p, d = model.pop, model.params.population, model.draws
     c = pop.children
-    n_fam = max(1, min(n, round(n / p.children_per_family)))
-    node = rng.choice(
-        model.region.n_nodes, size=n_fam, p=model.node_children / model.node_children.sum()
-    ).astype(np.int16)
     r = model.region
-    fam = pop.add_families(rng, node, r.node_la[node], r.node_band[node], model.params)
+    n_fam = max(1, min(n, round(n / p.children_per_family)))
+    uid = d.child_ids("uid.migrant_family", np.arange(n_fam))
+    node = d.choice("migration.node", uid, _node_weights(model)).astype(np.int16)
+    fam = pop.add_families(d, uid, node, r.node_la[node], r.node_band[node], model.params)
     pop.families.need[fam] = stationary_need(model, fam)
-    members = np.concatenate([fam, fam[rng.integers(0, n_fam, n - n_fam)]])
-    ages = c.age[rng.integers(0, c.n, 4 * n + 16)]
-    ages = ages[ages < 18 * WEEKS_PER_YEAR]
-    if len(ages) < n:
-        ages = rng.integers(0, 18 * WEEKS_PER_YEAR, n)
-    pop.add_children(rng, np.sort(members), ages[:n].astype(np.int16))
+    kid_uid = d.child_ids("uid.migrant_child", np.arange(n))
+    extra = d.integers("migration.family_of", kid_uid[n_fam:], n_fam)
+    members = np.concatenate([fam, fam[extra]])
+    ages = np.full(n, -1, np.int64)
+    for attempt in range(4):
+        todo = ages < 0
+        if not todo.any() or c.n == 0:
+            break
+        donor = c.age[d.integers("migration.age_donor", kid_uid[todo], c.n, sub=attempt)]
+        ages[todo] = np.where(donor < 18 * WEEKS_PER_YEAR, donor, -1)
+    todo = ages < 0
+    ages[todo] = d.integers("migration.age", kid_uid[todo], 18 * WEEKS_PER_YEAR)
+    order = np.argsort(members, kind="stable")
+    pop.add_children(d, kid_uid[order], members[order], ages[order].astype(np.int16))
 
 
 def uasc_arrivals(model) -> np.ndarray:
     """Unaccompanied asylum-seeking children arriving this week (an exogenous inflow), placed
     with authorities in proportion to their child population (as the National Transfer Scheme
-    aims to do). Each gets a placeholder family so the arrays stay uniform."""
-    p, pop = model.params.care, model.pop
-    rng = model.streams["arrivals"]
+    aims to do). Each gets a placeholder family so the arrays stay uniform. The count is a
+    keyed Poisson draw of the week, the ids come from (week, ordinal): the same children arrive
+    in every scenario."""
+    p, pop, d = model.params.care, model.pop, model.draws
     expected = p.uasc_per_10k_children * model.node_children.sum() / 1e4 / WEEKS_PER_YEAR
-    n = rng.poisson(expected)
+    n = d.poisson("uasc.arrivals", expected)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    node = rng.choice(
-        model.region.n_nodes, size=n, p=model.node_children / model.node_children.sum()
-    )
+    fam_uid = d.child_ids("uid.uasc_family", np.arange(n))
+    kid_uid = d.child_ids("uid.uasc_child", np.arange(n))
+    node = d.choice("uasc.node", kid_uid, _node_weights(model))
     fam = pop.families.append(
-        n, la=model.region.node_la[node], node=node, uasc=True, kin=0.0, case=Case.CARE, need=0.0
+        n, uid=fam_uid, la=model.region.node_la[node], node=node, uasc=True, kin=0.0,
+        case=Case.CARE, need=0.0,
     )
-    age = (14 + rng.choice(4, size=n, p=UASC_AGE_SHARE)) * WEEKS_PER_YEAR + rng.integers(0, 52, n)
-    return pop.add_children(rng, fam, age.astype(np.int16))
+    age = (14 + d.choice("uasc.age", kid_uid, UASC_AGE_SHARE)) * WEEKS_PER_YEAR + d.integers(
+        "uasc.age_weeks", kid_uid, 52)
+    return pop.add_children(d, kid_uid, fam, age.astype(np.int16))
 
 
 def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     """Children in care, on plans and in need at the start; returns (in care, care weeks)."""
     p, pop = model.params.care, model.pop
-    c, f = pop.children, pop.families
-    rng = model.streams["demography"]
+    c, f, d = pop.children, pop.families, model.draws
     n = c.n
     need = f.need[c.family]
     persistent = long_run_need(model)[c.family]
@@ -233,9 +262,11 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     weight = CLA_AGE_SHARE[band] * np.exp(
         np.maximum(need, 0) + 2.0 * persistent + 0.5 * c.risk
     )
-    care = weighted_sample(rng, weight, round(p.initial_cla_per_10k * n / 1e4))
+    care = weighted_sample(d.uniform("build.in_care", c.uid), weight,
+                           round(p.initial_cla_per_10k * n / 1e4))
     # Time in care so far: up to four years, never more than the child's age.
-    weeks = np.minimum(rng.integers(0, 4 * WEEKS_PER_YEAR, len(care)), c.age[care]).astype(np.int16)
+    weeks = np.minimum(d.integers("build.care_weeks", c.uid[care], 4 * WEEKS_PER_YEAR),
+                       c.age[care]).astype(np.int16)
     f.case[c.family[care]] = Case.CARE
     # Plans, then other children in need, from the highest-need families not already known.
     for case, rate in (
@@ -247,7 +278,8 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
         w = np.where(free, np.exp(2.5 * f.need), 0.0) * home_kids
         target = max(0.0, rate) * n / 1e4
         mean_kids = home_kids[free].mean() if free.any() else 1.0
-        fams = weighted_sample(rng, w, round(target / mean_kids))
+        fams = weighted_sample(d.uniform(f"build.case_{case.name.lower()}", f.uid), w,
+                               round(target / mean_kids))
         f.case[fams] = case
-        f.case_weeks[fams] = rng.integers(0, 26, len(fams))
+        f.case_weeks[fams] = d.integers(f"build.case_weeks_{case.name.lower()}", f.uid[fams], 26)
     return care, weeks

@@ -39,6 +39,7 @@ from agents.workforce import Workforce
 from sim import demography, indicators, placements
 from sim import levers as lever_arrays
 from sim.config import Scenario
+from sim.draws import Draws
 from sim.population import (
     EVER_ASSESSED,
     EVER_CIN,
@@ -54,26 +55,12 @@ from sim.population import (
 )
 from sim.region import Region, england
 
-#: One independent random stream per mechanism, spawned from the root seed, so a change in one
-#: mechanism does not reshuffle the luck of another.
-STREAMS = (
-    "demography",
-    "arrivals",
-    "need",
-    "adolescent",
-    "referral",
-    "health_visiting",
-    "assessment",
-    "casework",
-    "early_help",
-    "commissioning",
-    "placements",
-    "exits",
-    "market",
-    "workforce",
-    "migration",
-    "court",
-)
+#: Sequential streams, spawned from the root seed, for the few random decisions that concern
+#: no individual: the population's structure at build, and the placement market (providers'
+#: prices, quality, sites and entry). Every decision about a family, a child or a placement is
+#: a keyed draw of ``model.draws`` instead (sim/draws.py: common random numbers), so a policy
+#: that changes one family's path shifts no one else's luck. The two never share numbers.
+STREAMS = ("build", "market")
 EVER_BITS = {
     "referred": EVER_REFERRED,
     "assessed": EVER_ASSESSED,
@@ -101,6 +88,7 @@ class CareSystem(mesa.Model):
         self.params = scenario.at_year(scenario.run.start_year)
         seeds = np.random.SeedSequence(scenario.run.seed).spawn(len(STREAMS))
         self.streams = {n: np.random.default_rng(s) for n, s in zip(STREAMS, seeds, strict=True)}
+        self.draws = Draws(scenario.run.seed)  # week = BUILD_WEEK until the first step
         self.region = region or england(scenario.run.region)
         self.n_la = self.region.n_la
         # Each lever's value in each authority (sim/levers.py), which the mechanisms read;
@@ -169,13 +157,14 @@ class CareSystem(mesa.Model):
         c, pl, e = self.pop.children, self.pop.placements, self.pop.events
         care, weeks = demography.initial_stocks(self)
         first_event = e.n
-        s20 = self.streams["demography"].random(len(care)) < self.params.care.initial_s20_share
+        d = self.draws
+        s20 = d.uniform("build.s20", c.uid[care]) < self.params.care.initial_s20_share
         placements.enter_care(self, care, legal=np.where(s20, Legal.S20, Legal.CARE_ORDER))
         order = np.argsort(care)
         rows = np.arange(first_event, e.n)
         rows = rows[e.child[rows] >= 0]
         # The current placement began somewhere within the child's time in care so far.
-        began = np.floor(weeks * self.streams["demography"].random(len(care))).astype(np.int32)
+        began = np.floor(weeks * d.uniform("build.began", c.uid[care])).astype(np.int32)
         at = np.searchsorted(care[order], e.child[rows])
         is_entry = e.code[rows] == Event.CARE_ENTRY
         e.week[rows] = self.week - np.where(is_entry, weeks[order][at], began[order][at])
@@ -296,6 +285,7 @@ class CareSystem(mesa.Model):
     def step(self) -> None:
         # Mesa advances time before the step runs; burn-in weeks are negative.
         self.week = int(self.time) - 1 - self.burn_weeks
+        self.draws.week = self.week  # every keyed draw of this step belongs to this week
         self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
         new_year = self.week >= 0 and self.week % WEEKS_PER_YEAR == 0
         if new_year:

@@ -73,7 +73,8 @@ PARAMS: tuple[Param, ...] = (
           "the reporting year of year 1 (2024 = the year ending 31 March 2024); annual.csv's "
           "year is this calendar, and schedules are read on it"),
     Param("run", "seed", 1, "", 0, 2**32 - 1, A, "any seed; runs are reproducible from it",
-          "root random seed; every mechanism draws from its own stream spawned from it"),
+          "root random seed; every decision about an individual is a keyed draw of it "
+          "(sim/draws.py)"),
     Param("run", "scale", 0.1, "share of families", 0.0005, 1.0, A,
           "a 10% sample runs the North West in seconds",
           "share of the area's families simulated; capacities and budgets scale with it"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.local_authority import assess
+from sim.draws import mix64
 from sim.population import (
     EVER_CARE,
     EVER_CIN,
@@ -66,24 +67,25 @@ def _base_hazard(p, kind: np.ndarray) -> np.ndarray:
 
 
 def per_family_draw(
-    rng: np.random.Generator, family: np.ndarray, normal: bool = False
+    model, mechanism: str, family: np.ndarray, normal: bool = False
 ) -> np.ndarray:
     """One draw per family (uniform, or standard normal if ``normal``), repeated for each of
-    its children (siblings share fate)."""
-    _, inverse = np.unique(family, return_inverse=True)
-    n = inverse.max() + 1 if len(inverse) else 0
-    return (rng.standard_normal(n) if normal else rng.random(n))[inverse]
+    its children (siblings share fate): a keyed draw of the family's uid (sim/draws.py), so
+    brothers and sisters get the same number wherever they are listed."""
+    uid = model.pop.families.uid[family]
+    d = model.draws
+    return d.normal(mechanism, uid) if normal else d.uniform(mechanism, uid)
 
 
 def needs(model, children: np.ndarray) -> np.ndarray:
     """What each child's needs call for: a foster family, a children's home, or supported
     accommodation. A child moving keeps the kind of care it had (unless it was an emergency)."""
     c, pl, p = model.pop.children, model.pop.placements, model.params.care
-    rng = model.streams["commissioning"]
+    u_home, u_supported = model.draws.pair("commission.needs", c.uid[children])
     years = c.age[children] / WEEKS_PER_YEAR
     cat = np.full(len(children), FOSTER)
-    cat[(years >= 10) & (rng.random(len(children)) < p.home_probability_teen)] = HOME
-    cat[(years >= 16) & (rng.random(len(children)) < p.supported_probability)] = SUPPORTED
+    cat[(years >= 10) & (u_home < p.home_probability_teen)] = HOME
+    cat[(years >= 16) & (u_supported < p.supported_probability)] = SUPPORTED
     prev = c.placement[children]
     had = prev >= 0
     kept = CATEGORY_OF_KIND[pl.kind[prev[had]]]
@@ -111,17 +113,21 @@ def commission(
     if len(children) == 0:
         return none
     c, f, p = model.pop.children, model.pop.families, model.params
-    rng = model.streams["commissioning"]
     fam = c.family[children]
     cat = needs(model, children) if need is None else np.full(len(children), need)
     # Sibling groups: children of one family who need foster care and enter together.
     together = (first_entry if together is None else together) & (cat == FOSTER)
     key = np.where(together, fam, -1 - np.arange(len(children)))
     _, unit = np.unique(key, return_inverse=True)
+    # A group's draws are keyed by its family's uid, a lone child's by its own.
+    unit_uid = np.where(together, f.uid[fam], c.uid[children])
     if proceedings:
-        stay = per_family_draw(rng, fam) < p.care.with_parents_probability
+        stay = per_family_draw(model, "commission.with_parents", fam) < (
+            p.care.with_parents_probability)
         _place_at_home(model, children[stay])
-        children, fam, cat, unit = children[~stay], fam[~stay], cat[~stay], unit[~stay]
+        keep = ~stay
+        children, fam, cat, unit, unit_uid = (children[keep], fam[keep], cat[keep], unit[keep],
+                                              unit_uid[keep])
         if len(children) == 0:
             return none
     if first_entry:
@@ -130,10 +136,11 @@ def commission(
         # precision (float32), as the scalar lever was.
         support = model.levers.kinship_support[f.la[fam]].astype(f.kin.dtype)
         p_kin = np.clip(p.care.kinship_probability * f.kin[fam] * support, 0, 1)
-        unit_draw = rng.random(unit.max() + 1)
-        kin = (cat == FOSTER) & ~f.uasc[fam] & (unit_draw[unit] < p_kin)
-        _place_with_kin(model, children[kin], unit[kin])
-        children, fam, cat, unit = children[~kin], fam[~kin], cat[~kin], unit[~kin]
+        unit_draw = model.draws.uniform("commission.kinship", unit_uid)
+        kin = (cat == FOSTER) & ~f.uasc[fam] & (unit_draw < p_kin)
+        _place_with_kin(model, children[kin], unit_uid[kin])
+        keep = ~kin
+        children, fam, cat, unit = children[keep], fam[keep], cat[keep], unit[keep]
     else:
         # A child who moves goes to a brother or sister in care where their carer has room.
         joined = _rejoin_siblings(model, children, cat)
@@ -175,7 +182,8 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     ok &= ~t.la_run[tgt] | own
     free = np.maximum(t.capacity - t.occupied, 0).astype(np.int64)
     idx = np.flatnonzero(ok)
-    idx = idx[first_per_group(target[idx], free, model.streams["commissioning"].random(len(idx)))]
+    order = model.draws.uniform("commission.rejoin", c.uid[children[idx]])
+    idx = idx[first_per_group(target[idx], free, order)]
     placed = np.zeros(len(children), bool)
     placed[idx] = True
     if len(idx):
@@ -187,22 +195,23 @@ _residential = np.zeros(len(Kind), bool)
 _residential[[Kind.CHILDRENS_HOME, Kind.SUPPORTED]] = True
 
 
-def suitability(children: np.ndarray, site: np.ndarray, week: int) -> np.ndarray:
-    """A uniform draw in [0, 1) for each child (rows) and site (columns: a key of the provider
-    and its site) this week. Whether a home suits a child depends on who the child is and which
-    real home the site stands for, not on the order the matching happens to ask in, so the
-    draw is a hash of the three (splitmix64) rather than the next number of a stream."""
-    x = (
-        children.astype(np.uint64)[:, None] * np.uint64(0x9E3779B97F4A7C15)
-        + site.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
-        + np.array([week & 0xFFFFFFFF], np.uint64) * np.uint64(0x94D049BB133111EB)
-    )
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+def suitable(model, groups: np.ndarray, providers: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """A uniform in (0, 1) for each group (rows: its key) and each provider's site (columns:
+    ``providers``, with ``sites`` the site each row would use) this week: a keyed draw of the
+    group and the (provider, site) pair, so the verdict on a site is the same however often,
+    and in whichever round, the matching asks."""
+    keys = np.asarray(providers, dtype=np.int64)[None, :] * 65536 + np.asarray(sites, np.int64)
+    out = np.empty(keys.shape, np.float64)
+    # One hash per (group, provider, site) cell: the group's bits against the cell's key.
+    b = keys.astype(np.uint64)
+    b *= np.uint64(0x94D049BB133111EB)
+    b ^= model.draws.bits("match.suitable", groups)[:, None]
+    mix64(b)
+    b >>= np.uint64(11)
+    np.copyto(out, b, casting="unsafe")
+    out += 0.5
+    out *= 2.0**-53
+    return out
 
 
 def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
@@ -211,15 +220,20 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     ``emergency`` is False)."""
     no_room = []
     c, f, t, p = model.pop.children, model.pop.families, model.providers, model.params
-    rng = model.streams["commissioning"]
+    d = model.draws
     dist = model.region.distance
     home_node = f.node[c.family[children]]
     home_la = f.la[c.family[children]]
     cand = np.flatnonzero(t.active & (t.capacity > t.occupied))
-    for _ in range(ROUNDS):
+    for round_ in range(ROUNDS):
         if len(children) == 0 or len(cand) == 0:
             break
         uid, first, size = np.unique(unit, return_index=True, return_counts=True)
+        # Each group's key for its draws: the smallest uid of its children (the same group
+        # has the same key however the children are listed).
+        by_unit = np.argsort(unit, kind="stable")
+        starts = np.r_[0, np.cumsum(size)[:-1]]
+        gkey = np.minimum.reduceat(c.uid[children[by_unit]], starts)
         u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
         site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
@@ -243,13 +257,16 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         score += t.price[cand][None, :]
         term = _buffer(model, "match_term", miles.shape, np.result_type(miles.dtype, np.float64))
         score += np.multiply(miles, lv.distance_weight[u_la][:, None], out=term)
-        u = rng.random(out=_buffer(model, "match_u", miles.shape, np.float64))
+        u = d.cells("match.tie", gkey, cand, sub=round_,
+                    out=_buffer(model, "match_u", miles.shape, np.float64))
         score += np.multiply(u, 1e-3, out=u)
         # Only some homes and supported services suit a given child (matching).
         res = np.flatnonzero(_residential[t.kind[cand]])
         if len(res):
-            draw = suitability(children[first], cand[res][None, :] * 65536 + site[:, res],
-                               model.week)
+            # Whether a home suits a child depends on who the child is and which real home
+            # the site stands for, not on the order the matching asks in: a keyed draw of the
+            # group and the (provider, site) pair, the same in every round of the week.
+            draw = suitable(model, gkey, cand[res], site[:, res])
             score[:, res] = np.where(
                 draw < p.placements.residential_suitable_share, score[:, res], INF
             )
@@ -261,7 +278,8 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         nowhere = np.isin(unit, uid[~ok & (size == 1)])
         no_room.append(children[nowhere])
         prop = np.flatnonzero(ok)
-        accepted = first_per_group(best[prop], free, rng.random(len(prop)), size[prop])
+        order = d.uniform("match.accept", gkey[prop], sub=round_)
+        accepted = first_per_group(best[prop], free, order, size[prop])
         take = np.zeros(len(uid), bool)
         take[prop[accepted]] = True
         placed_units = uid[take]
@@ -303,17 +321,17 @@ def _open_with_providers(model, children: np.ndarray, prov: np.ndarray) -> None:
 
 
 def _place_with_kin(model, children: np.ndarray, unit: np.ndarray) -> None:
+    # (``unit``: each child's sibling group's uid)
     """Kinship care: with family or friends, mostly nearby (the home neighbourhood or one next
     to it on the network); siblings in one group stay together."""
     if len(children) == 0:
         return
     c, f, p = model.pop.children, model.pop.families, model.params
-    rng = model.streams["commissioning"]
     fam = c.family[children]
     home = f.node[fam].astype(np.int64)
     indptr, nbrs = model.neighbours
-    uid, inv = np.unique(unit, return_inverse=True)
-    draw, pick = rng.random(len(uid))[inv], rng.random(len(uid))[inv]
+    # One pair of draws per sibling group (``unit``: the group's uid), shared by its children.
+    draw, pick = model.draws.pair("kinship.node", unit)
     deg = indptr[home + 1] - indptr[home]
     away = nbrs[indptr[home] + np.minimum((pick * deg).astype(np.int64), deg - 1)]
     node = np.where(draw < p.care.kin_local_share, home, away)
@@ -355,8 +373,9 @@ def _place_emergency(model, children: np.ndarray) -> None:
     """No registered place free: an emergency (often unregistered) placement anywhere."""
     if len(children) == 0:
         return
-    p, rng = model.params, model.streams["commissioning"]
-    node = rng.integers(0, model.region.n_nodes, len(children))
+    p, c = model.params, model.pop.children
+    node = model.draws.integers("emergency.node", c.uid[children], model.region.n_nodes,
+                                counter=c.placements_year[children])
     price = np.full(len(children), p.placements.price_emergency * p.placements.price_index)
     _open(
         model,
@@ -376,7 +395,6 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
     """Record new placements and put the children in them."""
     pop, p = model.pop, model.params
     c, f, pl = pop.children, pop.families, pop.placements
-    rng = model.streams["placements"]
     n = len(children)
     home_la = f.la[c.family[children]]
     home_node = f.node[c.family[children]]
@@ -385,7 +403,10 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
     miles = np.where(kinds == Kind.WITH_PARENTS, 0.0, model.region.distance[home_node, node])
     log_h = (
         _base_hazard(p, kinds)
-        + p.placements.fit_sd * rng.standard_normal(n)
+        # (keyed by the child and its placements so far this year: a second placement in
+        # one week gets its own fit)
+        + p.placements.fit_sd * model.draws.normal("placement.fit", c.uid[children],
+                                                   counter=c.placements_year[children])
         - p.placements.quality_effect * (np.asarray(quality) - 0.5)
     )
     start = pl.n
@@ -518,7 +539,7 @@ def _bridging(model, children: np.ndarray) -> None:
     c, pl = model.pop.children, model.pop.placements
     ids = c.placement[children]
     market = np.isin(pl.kind[ids], [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME])
-    draw = per_family_draw(model.streams["placements"], c.family[children])
+    draw = per_family_draw(model, "placement.bridging", c.family[children])
     pl.short_term[ids[market & (draw < model.params.placements.short_term_share)]] = True
 
 
@@ -526,9 +547,9 @@ def placement_week(model) -> None:
     """Breakdowns (and the moves they cause), fading contact, and exits from care."""
     pop, p = model.pop, model.params
     c, f, pl = pop.children, pop.families, pop.placements
-    rng = model.streams["placements"]
     care = np.flatnonzero(c.in_care)
     model.count("care_weeks", f.la[c.family[care]])
+    u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
     ids = c.placement[care]
     teen = c.age[care] >= 11 * WEEKS_PER_YEAR
     log_h = (
@@ -537,10 +558,10 @@ def placement_week(model) -> None:
         + p.placements.distance_effect * pl.miles[ids] / 20.0
         + p.placements.separation_effect * ~pl.with_siblings[ids]
     )
-    broke = rng.random(len(care)) < 1.0 - np.exp(-np.exp(log_h) / WEEKS_PER_YEAR)
+    broke = u_break < 1.0 - np.exp(-np.exp(log_h) / WEEKS_PER_YEAR)
     # Contact with the birth family lapses, more likely the further away the child lives.
     lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0 / WEEKS_PER_YEAR
-    lapse = ~c.contact_lost[care] & (rng.random(len(care)) < 1.0 - np.exp(-lapse_h))
+    lapse = ~c.contact_lost[care] & (u_lapse < 1.0 - np.exp(-lapse_h))
     c.contact_lost[care[lapse]] = True
     pop.log(model.week, Event.CONTACT_LOST, family=c.family[care[lapse]], child=care[lapse])
     moved = care[broke]
@@ -562,13 +583,12 @@ def _planned_moves(model) -> None:
     16-17-year-olds in foster or residential care move on to supported accommodation
     (semi-independent living)."""
     c, pl, p = model.pop.children, model.pop.placements, model.params.care
-    rng = model.streams["placements"]
     care = np.flatnonzero(c.in_care)
     kind = pl.kind[c.placement[care]]
     _planned_move(model, care[kind == Kind.EMERGENCY], need=None)
     # Out of bridging placements, as a sibling group: one draw per family.
     bridging = pl.short_term[c.placement[care]]
-    draw = per_family_draw(rng, c.family[care])
+    draw = per_family_draw(model, "placement.bridging_end", c.family[care])
     due = bridging & (draw < weekly_probability(
         WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
     _planned_move(model, care[due], need=None, together=True)
@@ -576,7 +596,8 @@ def _planned_moves(model) -> None:
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)
         & np.isin(kind, [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME])
-        & (rng.random(len(care)) < 1.0 - np.exp(-p.move_on_rate / WEEKS_PER_YEAR))
+        & (model.draws.uniform("placement.move_on", c.uid[care])
+           < 1.0 - np.exp(-p.move_on_rate / WEEKS_PER_YEAR))
     )
     _planned_move(model, care[ready], need=MOVE_ON)
 
@@ -600,14 +621,13 @@ def _planned_move(
 def _exits(model) -> None:
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
-    rng = model.streams["exits"]
     care = np.flatnonzero(c.in_care)
     fam = c.family[care]
     # Home, as a sibling group, once the family's need *as the social worker reads it* is
     # low enough: a return is decided on an assessment, with its error, so some children go
     # home to families whose need is still high, and come back (see return_breakdowns).
-    read = assess(model, fam, z=per_family_draw(rng, fam, normal=True))
-    draw = per_family_draw(rng, fam)
+    read = assess(model, fam, z=per_family_draw(model, "exits.assess", fam, normal=True))
+    draw = per_family_draw(model, "exits.home", fam)
     rate = p.reunification_rate * np.where(c.contact_lost[care], 0.5, 1.0)
     home = (
         ~f.uasc[fam]
@@ -615,7 +635,7 @@ def _exits(model) -> None:
         & (draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR))
     )
     kind = pl.kind[c.placement[care]]
-    u = rng.random(len(care))
+    u = model.draws.uniform("exits.order", c.uid[care])
     sgo = (
         ~home
         & (kind == Kind.KINSHIP)
@@ -657,7 +677,7 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     kids = np.sort(model.pop.children_of(np.flatnonzero(watched)))  # a few families' children
     kids = kids[at_home_mask[kids] & (c.home_since[kids] >= 0) & ~c.in_care[kids]]
-    draw = per_family_draw(model.streams["exits"], c.family[kids])
+    draw = per_family_draw(model, "exits.return_breakdown", c.family[kids])
     return kids[draw < weekly_probability(p.care.return_breakdown_rate)]
 
 

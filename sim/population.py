@@ -12,6 +12,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from sim.draws import Draws
+
 WEEKS_PER_YEAR = 52
 #: National deprivation centiles bounding the three bands (1 = most deprived): the shipped
 #: data put 41% of England's people in low-, 40% in medium- and 19% in high-deprivation
@@ -133,6 +135,7 @@ class Table:
 
 
 FAMILY_SCHEMA = {
+    "uid": (np.uint64, 0),  # stable id, the same in every scenario of a seed (sim/draws.py)
     "la": (np.int16, -1),
     "node": (np.int16, -1),
     "poverty_draw": (np.float32, 1.0),  # poor while below the poverty rate where it lives
@@ -153,6 +156,7 @@ FAMILY_SCHEMA = {
 }
 
 CHILD_SCHEMA = {
+    "uid": (np.uint64, 0),  # stable id, the same in every scenario of a seed (sim/draws.py)
     "family": (np.int32, -1),
     "age": (np.int16, 0),  # weeks
     "active": (np.bool_, True),  # under 18 and in the area
@@ -243,41 +247,50 @@ class Population:
     # --- demography -----------------------------------------------------------------------
     def add_families(
         self,
-        rng: np.random.Generator,
+        draws: Draws,
+        uid: np.ndarray,
         node: np.ndarray,
         la: np.ndarray,
         band: np.ndarray,
         params,
     ) -> np.ndarray:
-        """New families at ``node`` (deprivation ``band`` 0-2), with the scenario's ``params``.
+        """New families with ids ``uid`` at ``node`` (deprivation ``band`` 0-2), with the
+        scenario's ``params``.
 
         Each family's street has a national deprivation centile drawn within its
         neighbourhood's band (the bands hold England's least deprived 41%, the next 40% and the
         most deprived 19% of people), and a lasting propensity to need: higher where deprivation
-        is higher (``deprivation_effect``) and spread between families (``propensity_sd``)."""
+        is higher (``deprivation_effect``) and spread between families (``propensity_sd``).
+        Every attribute is a keyed draw of the family's uid (at week 0, whenever the family
+        forms), so a family is the same family in every scenario run on the seed."""
         n, need = len(node), params.need
         lo, hi = BAND_CENTILES[band], BAND_CENTILES[band + 1]
-        deprivation = lo + (hi - lo) * rng.random(n)
+        u_dep, u_pov = draws.pair("family.deprivation_poverty", uid, week=0)
+        deprivation = lo + (hi - lo) * u_dep
         propensity = need.deprivation_effect * (deprivation - 0.5) + need.propensity_sd * (
-            rng.standard_normal(n)
+            draws.normal("family.propensity", uid, week=0)
         )
-        kin = rng.beta(2.0, 2.0, n) * 2 * params.population.kin_network_mean
+        u_kin, u_trio = draws.pair("family.kin_trio", uid, week=0)
+        kin = beta22(u_kin) * 2 * params.population.kin_network_mean
         return self.families.append(
             n,
+            uid=uid,
             la=la,
             node=node,
-            poverty_draw=rng.random(n),
+            poverty_draw=u_pov,
             deprivation=deprivation,
             propensity=propensity,
-            trio=rng.random(n) < need.toxic_trio_prevalence,
+            trio=u_trio < need.toxic_trio_prevalence,
             kin=np.clip(kin, 0, 1),
         )
 
-    def add_children(self, rng: np.random.Generator, family: np.ndarray, age_weeks: np.ndarray):
+    def add_children(self, draws: Draws, uid: np.ndarray, family: np.ndarray,
+                     age_weeks: np.ndarray) -> np.ndarray:
+        """New children with ids ``uid`` in ``family``; their own propensity to harm outside
+        the home is a keyed draw of their uid."""
         n = len(family)
-        return self.children.append(
-            n, family=family, age=age_weeks, risk=rng.standard_normal(n).astype(np.float32)
-        )
+        risk = draws.normal("child.risk", uid, week=0).astype(np.float32)
+        return self.children.append(n, uid=uid, family=family, age=age_weeks, risk=risk)
 
     def age_one_week(self) -> np.ndarray:
         """Everyone gets a week older; returns the ids of children who turn 18 this week.
@@ -290,6 +303,12 @@ class Population:
         adults = np.flatnonzero(c.active & (c.age >= ADULT_WEEKS))
         c.active[adults] = False
         return adults
+
+
+def beta22(u: np.ndarray) -> np.ndarray:
+    """The inverse CDF of Beta(2, 2) (the CDF 3x^2 - 2x^3 solved in closed form), so a keyed
+    uniform gives the draw without scipy's slower general inverse."""
+    return 0.5 + np.cos(np.arccos(1.0 - 2.0 * np.asarray(u)) / 3.0 + 4.0 * np.pi / 3.0)
 
 
 class _ChildrenByFamily:

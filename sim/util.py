@@ -28,24 +28,36 @@ def first_per_group(
     return mask
 
 
-def weighted_sample(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
+def _uniforms(u: np.random.Generator | np.ndarray, shape) -> np.ndarray:
+    """``u`` itself (uniforms, e.g. keyed draws of sim/draws.py), or that many from a stream."""
+    if isinstance(u, np.random.Generator):
+        return u.random(shape)
+    return np.asarray(u, dtype=float)
+
+
+def weighted_sample(u: np.random.Generator | np.ndarray, weights: np.ndarray,
+                    k: int) -> np.ndarray:
     """``k`` distinct indices drawn with probability proportional to ``weights``.
 
-    Efraimidis-Spirakis keys (u^(1/w)), so it stays fast for millions of candidates.
+    Efraimidis-Spirakis keys (u^(1/w)), so it stays fast for millions of candidates. ``u``:
+    one uniform per candidate, keyed by the candidate's uid (sim/draws.py) where the
+    candidates are individuals, so a candidate's chance does not depend on who else is a
+    candidate or in which order they are listed; or a stream, for aggregate choices.
     """
     k = int(min(k, np.count_nonzero(weights > 0)))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
     with np.errstate(divide="ignore"):
-        keys = np.log(rng.random(len(weights))) / weights
+        keys = np.log(_uniforms(u, len(weights))) / weights
     return np.argpartition(-keys, k - 1)[:k]
 
 
-def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndarray:
-    """Round to an integer up or down at random so the expected value is ``x``."""
+def stochastic_round(u: np.random.Generator | np.ndarray, x: np.ndarray | float) -> np.ndarray:
+    """Round to an integer up or down at random so the expected value is ``x`` (``u``: one
+    uniform per element, or a stream)."""
     x = np.asarray(x, dtype=float)
     lo = np.floor(x)
-    return (lo + (rng.random(x.shape) < (x - lo))).astype(np.int64)
+    return (lo + (_uniforms(u, x.shape) < (x - lo))).astype(np.int64)
 
 
 def weekly_probability(yearly_rate: np.ndarray | float) -> np.ndarray | float:

@@ -300,14 +300,32 @@ def test_a_sampled_provider_stands_for_the_real_homes_and_branches_it_represents
 
 def test_a_birth_joins_a_family_with_young_children_whatever_its_size():
     """Families with a child under 10 at home are equally likely to have the next baby: one
-    with ten young children is no likelier than one with one (else large families would grow
-    without end)."""
-    from sim.demography import _families_with_young_children
+    with three or more young children is no likelier than one with one (else large families
+    would grow without end). Each such family's chance is a keyed draw of its uid against the
+    week's rate (sim/demography.py: births)."""
+    from sim import demography
 
-    young_family = np.array([0] * 10 + [1])
-    drawn = _families_with_young_children(np.random.default_rng(1), young_family, 20_000)
-    assert len(drawn) == 20_000
-    assert np.mean(drawn == 1) == pytest.approx(0.5, abs=0.02)
+    model = CareSystem(small(run__years=1, run__record_events=False))
+    c, f = model.pop.children, model.pop.families
+    got: list[np.ndarray] = []
+    model.pop.add_children = lambda _d, _uid, fams, _ages: got.append(np.asarray(fams))
+    model.count = lambda *a, **k: None
+    model.children_now = int(c.active.sum())
+    n0 = f.n
+    weeks = 400
+    for week in range(weeks):
+        model.draws.week = week
+        demography.births(model)
+    born = np.concatenate(got)
+    born = born[born < n0]
+    young = c.active & ~c.in_care & (c.age < 10 * WEEKS_PER_YEAR)
+    per_family = np.bincount(c.family[young], minlength=n0)
+    babies = np.bincount(born, minlength=n0)
+    one, many = per_family == 1, per_family >= 3
+    rate_one = babies[one].sum() / (one.sum() * weeks)
+    rate_many = babies[many].sum() / (many.sum() * weeks)
+    assert babies[many].sum() > 50
+    assert rate_many == pytest.approx(rate_one, rel=0.2)
 
 
 def test_a_child_goes_only_to_homes_that_suit_it():
@@ -315,7 +333,7 @@ def test_a_child_goes_only_to_homes_that_suit_it():
     given child: when almost none do, almost no child is placed in one (the rest go to foster
     care or an emergency bed), and a child's verdict on a site is the same however often the
     matching asks."""
-    from sim.placements import suitability
+    from sim.placements import suitable
 
     def residential_share(share):
         model = CareSystem(
@@ -327,6 +345,11 @@ def test_a_child_goes_only_to_homes_that_suit_it():
         return float(np.mean(np.isin(kind, [Kind.CHILDRENS_HOME, Kind.SUPPORTED])))
 
     assert residential_share(0.01) < 0.25 * residential_share(1.0)
-    children, sites = np.arange(50), np.arange(40)[None, :].repeat(50, 0)
-    assert np.array_equal(suitability(children, sites, 3), suitability(children, sites, 3))
-    assert not np.array_equal(suitability(children, sites, 3), suitability(children, sites, 4))
+    model = CareSystem(small(run__years=1, run__record_events=False))
+    groups, providers = np.arange(1, 51, dtype=np.uint64), np.arange(40)
+    sites = np.arange(40)[None, :].repeat(50, 0)
+    model.draws.week = 3
+    first = suitable(model, groups, providers, sites)
+    assert np.array_equal(first, suitable(model, groups, providers, sites))
+    model.draws.week = 4
+    assert not np.array_equal(first, suitable(model, groups, providers, sites))

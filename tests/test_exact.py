@@ -122,21 +122,28 @@ def _reference_support(model) -> np.ndarray:
     return support.astype(np.float32)
 
 
-def _reference_need(model, support: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _reference_need(model, support: np.ndarray) -> np.ndarray:
+    """The plain expression, with this week's keyed draws for every family (sim/draws.py);
+    families no longer active get no trio change (u = 1) and no shock."""
+    from scipy.special import ndtri
+
     from agents.family import long_run_need, toxic_trio_week
 
     f, p = model.pop.families, model.params.need
-    trio = toxic_trio_week(p, f.trio, rng.random(f.n))
+    u, v = model.draws.pair("need", f.uid)
+    u = np.where(f.active, u, 1.0)
+    trio = toxic_trio_week(p, f.trio, u)
     saved = f.trio.copy()
     f.trio[:] = trio
     long_run = long_run_need(model)
     f.trio[:] = saved
     tau = p.persistence_weeks
-    shock = rng.standard_normal(f.n).astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
+    z = np.where(f.active, ndtri(v), 0.0)
+    shock = z.astype(np.float32) * (p.noise_sd * np.sqrt(2.0 / tau))
     return (f.need + (long_run - f.need) / tau + shock - support).astype(np.float32)
 
 
-def _reference_referrals(model, at_home: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _reference_referrals(model, at_home: np.ndarray) -> np.ndarray:
     from sim.population import WEEKS_PER_YEAR, Case
 
     f, p = model.pop.families, model.params.social_work
@@ -145,10 +152,10 @@ def _reference_referrals(model, at_home: np.ndarray, rng: np.random.Generator) -
     known = model.week - f.last_referral <= WEEKS_PER_YEAR
     yearly = np.where(known, p.known_family_effect * yearly, yearly)
     prob = 1.0 - np.exp(-(yearly + p.background_referral_rate) / WEEKS_PER_YEAR)
-    return np.flatnonzero(open_to_referral & (rng.random(f.n) < prob))
+    return np.flatnonzero(open_to_referral & (model.draws.uniform("referral", f.uid) < prob))
 
 
-def _reference_crises(model, at_home_mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _reference_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     from sim.population import WEEKS_PER_YEAR
 
     c, f, p = model.pop.children, model.pop.families, model.params.need
@@ -156,7 +163,7 @@ def _reference_crises(model, at_home_mask: np.ndarray, rng: np.random.Generator)
     log_h = (c.risk[teen] + p.adolescent_family_weight * np.maximum(f.need[c.family[teen]], 0)
              + p.adolescent_age_slope * (c.age[teen] / WEEKS_PER_YEAR - 11.0))
     prob = 1.0 - np.exp(-p.adolescent_risk_rate * np.exp(log_h) / WEEKS_PER_YEAR)
-    return teen[rng.random(len(teen)) < prob]
+    return teen[model.draws.uniform("adolescent", c.uid[teen]) < prob]
 
 
 def test_weekly_rules_equal_their_plain_expressions():
@@ -164,8 +171,6 @@ def test_weekly_rules_equal_their_plain_expressions():
     reused buffers, give bit for bit what their plain numpy expressions give, on a model's
     state after some weeks (so with cases, overload and targeted visits), twice in a row (a
     stale buffer would show on the second call)."""
-    import copy
-
     from agents import family
     from agents.local_authority import support_received
     from sim.config import Scenario
@@ -179,16 +184,13 @@ def test_weekly_rules_equal_their_plain_expressions():
         f, c = model.pop.families, model.pop.children
         support = support_received(model)
         assert np.array_equal(support, _reference_support(model))
-        rng = copy.deepcopy(model.streams["need"])
-        want = _reference_need(model, support.copy(), rng)
+        want = _reference_need(model, support.copy())
         family.evolve_need(model, support)
         assert np.array_equal(f.need, want)
         at_home_mask = model.pop.children_at_home()
         at_home = np.bincount(c.family[at_home_mask], minlength=f.n)
-        rng = copy.deepcopy(model.streams["referral"])
         referred, _ = family.referrals(model, at_home)
-        assert np.array_equal(referred, _reference_referrals(model, at_home, rng))
-        rng = copy.deepcopy(model.streams["adolescent"])
+        assert np.array_equal(referred, _reference_referrals(model, at_home))
         teens = family.adolescent_crises(model, at_home_mask)
-        assert np.array_equal(teens, _reference_crises(model, at_home_mask, rng))
+        assert np.array_equal(teens, _reference_crises(model, at_home_mask))
         model.step()
