@@ -13,7 +13,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from sim.population import WEEKS_PER_YEAR, Case, Event
-from sim.util import first_per_group, scratch
+from sim.util import first_per_group, scratch, weekly_probability
 
 
 class LocalAuthority(FixedAgent):
@@ -225,7 +225,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
         has_young[c.family[at_home_mask & (c.age < 5 * WEEKS_PER_YEAR)]] = True
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
     u = model.draws.uniform("casework.proceedings", f.uid[high])
-    return high[u < 1.0 - np.exp(-rate * 12 / WEEKS_PER_YEAR)]
+    return high[u < weekly_probability(rate * 12)]
 
 
 def pre_birth(model) -> np.ndarray:

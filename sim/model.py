@@ -113,6 +113,8 @@ class CareSystem(mesa.Model):
         self.pop = demography.populate(self)
         c, f = self.pop.children, self.pop.families
         la_children = np.bincount(f.la[c.family], minlength=self.n_la)
+        self.la_children_at_build = la_children  # LA-run places are planned per child
+        self.la_place_scale = np.ones(self.n_la)
         self.node_children = np.bincount(f.node[c.family], minlength=r.n_nodes).astype(float)
         self.authorities = [
             LocalAuthority(self, i, self.grid[3 * i + 1], int(la_children[i]))

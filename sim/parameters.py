@@ -343,13 +343,13 @@ PARAMS: tuple[Param, ...] = (
           "under interim care orders"),
     Param("placements", "breakdown_kinship", 0.05, "per placement per year", 0.0, 5.0, A, "",
           "base breakdown hazard of a kinship placement"),
-    Param("placements", "breakdown_inhouse", 0.3, "per placement per year", 0.0, 5.0,
+    Param("placements", "breakdown_inhouse", 0.24, "per placement per year", 0.0, 5.0,
           "calibrated", FIT_STABILITY,
           "base breakdown hazard of an in-house foster placement"),
-    Param("placements", "breakdown_ifa", 0.2, "per placement per year", 0.0, 5.0,
+    Param("placements", "breakdown_ifa", 0.16, "per placement per year", 0.0, 5.0,
           "calibrated", FIT_STABILITY,
           "base breakdown hazard of an agency foster placement"),
-    Param("placements", "breakdown_home", 0.47, "per placement per year", 0.0, 5.0,
+    Param("placements", "breakdown_home", 0.38, "per placement per year", 0.0, 5.0,
           "calibrated", FIT_STABILITY,
           "base breakdown hazard of a children's home placement"),
     Param("placements", "breakdown_supported", 0.15, "per placement per year", 0.0, 5.0, A, "",
@@ -366,6 +366,11 @@ PARAMS: tuple[Param, ...] = (
     Param("placements", "short_term_weeks", 16.5058, "weeks", 1.0, 104.0, "calibrated",
           FIT + " (run 8), started from a quarter, typical of short-term fostering",
           "mean time in a short-term placement before the planned move to a long-term one"),
+    Param("placements", "inhouse_refill", True, "on/off", None, None, A,
+          "practice: authorities place with their own carers first (Sufficiency reports: "
+          "in-house carers are used before agencies)",
+          "a free place with the authority's own foster carers goes at once to a child with no "
+          "sibling in care who waits in a short-term agency placement"),
     Param("placements", "distance_effect", 0.25, "log-hazard per 20 miles", 0.0, 3.0, A,
           "research on distant placements (e.g. Ofsted 2022) links distance to instability",
           "rise in breakdown hazard with distance from home"),
@@ -388,9 +393,16 @@ PARAMS: tuple[Param, ...] = (
           "extra breakdown hazard for a child placed apart from siblings in care"),
     Param("placements", "contact_loss_rate", 0.5, "per child per year per 20 miles", 0.0, 10.0, A,
           "", "hazard that contact with birth family lapses, proportional to distance"),
-    Param("placements", "inhouse_per_10k_children", 22.0, "places per 10,000 children", 0.0, 500.0,
-          "derived", "Sufficiency.org.uk FOI 2024: 27.9% of CLA in in-house foster care x 83,630 "
-          "/ 88% occupancy / 11.95m", "LA foster care places"),
+    Param("placements", "inhouse_per_10k_children", 20.5, "places per 10,000 children", 0.0,
+          500.0, "calibrated",
+          "run 11, from the places in use: Sufficiency.org.uk FOI 2024, 27.9% of CLA in "
+          "in-house foster care x 83,630 / 11.95m children = 19.5 (the approved places Ofsted "
+          "counts as vacant or unavailable, Fostering in England 2023-24, cannot take the "
+          "children waiting); the model's pools run about 95% full. With own carers first "
+          "(inhouse_refill) the in-house share follows mostly from this input and the rate in "
+          "care, so its check tests the pools fill, not why the share is what it is",
+          "LA foster care places that can take the children the authority places (per child; "
+          "they follow the authority's child population)"),
     Param("placements", "ifa_per_10k_children", 20.0, "places per 10,000 children", 0.0, 500.0,
           "derived", "Sufficiency.org.uk FOI 2024: 24.8% of CLA with IFAs x 83,630 / 85% / 11.95m",
           "independent fostering agency places"),

@@ -558,10 +558,10 @@ def placement_week(model) -> None:
         + p.placements.distance_effect * pl.miles[ids] / 20.0
         + p.placements.separation_effect * ~pl.with_siblings[ids]
     )
-    broke = u_break < 1.0 - np.exp(-np.exp(log_h) / WEEKS_PER_YEAR)
+    broke = u_break < weekly_probability(np.exp(log_h))
     # Contact with the birth family lapses, more likely the further away the child lives.
-    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0 / WEEKS_PER_YEAR
-    lapse = ~c.contact_lost[care] & (u_lapse < 1.0 - np.exp(-lapse_h))
+    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0
+    lapse = ~c.contact_lost[care] & (u_lapse < weekly_probability(lapse_h))
     c.contact_lost[care[lapse]] = True
     pop.log(model.week, Event.CONTACT_LOST, family=c.family[care[lapse]], child=care[lapse])
     moved = care[broke]
@@ -592,14 +592,51 @@ def _planned_moves(model) -> None:
     due = bridging & (draw < weekly_probability(
         WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
     _planned_move(model, care[due], need=None, together=True)
+    _refill_inhouse(model)
+    care = np.flatnonzero(c.in_care)
     kind = pl.kind[c.placement[care]]
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)
         & np.isin(kind, [Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME])
         & (model.draws.uniform("placement.move_on", c.uid[care])
-           < 1.0 - np.exp(-p.move_on_rate / WEEKS_PER_YEAR))
+           < weekly_probability(p.move_on_rate))
     )
     _planned_move(model, care[ready], need=MOVE_ON)
+
+
+def _refill_inhouse(model) -> None:
+    """A place with the authority's own foster carers that falls free goes to one of its
+    children in agency foster care who has no brother or sister in care (so no group is
+    split): first a child in a short-term (bridging) placement, then the child placed most
+    recently (the least settled).
+
+    Authorities place with their own carers first, and those carers run nearly full: the
+    model's in-house places are the places in use (most approved places Ofsted counts as
+    vacant cannot take the children waiting). Without this a small pool, as a sample of
+    England has, sits part-empty between entrants, and the share of children in in-house care
+    rises with the sample size (docs/calibration.md, "Scale")."""
+    if not model.params.placements.inhouse_refill:
+        return
+    c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
+    pools = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active & (t.capacity > t.occupied))
+    if len(pools) == 0:
+        return
+    care = np.flatnonzero(c.in_care)
+    ids = c.placement[care]
+    agency = (pl.kind[ids] == Kind.IFA) & (c.age[care] < 16 * WEEKS_PER_YEAR)
+    wait, ids = care[agency], ids[agency]
+    fams, count = np.unique(c.family[care], return_counts=True)
+    single = count[np.searchsorted(fams, c.family[wait])] == 1
+    wait, ids = wait[single], ids[single]
+    if len(wait) == 0:
+        return
+    room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
+                       minlength=model.n_la).astype(np.int64)
+    # Bridging placements first (order < 1), then the most recent placements.
+    order = np.where(pl.short_term[ids], 0.0, 1.0 + (model.week - pl.start[ids]) / 1e6)
+    order += model.draws.uniform("placement.refill", c.uid[wait]) * 1e-9
+    chosen = first_per_group(f.la[c.family[wait]], room, order)
+    _planned_move(model, wait[chosen], need=None)
 
 
 def _planned_move(
@@ -632,7 +669,7 @@ def _exits(model) -> None:
     home = (
         ~f.uasc[fam]
         & (read < p.reunification_level)
-        & (draw < 1.0 - np.exp(-rate / WEEKS_PER_YEAR))
+        & (draw < weekly_probability(rate))
     )
     kind = pl.kind[c.placement[care]]
     u = model.draws.uniform("exits.order", c.uid[care])
@@ -640,14 +677,14 @@ def _exits(model) -> None:
         ~home
         & (kind == Kind.KINSHIP)
         & (c.care_weeks[care] >= 26)
-        & (u < 1.0 - np.exp(-p.sgo_rate / WEEKS_PER_YEAR))
+        & (u < weekly_probability(p.sgo_rate))
     )
     adopt = (
         ~home
         & ~sgo
         & (c.entry_age[care] < 4 * WEEKS_PER_YEAR)
         & (c.care_weeks[care] >= WEEKS_PER_YEAR)
-        & (u < 1.0 - np.exp(-p.adoption_rate / WEEKS_PER_YEAR))
+        & (u < weekly_probability(p.adoption_rate))
     )
     leave_care(model, care[home], End.REUNIFIED)
     c.home_since[care[home]] = model.week
