@@ -412,7 +412,7 @@ PARAMS: tuple[Param, ...] = (
     Param("placements", "supported_per_10k_children", 8.0, "places per 10,000 children", 0.0,
           500.0, "derived", "Sufficiency.org.uk FOI 2024: 9.8% of CLA x 83,630 / 85% / 11.95m",
           "supported accommodation places (16-17s)"),
-    Param("placements", "inhouse_outside_share", 0.1, "share of places", 0.0, 1.0,
+    Param("placements", "inhouse_outside_share", 0.05, "share of places", 0.0, 1.0,
           "calibrated", FIT,
           "share of an authority's own foster carers who live just across its boundary "
           "(in a neighbouring authority's neighbourhood next to one of its own)"),

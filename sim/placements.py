@@ -605,10 +605,10 @@ def _planned_moves(model) -> None:
 
 
 def _refill_inhouse(model) -> None:
-    """A place with the authority's own foster carers that falls free goes to one of its
-    children in agency foster care who has no brother or sister in care (so no group is
-    split): first a child in a short-term (bridging) placement, then the child placed most
-    recently (the least settled).
+    """Room with the authority's own foster carers goes to its children in agency foster care
+    whose brothers and sisters in care, if any, are all there too, moved as one group so that
+    no group is split: first children in a short-term (bridging) placement, then those placed
+    most recently (the least settled).
 
     Authorities place with their own carers first, and those carers run nearly full: the
     model's in-house places are the places in use (most approved places Ofsted counts as
@@ -624,19 +624,26 @@ def _refill_inhouse(model) -> None:
     care = np.flatnonzero(c.in_care)
     ids = c.placement[care]
     agency = (pl.kind[ids] == Kind.IFA) & (c.age[care] < 16 * WEEKS_PER_YEAR)
-    wait, ids = care[agency], ids[agency]
-    fams, count = np.unique(c.family[care], return_counts=True)
-    single = count[np.searchsorted(fams, c.family[wait])] == 1
-    wait, ids = wait[single], ids[single]
+    # Families whose every child in care could move: one unit each, of their size.
+    fams, unit, count = np.unique(c.family[care], return_inverse=True, return_counts=True)
+    movable = np.bincount(unit, weights=agency, minlength=len(fams)) == count
+    wait = care[movable[unit]]
     if len(wait) == 0:
         return
     room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
                        minlength=model.n_la).astype(np.int64)
     # Bridging placements first (order < 1), then the most recent placements.
-    order = np.where(pl.short_term[ids], 0.0, 1.0 + (model.week - pl.start[ids]) / 1e6)
-    order += model.draws.uniform("placement.refill", c.uid[wait]) * 1e-9
-    chosen = first_per_group(f.la[c.family[wait]], room, order)
-    _planned_move(model, wait[chosen], need=None)
+    w_ids = c.placement[wait]
+    order = np.where(pl.short_term[w_ids], 0.0, 1.0 + (model.week - pl.start[w_ids]) / 1e6)
+    group = unit[movable[unit]]
+    first = np.unique(group, return_index=True)[1]
+    g_fam = fams[group[first]]
+    g_order = order[first] + model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
+    g_size = count[group[first]]
+    g_la = f.la[g_fam]
+    chosen = first_per_group(g_la, room, g_order, g_size)
+    moving = np.isin(group, group[first][chosen])
+    _planned_move(model, wait[moving], need=None, together=True)
 
 
 def _planned_move(
