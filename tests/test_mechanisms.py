@@ -7,6 +7,7 @@ differ mainly through the lever being moved.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from agents.family import toxic_trio_week
 from sim.config import Scenario
@@ -269,3 +270,54 @@ def test_toxic_trio_factors_come_and_go_and_their_share_holds_steady():
         trio = toxic_trio_week(p, trio, rng.random(len(trio)))
     assert abs(trio.mean() - p.toxic_trio_prevalence) < 0.005
     assert (trio & ~start).mean() > 0.03 and (start & ~trio).mean() > 0.03
+
+
+def test_room_with_own_carers_goes_to_agency_fostered_children_without_splitting_siblings():
+    """Own carers first: room opened in one authority's in-house pool is taken that week by
+    its children in agency foster care (whole sibling groups, never part of one), and not at
+    all with the rule switched off."""
+    from sim import placements
+    from sim.population import Kind
+
+    def after_room(refill: bool):
+        model = CareSystem(small(run__scale=0.05, placements__inhouse_refill=refill))
+        c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
+        care = np.flatnonzero(c.in_care)
+        agency = care[pl.kind[c.placement[care]] == Kind.IFA]
+        la = int(np.bincount(f.la[c.family[agency]]).argmax())  # most agency-fostered children
+        pool = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & (t.la == la) & t.active)[0]
+        t.capacity[pool] = t.occupied[pool] + 6  # six places fall free
+        before = c.placement.copy()
+        placements._refill_inhouse(model)
+        moved = np.flatnonzero(c.placement[: c.n] != before[: c.n])
+        return model, la, moved, before
+
+    model, la, moved, before = after_room(True)
+    c, f, pl = model.pop.children, model.pop.families, model.pop.placements
+    assert 0 < len(moved) <= 6
+    assert (pl.kind[before[moved]] == Kind.IFA).all()  # out of agency care
+    assert (pl.kind[c.placement[moved]] == Kind.INHOUSE_FOSTER).all()  # into their own carers'
+    assert (f.la[c.family[moved]] == la).all()
+    # Every brother or sister in care of a moved child moved with it, to the same carer.
+    sibs = model.pop.children_of(np.unique(c.family[moved]))
+    sibs = sibs[c.in_care[sibs]]
+    assert np.isin(sibs, moved).all()
+    assert not placements.separated(model, moved).any()
+    assert len(after_room(False)[2]) == 0
+
+
+def test_an_authoritys_own_places_follow_its_child_population():
+    """LA-run places are planned per child: an authority whose children fall in number by a
+    fifth has a fifth fewer in-house places at the next monthly review (above those in use)."""
+    from agents.provider import review_market
+    from sim.population import Kind
+
+    model = CareSystem(small(run__scale=0.05))
+    t = model.providers
+    own = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active)
+    review_market(model)  # (new agency branches may open: own is kept by index)
+    before = t.capacity[own].sum()
+    model.la_children_at_build = np.round(model.la_children_at_build * 1.25).astype(int)
+    t.occupied[own] = 0  # so no pool is held up by the children it has
+    review_market(model)
+    assert t.capacity[own].sum() == pytest.approx(before * 0.8, rel=0.05)
