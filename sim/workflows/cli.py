@@ -22,17 +22,17 @@ from sim.parameters import PARAMS, SCHEDULABLE
 #: Modules that add their own subcommands through ``register(subparsers)``. They import heavy
 #: dependencies inside their command functions so that ``cscsim --help`` stays fast.
 PLUGINS: tuple[str, ...] = (
-    "sim.sweep",
-    "sim.compare",
-    "sim.analyse",
-    "sim.app",
-    "sim.calibration",
-    "sim.validation",
-    "sim.ssda903",
-    "sim.drivers",
-    "sim.report",
-    "sim.loops",
-    "sim.attribution",
+    "sim.workflows.sweep",
+    "sim.workflows.compare",
+    "sim.workflows.analyse",
+    "sim.workflows.app",
+    "sim.workflows.calibration",
+    "sim.workflows.validation",
+    "sim.workflows.ssda903",
+    "sim.workflows.drivers",
+    "sim.workflows.report",
+    "sim.workflows.loops",
+    "sim.workflows.attribution",
 )
 
 RUN_FLAGS = {"years": "run.years", "seed": "run.seed", "scale": "run.scale", "region": "run.region"}
@@ -54,8 +54,8 @@ def cmd_run(args) -> int:
 
     from sim.model import CareSystem
     from sim.output import write_run
-    from sim.plots import summary_figure
-    from sim.preflight import check_out, run_bytes
+    from sim.workflows.plots import summary_figure
+    from sim.workflows.preflight import check_out, run_bytes
 
     scenario = _resolve(args)
     checked = check_out(args.out, run_bytes(scenario))
@@ -199,7 +199,7 @@ def default_toml() -> str:
 
 
 def cmd_indicators(args) -> int:
-    from sim.datadict import csv_text, markdown
+    from sim.workflows.datadict import csv_text, markdown
 
     print(csv_text() if args.format == "csv" else markdown(), end="")
     return 0

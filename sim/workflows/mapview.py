@@ -1,11 +1,11 @@
 """The teaching model and the pictures the teaching app shows of it.
 
 :class:`TeachingModel` is a :class:`~sim.model.CareSystem` that, after every week, records the
-series the live charts plot and the loop variables of :mod:`sim.loops`. The ``draw_*``
+series the live charts plot and the loop variables of :mod:`sim.workflows.loops`. The ``draw_*``
 functions paint one matplotlib :class:`~matplotlib.figure.Figure` each (the map, the live
 charts, the causal loop diagram, one child's timeline). They import nothing from Solara, so
-the benchmark and the tests can time and check them without a browser; :mod:`sim.app` wraps
-them in Solara components.
+the benchmark and the tests can time and check them without a browser; :mod:`sim.workflows.app`
+wraps them in Solara components.
 
 Why a region and a scale of its own: a class needs the page to move at several weeks a second
 on a school laptop, and a map a class can read. North East England (12 authorities) at a
@@ -34,11 +34,11 @@ from matplotlib.ticker import MaxNLocator
 
 from policies import preset_scenarios
 from sim.config import Scenario, load_scenario
-from sim.hexmap import HexLayout, layout_for
-from sim.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 from sim.model import CareSystem
 from sim.population import WEEKS_PER_YEAR, End
 from sim.region import synthetic
+from sim.workflows.hexmap import HexLayout, layout_for
+from sim.workflows.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 
 #: The app's default region and share of families simulated (see the module docstring).
 TEACHING_REGION = "North East"
@@ -151,7 +151,7 @@ class TeachingModel(CareSystem):
         region = synthetic(8, 0) if self.config.region == "synthetic" else None
         super().__init__(self.config.scenario(preset, seed, overrides), region=region)
         self.preset = preset
-        #: What the model was built from: its no-change baseline's key (sim.baseline).
+        #: What the model was built from: its no-change baseline's key (sim.workflows.baseline).
         self.spec = (self.config, preset, int(seed), dict(overrides or {}))
         #: The class's lever moves: (page week when moved, lever, old value, new value).
         self.lever_log: list[tuple[int, str, float, float]] = []
@@ -171,8 +171,8 @@ class TeachingModel(CareSystem):
             self.lever_log.append((self.weeks_run, key, old, new))
 
     def baseline_key(self) -> tuple:
-        """The key of this model's no-change baseline (:func:`sim.baseline.key_of`)."""
-        from sim.baseline import key_of
+        """The key of this model's no-change baseline (:func:`sim.workflows.baseline.key_of`)."""
+        from sim.workflows.baseline import key_of
 
         return key_of(*self.spec)
 
@@ -449,7 +449,7 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
     rise look like a doubling), and week 1 is the first week after the warm start
     (:data:`WARM_START_YEARS`), so no start-up spike. A faint grey line on each panel is the
     *no change* baseline (the same preset and seed without the class's lever moves,
-    :mod:`sim.baseline`), and a dotted vertical line marks each week a lever was moved."""
+    :mod:`sim.workflows.baseline`), and a dotted vertical line marks each week a lever was moved."""
     fig = fig or Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
     axes = getattr(fig, "_cscsim_charts", None)
     if axes is None:  # a new figure: its panels; a figure drawn before: only its data go
