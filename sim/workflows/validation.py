@@ -211,8 +211,8 @@ def node_entries(model, first_event: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
-    """One replication: the main run, with decile tables taken at the very step at which
-    the model closes each year (so they match its annual rows exactly), and, if asked, the long
+    """One replication: the main run, with decile tables taken as the model closes each year
+    (an ``on_year_end`` observer, so they match its annual rows exactly), and, if asked, the long
     cohort run. Returns plain data, so it pickles to a worker pool."""
     import numpy as np
 
@@ -226,17 +226,15 @@ def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
     # Events logged while building are the initial stock being placed, not entries.
     last_event = [model.pop.events.n]
 
-    def year_end(week: int) -> None:
-        if progress:
-            progress(week)
-        if len(model.annual) > len(nodes["cla"]):  # the model has just closed a year
-            state = node_state(model)
-            state["entries"], state["entries_uasc"] = node_entries(model, last_event[0])
-            last_event[0] = model.pop.events.n
-            for k in NODE_MEASURES:
-                nodes[k].append(state[k].tolist())
+    @model.observers.on_year_end
+    def year_end(model) -> None:  # the model has just closed a year
+        state = node_state(model)
+        state["entries"], state["entries_uasc"] = node_entries(model, last_event[0])
+        last_event[0] = model.pop.events.n
+        for k in NODE_MEASURES:
+            nodes[k].append(state[k].tolist())
 
-    model.run(progress=year_end)
+    model.run(progress=progress)
     annual = model.annual_frame()
     by_la = model.annual_by_la_frame()
     la_sums = by_la.groupby("gss_code", sort=False)[
