@@ -36,7 +36,7 @@ docs: $(STAMP)
 	$(BIN)/cscsim indicators --format csv > docs/indicators.csv
 	$(BIN)/cscsim params --format markdown > docs/parameters.md
 	$(BIN)/cscsim params --format toml > policies/scenarios/default.toml
-	$(BIN)/python -m sim.history > policies/scenarios/england_2010.toml
+	$(BIN)/python -m sim.workflows.history > policies/scenarios/england_2010.toml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_speed.py

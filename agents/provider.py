@@ -42,18 +42,15 @@ PROVIDER_SCHEMA = {
     "closing": (np.bool_, False),
     "low_months": (np.int16, 0),
 }
-EXIT_MONTHS = 6
 MARKET_KINDS = (Kind.IFA, Kind.CHILDRENS_HOME, Kind.SUPPORTED)
-AGENCY_SIZE = 40  # foster places per agency branch at full scale (assumption)
-SUPPORTED_SIZE = 10  # places per supported-accommodation service at full scale (assumption)
+# Sizes of agency branches and supported services, the fewest places a simulated one has
+# (placements.agency_size, supported_size, min_pool), how long a losing provider stays
+# (market.exit_months) and the spreads of prices and quality are parameters (sim/parameters.py).
 
 
-#: The fewest places a simulated agency branch or supported service has (in-house carers are
-#: one pool per authority): a children's home's size (``placements.home_size``, 3.76). A pool
-#: of one or two places is full most of the time and can never take a sibling group, so the
-#: placement mix of a small sample would lean on children's homes (whose size does not shrink)
-#: more than England's does.
-MIN_POOL = 4
+def full_size(p, kind: int) -> int:
+    """Places per agency branch (``kind`` IFA) or supported service at full scale."""
+    return p.placements.agency_size if kind == Kind.IFA else p.placements.supported_size
 
 
 def branch_size(model, full_scale_size: int) -> int:
@@ -62,8 +59,10 @@ def branch_size(model, full_scale_size: int) -> int:
     An agency's carers live spread across a locality, so the *number* of branches is kept
     independent of ``run.scale`` and their size shrinks with it (otherwise a small sample would
     have a handful of agencies far from most children and distances would depend on scale),
-    down to :data:`MIN_POOL` places, below which fewer branches of that size are opened."""
-    return max(min(MIN_POOL, full_scale_size), round(full_scale_size * model.params.run.scale))
+    down to ``placements.min_pool`` places, below which fewer branches of that size are
+    opened. In-house carers are one pool per authority instead."""
+    min_pool = model.params.placements.min_pool
+    return max(min(min_pool, full_scale_size), round(full_scale_size * model.params.run.scale))
 
 
 class PlacementProvider(FixedAgent):
@@ -122,7 +121,7 @@ class PlacementProvider(FixedAgent):
         t.price[i] = np.clip(price, t.cost[i], ceiling)
         occ = self.occupancy
         t.low_months[i] = t.low_months[i] + 1 if occ < p.market.exit_occupancy else 0
-        if t.low_months[i] >= EXIT_MONTHS:
+        if t.low_months[i] >= p.market.exit_months:
             t.closing[i] = True
 
 
@@ -171,7 +170,7 @@ def add_providers(
         return
     _add_sites(model, [np.array([x]) for x in nodes] if sites is None else sites)
     la_run = np.zeros(n, bool) if la_run is None else la_run
-    base = _base_price(p, kind) * np.exp(0.1 * rng.standard_normal(n))
+    base = _base_price(p, kind) * np.exp(p.market.price_spread * rng.standard_normal(n))
     margin = _margin(p, kind)
     # For-profit providers charge the market price; their cost falls where property is cheap.
     # LA and voluntary providers run at cost, which is the market price less the margin.
@@ -182,7 +181,8 @@ def add_providers(
     quality_mean = np.where(
         for_profit, p.market.quality_for_profit, p.market.quality_not_for_profit
     )
-    quality = np.clip(quality_mean + 0.1 * rng.standard_normal(n), 0.05, 0.95)
+    quality = np.clip(quality_mean + p.market.quality_spread * rng.standard_normal(n), 0.05,
+                      0.95)
     # LA-run capacity follows the local-sufficiency levers of the authority that runs it; the
     # base is today's level.
     owner = model.region.node_la[nodes] if la is None else la
@@ -253,11 +253,11 @@ def build_market(model) -> None:
     total = node_children.sum() / 1e4
     # Agencies and supported accommodation: located where people live.
     for kind, per_10k, size in (
-        (Kind.IFA, p.placements.ifa_per_10k_children, branch_size(model, AGENCY_SIZE)),
+        (Kind.IFA, p.placements.ifa_per_10k_children, branch_size(model, full_size(p, Kind.IFA))),
         (
             Kind.SUPPORTED,
             p.placements.supported_per_10k_children,
-            branch_size(model, SUPPORTED_SIZE),
+            branch_size(model, full_size(p, Kind.SUPPORTED)),
         ),
     ):
         places = int(stochastic_round(rng, per_10k * total))
@@ -265,7 +265,7 @@ def build_market(model) -> None:
         cap = np.full(k, places // k if k else 0, dtype=np.int64)
         cap[: places - cap.sum()] += 1
         nodes = _locate(model, k, node_children)
-        full = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
+        full = full_size(p, kind)
         sites = represented_sites(model, nodes, cap, full, node_children)
         add_providers(model, kind, nodes, cap, rng.random(k) < share_la[r.node_la[nodes]],
                       sites=sites)
@@ -280,9 +280,7 @@ def build_market(model) -> None:
     fp = rng.random(k) < p.levers.for_profit_share
     cheap = node_children * property_cost(model, np.arange(r.n_nodes)) ** -4
     nodes = np.where(fp, _locate(model, k, cheap), _locate(model, k, node_children))
-    la_run = ~fp & (
-        rng.random(k) < 0.75
-    )  # of non-profit homes about 3 in 4 are LA-run (assumption)
+    la_run = ~fp & (rng.random(k) < p.placements.home_la_run_share)
     sizes = np.array(sizes)
     sites = [
         represented_sites(model, nodes[i : i + 1], sizes[i : i + 1], sizes[i], cheap if fp[i]
@@ -392,7 +390,7 @@ def market_entry(model) -> None:
             sites = [represented_sites(model, nodes[i : i + 1], size[i : i + 1], size[i], cheap)[0]
                      for i in range(len(size))]
         else:
-            full = AGENCY_SIZE if kind == Kind.IFA else SUPPORTED_SIZE
+            full = full_size(p, kind)
             unit = branch_size(model, full)
             size = np.full(max(1, places // unit), unit)
             size[-1] += places - size.sum()  # the remainder joins the last

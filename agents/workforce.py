@@ -8,7 +8,7 @@ filled at a rate that, with that turnover, gives the published vacancy rate in s
 Workload is the children with an open case per case-holding social worker, against the
 caseload a case-holder can manage; above 1 the authority is overloaded, which raises its
 front-door threshold, weakens its assessments and thins the support each case gets (the
-workload loop, R3, in sim/loops.py).
+workload loop, R3, in sim/workflows/loops.py).
 
 Staff are continuous stocks (FTE) moved by expected flows, so a run at a 5% sample has the
 same workforce dynamics as a national one. Authorities differ in how hard they find it to

@@ -5,7 +5,7 @@ fresh headless Debian chromium, waits until its charts are drawn (so the session
 built), and kills that browser outright (SIGKILL: no goodbye to the server, as when a laptop
 lid closes). It prints the server's resident memory before any page, after the last page was
 killed, and then every 10 s for ``--wait`` seconds; the app frees a session's model once its
-connection has been gone for ``SOLARA_KERNEL_CULL_TIMEOUT`` (45 s, sim/app.py), and gives
+connection has been gone for ``SOLARA_KERNEL_CULL_TIMEOUT`` (45 s, sim/workflows/app.py), and gives
 the memory back to the system a few seconds later (``give_back_closed_sessions``).
 
     .venv/bin/python benchmarks/app_sessions.py [--sessions 20] [--wait 120]
@@ -35,11 +35,11 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from sim.app import launch_chromium, served
+    from sim.workflows.app import launch_chromium, served
 
     me = psutil.Process()
     with served() as url, sync_playwright() as pw:
-        server = next(p for p in me.children() if "sim.cli" in " ".join(p.cmdline()))
+        server = next(p for p in me.children() if "sim.workflows.cli" in " ".join(p.cmdline()))
         with tempfile.TemporaryDirectory() as profile:  # the first page loads the assets
             ctx = launch_chromium(pw, profile)
             page = ctx.new_page()

@@ -10,8 +10,8 @@ Prints three measurements of the default teaching model (North East, scale 0.25)
 3. ``page``: ``cscsim app`` served on a free loopback port, played in headless Debian chromium
    for ``--seconds`` (default 20) after one lever move (funding 1 -> 0.95), weeks advanced
    per second of wall time, with the page's no-change baseline on (after the move it runs in
-   the server's worker process, ``sim/baseline.py``), and the CPU seconds the server and its
-   worker used meanwhile. Needs chromium and
+   the server's worker process, ``sim/workflows/baseline.py``), and the CPU seconds the server and
+   its worker used meanwhile. Needs chromium and
    Playwright (``scripts/install_browser.sh``); skipped with a message otherwise.
 
 The load average is printed with each figure: the machine has 2 cores, and other jobs on it
@@ -35,7 +35,7 @@ def load() -> str:
 
 
 def bench_model(weeks: int = 104) -> float:
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     model = TeachingModel(config=AppConfig())
     for _ in range(13):  # warm up
@@ -54,8 +54,8 @@ def bench_frames(frames: int = 24) -> tuple[float, dict[str, float]]:
     only when the followed child's journey changes or every 8 weeks)."""
     from matplotlib.figure import Figure
 
-    from sim.app import LOOP_WEEKS, MAP_WEEKS, RENDER_INTERVAL
-    from sim.mapview import (
+    from sim.workflows.app import LOOP_WEEKS, MAP_WEEKS, RENDER_INTERVAL
+    from sim.workflows.mapview import (
         CHART_DPI,
         CHART_SIZE,
         MAP_DPI,
@@ -119,7 +119,7 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
     except ImportError:
         print("page: skipped (no playwright; run scripts/install_browser.sh)")
         return None
-    from sim.app import launch_chromium, served
+    from sim.workflows.app import launch_chromium, served
 
     with (served() as url, sync_playwright() as pw,
           tempfile.TemporaryDirectory() as profile):
@@ -135,7 +135,8 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
 
             import psutil
 
-            server = next(p for p in psutil.Process().children() if "sim.cli" in p.cmdline())
+            server = next(p for p in psutil.Process().children()
+                          if "sim.workflows.cli" in p.cmdline())
             # a lever moved (funding 1 -> 0.95), so that the no-change line is a run of its
             # own: until the first move the page draws its own run, which is the same run
             slider = page.locator(".lever-funding [role=slider]").first
@@ -165,11 +166,11 @@ def main() -> None:
                     help="serve the page without its no-change line (cscsim app --no-baseline)")
     args = ap.parse_args()
     if args.no_baseline:
-        from sim.app import NO_BASELINE_ENV
+        from sim.workflows.app import NO_BASELINE_ENV
 
         os.environ[NO_BASELINE_ENV] = "1"  # the served app inherits it
-    from sim.app import RENDER_INTERVAL
-    from sim.mapview import TEACHING_REGION, TEACHING_SCALE
+    from sim.workflows.app import RENDER_INTERVAL
+    from sim.workflows.mapview import TEACHING_REGION, TEACHING_SCALE
 
     print(f"teaching model: {TEACHING_REGION}, scale {TEACHING_SCALE}, page update every "
           f"{RENDER_INTERVAL} weeks; {os.cpu_count()} cores")

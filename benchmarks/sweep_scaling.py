@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.sweep import run_sweep  # noqa: E402
+from sim.workflows.sweep import run_sweep  # noqa: E402
 
 
 def experiment_text(runs: int, scale: float | None, years: int | None) -> str:

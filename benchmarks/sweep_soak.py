@@ -56,8 +56,8 @@ fail_runs = [5]
 
 def start(exp: Path, out: Path, backend: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out", str(out), "--resume",
-         "--quiet", "--workers", "2", "--backend", backend],
+        [sys.executable, "-m", "sim.workflows.cli", "sweep", str(exp), "--out", str(out),
+         "--resume", "--quiet", "--workers", "2", "--backend", backend],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
 
@@ -95,8 +95,8 @@ def main() -> int:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     sys.path.insert(0, str(ROOT))
-    from sim.experiment import load_experiment
-    from sim.sweep import PARTS, RUNS, run_sweep
+    from sim.workflows.experiment import load_experiment
+    from sim.workflows.sweep import PARTS, RUNS, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="cscsim-soak-"))
     exp_path = tmp / "soak.toml"

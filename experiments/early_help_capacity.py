@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
+from sim.workflows.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
 
 NAME = "early_help_capacity"
 EH, HV = "levers.early_help_capacity", "levers.health_visitor_fte"

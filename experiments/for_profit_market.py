@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
+from sim.workflows.analyse import effect_lines, experiment_runs, plot_grid  # noqa: E402
 
 NAME = "for_profit_market"
 FP, CAP = "levers.for_profit_share", "levers.profit_cap"

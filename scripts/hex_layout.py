@@ -1,5 +1,5 @@
 """Generate sim/data/hex_layout.csv: the hex cartogram of England's children's-services
-authorities that the teaching app's map draws (sim/hexmap.py says why hexagons).
+authorities that the teaching app's map draws (sim/workflows/hexmap.py says why hexagons).
 
 Run once, from the repository's root, whenever england_local_authorities.csv changes:
 
@@ -12,8 +12,8 @@ Input: the authorities' centroids (lat, lon) in sim/data/england_local_authoriti
 order: gss_code, name, region, code (a unique three-letter code for the map), region_col and
 region_row (its hexagon in a layout of its own region, which is what a region run shows),
 england_col and england_row (in a layout of all 153). Each layout is placed by
-``sim.hexmap.place``: an exact assignment of authorities to hexagons minimising the squared
-distance from their de-clustered centroids, so the same input always gives the same file.
+``sim.workflows.hexmap.place``: an exact assignment of authorities to hexagons minimising the
+squared distance from their de-clustered centroids, so the same input always gives the same file.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.hexmap import LAYOUT_FILE, hex_centres, place, short_codes  # noqa: E402
 from sim.region import load_authorities  # noqa: E402
+from sim.workflows.hexmap import LAYOUT_FILE, hex_centres, place, short_codes  # noqa: E402
 
 OUT = ROOT / "sim" / "data" / LAYOUT_FILE
 FIELDS = ("gss_code", "name", "region", "code", "region_col", "region_row", "england_col",

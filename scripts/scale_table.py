@@ -2,7 +2,7 @@
 
 Runs a scenario (default: the England baseline) at each ``--scales`` value with one seed and
 prints, for the years after its burn-in, the validation indicators' means and whether each is
-within its validation tolerance of the published target (sim/targets.py).
+within its validation tolerance of the published target (sim/workflows/targets.py).
 
     python scripts/scale_table.py [SCENARIO.toml] [--scales 0.05 0.1 0.2] [--years 3]
 """
@@ -15,7 +15,7 @@ import time
 
 from sim.config import load_scenario
 from sim.model import CareSystem
-from sim.targets import targets
+from sim.workflows.targets import targets
 
 DEFAULT = "policies/scenarios/england_baseline.toml"
 

@@ -37,7 +37,7 @@ Q = 13  # a quarter
 
 
 def run(moves, weeks: int, seed: int, scale: float | None):
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     config = AppConfig() if scale is None else AppConfig(scale=scale)
     m = TeachingModel(seed=seed, config=config)
@@ -54,13 +54,13 @@ def run(moves, weeks: int, seed: int, scale: float | None):
 
 
 def _lab(key: str) -> str:
-    from sim.loops import VARIABLES
+    from sim.workflows.loops import VARIABLES
 
     return VARIABLES[key].label.replace("\n", " ")
 
 
 def report(name: str, seed: int, scale: float | None) -> None:
-    from sim.loops import LINKS, LOOPS, VARIABLES
+    from sim.workflows.loops import LINKS, LOOPS, VARIABLES
 
     moves, weeks = EXERCISES[name]
     t = time.process_time()

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim.config import ConfigError
-from sim.validation import (
+from sim.workflows.validation import (
     FULL,
     QUICK,
     Settings,

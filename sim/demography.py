@@ -21,12 +21,23 @@ from agents.family import long_run_need
 from sim.population import WEEKS_PER_YEAR, Case, Population
 from sim.util import stochastic_round, weighted_sample
 
-#: Approximate age profile of children looked after at 31 March (DfE CLA 2024): under 1, 1-4,
-#: 5-9, 10-15, 16-17, as shares; divided by years in the band for a per-year weight.
-CLA_AGE_SHARE = np.array([0.05, 0.13, 0.17, 0.38, 0.27]) / np.array([1, 4, 5, 6, 2])
-#: Ages of unaccompanied children on arrival (14, 15, 16, 17): four in five aged 16-17
-#: (assumption, in line with DfE's picture of UASC as mostly 16-17-year-old boys).
-UASC_AGE_SHARE = np.array([0.05, 0.15, 0.35, 0.45])
+#: Age bands of the children in care at the start (under 1, 1-4, 5-9, 10-15, 16-17): their
+#: weights are parameters (``care.initial_age_share_*``), divided by years in the band.
+CLA_AGE_BANDS = ("under_1", "1_4", "5_9", "10_15", "16_17")
+CLA_BAND_YEARS = np.array([1, 4, 5, 6, 2])
+#: Ages of unaccompanied children on arrival; their weights are ``care.uasc_age_share_*``.
+UASC_AGES = (14, 15, 16, 17)
+
+
+def cla_age_weight(p) -> np.ndarray:
+    """Weight per year of age of each band of the children in care at the start."""
+    share = np.array([getattr(p, f"initial_age_share_{b}") for b in CLA_AGE_BANDS])
+    return share / CLA_BAND_YEARS
+
+
+def uasc_age_share(p) -> np.ndarray:
+    """Relative weights of the ages (14-17) of unaccompanied children on arrival."""
+    return np.array([getattr(p, f"uasc_age_share_{a}") for a in UASC_AGES])
 
 
 def populate(model) -> Population:
@@ -241,7 +252,8 @@ def uasc_arrivals(model) -> np.ndarray:
         n, uid=fam_uid, la=model.region.node_la[node], node=node, uasc=True, kin=0.0,
         case=Case.CARE, need=0.0,
     )
-    age = (14 + d.choice("uasc.age", kid_uid, UASC_AGE_SHARE)) * WEEKS_PER_YEAR + d.integers(
+    share = uasc_age_share(model.params.care)
+    age = (UASC_AGES[0] + d.choice("uasc.age", kid_uid, share)) * WEEKS_PER_YEAR + d.integers(
         "uasc.age_weeks", kid_uid, 52)
     return pop.add_children(d, kid_uid, fam, age.astype(np.int16))
 
@@ -259,7 +271,7 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     # (they go home once it falls), so drawing on this week's need alone starts the run with
     # children who go home within months and the stock dips in year 1.
     band = np.searchsorted(np.array([1, 5, 10, 16]), c.age // WEEKS_PER_YEAR, side="right")
-    weight = CLA_AGE_SHARE[band] * np.exp(
+    weight = cla_age_weight(p)[band] * np.exp(
         np.maximum(need, 0) + 2.0 * persistent + 0.5 * c.risk
     )
     care = weighted_sample(d.uniform("build.in_care", c.uid), weight,

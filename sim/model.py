@@ -18,6 +18,10 @@ A week, in stages (see docs/ODD.md):
    a placement;
 8. market (every 4 weeks): providers review prices and capacity; for-profit entry and exit;
 9. accounting, and at year end: budgets settle (the crisis trap) and indicators are recorded.
+
+Tools that need to see the run as it goes (the teaching app's weekly series, validation's
+per-year tables) do not subclass the model: they register observers, ``model.observers.on_week(f)``
+and ``model.observers.on_year_end(f)``, called with the model (see :class:`Observers`).
 """
 
 from __future__ import annotations
@@ -70,6 +74,43 @@ EVER_BITS = {
 MARKET_EVERY = 4  # weeks
 
 
+class Observers:
+    """Callables a :class:`CareSystem` calls with itself as it runs, so that a tool can watch a
+    run without subclassing the model or wrapping its step.
+
+    - ``on_week(f)``: ``f(model)`` at the end of every week's step (after the year's close, if
+      the week ends a year);
+    - ``on_year_end(f)``: ``f(model)`` when a year closes, once its rows are in
+      ``model.annual`` and ``model.annual_by_la`` and before next year's flows start.
+
+    Both return ``f``, so they can be used as decorators, and are called in the order they were
+    added. Observers are added to a built model, so they see no burn-in week (the burn-in runs
+    in the constructor): ``model.week`` is 0 or more in every call. Observers are meant to read
+    the model; one that changes its state changes the run (draws are keyed, so reading never
+    does). They are kept with the model: a model that is pickled (a warm start, a snapshot)
+    needs picklable observers (a module-level function or a bound method of a module-level
+    class, not a closure).
+    """
+
+    def __init__(self) -> None:
+        self.week: list[Callable[[CareSystem], None]] = []
+        self.year_end: list[Callable[[CareSystem], None]] = []
+
+    def on_week(self, f: Callable[[CareSystem], None]) -> Callable[[CareSystem], None]:
+        self.week.append(f)
+        return f
+
+    def on_year_end(self, f: Callable[[CareSystem], None]) -> Callable[[CareSystem], None]:
+        self.year_end.append(f)
+        return f
+
+    def remove(self, f: Callable[[CareSystem], None]) -> None:
+        """Stop calling ``f`` (from whichever list holds it)."""
+        for hooks in (self.week, self.year_end):
+            while f in hooks:
+                hooks.remove(f)
+
+
 class CareSystem(mesa.Model):
     """Children's social care in a region of England, one step per week."""
 
@@ -81,6 +122,7 @@ class CareSystem(mesa.Model):
     ) -> None:
         scenario = scenario or Scenario()
         super().__init__(rng=scenario.run.seed)
+        self.observers = Observers()
         # The scenario as given (schedules and all) and its values in force this year: the
         # burn-in runs at the first year's values, so the warm state is in balance with them.
         # (Not ``self.scenario``: Mesa 3.5 keeps that name for its own experimental Scenario.)
@@ -352,6 +394,8 @@ class CareSystem(mesa.Model):
         self._account_week()
         if (self.week + 1) % WEEKS_PER_YEAR == 0:
             self._close_year()
+        for observe in self.observers.week:
+            observe(self)
 
     def _account_week(self) -> None:
         c, pl = self.pop.children, self.pop.placements
@@ -401,6 +445,8 @@ class CareSystem(mesa.Model):
         self.flows = {}
         c = self.pop.children
         c.placements_year[:] = c.in_care
+        for observe in self.observers.year_end:
+            observe(self)
 
     # --- running ----------------------------------------------------------------------------
     def run(self, years: int | None = None, progress: Callable[[int], None] | None = None) -> None:

@@ -139,8 +139,8 @@ def placements_frame(model) -> pd.DataFrame:
             "out_of_area": pl.out_of_area,
             "with_siblings": pl.with_siblings,
             "weekly_price_gbp": pl.price.astype(float).round(2),
-            # For exports to the sector's formats (sim/ssda903.py): where the child lived,
-            # whether the provider is the authority's own, and the legal route into care.
+            # For exports to the sector's formats (sim/workflows/ssda903.py): where the child
+            # lived, whether the provider is the authority's own, and the legal route into care.
             "placement_node": pl.node,
             "la_run": _la_run(model, pl.provider),
             "legal_status": np.array([x.name.lower() for x in Legal])[pl.legal],
@@ -208,6 +208,16 @@ def children_frame(model) -> pd.DataFrame:
         }
     )
 
+def run_title(scenario: dict, years: pd.Series | None = None) -> str:
+    """'Name: region, scale x, seed n, 2024-2033': what tells one run's figure from another's."""
+    r = scenario.get("run", {})
+    span = ""
+    if years is not None and len(years):
+        span = f", {int(years.min())}-{int(years.max())}"
+    return (f"{scenario.get('name', 'run')}: {r.get('region', '?')}, scale {r.get('scale', 0):g}, "
+            f"seed {r.get('seed', '?')}{span}")
+
+
 
 def write_run(
     model,
@@ -218,8 +228,6 @@ def write_run(
     """Write every output of a finished run into ``out``; returns the folder. ``figure(annual,
     path, title=...)`` draws the summary figure, titled with the scenario, region, scale and
     seed so that two runs' figures cannot be mistaken for each other."""
-    from sim.plots import run_title
-
     annual = model.annual_frame()
     with staged(out) as stage:
         write_csv(annual, stage / "annual.csv")

@@ -302,6 +302,10 @@ PARAMS: tuple[Param, ...] = (
           "family need below which children can go home"),
     Param("care", "reunification_rate", 1.05, "per child per year", 0.0, 20.0, "calibrated",
           FIT, "hazard of going home once the family's need is low enough"),
+    Param("care", "contact_lost_reunification", 0.5, "x", 0.0, 1.0, A,
+          "a child who has lost contact with family goes home less often; halved as a round "
+          "figure",
+          "multiplier on reunification_rate for a child whose contact with family has lapsed"),
     Param("care", "return_breakdown_rate", 8.0, "per child per year", 0.0, 1000.0, "calibrated",
           "towards one in five children who went home re-entering care within a year "
           "(Goldacre et al., 2022, British Journal of Social Work 52(8), on DfE's SSDA903 data)",
@@ -327,6 +331,30 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "initial_cin_per_10k", 333.0, "per 10,000 children", 0.0, 2000.0, "published",
           DFE_CIN + ": 332.9 per 10,000 (includes plans and children in care)",
           "children in need at the start"),
+    # The age profile of the children in care at the start, as relative weights per age band
+    # (each band's weight is divided by its years, so it is a weight per year of age).
+    Param("care", "initial_age_share_under_1", 0.05, "share of children in care", 0.0, 1.0,
+          "published", DFE_CLA + " (approximate age profile at 31 March)",
+          "children in care at the start aged under 1 (relative to the other age bands)"),
+    Param("care", "initial_age_share_1_4", 0.13, "share of children in care", 0.0, 1.0,
+          "published", DFE_CLA + " (approximate)", "as initial_age_share_under_1, aged 1-4"),
+    Param("care", "initial_age_share_5_9", 0.17, "share of children in care", 0.0, 1.0,
+          "published", DFE_CLA + " (approximate)", "as initial_age_share_under_1, aged 5-9"),
+    Param("care", "initial_age_share_10_15", 0.38, "share of children in care", 0.0, 1.0,
+          "published", DFE_CLA + " (approximate)", "as initial_age_share_under_1, aged 10-15"),
+    Param("care", "initial_age_share_16_17", 0.27, "share of children in care", 0.0, 1.0,
+          "published", DFE_CLA + " (approximate)", "as initial_age_share_under_1, aged 16-17"),
+    # Ages of unaccompanied children on arrival, as relative weights.
+    Param("care", "uasc_age_share_14", 0.05, "share of arrivals", 0.0, 1.0, A,
+          "four in five aged 16-17, in line with DfE's picture of unaccompanied children as "
+          "mostly 16-17-year-old boys",
+          "unaccompanied children arriving aged 14 (relative to the other ages)"),
+    Param("care", "uasc_age_share_15", 0.15, "share of arrivals", 0.0, 1.0, A,
+          "as uasc_age_share_14", "as uasc_age_share_14, aged 15"),
+    Param("care", "uasc_age_share_16", 0.35, "share of arrivals", 0.0, 1.0, A,
+          "as uasc_age_share_14", "as uasc_age_share_14, aged 16"),
+    Param("care", "uasc_age_share_17", 0.45, "share of arrivals", 0.0, 1.0, A,
+          "as uasc_age_share_14", "as uasc_age_share_14, aged 17"),
     # --- court ---------------------------------------------------------------------------
     Param("court", "proceedings_weeks", 40.0, "weeks", 1.0, 200.0, "published",
           "MoJ, Family Court Statistics Quarterly, July to September 2024: care and supervision "
@@ -418,6 +446,30 @@ PARAMS: tuple[Param, ...] = (
           "(in a neighbouring authority's neighbourhood next to one of its own)"),
     Param("placements", "home_size", 3.76, "places per home", 1.0, 20.0, "derived",
           "Ofsted 2023: 10,818 places in 2,880 homes", "places in a children's home"),
+    Param("placements", "agency_size", 40, "foster places per branch", 1, 1000, A,
+          "a fostering agency's local branch; round figure",
+          "places per agency branch at full scale (the number of branches does not depend on "
+          "run.scale; their size shrinks with it, down to min_pool)"),
+    Param("placements", "supported_size", 10, "places per service", 1, 500, A, "round figure",
+          "places per supported-accommodation service at full scale (as agency_size)"),
+    Param("placements", "min_pool", 4, "places", 1, 100, A,
+          "a children's home's size (home_size, 3.76), rounded up: a pool of one or two places "
+          "is full most of the time and can never take a sibling group, so a small sample's "
+          "placement mix would lean on children's homes (whose size does not shrink)",
+          "the fewest places a simulated agency branch or supported service has"),
+    Param("placements", "home_la_run_share", 0.75, "share of not-for-profit homes", 0.0, 1.0,
+          A, "about three in four of the not-for-profit children's homes are run by authorities",
+          "share of today's not-for-profit children's homes that are LA-run (they take only "
+          "their own authority's children)"),
+    Param("placements", "matching_rounds", 8, "rounds per week", 1, 100, A,
+          "enough that a child is refused by only a few providers before an emergency bed; "
+          "more rounds matter only where many sibling groups compete for few places",
+          "rounds of offers a week between sibling groups needing a placement and providers "
+          "with room; groups still unplaced after them go to emergency beds"),
+    Param("placements", "emergency_quality", 0.3, "0-1", 0.0, 1.0, A,
+          "unregistered placements are poor fits by design: below every registered provider's "
+          "mean quality",
+          "quality of an emergency placement (the breakdown hazard rises as quality falls)"),
     Param("placements", "price_inhouse", 450, "GBP per week", 0, 20_000, A,
           "allowances plus support; below agency prices", "cost of an in-house foster placement"),
     Param("placements", "price_ifa", 820, "GBP per week", 0, 20_000, "published", CMA,
@@ -457,13 +509,22 @@ PARAMS: tuple[Param, ...] = (
           "across the market"),
     Param("market", "property_effect", 0.3, "share of cost", 0.0, 0.9, A, "",
           "how much cheaper it is to run a place in the cheapest (most deprived) areas"),
+    Param("market", "price_spread", 0.1, "log-sd", 0.0, 1.0, A, "",
+          "spread of providers' list prices around their kind's price (lognormal)"),
+    Param("market", "quality_spread", 0.1, "0-1", 0.0, 0.5, A, "",
+          "spread of providers' quality around their owner's mean (normal, clipped to "
+          "0.05-0.95)"),
     Param("market", "entry_rate", 0.03, "share of capacity per month", 0.0, 1.0, A, "",
           "for-profit places opening a month, as a share of the kind's capacity, when the kind "
           "is full and margins are twice the hurdle"),
     Param("market", "hurdle_margin", 0.15, "share of price", 0.0, 0.9, A, "",
           "margin a for-profit provider needs before it enters"),
     Param("market", "exit_occupancy", 0.5, "share", 0.0, 1.0, A, "",
-          "occupancy below which a for-profit provider leaves after six months"),
+          "occupancy below which a for-profit provider leaves after exit_months months"),
+    Param("market", "exit_months", 6, "monthly reviews", 1, 120, A,
+          "half a year of losses before a provider gives up",
+          "consecutive monthly reviews (every 4 weeks) below exit_occupancy after which a "
+          "for-profit provider closes"),
     Param("market", "quality_for_profit", 0.55, "0-1", 0.0, 1.0, A, "",
           "mean quality of for-profit providers"),
     Param("market", "quality_not_for_profit", 0.65, "0-1", 0.0, 1.0, A, "",

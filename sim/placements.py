@@ -47,7 +47,7 @@ RANK[SUPPORTED, [Kind.SUPPORTED, Kind.IFA, Kind.CHILDRENS_HOME]] = [0, 1, 2]
 RANK[MOVE_ON, Kind.SUPPORTED] = 0
 CATEGORY_OF_KIND = np.array([FOSTER, FOSTER, FOSTER, HOME, SUPPORTED, -1, FOSTER])
 CHUNK = 1500  # sibling groups matched together; bounds the groups x providers score matrix
-ROUNDS = 8
+# (The rounds of offers a week are a behavioural assumption: placements.matching_rounds.)
 
 
 def _base_hazard(p, kind: np.ndarray) -> np.ndarray:
@@ -225,7 +225,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     home_node = f.node[c.family[children]]
     home_la = f.la[c.family[children]]
     cand = np.flatnonzero(t.active & (t.capacity > t.occupied))
-    for round_ in range(ROUNDS):
+    for round_ in range(p.placements.matching_rounds):
         if len(children) == 0 or len(cand) == 0:
             break
         uid, first, size = np.unique(unit, return_index=True, return_counts=True)
@@ -386,7 +386,7 @@ def _place_emergency(model, children: np.ndarray) -> None:
         price=price,
         cost=price * (1 - p.market.margin_home),
         for_profit=True,
-        quality=0.3,
+        quality=p.placements.emergency_quality,
         carer=None,
     )
 
@@ -672,7 +672,8 @@ def _exits(model) -> None:
     # home to families whose need is still high, and come back (see return_breakdowns).
     read = assess(model, fam, z=per_family_draw(model, "exits.assess", fam, normal=True))
     draw = per_family_draw(model, "exits.home", fam)
-    rate = p.reunification_rate * np.where(c.contact_lost[care], 0.5, 1.0)
+    rate = p.reunification_rate * np.where(c.contact_lost[care], p.contact_lost_reunification,
+                                           1.0)
     home = (
         ~f.uasc[fam]
         & (read < p.reunification_level)

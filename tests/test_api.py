@@ -92,7 +92,7 @@ def test_the_teaching_page_renders_as_widgets_for_jupyter():
     """Jupyter shows an element through ipywidgets; rendering it headless builds the page."""
     import reacton
 
-    from sim.app import notebook
+    from sim.workflows.app import notebook
 
     element = notebook(scale=0.01)
     assert hasattr(element, "_ipython_display_")

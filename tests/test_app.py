@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.loops import LINKS, LOOPS, VARIABLES, assess, change
+from sim.workflows.loops import LINKS, LOOPS, VARIABLES, assess, change
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "results" / "figures" / "app.png"
@@ -138,7 +138,7 @@ def test_not_ready_before_three_windows() -> None:
 
 @pytest.fixture(scope="module")
 def teaching_model():
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     model = TeachingModel(config=AppConfig(scale=0.05))
     for _ in range(45):
@@ -156,7 +156,7 @@ def test_teaching_model_records_every_series(teaching_model) -> None:
 
 
 def test_pictures_render(teaching_model) -> None:
-    from sim.mapview import (
+    from sim.workflows.mapview import (
         draw_charts,
         draw_loops,
         draw_map,
@@ -173,7 +173,7 @@ def test_pictures_render(teaching_model) -> None:
 
 
 def test_a_preset_with_a_burn_in_starts_its_history_at_week_0() -> None:
-    from sim.mapview import MAX_WARM_START_YEARS, AppConfig, TeachingModel
+    from sim.workflows.mapview import MAX_WARM_START_YEARS, AppConfig, TeachingModel
 
     m = TeachingModel(preset="england_baseline", config=AppConfig(scale=0.02))
     assert m.burn_weeks == 52 * MAX_WARM_START_YEARS  # its own 20 years, shortened for a class
@@ -183,7 +183,7 @@ def test_a_preset_with_a_burn_in_starts_its_history_at_week_0() -> None:
 
 
 def test_every_preset_gets_a_warm_start(teaching_model) -> None:
-    from sim.mapview import WARM_START_YEARS
+    from sim.workflows.mapview import WARM_START_YEARS
 
     assert teaching_model.burn_weeks == 52 * WARM_START_YEARS
     # no start-up burst: the first month's moves are like any later month's
@@ -193,7 +193,7 @@ def test_every_preset_gets_a_warm_start(teaching_model) -> None:
 
 def test_overspend_line_accrues_the_budget_at_the_levers_in_force() -> None:
     from policies import set_lever
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     m = TeachingModel(config=AppConfig(scale=0.02))
     for _ in range(20):
@@ -212,7 +212,7 @@ def test_charts_redrawn_on_their_figure_match_fresh_ones() -> None:
     its axes must follow the data as a fresh figure's do (they once kept the first week's)."""
     from matplotlib.figure import Figure
 
-    from sim.mapview import CHART_DPI, CHART_SIZE, AppConfig, TeachingModel, draw_charts
+    from sim.workflows.mapview import CHART_DPI, CHART_SIZE, AppConfig, TeachingModel, draw_charts
 
     m = TeachingModel(config=AppConfig(scale=0.02))
     kept = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
@@ -228,7 +228,7 @@ def test_charts_redrawn_on_their_figure_match_fresh_ones() -> None:
 
 
 def test_ages_are_whole_years() -> None:
-    from sim.mapview import years_old
+    from sim.workflows.mapview import years_old
 
     assert years_old(52 * 17 + 51) == "17 years old"  # not 18: still a child in care
     assert years_old(52) == "1 year old"
@@ -236,14 +236,14 @@ def test_ages_are_whole_years() -> None:
 
 
 def test_charts_start_at_zero(teaching_model) -> None:
-    from sim.mapview import draw_charts
+    from sim.workflows.mapview import draw_charts
 
     for ax in draw_charts(teaching_model).axes:
         assert ax.get_ylim()[0] == 0, ax.get_title()
 
 
 def test_the_timeline_shows_every_week_the_sentence_names(teaching_model) -> None:
-    from sim.mapview import care_spells, draw_timeline, journey_text
+    from sim.workflows.mapview import care_spells, draw_timeline, journey_text
 
     m = teaching_model
     for j in m.children_to_follow()[:40:4]:
@@ -277,8 +277,8 @@ def test_the_shipped_hex_layout_is_what_the_script_generates() -> None:
 def test_hex_layout_one_hexagon_per_authority_near_its_neighbours() -> None:
     from scipy.spatial import Delaunay
 
-    from sim.hexmap import hex_centres, shipped
     from sim.region import REGIONS, england
+    from sim.workflows.hexmap import hex_centres, shipped
 
     rows = shipped()
     assert len(rows) == 153
@@ -306,7 +306,7 @@ def test_the_map_is_a_hex_cartogram_with_flows(teaching_model) -> None:
     from matplotlib.collections import LineCollection, PatchCollection
     from matplotlib.figure import Figure
 
-    from sim.mapview import MAP_DPI, MAP_SIZE, draw_map, hex_layout
+    from sim.workflows.mapview import MAP_DPI, MAP_SIZE, draw_map, hex_layout
 
     m = teaching_model
     fig = Figure(figsize=MAP_SIZE, dpi=MAP_DPI)
@@ -337,8 +337,8 @@ def test_the_map_is_a_hex_cartogram_with_flows(teaching_model) -> None:
 
 
 def test_a_made_up_region_gets_a_layout_of_its_own() -> None:
-    from sim.hexmap import layout_for
     from sim.region import synthetic
+    from sim.workflows.hexmap import layout_for
 
     r = synthetic(8, 0)
     lay = layout_for(r.la_code, r.la_name, r.la_lat, r.la_lon)
@@ -354,8 +354,8 @@ def test_the_baseline_is_the_run_without_the_moves() -> None:
     from the start (the same numbers as the page's own run, which is what the page draws
     before its first move), or continued from the page's model as it stood before its first
     move (fork): week for week the run a page would have had with no move at all."""
-    from sim.baseline import Baselines
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.baseline import Baselines
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     config = AppConfig(scale=0.02)
     m, ref = TeachingModel(config=config), TeachingModel(config=config)
@@ -387,8 +387,8 @@ def test_the_baseline_is_the_run_without_the_moves() -> None:
 
 
 def test_a_warm_start_copy_runs_as_the_original() -> None:
-    from sim.baseline import WarmStarts
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.baseline import WarmStarts
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     m = TeachingModel(config=AppConfig(scale=0.02))
     warm = WarmStarts()
@@ -405,7 +405,7 @@ def test_exports_and_lever_markers(teaching_model) -> None:
     import csv
     import io
 
-    from sim.mapview import draw_charts, lever_log_csv, weekly_csv
+    from sim.workflows.mapview import draw_charts, lever_log_csv, weekly_csv
 
     m = teaching_model
     n = m.weeks_run
@@ -539,7 +539,7 @@ def test_app_in_a_real_browser() -> None:
     _need_browser()
     from playwright.sync_api import sync_playwright
 
-    from sim.app import launch_chromium, served
+    from sim.workflows.app import launch_chromium, served
 
     outside: list[str] = []
     errors: list[str] = []
@@ -648,7 +648,7 @@ def _kill_browser_after(open_pages) -> None:
     import psutil
     from playwright.sync_api import sync_playwright
 
-    from sim.app import launch_chromium
+    from sim.workflows.app import launch_chromium
 
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
@@ -665,7 +665,7 @@ def _kill_browser_after(open_pages) -> None:
 
 def test_twenty_dropped_sessions_give_their_memory_back(monkeypatch) -> None:
     """Issues 14 and 16: pages whose browser died were culled and their models freed, yet the
-    server never got smaller (glibc's malloc kept the freed memory; sim.app now trims it).
+    server never got smaller (glibc's malloc kept the freed memory; sim.workflows.app now trims it).
 
     With the cull timeout lowered to 2 s, twenty pages are opened, five at a time in four
     browsers, each browser killed outright once its pages are drawn; within 40 s of the last
@@ -676,7 +676,7 @@ def test_twenty_dropped_sessions_give_their_memory_back(monkeypatch) -> None:
     _need_browser()
     import psutil
 
-    from sim.app import served
+    from sim.workflows.app import served
 
     monkeypatch.setenv("SOLARA_KERNEL_CULL_TIMEOUT", "2s")
 
@@ -690,7 +690,7 @@ def test_twenty_dropped_sessions_give_their_memory_back(monkeypatch) -> None:
         return open_pages
 
     with served() as url:
-        server = next(p for p in psutil.Process().children() if "sim.cli" in p.cmdline())
+        server = next(p for p in psutil.Process().children() if "sim.workflows.cli" in p.cmdline())
 
         def rss_mb() -> float:
             return server.memory_info().rss / 2**20

@@ -8,11 +8,11 @@ import tomllib
 
 import pandas as pd
 
-from sim.calibration import FREE, loss_terms
-from sim.cli import main
 from sim.config import load_scenario
 from sim.parameters import BY_NAME
-from sim.targets import targets
+from sim.workflows.calibration import FREE, loss_terms
+from sim.workflows.cli import main
+from sim.workflows.targets import targets
 
 TINY = ["--scale", "0.002", "--years", "1", "--burn-in", "0", "--workers", "2", "--quiet"]
 

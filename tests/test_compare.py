@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.cli import main
-from sim.compare import CHILD_COLUMNS, COMPARE_COLUMNS, FILES
+from sim.workflows.cli import main
+from sim.workflows.compare import CHILD_COLUMNS, COMPARE_COLUMNS, FILES
 
 TINY = ["--reps", "2", "--scale", "0.01", "--years", "1", "--region", "North East",
         "--quiet"]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.cli import params_markdown
 from sim.indicators import INDICATORS
 from sim.parameters import PARAMS
+from sim.workflows.cli import params_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,16 +84,16 @@ def test_the_odd_protocol_names_every_mechanism():
 
 
 def test_the_data_dictionary_files_match_the_code():
-    from sim.datadict import csv_text
-    from sim.datadict import markdown as dictionary
+    from sim.workflows.datadict import csv_text
+    from sim.workflows.datadict import markdown as dictionary
 
     assert (ROOT / "docs/indicators.md").read_text() == dictionary()
     assert (ROOT / "docs/indicators.csv").read_text() == csv_text()
 
 
 def test_every_column_of_every_run_file_is_in_the_data_dictionary(run_model, tmp_path):
-    from sim.datadict import columns
     from sim.output import write_run
+    from sim.workflows.datadict import columns
 
     write_run(run_model, tmp_path / "run", {})
     documented: dict[str, set[str]] = {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.provider import MIN_POOL
 from sim.config import load_scenario
 from sim.demography import age_gradient, stationary_ages
 from sim.model import CareSystem
@@ -295,7 +294,7 @@ def test_a_sampled_provider_stands_for_the_real_homes_and_branches_it_represents
     h = homes[0]
     assert np.all(dist[nodes, site[h]] <= dist[nodes, t.node[h]])
     pools = np.isin(t.kind, [Kind.IFA, Kind.SUPPORTED])
-    assert t.base_capacity[pools].min() >= MIN_POOL
+    assert t.base_capacity[pools].min() >= model.params.placements.min_pool
 
 
 def test_a_birth_joins_a_family_with_young_children_whatever_its_size():

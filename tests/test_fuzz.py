@@ -21,8 +21,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
 from sim.parameters import BY_NAME, SECTIONS
+from sim.workflows.cli import main
 
 settings.register_profile("ci", max_examples=120, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])

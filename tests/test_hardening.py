@@ -21,11 +21,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sim.cli import main
 from sim.config import ConfigError
 from sim.output import staged
-from sim.preflight import check_out
-from sim.sweep import PARTS, RUNS, read_records, write_record
+from sim.workflows.cli import main
+from sim.workflows.preflight import check_out
+from sim.workflows.sweep import PARTS, RUNS, read_records, write_record
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,7 +156,7 @@ def _records(out: Path) -> int:
 def test_workers_die_when_their_coordinator_is_killed(tmp_path, backend):
     exp = write(tmp_path / "e.toml", TINY.replace("replications = 2", "replications = 30"))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "sim.workflows.cli", "sweep", str(exp), "--out",
                              str(out), "--workers", "2", "--backend", backend, "--quiet"],
                             cwd=ROOT, stderr=subprocess.PIPE, start_new_session=True)
     alive: list[psutil.Process] = []
@@ -267,8 +267,8 @@ def fake_server(monkeypatch):
     import solara.server.settings
     import uvicorn
 
-    from sim.app import NO_BASELINE_ENV, START_BASELINE_ENV
-    from sim.mapview import AppConfig
+    from sim.workflows.app import NO_BASELINE_ENV, START_BASELINE_ENV
+    from sim.workflows.mapview import AppConfig
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append(k))
@@ -292,7 +292,7 @@ def _free_port() -> int:
 def test_app_sessions_are_freed_minutes_not_a_day_after_the_page_goes(fake_server, capsys):
     import solara.server.settings
 
-    from sim.app import SESSION_TIMEOUT
+    from sim.workflows.app import SESSION_TIMEOUT
 
     assert main(["app", "--port", str(_free_port())]) == 0
     assert solara.server.settings.kernel.cull_timeout == SESSION_TIMEOUT == "45s"

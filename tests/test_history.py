@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import FREE
-from sim.cli import main
 from sim.config import load_scenario
-from sim.history import (
+from sim.schedule import Schedule
+from sim.workflows.calibration import FREE
+from sim.workflows.cli import main
+from sim.workflows.history import (
     CHANGE,
     FILES,
     FIT_YEARS,
@@ -30,7 +31,6 @@ from sim.history import (
     snapshot_targets,
     strict_exit_code,
 )
-from sim.schedule import Schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A small region at a tiny scale: the files and the logic, not the numbers, are under test.
@@ -65,7 +65,7 @@ def test_starting_stocks_are_the_published_31_march_2010_counts_per_10000_childr
 
 
 def test_every_driver_follows_its_published_schedule():
-    from sim.drivers import schedules
+    from sim.workflows.drivers import schedules
 
     s = load_scenario(scenario_path())
     for key, sched in schedules().items():
@@ -75,7 +75,7 @@ def test_every_driver_follows_its_published_schedule():
 
 
 def test_unaccompanied_arrivals_are_the_published_starts_where_published():
-    from sim.drivers import schedules, series
+    from sim.workflows.drivers import schedules, series
 
     uasc = schedules()["care.uasc_per_10k_children"]
     children = series()["children_0_17_dfe_denominator"]
@@ -87,7 +87,7 @@ def test_unaccompanied_arrivals_are_the_published_starts_where_published():
 def test_denominators_cover_every_year_on_one_vintage():
     d = denominators()
     assert sorted(d) == list(range(2010, 2025))
-    from sim.drivers import series
+    from sim.workflows.drivers import series
 
     dfe = series()["children_0_17_dfe_cin_denominator"]
     assert all(d[y] == dfe[y] for y in range(2013, 2022))  # DfE's own, unchanged
@@ -201,7 +201,7 @@ def test_a_history_fit_is_reproducible_from_its_seeds(fit, tmp_path):
 
 
 def test_seeds_are_averaged_year_by_year_before_the_loss():
-    from sim.calibration import score
+    from sim.workflows.calibration import score
 
     on = _annual_at_published(range(2010, 2018))
     low, high = on.copy(), on.copy()
@@ -350,8 +350,8 @@ def test_an_unwritable_out_is_refused_before_running(tmp_path, capsys):
 
 # --- attribution ---------------------------------------------------------------------------
 def test_a_counterfactual_holds_one_input_at_its_2010_value():
-    from sim.attribution import DRIVERS, held_at_start
-    from sim.history import england_2010
+    from sim.workflows.attribution import DRIVERS, held_at_start
+    from sim.workflows.history import england_2010
 
     s = england_2010()
     held = held_at_start(s, DRIVERS["placement_prices"])

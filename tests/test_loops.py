@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.loops import LOOPS
+from sim.workflows.cli import main
+from sim.workflows.loops import LOOPS
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "policies" / "scenarios"
 WEEKS = 260

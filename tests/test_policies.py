@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from policies.base import date_of_week, week_of
-from sim.cli import main
 from sim.config import ConfigError, Scenario, load_scenario
 from sim.levers import compute
 from sim.model import CareSystem
 from sim.output import children_frame, placements_frame
+from sim.workflows.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 START_YEAR = 2024  # the default calendar: week 0 begins on 1 April 2023

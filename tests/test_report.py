@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim import run
-from sim.cli import main
+from sim.workflows.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"years": 2, "scale": 0.02, "region": "North East"}

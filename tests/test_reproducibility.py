@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import filecmp
 
-from sim.cli import main
+from sim.workflows.cli import main
 
 ARGS = ["--years", "1", "--scale", "0.02", "--quiet"]
 CSVS = ("annual.csv", "annual_by_la.csv", "placements.csv")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from policies import preset_scenarios
-from sim.cli import default_toml, main
 from sim.config import ConfigError, Scenario, load_scenario
+from sim.workflows.cli import default_toml, main
 
 ROOT = Path(__file__).resolve().parents[1]
 

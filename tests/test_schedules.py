@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from sim.cli import main
 from sim.config import ConfigError, parse_scenario
 from sim.model import CareSystem
 from sim.output import write_run
 from sim.parameters import SCHEDULABLE
 from sim.schedule import Schedule
+from sim.workflows.cli import main
 from tests.conftest import small
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import ssda903
-from sim.cli import main
 from sim.config import Scenario
 from sim.model import CareSystem
 from sim.output import write_run
+from sim.workflows import ssda903
+from sim.workflows.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTOR_PYTHON = ROOT / ".venv-sector" / "bin" / "python"
@@ -134,8 +134,8 @@ def test_calibration_scores_an_authoritys_own_targets(exported, run_dir, tmp_pat
     """cscsim calibrate --targets scores the authority's annual_by_la rows against its own
     targets: the run the targets came from fits its shares exactly, another authority's does
     not (the levels; the drift terms score change within each run, whoever's targets)."""
-    from sim.calibration import loss_terms
-    from sim.targets import load_targets_file
+    from sim.workflows.calibration import loss_terms
+    from sim.workflows.targets import load_targets_file
 
     out = tmp_path / "t.csv"
     main(["targets", "ssda903", str(exported / "E08000024"), "--authority", "Sunderland",
@@ -249,7 +249,7 @@ def test_dfe_rules_and_the_demand_model_accept_the_export(exported, tmp_path):
 
 def test_cli_lists_the_commands():
     out = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "export", "ssda903", "--help"],
+        [sys.executable, "-m", "sim.workflows.cli", "export", "ssda903", "--help"],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     assert out.returncode == 0 and "--authority" in out.stdout

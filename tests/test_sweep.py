@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.experiment import load_experiment
-from sim.sweep import PARTS, finalize, make_plan, read_records, run_sweep
+from sim.workflows.cli import main
+from sim.workflows.experiment import load_experiment
+from sim.workflows.sweep import PARTS, finalize, make_plan, read_records, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 CSVS = ("runs.csv", "annual.csv", "failures.csv")
@@ -175,8 +175,8 @@ def _start(tiny: Path, out: Path, *extra: str) -> subprocess.Popen:
     # without job control starts background jobs (``nohup make test &``) with SIGINT ignored.
     # (Under such a launch this test failed three times with exit 0; in the foreground it passes.)
     return subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "sweep", str(tiny), "--out", str(out), "--quiet",
-         *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "sim.workflows.cli", "sweep", str(tiny), "--out", str(out),
+         "--quiet", *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
@@ -386,7 +386,7 @@ outcomes = ["cla"]
 def test_bands_stay_within_the_range_a_quantity_can_take():
     """Two replications give t = 12.7: an unclipped band for a share near zero would run below
     zero and one for a count below no children at all."""
-    from sim.analyse import clip_band
+    from sim.workflows.analyse import clip_band
 
     s = pd.DataFrame({"outcome": ["x"], "mean": [0.02], "ci_low": [-0.3], "ci_high": [1.4]})
     share = clip_band(s, "share_over_20_miles").iloc[0]

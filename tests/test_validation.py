@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
 from sim.config import Scenario
 from sim.model import CareSystem
-from sim.targets import targets
-from sim.validation import (
+from sim.workflows.cli import main
+from sim.workflows.targets import targets
+from sim.workflows.validation import (
     COHORT_MEASURES,
     FILES,
     TABLE_COLUMNS,
@@ -53,7 +53,8 @@ def test_validation_table(reduced):
     assert tuple(table.columns) == TABLE_COLUMNS
     tgts = targets()
     assert list(table["indicator"]) == [t.indicator for t in tgts]
-    # Targets are copied from sim/targets.py; model means are the replications' own numbers.
+    # Targets are copied from sim/workflows/targets.py; model means are the replications' own
+    # numbers.
     assert np.allclose(table["target"], [t.value for t in tgts])
     reps = pd.read_csv(out / "replications.csv")
     assert reps["seed"].tolist() == [replicate_seed(11, 0), replicate_seed(11, 1)]

@@ -87,13 +87,13 @@ def _adopt(key: Key, blob: bytes, have: int, weeks: int) -> dict[str, list[float
 
 def _warm_up() -> None:
     """In the worker: import the model now (about 2 CPU seconds), not on the first request."""
-    import sim.mapview  # noqa: F401
+    import sim.workflows.mapview  # noqa: F401
 
 
 def _advance(key: Key, have: int, upto: int) -> dict[str, list[float]]:
     """In the worker: run the baseline ``key`` to ``upto`` reported weeks and return its series
     from week index ``have`` on."""
-    from sim.mapview import AppConfig, TeachingModel
+    from sim.workflows.mapview import AppConfig, TeachingModel
 
     model = _MODELS.pop(key, None)
     if model is None:

@@ -44,7 +44,7 @@ def load_sweep(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     missing."""
     import pandas as pd
 
-    from sim.sweep import read_table
+    from sim.workflows.sweep import read_table
 
     folder = Path(folder)
     mpath = folder / "manifest.json"
@@ -150,8 +150,8 @@ def plot_grid(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.datadict import axis, bounds
-    from sim.datadict import label as registry_label
+    from sim.workflows.datadict import axis, bounds
+    from sim.workflows.datadict import label as registry_label
 
     labels = {**{f: _short(f) for f in factors}, **{o: registry_label(o) for o in outcomes},
               **(labels or {})}
@@ -211,7 +211,7 @@ def plot_grid(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path:
 
 def _with_unit(text: str, name: str) -> str:
     """'label (unit)' for an axis, the unit from the registry."""
-    from sim.datadict import unit
+    from sim.workflows.datadict import unit
 
     u = unit(name)
     return f"{text} ({u})" if u and u not in text else text
@@ -221,7 +221,7 @@ def clip_band(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """The t interval clipped to the range the quantity can take (a share stays in [0, 1], a
     count above 0): with two replications t is 12.7 and an unclipped band says nothing true
     about where the quantity could be."""
-    from sim.datadict import bounds
+    from sim.workflows.datadict import bounds
 
     lo, hi = bounds(outcome)
     return summary.assign(ci_low=summary["ci_low"].clip(lower=lo, upper=hi),
@@ -262,8 +262,8 @@ def _paired_plot(effects: pd.DataFrame, factors: list[str], outcomes: list[str],
                  path: Path, title: str, reference: str = "the first point") -> None:
     """Change against the reference point with its paired 95% interval, one panel per
     outcome, one row per design point."""
-    from sim.datadict import axis
-    from sim.datadict import label as registry_label
+    from sim.workflows.datadict import axis
+    from sim.workflows.datadict import label as registry_label
 
     n = len(outcomes)
     fig, axes = _panel_grid(n, 1.2 + 0.22 * len(factors) * effects["point"].nunique(), ncol=2)
@@ -300,8 +300,8 @@ def fan_chart(annual: pd.DataFrame, outcomes: list[str], path: Path, title: str,
     replications and the band from the lowest to the highest run; with more points, the
     runs pooled in nested quantile bands (5-95% and 25-75%) around the median. The bands
     show spread between runs, not a confidence interval."""
-    from sim.datadict import axis
-    from sim.datadict import label as registry_label
+    from sim.workflows.datadict import axis
+    from sim.workflows.datadict import label as registry_label
 
     n = len(outcomes)
     fig, axes = _panel_grid(n, 3.6)
@@ -432,7 +432,7 @@ def _save_panels(fig, axes, n: int, title: str, path: Path) -> None:
 def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path: Path,
           title: str) -> None:
     """Index bars per factor, one panel per outcome, with the bootstrap intervals."""
-    from sim.datadict import label
+    from sim.workflows.datadict import label
 
     n = len(outcomes)
     fig, axes = _panel_grid(n, 3.6)
@@ -451,7 +451,7 @@ def _bars(table: pd.DataFrame, outcomes: list[str], cols: tuple[str, str], path:
 
 
 def _morris_plot(table: pd.DataFrame, outcomes: list[str], path: Path, title: str) -> None:
-    from sim.datadict import axis, label
+    from sim.workflows.datadict import axis, label
 
     n = len(outcomes)
     fig, axes = _panel_grid(n, 3.8)
@@ -478,7 +478,7 @@ def _scatter(runs: pd.DataFrame, factors: list[str], outcomes: list[str], path: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.datadict import axis, label
+    from sim.workflows.datadict import axis, label
 
     fig, axes = plt.subplots(len(outcomes), len(factors),
                              figsize=(3.2 * len(factors), 2.6 * len(outcomes)), squeeze=False,
@@ -548,7 +548,7 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None,
 
 def _annual(folder: str | Path) -> pd.DataFrame | None:
     """The sweep's annual table with each run's design point (older sweeps lack the column)."""
-    from sim.sweep import read_table
+    from sim.workflows.sweep import read_table
 
     try:
         annual = read_table(folder, "annual")
@@ -604,7 +604,7 @@ def experiment_runs(name: str, description: str) -> tuple[pd.DataFrame, Path]:
     runs and the path of the figure to draw, ``results/figures/<name>.png``."""
     import argparse
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     ap = argparse.ArgumentParser(description=description.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default=str(root / "results" / name))
@@ -624,8 +624,8 @@ def ensure_sweep(experiment: str | Path, out: str | Path, workers: int = 2,
     """
     import pandas as pd
 
-    from sim.experiment import load_experiment
-    from sim.sweep import run_sweep
+    from sim.workflows.experiment import load_experiment
+    from sim.workflows.sweep import run_sweep
 
     out = Path(out)
     manifest = out / "manifest.json"

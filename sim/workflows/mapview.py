@@ -1,11 +1,13 @@
 """The teaching model and the pictures the teaching app shows of it.
 
-:class:`TeachingModel` is a :class:`~sim.model.CareSystem` that, after every week, records the
-series the live charts plot and the loop variables of :mod:`sim.loops`. The ``draw_*``
-functions paint one matplotlib :class:`~matplotlib.figure.Figure` each (the map, the live
+:class:`TeachingSeries` is an observer (``model.observers.on_week``, :class:`sim.model.Observers`)
+that records, after every week, the series the live charts plot and the loop variables of
+:mod:`sim.workflows.loops`; :class:`TeachingModel` is the model the page runs, a
+:class:`~sim.model.CareSystem` built from the page's controls with that observer attached. The
+``draw_*`` functions paint one matplotlib :class:`~matplotlib.figure.Figure` each (the map, the live
 charts, the causal loop diagram, one child's timeline). They import nothing from Solara, so
-the benchmark and the tests can time and check them without a browser; :mod:`sim.app` wraps
-them in Solara components.
+the benchmark and the tests can time and check them without a browser; :mod:`sim.workflows.app`
+wraps them in Solara components.
 
 Why a region and a scale of its own: a class needs the page to move at several weeks a second
 on a school laptop, and a map a class can read. North East England (12 authorities) at a
@@ -34,11 +36,11 @@ from matplotlib.ticker import MaxNLocator
 
 from policies import preset_scenarios
 from sim.config import Scenario, load_scenario
-from sim.hexmap import HexLayout, layout_for
-from sim.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 from sim.model import CareSystem
 from sim.population import WEEKS_PER_YEAR, End
 from sim.region import synthetic
+from sim.workflows.hexmap import HexLayout, layout_for
+from sim.workflows.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 
 #: The app's default region and share of families simulated (see the module docstring).
 TEACHING_REGION = "North East"
@@ -132,18 +134,75 @@ class AppConfig:
                                     **(overrides or {})}, where="teaching app")
 
 
-class TeachingModel(CareSystem):
-    """CareSystem plus the weekly series the teaching app plots and the loop monitor.
-
-    Its constructor takes only keyword arguments a Solara control can hold (Mesa's
-    ``SolaraViz`` rebuilds the model from them on Reset). The burn-in (the warm start) runs
-    inside ``CareSystem.__init__``, through this class's :meth:`step`, before the page's
-    history exists: so :meth:`step` records only reported weeks (week 0 on), and the charts
-    and the loop measure begin at year 1, never at the drawn start.
-    """
+class TeachingSeries:
+    """The weekly series the teaching app plots, and the loop monitor: an observer of any
+    :class:`~sim.model.CareSystem` (``model.observers.on_week(series.record)``), so the app
+    watches the model rather than overriding its step. Observers see only reported weeks
+    (week 0 on): the warm start runs while the model is built, before this is attached, so the
+    charts and the loop measure begin at year 1, never at the drawn start."""
 
     SERIES = ("week", "entries", "in_care", "breakdowns", "moves", "spend_early_help",
               "spend_social_work", "spend_placements", "overspend_ytd", "cla_rate")
+
+    def __init__(self, window: int) -> None:
+        self.history: dict[str, list[float]] = {k: [] for k in self.SERIES}
+        self.monitor = LoopMonitor(window=window)
+        self.assessment: Assessment = self.monitor.assess()
+
+    def record(self, model: CareSystem) -> None:
+        """Append the week just stepped (called by the model at the end of each step)."""
+        if model.week < 0:  # (a burn-in week: not shown)
+            return
+        wf, c = model.week_flows, model.pop.children
+        h = self.history
+        h["week"].append(model.week)
+        h["entries"].append(wf.get("care_entries", 0.0))
+        h["in_care"].append(float(c.in_care.sum()))
+        h["breakdowns"].append(wf.get("placement_breakdowns", 0.0))
+        h["moves"].append(wf.get("placement_moves", 0.0))
+        h["spend_early_help"].append(wf.get("spend_early_help_gbp", 0.0))
+        h["spend_social_work"].append(wf.get("spend_social_work_gbp", 0.0))
+        h["spend_placements"].append(wf.get("spend_placements_gbp", 0.0))
+        h["overspend_ytd"].append(overspend_to_date(model))
+        h["cla_rate"].append(region_rate(model))
+        self.monitor.record(model.week, observe(model))
+        self.assessment = self.monitor.assess()
+
+
+def overspend_to_date(model: CareSystem) -> float:
+    """This year's spending so far above the budget accrued so far, summed over the
+    authorities that are over. The budget is the model's own weekly accrual (``budget_gbp``:
+    each week at the lever values in force that week), so moving a lever changes the budget
+    from that week on, not retrospectively, and the last week of a year equals that year's
+    ``overspend_gbp`` (the year closes on the same sums)."""
+    if (model.week + 1) % WEEKS_PER_YEAR == 0 and model.annual:
+        return float(model.annual[-1].get("overspend_gbp", 0.0))  # the flows were reset
+    total = np.zeros(model.n_la)
+    for k in ("spend_early_help_gbp", "spend_social_work_gbp", "spend_placements_gbp"):
+        if k in model.flows:
+            total += model.flows[k]
+    budget = model.flows.get("budget_gbp", np.zeros(model.n_la))
+    return float(np.maximum(total - budget, 0.0).sum())
+
+
+def region_rate(model: CareSystem) -> float:
+    """Children in care per 10,000 children in the whole simulated region."""
+    c = model.pop.children
+    n = int((c.active | c.in_care).sum())
+    return 1e4 * float(c.in_care.sum()) / n if n else 0.0
+
+
+class TeachingModel(CareSystem):
+    """The model the teaching page runs: a plain :class:`~sim.model.CareSystem` (it overrides
+    none of its behaviour) with a :class:`TeachingSeries` observing it, a log of the class's
+    lever moves and a few read-only views the page draws.
+
+    It is a class, not a function returning a ``CareSystem``, because Mesa's ``SolaraViz``
+    rebuilds the model on Reset by calling the model's class with the page's controls: so its
+    constructor takes only keyword arguments a Solara control can hold.
+    """
+
+    SERIES = TeachingSeries.SERIES
 
     def __init__(self, preset: str = "default", seed: int = 1, config: AppConfig | None = None,
                  overrides: dict[str, Any] | None = None) -> None:
@@ -151,13 +210,24 @@ class TeachingModel(CareSystem):
         region = synthetic(8, 0) if self.config.region == "synthetic" else None
         super().__init__(self.config.scenario(preset, seed, overrides), region=region)
         self.preset = preset
-        #: What the model was built from: its no-change baseline's key (sim.baseline).
+        #: What the model was built from: its no-change baseline's key (sim.workflows.baseline).
         self.spec = (self.config, preset, int(seed), dict(overrides or {}))
         #: The class's lever moves: (page week when moved, lever, old value, new value).
         self.lever_log: list[tuple[int, str, float, float]] = []
-        self.history: dict[str, list[float]] = {k: [] for k in self.SERIES}
-        self.monitor = LoopMonitor(window=self.config.window)
-        self.assessment: Assessment = self.monitor.assess()
+        self.series = TeachingSeries(window=self.config.window)
+        self.observers.on_week(self.series.record)
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        return self.series.history
+
+    @property
+    def monitor(self) -> LoopMonitor:
+        return self.series.monitor
+
+    @property
+    def assessment(self) -> Assessment:
+        return self.series.assessment
 
     def move_lever(self, key: str, value: float) -> None:
         """Move a lever of the running model (from the next week) and log the move, for the
@@ -171,8 +241,8 @@ class TeachingModel(CareSystem):
             self.lever_log.append((self.weeks_run, key, old, new))
 
     def baseline_key(self) -> tuple:
-        """The key of this model's no-change baseline (:func:`sim.baseline.key_of`)."""
-        from sim.baseline import key_of
+        """The key of this model's no-change baseline (:func:`sim.workflows.baseline.key_of`)."""
+        from sim.workflows.baseline import key_of
 
         return key_of(*self.spec)
 
@@ -185,41 +255,9 @@ class TeachingModel(CareSystem):
         """Reported weeks stepped so far (the page's clock; the warm start is not counted)."""
         return len(self.history["week"])
 
-    def step(self) -> None:
-        super().step()
-        if self.week >= 0:  # burn-in weeks are negative and not shown
-            self._record()
-
-    def _record(self) -> None:
-        wf, c = self.week_flows, self.pop.children
-        h = self.history
-        h["week"].append(self.week)
-        h["entries"].append(wf.get("care_entries", 0.0))
-        h["in_care"].append(float(c.in_care.sum()))
-        h["breakdowns"].append(wf.get("placement_breakdowns", 0.0))
-        h["moves"].append(wf.get("placement_moves", 0.0))
-        h["spend_early_help"].append(wf.get("spend_early_help_gbp", 0.0))
-        h["spend_social_work"].append(wf.get("spend_social_work_gbp", 0.0))
-        h["spend_placements"].append(wf.get("spend_placements_gbp", 0.0))
-        h["overspend_ytd"].append(self.overspend_to_date())
-        h["cla_rate"].append(self._region_rate())
-        self.monitor.record(self.week, observe(self))
-        self.assessment = self.monitor.assess()
-
     def overspend_to_date(self) -> float:
-        """This year's spending so far above the budget accrued so far, summed over the
-        authorities that are over. The budget is the model's own weekly accrual
-        (``budget_gbp``: each week at the lever values in force that week), so moving a lever
-        changes the budget from that week on, not retrospectively, and the last week of a year
-        equals that year's ``overspend_gbp`` (the year closes on the same sums)."""
-        if (self.week + 1) % WEEKS_PER_YEAR == 0 and self.annual:
-            return float(self.annual[-1].get("overspend_gbp", 0.0))  # the flows were reset
-        total = np.zeros(self.n_la)
-        for k in ("spend_early_help_gbp", "spend_social_work_gbp", "spend_placements_gbp"):
-            if k in self.flows:
-                total += self.flows[k]
-        budget = self.flows.get("budget_gbp", np.zeros(self.n_la))
-        return float(np.maximum(total - budget, 0.0).sum())
+        """:func:`overspend_to_date` of this model."""
+        return overspend_to_date(self)
 
     def la_rates(self) -> tuple[np.ndarray, np.ndarray]:
         """Children in care per 10,000 children, and children, per authority (home authority
@@ -230,11 +268,6 @@ class TeachingModel(CareSystem):
         cla = np.bincount(la_c[c.in_care], minlength=self.n_la).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(children > 0, 1e4 * cla / children, 0.0), children
-
-    def _region_rate(self) -> float:
-        c = self.pop.children
-        n = int((c.active | c.in_care).sum())
-        return 1e4 * float(c.in_care.sum()) / n if n else 0.0
 
     def out_of_area_flows(self) -> np.ndarray:
         """Open placements of children in care by (home authority, placement authority)."""
@@ -449,7 +482,7 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
     rise look like a doubling), and week 1 is the first week after the warm start
     (:data:`WARM_START_YEARS`), so no start-up spike. A faint grey line on each panel is the
     *no change* baseline (the same preset and seed without the class's lever moves,
-    :mod:`sim.baseline`), and a dotted vertical line marks each week a lever was moved."""
+    :mod:`sim.workflows.baseline`), and a dotted vertical line marks each week a lever was moved."""
     fig = fig or Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
     axes = getattr(fig, "_cscsim_charts", None)
     if axes is None:  # a new figure: its panels; a figure drawn before: only its data go

@@ -51,20 +51,11 @@ PANELS = (
 )
 
 
-def run_title(scenario: dict, years: pd.Series | None = None) -> str:
-    """'Name: region, scale x, seed n, 2024-2033': what tells one run's figure from another's."""
-    r = scenario.get("run", {})
-    span = ""
-    if years is not None and len(years):
-        span = f", {int(years.min())}-{int(years.max())}"
-    return (f"{scenario.get('name', 'run')}: {r.get('region', '?')}, scale {r.get('scale', 0):g}, "
-            f"seed {r.get('seed', '?')}{span}")
-
 
 def _unit_axis(ax, column: str) -> float:
     """Label ``ax`` with the column's unit from the registry; returns the multiplier to draw
     with (shares in per cent, money in millions)."""
-    from sim.datadict import axis
+    from sim.workflows.datadict import axis
 
     mult, label = axis(column)
     ax.set_ylabel("% of children in care at year end" if label == "%" else label)

@@ -7,7 +7,8 @@ How a sweep keeps its results (docs/sweeps.md has the user's view):
 - ``OUT/parts/experiment.json`` records the plan: the resolved experiment, its digest and every
   run ``(run_id, point, replicate, seed)``. ``--resume`` refuses a folder whose digest differs.
 - Before the first run, ``--out`` is checked (writable, filesystem, free space) and so is
-  ``--scheduler`` (:mod:`sim.preflight`), and the design's size is within ``[design] max_runs``.
+  ``--scheduler`` (:mod:`sim.workflows.preflight`), and the design's size is within
+  ``[design] max_runs``.
 - Each finished run's record (its summary outcomes, its annual table, or its error) is written
   once, by the worker, to ``OUT/parts/runs/<run_id>.ok.json`` (or ``.failed.json``): a temporary
   file, fsynced, hard-linked into place, which fails if the file exists. A crash leaves the whole
@@ -146,7 +147,7 @@ def code_fingerprint() -> str:
     global _CODE
     if _CODE is None:
         h = hashlib.sha256()
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]
         for pkg in ("sim", "agents", "policies"):
             for f in sorted((root / pkg).rglob("*")):
                 if f.suffix in (".py", ".csv", ".toml") and "__pycache__" not in f.parts:
@@ -502,7 +503,7 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
               quiet: bool = False, check: bool = False,
               fmt: str = "csv") -> dict[str, Any]:
     """Run (or complete) a sweep; returns the manifest. Raises ConfigError on bad input."""
-    from sim.experiment import load_experiment
+    from sim.workflows.experiment import load_experiment
 
     check_format(fmt)
     exp = load_experiment(experiment_path)
@@ -512,7 +513,7 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
         raise ConfigError(f"--backend {backend!r} is not allowed: process or dask")
     if scheduler and backend != "dask":
         raise ConfigError("--scheduler needs --backend dask")
-    from sim.preflight import check_out, check_scheduler, sweep_bytes
+    from sim.workflows.preflight import check_out, check_scheduler, sweep_bytes
 
     plan = make_plan(exp, shard)
     n_mine = sum(1 for r in plan["runs"] if shard is None or r[0] % shard[1] == shard[0] - 1)
@@ -800,7 +801,7 @@ def merge(dirs: list[str | Path], out: str | Path, partial: bool = False,
     if len(digests) > 1:
         raise ConfigError(f"merge: the folders hold different experiments (digests "
                           f"{', '.join(sorted(digests))}); only shards of one experiment merge")
-    from sim.preflight import check_out, sweep_bytes
+    from sim.workflows.preflight import check_out, sweep_bytes
 
     check_out(out, sweep_bytes(len(plans[0]["runs"]), 1))
     out = Path(out)
@@ -873,7 +874,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from sim.experiment import load_experiment
+    from sim.workflows.experiment import load_experiment
 
     exp = load_experiment(args.experiment)
     print(f"{exp.name}: {exp.kind} design, {len(exp.points)} points x {exp.replications} "

@@ -1,7 +1,7 @@
 """``cscsim attribute``: what, in the model, drove the change since 2010?
 
-The history (:mod:`sim.history`) replays 2010-2024 with every driver on its published path.
-A counterfactual replays it with one driver held at its 2010 value throughout and everything
+The history (:mod:`sim.workflows.history`) replays 2010-2024 with every driver on its published
+path. A counterfactual replays it with one driver held at its 2010 value throughout and everything
 else as published. The part of the 2010-to-last-year change that the counterfactual loses is
 what the model attributes to that driver:
 
@@ -80,7 +80,7 @@ def held_at_start(scenario: Scenario, key: str) -> Scenario:
 
 def resolve_settings(settings: AttributionSettings) -> tuple[Scenario, str]:
     """Check every input before anything runs; return the history to run and its source."""
-    from sim.history import history_scenario
+    from sim.workflows.history import history_scenario
 
     if settings.reps < 1:
         raise ConfigError(f"--reps {settings.reps} is not allowed: a whole number, 1 or more")
@@ -116,7 +116,7 @@ def attribution_table(full: list[dict[str, float]],
     import numpy as np
     import pandas as pd
 
-    from sim.validation import interval
+    from sim.workflows.validation import interval
 
     rows = []
     for driver, cf in counterfactual.items():
@@ -160,8 +160,8 @@ def markdown(table: pd.DataFrame, subtitle: str) -> str:
 def attribute(settings: AttributionSettings, out: str | Path,
               quiet: bool = False) -> dict[str, Any]:
     """Run the history and each counterfactual ``reps`` times and write :data:`FILES`."""
-    from sim.history import run_many
-    from sim.preflight import check_out
+    from sim.workflows.history import run_many
+    from sim.workflows.preflight import check_out
 
     out = Path(out)  # check_out below refuses a file or device as --out
     history, source = resolve_settings(settings)
@@ -171,7 +171,7 @@ def attribute(settings: AttributionSettings, out: str | Path,
 
     from sim.output import cscsim_version, git_commit, staged, write_csv
     from sim.population import WEEKS_PER_YEAR
-    from sim.validation import replicate_seed
+    from sim.workflows.validation import replicate_seed
 
     t0 = time.perf_counter()
     seeds = [replicate_seed(settings.seed, r) for r in range(settings.reps)]

@@ -7,8 +7,8 @@ go home; how authorities choose placements). Everything with a published or deri
 fixed.
 
 How the fit works: each trial runs the England baseline at a reduced ``scale`` for ``years``
-and scores it by the squared distance of every validation indicator (:mod:`sim.targets`) from
-its target, in units of its tolerance, averaged over the years, plus a penalty for drift in the
+and scores it by the squared distance of every validation indicator (:mod:`sim.workflows.targets`)
+from its target, in units of its tolerance, averaged over the years, plus a penalty for drift in the
 number of children in care between the first and last year (the baseline should be a steady
 state, not a transient). Optuna proposes parameters: by default CMA-ES started from the current
 values (a good local optimiser for 22 continuous parameters when the start is already close),
@@ -17,7 +17,7 @@ parallel processes, ``workers`` at a time, and told back in trial order, so the 
 on the seed and settings, never on timing. Every trial uses the same model seed (common random
 numbers), so differences between trials come from the parameters.
 
-With ``--history`` (:mod:`sim.history`) each trial instead runs England from 2010
+With ``--history`` (:mod:`sim.workflows.history`) each trial instead runs England from 2010
 (``policies/scenarios/england_2010.toml``) to the end of the fit window, 2017, and is scored on
 the published annual series of 2010-2017 (rates per 10,000 children, each point's squared misfit
 in tolerances, averaged over the series' years) plus the structural shares that have no series;
@@ -96,9 +96,9 @@ def loss_terms(annual: pd.DataFrame, local: tuple | None = None) -> dict[str, fl
     change from the first year to the last (the baseline should be a steady state).
 
     ``local``: ``(gss_code, targets)`` from an authority's own targets file
-    (:func:`sim.targets.load_targets_file`); then ``annual`` is ``annual_by_la`` and only that
-    authority's rows are scored, against its targets instead of England's."""
-    from sim.targets import targets
+    (:func:`sim.workflows.targets.load_targets_file`); then ``annual`` is ``annual_by_la`` and only
+    that authority's rows are scored, against its targets instead of England's."""
+    from sim.workflows.targets import targets
 
     chosen = targets()
     if local is not None:
@@ -143,8 +143,8 @@ def annual_of(values: dict[str, dict[str, Any]]) -> dict[str, list]:
 
 def score(frames: list[dict[str, list]], history: bool) -> tuple[float, dict[str, float]]:
     """Loss and detail of one trial from its seeds' annual tables: the tables are averaged
-    year by year, then scored on the history (:func:`sim.history.history_terms`) or, without
-    ``history``, on England's 2023-24 targets (:func:`loss_terms`)."""
+    year by year, then scored on the history (:func:`sim.workflows.history.history_terms`) or,
+    without ``history``, on England's 2023-24 targets (:func:`loss_terms`)."""
     annual = (
         pd.concat([pd.DataFrame(f) for f in frames])
         .groupby("year", sort=True)
@@ -157,7 +157,7 @@ def score(frames: list[dict[str, list]], history: bool) -> tuple[float, dict[str
             f"model_{k}": float(annual[k].mean()) for k in terms if not k.startswith("drift")
         }
         return float(sum(terms.values())), {**means, **{f"loss_{k}": v for k, v in terms.items()}}
-    from sim.history import fit_points, history_terms
+    from sim.workflows.history import fit_points, history_terms
 
     terms = history_terms(annual)
     by_year = annual.set_index("year")
@@ -173,7 +173,7 @@ def model_seeds(seed: int, k: int) -> list[int]:
     validation derives its replications' seeds)."""
     if k == 1:
         return [seed]
-    from sim.validation import replicate_seed
+    from sim.workflows.validation import replicate_seed
 
     return [replicate_seed(seed, i) for i in range(k)]
 
@@ -258,8 +258,8 @@ def calibrate(
     ``keys`` are the parameters fitted (default: all of :data:`FREE`; the rest keep the values
     of ``base``). Trial 0 is the starting point itself; CMA-ES then runs whole generations
     until at least ``trials`` trials have run (so the count is rounded up to a generation).
-    ``history``: score on England's 2010-2017 series (:mod:`sim.history`); ``seeds``: model
-    seeds per trial, averaged; ``file_base``: with ``history``, the scenario the fitted file
+    ``history``: score on England's 2010-2017 series (:mod:`sim.workflows.history`); ``seeds``:
+    model seeds per trial, averaged; ``file_base``: with ``history``, the scenario the fitted file
     copies (the 2010 start as given, before the trials' scale and years)."""
     from tqdm import tqdm
 
@@ -335,7 +335,7 @@ def calibrate(
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if history:
-        from sim.history import FIT_YEARS, TEST_YEARS, targets_used
+        from sim.workflows.history import FIT_YEARS, TEST_YEARS, targets_used
 
         record["start_year"] = base.run.start_year
         record["fit_window"] = [FIT_YEARS[0], FIT_YEARS[-1]]
@@ -363,7 +363,7 @@ def history_fitted_toml(
 ) -> str:
     """The 2010 start with the fitted values: every setting of ``file_base`` that differs from
     the defaults, and every free parameter (fitted or kept), so the file stands on its own."""
-    from sim.history import scenario_toml
+    from sim.workflows.history import scenario_toml
 
     fitted = file_base.with_overrides(_typed({k: best[k] for k in keys}), where="calibration")
     fitted.name = f"{file_base.name} (fitted)"
@@ -439,7 +439,7 @@ def _figure(trials: pd.DataFrame, path: Path, history: bool = False) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     file_base = None
     if args.history:
-        from sim.history import FIT_YEARS, history_scenario
+        from sim.workflows.history import FIT_YEARS, history_scenario
 
         if args.targets:
             raise ConfigError("command line: --history fits England's history; it cannot be "
@@ -465,7 +465,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         burn_in = 5 if args.burn_in is None else args.burn_in
     local = None
     if args.targets:
-        from sim.targets import load_targets_file
+        from sim.workflows.targets import load_targets_file
 
         local = load_targets_file(Path(args.targets), args.region)
     overrides = {

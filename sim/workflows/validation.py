@@ -1,13 +1,14 @@
 """``cscsim validate``: does the baseline reproduce England today? A table anyone can rerun.
 
 The baseline scenario is run ``--reps`` times with seeds derived from one root seed. For each
-replication every indicator of :func:`sim.targets.targets` is averaged over the simulated years
-(years 1 to ``--years``, all of them: the baseline is meant to be "England today" from year 1,
+replication every indicator of :func:`sim.workflows.targets.targets` is averaged over the simulated
+years (years 1 to ``--years``, all of them: the baseline is meant to be "England today" from year 1,
 so there is no discarded burn-in here; the first- and last-year means are reported beside the
 average so that drift is visible rather than averaged away). Across replications we report the
 mean and a 95% confidence interval for it (Student's t on the replication averages); an
 indicator is *within* when that mean lies inside the target's tolerance
-(:meth:`sim.targets.Target.within`). Targets are only read, never written into a model output.
+(:meth:`sim.workflows.targets.Target.within`). Targets are only read, never written into a model
+output.
 
 Besides the table it reports variation the issue asks for: authority children-in-care rates
 against deprivation (pooled over replications and years, with a weighted least-squares line),
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.region import Region
-    from sim.targets import Target
+    from sim.workflows.targets import Target
 
 #: The calibrated England baseline (issue 3), used by default once it exists.
 BASELINE_NAME = "england_baseline.toml"
@@ -210,8 +211,8 @@ def node_entries(model, first_event: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
-    """One replication: the main run, with decile tables taken at the very step at which
-    the model closes each year (so they match its annual rows exactly), and, if asked, the long
+    """One replication: the main run, with decile tables taken as the model closes each year
+    (an ``on_year_end`` observer, so they match its annual rows exactly), and, if asked, the long
     cohort run. Returns plain data, so it pickles to a worker pool."""
     import numpy as np
 
@@ -225,17 +226,15 @@ def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
     # Events logged while building are the initial stock being placed, not entries.
     last_event = [model.pop.events.n]
 
-    def year_end(week: int) -> None:
-        if progress:
-            progress(week)
-        if len(model.annual) > len(nodes["cla"]):  # the model has just closed a year
-            state = node_state(model)
-            state["entries"], state["entries_uasc"] = node_entries(model, last_event[0])
-            last_event[0] = model.pop.events.n
-            for k in NODE_MEASURES:
-                nodes[k].append(state[k].tolist())
+    @model.observers.on_year_end
+    def year_end(model) -> None:  # the model has just closed a year
+        state = node_state(model)
+        state["entries"], state["entries_uasc"] = node_entries(model, last_event[0])
+        last_event[0] = model.pop.events.n
+        for k in NODE_MEASURES:
+            nodes[k].append(state[k].tolist())
 
-    model.run(progress=year_end)
+    model.run(progress=progress)
     annual = model.annual_frame()
     by_la = model.annual_by_la_frame()
     la_sums = by_la.groupby("gss_code", sort=False)[
@@ -672,7 +671,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     from sim.output import provenance, staged, write_csv
     from sim.population import WEEKS_PER_YEAR
     from sim.region import england
-    from sim.targets import targets
+    from sim.workflows.targets import targets
 
     t0 = time.perf_counter()
     tgts = targets()
@@ -697,7 +696,8 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
         **provenance("cscsim validate", settings, source, main, seeds),
         "years_compared": f"1-{main.run.years} (each replication's mean of its annual values)",
         "interval": "95% Student-t confidence interval of the mean across replications",
-        "within_rule": "model mean inside target ± tolerance (sim/targets.py); missing = not",
+        "within_rule": "model mean inside target ± tolerance (sim/workflows/targets.py); "
+                       "missing = not",
         "indicators": len(table),
         "indicators_within": int(table["within"].sum()),
         "strict_exit_code": strict_exit_code(table),
@@ -731,7 +731,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
 # --- CLI -----------------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.history:
-        from sim.history import cmd_validate_history
+        from sim.workflows.history import cmd_validate_history
 
         return cmd_validate_history(args)
     if args.region is not None:

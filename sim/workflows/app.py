@@ -11,9 +11,10 @@ front-end files come from the ``solara-assets`` package, which Solara serves its
 fetching from a CDN; every figure is a matplotlib PNG (Mesa's Altair backend loads Vega from the
 internet, so it is not used); Solara's usage telemetry is switched off.
 
-Why the imports are lazy: ``sim.cli`` imports this module to register the subcommand, and
+Why the imports are lazy: ``sim.workflows.cli`` imports this module to register the subcommand, and
 Solara plus ``mesa.visualization`` take seconds to import. The page object ``Page`` is built on
-first access (module ``__getattr__``), which is when Solara's server loads ``sim.app:Page``.
+first access (module ``__getattr__``), which is when Solara's server loads
+``sim.workflows.app:Page``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ FOR_PROFIT_CHOICES = ("as preset", "0%", "25%", "50%", "80%", "90%", "100%")
 
 
 def register(subparsers) -> None:
-    """Add ``cscsim app`` (called by :mod:`sim.cli` through its ``PLUGINS``)."""
+    """Add ``cscsim app`` (called by :mod:`sim.workflows.cli` through its ``PLUGINS``)."""
     ap = subparsers.add_parser(
         "app", help="open the teaching app in a browser (Mesa SolaraViz, works offline)",
         description="Serve the teaching page: a map, live charts, the five feedback loops, "
@@ -88,8 +89,8 @@ def register(subparsers) -> None:
 def cmd_app(args: argparse.Namespace) -> int:
     """Check the options, then run Solara's server in this process until interrupted."""
     from sim.config import ConfigError, load_scenario
-    from sim.mapview import TEACHING_REGION, TEACHING_SCALE, AppConfig
     from sim.region import REGIONS
+    from sim.workflows.mapview import TEACHING_REGION, TEACHING_SCALE, AppConfig
 
     region = args.region or TEACHING_REGION
     if region not in (*REGIONS, "synthetic"):
@@ -123,7 +124,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         os.environ[NO_BASELINE_ENV] = "1"
     else:  # the server starts the no-change line's worker with its first page, not at the
         os.environ[START_BASELINE_ENV] = "1"  # first lever move (its imports take seconds)
-    os.environ["SOLARA_APP"] = "sim.app:Page"
+    os.environ["SOLARA_APP"] = "sim.workflows.app:Page"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     if not is_loopback(args.host):
@@ -224,8 +225,8 @@ def notebook(region: str | None = None, scale: float | None = None,
 
     Solara renders elements in Jupyter through ipywidgets, so no server is started."""
     from sim.config import ConfigError, load_scenario
-    from sim.mapview import TEACHING_REGION, TEACHING_SCALE, AppConfig
     from sim.region import REGIONS
+    from sim.workflows.mapview import TEACHING_REGION, TEACHING_SCALE, AppConfig
 
     region = region or TEACHING_REGION
     if region not in (*REGIONS, "synthetic"):
@@ -288,8 +289,8 @@ def _build_page():  # the components are closures over the lazy imports
     from mesa.visualization import SolaraViz, solara_viz
     from mesa.visualization.utils import force_update, update_counter
 
-    from sim import baseline
-    from sim.mapview import (
+    from sim.workflows import baseline
+    from sim.workflows.mapview import (
         CHART_DPI,
         CHART_SIZE,
         MAP_DPI,
@@ -324,7 +325,7 @@ def _build_page():  # the components are closures over the lazy imports
         """The model SolaraViz rebuilds on Reset from the Model Parameters card (the preset
         is chosen by its title; a preset's key is accepted too). A model already warm-started
         for the same preset and seed by another page is copied, not run again
-        (sim.baseline.WarmStarts)."""
+        (sim.workflows.baseline.WarmStarts)."""
 
         def __new__(cls, preset: str = first_title, seed: int = 1,
                     for_profit: str = FOR_PROFIT_CHOICES[0]):
@@ -379,7 +380,7 @@ def _build_page():  # the components are closures over the lazy imports
         baseline.shared().start()
 
     def no_change(model) -> dict[str, np.ndarray]:
-        """The model's no-change baseline so far (sim.baseline: computed ahead in a worker
+        """The model's no-change baseline so far (sim.workflows.baseline: computed ahead in a worker
         process, shared by every page on the same preset and seed)."""
         if not with_baseline:
             return {}
@@ -619,8 +620,8 @@ def served(args: tuple[str, ...] = (), timeout: float = 90.0, log=None):
 
     port = free_port()
     url = f"http://{DEFAULT_HOST}:{port}/"
-    cmd = [sys.executable, "-m", "sim.cli", "app", "--host", DEFAULT_HOST, "--port", str(port),
-           *args]
+    cmd = [sys.executable, "-m", "sim.workflows.cli", "app", "--host", DEFAULT_HOST,
+           "--port", str(port), *args]
     proc = subprocess.Popen(cmd, stdout=log or subprocess.DEVNULL,
                             stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     try:

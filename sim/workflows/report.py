@@ -34,7 +34,7 @@ from sim.config import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.api import Results
+    from sim.workflows.api import Results
 
 #: The rows of the headline table: the brief's questions, in the order a reader asks them.
 HEADLINE = (
@@ -105,7 +105,7 @@ def _fmt(value: Any, name: str = "") -> str:
     """A number as a reader wants it: shares in per cent, money in pounds with separators."""
     import math
 
-    from sim.datadict import unit
+    from sim.workflows.datadict import unit
 
     if isinstance(value, str):
         return value
@@ -155,7 +155,7 @@ def headline_table(annual: pd.DataFrame) -> pd.DataFrame:
     year, values formatted by unit."""
     import pandas as pd
 
-    from sim.datadict import label, unit
+    from sim.workflows.datadict import label, unit
 
     names = [n for n in HEADLINE if n in annual]
     rows = []
@@ -196,7 +196,7 @@ def run_report(r: Results) -> str:
     """The HTML page of one run."""
     import pandas as pd
 
-    from sim.plots import summary_figure
+    from sim.workflows.plots import summary_figure
 
     m, sc = r.manifest, r.scenario
     run = sc.get("run", {})
@@ -268,7 +268,7 @@ def comparison_report(a: Results, b: Results) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.datadict import axis, label
+    from sim.workflows.datadict import axis, label
 
     names = [n for n in HEADLINE if n in a.annual and n in b.annual]
     diff = a.compare(b, names)
@@ -328,8 +328,8 @@ def sweep_report(folder: Path) -> str:
     """The HTML page of a finished sweep; the analysis is drawn into a temporary folder."""
     import pandas as pd
 
-    from sim.analyse import analyse, load_sweep
-    from sim.sweep import read_table
+    from sim.workflows.analyse import analyse, load_sweep
+    from sim.workflows.sweep import read_table
 
     manifest, _ = load_sweep(folder)
     exp = manifest["experiment"]
@@ -385,7 +385,7 @@ def sweep_report(folder: Path) -> str:
 
 # --- the command -------------------------------------------------------------------------
 def _kind(folder: Path) -> str:
-    from sim.api import is_run_folder
+    from sim.workflows.api import is_run_folder
 
     if not folder.exists():
         raise ConfigError(f"{folder}: no such folder")
@@ -408,7 +408,7 @@ def _kind(folder: Path) -> str:
 def report(folders: list[str | Path], out: str | Path | None = None) -> Path:
     """Write the report of one run or sweep folder, or of a comparison of two run folders;
     returns the path of the page."""
-    from sim.api import load
+    from sim.workflows.api import load
 
     paths = [Path(f) for f in folders]
     if not 1 <= len(paths) <= 2:

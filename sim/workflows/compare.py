@@ -237,7 +237,7 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
     from tqdm import tqdm
 
     from sim.output import staged, write_csv
-    from sim.preflight import check_out, run_bytes
+    from sim.workflows.preflight import check_out, run_bytes
 
     if len(paths) < 2:
         raise ConfigError("compare needs a base scenario and at least one other")
@@ -274,7 +274,7 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
         else:
             from multiprocessing import get_context
 
-            from sim.sweep import _worker_init
+            from sim.workflows.sweep import _worker_init
 
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                      initializer=_worker_init,
@@ -376,7 +376,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapper
-    from sim.cli import main as cli_main
+    from sim.workflows.cli import main as cli_main
 
     return cli_main(["compare", *(argv or sys.argv[1:])])
 

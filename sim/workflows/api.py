@@ -74,7 +74,7 @@ class Results:
     @property
     def title(self) -> str:
         """'Name: region, scale x, seed n, years a-b': enough to tell two runs' figures apart."""
-        from sim.plots import run_title
+        from sim.output import run_title
 
         return run_title(self.scenario, self.annual.get("year"))
 
@@ -84,7 +84,7 @@ class Results:
                f"{len(self.placements):,} placements>"
 
     def _repr_html_(self) -> str:  # Jupyter shows the headline table
-        from sim.report import headline_table
+        from sim.workflows.report import headline_table
 
         return f"<p><b>{self.title}</b></p>" + headline_table(self.annual).to_html()
 
@@ -150,14 +150,14 @@ class Results:
     # --- figures and files -------------------------------------------------------------
     def plot(self, path: str | Path | None = None) -> Figure:
         """The summary figure (as ``summary.png``), titled with this run; saved if ``path``."""
-        from sim.plots import summary_figure
+        from sim.workflows.plots import summary_figure
 
         return summary_figure(self.annual, path, title=self.title)
 
     def save(self, out: str | Path) -> Path:
         """Write the run's files into ``out`` (as ``cscsim run --out``); needs the live model."""
         from sim.output import write_run
-        from sim.plots import summary_figure
+        from sim.workflows.plots import summary_figure
 
         if self.model is None:
             raise ValueError("save needs a run made in this process; this one was loaded from "
@@ -167,7 +167,7 @@ class Results:
 
     def report(self, path: str | Path | None = None) -> Path:
         """A self-contained HTML report of this run (see ``cscsim report``)."""
-        from sim.report import run_report
+        from sim.workflows.report import run_report
 
         if self.folder is None and path is None:
             raise ValueError("report needs a path for a run that has no folder")

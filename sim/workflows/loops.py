@@ -362,7 +362,7 @@ def loop_status(model, weeks: int, window: int = 13) -> list[dict[str, object]]:
 
 
 def register(subparsers) -> None:
-    """Add ``cscsim loops`` (called by :mod:`sim.cli` through its ``PLUGINS``)."""
+    """Add ``cscsim loops`` (called by :mod:`sim.workflows.cli` through its ``PLUGINS``)."""
     ap = subparsers.add_parser(
         "loops", help="write which feedback loop drives each week of a run (CSV, no browser)",
         description="Run a scenario and write loops.csv: for every reported week, which of "
@@ -388,7 +388,7 @@ def cmd_loops(args) -> int:
 
     from sim.config import ConfigError, load_scenario
     from sim.model import CareSystem
-    from sim.preflight import check_out
+    from sim.workflows.preflight import check_out
 
     if not 1 <= args.weeks <= 5200:
         raise ConfigError(f"--weeks {args.weeks}: allowed: a whole number from 1 to 5200")

@@ -9,9 +9,9 @@ which the fit never sees.
   ``policies/scenarios/england_2010.toml``): all 153 authorities; starting stocks at their
   published 31 March 2010 levels per 10,000 children; a warm start (the burn-in runs at 2010's
   driver values, so year 1 begins from the model's own balance near those stocks); every driver
-  of :mod:`sim.drivers` on its schedule; ``run.start_year = 2010`` so that ``annual.csv``'s
-  ``year`` is the DfE reporting year (2010 = the year ending 31 March 2010: its flows, and its
-  stocks at 31 March 2010).
+  of :mod:`sim.workflows.drivers` on its schedule; ``run.start_year = 2010`` so that
+  ``annual.csv``'s ``year`` is the DfE reporting year (2010 = the year ending 31 March 2010: its
+  flows, and its stocks at 31 March 2010).
 - **The published series** (``sim/data/england_history_2010_2024.csv``): children in care, in
   need and on plans at 31 March, Section 47 enquiries, referrals and care starts. They are
   compared as **rates per 10,000 children**: the published count divided by DfE's child
@@ -30,7 +30,8 @@ which the fit never sees.
 
 ``cscsim validate --history`` (:func:`validate_history`) runs the 2010 start to 2024 ``--reps``
 times and writes ``history.csv``, ``history.png``, ``history_replications.csv`` and
-``manifest.json`` (all or nothing). ``python -m sim.history`` prints the 2010 scenario file.
+``manifest.json`` (all or nothing). ``python -m sim.workflows.history`` prints the 2010 scenario
+file.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from sim.config import ConfigError, Scenario, load_scenario
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.targets import Target
+    from sim.workflows.targets import Target
 
 FIRST_YEAR, LAST_YEAR = 2010, 2024
 #: Reporting years whose published values the fit may use, and those kept for the test.
@@ -129,7 +130,7 @@ def denominators() -> dict[int, float]:
     2022-2023, and 2024's 11.95 million implied by 83,630 children in care at 70 per 10,000).
     No denominator for 2010-2012 was found: they go back from 2013 at the mean growth of
     2013-2016 (0.73% a year), an assumption worth about ±1% on the 2010-2012 rates."""
-    from sim.drivers import series
+    from sim.workflows.drivers import series
 
     s = series()
     old = s["children_0_17_dfe_cin_denominator"]
@@ -173,11 +174,11 @@ def fit_points() -> list[Point]:
 
 def snapshot_targets() -> tuple[Target, ...]:
     """The structural targets with no time series that a history fit also uses: the shares of
-    :func:`sim.targets.targets` (placement mix, distance, starts by age, placement stability in
-    the year, re-referrals, section 20). Rates are left out (they are the series, or a 2023-24
-    level such as conferences that a 2010-2017 fit should not be pinned to) and so is spending
-    per child (2023-24 cash, not comparable with the 2010s' prices)."""
-    from sim.targets import targets
+    :func:`sim.workflows.targets.targets` (placement mix, distance, starts by age, placement
+    stability in the year, re-referrals, section 20). Rates are left out (they are the series,
+    or a 2023-24 level such as conferences that a 2010-2017 fit should not be pinned to) and so
+    is spending per child (2023-24 cash, not comparable with the 2010s' prices)."""
+    from sim.workflows.targets import targets
 
     return tuple(t for t in targets() if t.kind == "share")
 
@@ -226,7 +227,7 @@ def _sig(v: float) -> float:
 def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     """The 2010 start as ``{"section.key": value}`` and a comment for each key saying where
     its value comes from."""
-    from sim.drivers import schedules, series
+    from sim.workflows.drivers import schedules, series
 
     children = denominators()[FIRST_YEAR]
     first = {p.indicator: p for p in observed() if p.year == FIRST_YEAR}
@@ -242,7 +243,7 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
         p = first[name]
         values[key] = _sig(p.count / children * 1e4)
         notes[key] = (f"{p.count:,.0f} at 31 March {FIRST_YEAR} / {children:,.0f} children "
-                      f"(sim/history.py: denominators); {p.source}")
+                      f"(sim/workflows/history.py: denominators); {p.source}")
     s20 = series()["cla_s20_share"]
     nearest = min(s20, key=lambda y: abs(y - FIRST_YEAR))
     values["care.initial_s20_share"] = s20[nearest]
@@ -257,7 +258,7 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
 def england_2010() -> Scenario:
     """The 2010 start as a scenario object (the same values the file holds)."""
     values, _ = england_2010_overrides()
-    s = Scenario().with_overrides(values, where="sim/history.py")
+    s = Scenario().with_overrides(values, where="sim/workflows/history.py")
     s.name, s.description = NAME, DESCRIPTION
     return s
 
@@ -306,8 +307,8 @@ def scenario_toml(scenario: Scenario, header: list[str], notes: dict[str, str] |
 
 
 HEADER = [
-    "Generated by `python -m sim.history > policies/scenarios/england_2010.toml`",
-    "(sim/history.py: england_2010_toml); do not edit by hand: tests check it matches.",
+    "Generated by `python -m sim.workflows.history > policies/scenarios/england_2010.toml`",
+    "(sim/workflows/history.py: england_2010_toml); do not edit by hand: tests check it matches.",
     "The free parameters keep their calibrated defaults (docs/parameters.md); `cscsim calibrate",
     "--history` writes a fitted copy of this file. docs/validation.md describes the history.",
 ]
@@ -345,7 +346,7 @@ def run_annual(task: dict[str, Any], progress=None) -> dict[str, Any]:
     """One run (in a worker process): the scenario ``task["scenario"]`` with seed
     ``task["seed"]``; returns its annual table as plain data, with ``task["key"]``."""
     from sim.model import CareSystem
-    from sim.validation import _scenario_from
+    from sim.workflows.validation import _scenario_from
 
     t0 = time.perf_counter()
     scenario = _scenario_from(task["scenario"]).with_overrides(
@@ -415,7 +416,7 @@ def history_table(annuals: list[pd.DataFrame]) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    from sim.validation import interval
+    from sim.workflows.validation import interval
 
     frames = [a.set_index("year") for a in annuals]
     rows = []
@@ -461,7 +462,7 @@ def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from sim.validation import interval
+    from sim.workflows.validation import interval
 
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), constrained_layout=True)
     years = annuals[0]["year"].to_numpy()
@@ -543,7 +544,7 @@ def validate_history(settings: HistorySettings, out: str | Path,
                      quiet: bool = False) -> dict[str, Any]:
     """Run the history ``reps`` times and write :data:`FILES` into ``out`` (all or nothing).
     Returns the manifest, with the table under ``"table"`` (not written to JSON)."""
-    from sim.preflight import check_out
+    from sim.workflows.preflight import check_out
 
     out = Path(out)  # check_out below refuses a file or device as --out
     main, source = resolve(settings)
@@ -553,7 +554,7 @@ def validate_history(settings: HistorySettings, out: str | Path,
 
     from sim.output import provenance, staged, write_csv
     from sim.population import WEEKS_PER_YEAR
-    from sim.validation import replicate_seed
+    from sim.workflows.validation import replicate_seed
 
     t0 = time.perf_counter()
     seeds = [replicate_seed(settings.seed, r) for r in range(settings.reps)]
@@ -570,8 +571,9 @@ def validate_history(settings: HistorySettings, out: str | Path,
         "years_run": f"{first}-{first + main.run.years - 1}",
         "fit_window": f"{FIT_YEARS[0]}-{FIT_YEARS[-1]}",
         "test_window": f"{TEST_YEARS[0]}-{TEST_YEARS[-1]}",
-        "compared_as": "rates per 10,000 children: published count / sim.history.denominators() "
-                       "against the model's rate column for the same reporting year",
+        "compared_as": "rates per 10,000 children: published count / "
+                       "sim.workflows.history.denominators() against the model's rate column "
+                       "for the same reporting year",
         "denominators": {str(y): round(v) for y, v in denominators().items()},
         "interval": "95% Student-t confidence interval of the mean across replications",
         "points": len(table),
