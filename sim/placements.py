@@ -623,7 +623,12 @@ def _refill_inhouse(model) -> None:
         return
     care = np.flatnonzero(c.in_care)
     ids = c.placement[care]
-    agency = (pl.kind[ids] == Kind.IFA) & (c.age[care] < 16 * WEEKS_PER_YEAR)
+    # Not a child placed this week: a placement ends at the earliest a week after it began.
+    agency = (
+        (pl.kind[ids] == Kind.IFA)
+        & (c.age[care] < 16 * WEEKS_PER_YEAR)
+        & (pl.start[ids] < model.week)
+    )
     # Families whose every child in care could move: one unit each, of their size.
     fams, unit, count = np.unique(c.family[care], return_inverse=True, return_counts=True)
     movable = np.bincount(unit, weights=agency, minlength=len(fams)) == count

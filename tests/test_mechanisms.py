@@ -205,7 +205,8 @@ def test_sixteen_and_seventeen_year_olds_move_on_to_supported_accommodation():
 
     def moves_on(rate: float) -> tuple[int, int]:
         model = CareSystem(
-            small(run__scale=0.05, care__move_on_rate=rate, placements__short_term_share=0.0)
+            small(run__scale=0.05, care__move_on_rate=rate, placements__short_term_share=0.0,
+                  placements__inhouse_refill=False)  # (own carers first moves younger ones)
         )
         pl = model.pop.placements
         start = pl.n
