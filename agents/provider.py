@@ -128,7 +128,11 @@ class PlacementProvider(FixedAgent):
 def property_cost(model, nodes: np.ndarray) -> np.ndarray:
     """Relative cost of running a place at ``nodes`` (1 = dearest): cheaper where deprived."""
     r = model.region
-    score = r.la_deprivation[r.node_la[nodes]] / 50.0 * 0.5 + r.node_band[nodes] / 2.0 * 0.5
+    m = model.params.market
+    # Half the authority's deprivation score (of about 50 at most), half the neighbourhood's
+    # band, each scaled to 0-1.
+    score = (r.la_deprivation[r.node_la[nodes]] / m.property_deprivation_max * 0.5
+             + r.node_band[nodes] / 2.0 * 0.5)
     return 1.0 - model.params.market.property_effect * np.clip(score, 0, 1)
 
 

@@ -272,12 +272,14 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     # children who go home within months and the stock dips in year 1.
     band = np.searchsorted(np.array([1, 5, 10, 16]), c.age // WEEKS_PER_YEAR, side="right")
     weight = cla_age_weight(p)[band] * np.exp(
-        np.maximum(need, 0) + 2.0 * persistent + 0.5 * c.risk
+        np.maximum(need, 0) + p.initial_persistent_weight * persistent
+        + p.initial_risk_weight * c.risk
     )
     care = weighted_sample(d.uniform("build.in_care", c.uid), weight,
                            round(p.initial_cla_per_10k * n / 1e4))
-    # Time in care so far: up to four years, never more than the child's age.
-    weeks = np.minimum(d.integers("build.care_weeks", c.uid[care], 4 * WEEKS_PER_YEAR),
+    # Time in care so far: up to initial_max_care_years, never more than the child's age.
+    weeks = np.minimum(d.integers("build.care_weeks", c.uid[care],
+                                  p.initial_max_care_years * WEEKS_PER_YEAR),
                        c.age[care]).astype(np.int16)
     f.case[c.family[care]] = Case.CARE
     # Plans, then other children in need, from the highest-need families not already known.
@@ -287,7 +289,7 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     ):
         home_kids = np.bincount(c.family[c.active], minlength=f.n)
         free = (f.case == Case.NONE) & (home_kids > 0)
-        w = np.where(free, np.exp(2.5 * f.need), 0.0) * home_kids
+        w = np.where(free, np.exp(p.initial_case_need_weight * f.need), 0.0) * home_kids
         target = max(0.0, rate) * n / 1e4
         mean_kids = home_kids[free].mean() if free.any() else 1.0
         fams = weighted_sample(d.uniform(f"build.case_{case.name.lower()}", f.uid), w,

@@ -323,6 +323,20 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "initial_s20_share", 0.19, "share", 0.0, 1.0, "published",
           DFE_CLA + " (2023: 19% of children looked after at 31 March under section 20)",
           "share of the children in care at the start who are accommodated under section 20"),
+    Param("care", "initial_persistent_weight", 2.0, "log-weight per need unit", 0.0, 10.0, A,
+          "children in care at a moment are mostly from families whose need stays high",
+          "weight of a family's long-run (persistent) need in drawing the children in care at "
+          "the start (beside this week's need, weight 1)"),
+    Param("care", "initial_risk_weight", 0.5, "log-weight per risk unit", 0.0, 10.0, A, "",
+          "weight of a child's own risk (adolescent harm) in drawing the children in care at "
+          "the start"),
+    Param("care", "initial_max_care_years", 4, "years", 1, 18, A,
+          "most children in care have been looked after under four years (DfE CLA: median "
+          "duration of episodes is under a year; long stays are few)",
+          "longest time in care drawn for the children in care at the start"),
+    Param("care", "initial_case_need_weight", 2.5, "log-weight per need unit", 0.0, 10.0, A, "",
+          "how strongly the families on plans and in need at the start are drawn from the "
+          "highest-need families"),
     Param("care", "initial_cla_per_10k", 70.0, "per 10,000 children", 0.0, 500.0, "published",
           DFE_CLA + ": 70 per 10,000 at 31 March 2024", "children in care at the start"),
     Param("care", "initial_cpp_per_10k", 41.0, "per 10,000 children", 0.0, 500.0, "published",
@@ -509,6 +523,10 @@ PARAMS: tuple[Param, ...] = (
           "across the market"),
     Param("market", "property_effect", 0.3, "share of cost", 0.0, 0.9, A, "",
           "how much cheaper it is to run a place in the cheapest (most deprived) areas"),
+    Param("market", "property_deprivation_max", 50.0, "IMD average score", 10.0, 100.0, A,
+          "IMD 2019 (MHCLG): authorities' average scores run from about 5 to 45",
+          "the deprivation score at which an authority's half of the property-cost saving is "
+          "full"),
     Param("market", "price_spread", 0.1, "log-sd", 0.0, 1.0, A, "",
           "spread of providers' list prices around their kind's price (lognormal)"),
     Param("market", "quality_spread", 0.1, "0-1", 0.0, 0.5, A, "",
