@@ -89,3 +89,37 @@ def test_compare_is_a_cscsim_command(tmp_path):
     script = Path(sys.executable).with_name("cscsim")
     r = subprocess.run([str(script), "compare", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--reps" in r.stdout
+
+
+def test_a_comparison_cut_short_is_completed_with_resume_running_only_what_was_missing(
+        tmp_path, monkeypatch):
+    """A crash after some runs leaves no result files, only the finished runs; ``--resume``
+    runs the rest and writes the same tables as a comparison that never stopped."""
+    import sim.workflows.compare as cmp
+
+    base = _scenario(tmp_path, "base")
+    more = _scenario(tmp_path, "more", "[levers]\nearly_help_capacity = 2.0\n")
+    clean = tmp_path / "clean"
+    assert main(["compare", base, more, *TINY, "--out", str(clean)]) == 0
+
+    real, calls = cmp.run_arm, []
+
+    def crash_on_third(task):
+        calls.append(task[:2])
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the third run
+        return real(task)
+
+    monkeypatch.setattr(cmp, "run_arm", crash_on_third)
+    cut = tmp_path / "cut"
+    assert main(["compare", base, more, *TINY, "--out", str(cut)]) != 0
+    assert not (cut / "compare.csv").exists()
+    assert len(list((cut / cmp.PARTS).glob("*.pkl"))) == 2
+
+    calls.clear()
+    monkeypatch.setattr(cmp, "run_arm", lambda task: calls.append(task[:2]) or real(task))
+    assert main(["compare", base, more, *TINY, "--out", str(cut), "--resume"]) == 0
+    assert len(calls) == 2  # only the two runs that had not finished
+    assert not (cut / cmp.PARTS).exists()
+    for name in ("compare.csv", "compare_by_la.csv", "children.csv"):
+        assert (cut / name).read_bytes() == (clean / name).read_bytes(), name

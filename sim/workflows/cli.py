@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("cscsim: interrupted; nothing written", file=sys.stderr)
+        print("cscsim: interrupted; no result files written (a sweep or a compare keeps its "
+              "finished runs: run it again with --resume to complete it)", file=sys.stderr)
         return 130
     except Exception as e:
         # A bug, not a mistake of the user's: still one line (exit 1), with the traceback kept

@@ -230,9 +230,48 @@ def figure(table, path: Path) -> None:
     plt.close(fig)
 
 
+PARTS = ".compare-runs"  # finished runs kept inside --out until the files are written
+
+
+def _part_key(task: tuple[int, int, int, Scenario]) -> str:
+    """A hash of everything a run depends on: arm, replicate, seed and the scenario."""
+    import hashlib
+
+    arm, rep, seed, scenario = task
+    text = json.dumps({"arm": arm, "rep": rep, "seed": seed, "scenario": scenario.to_dict()},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _keep(parts: Path, task: tuple[int, int, int, Scenario], result: dict[str, Any]) -> None:
+    """Save a finished run (written then renamed, so a crash never leaves half a file)."""
+    import pickle
+
+    path = parts / f"arm{task[0]}-rep{task[1]}-{_part_key(task)}.pkl"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(result, protocol=5))
+    tmp.replace(path)
+
+
+def _kept(parts: Path, task: tuple[int, int, int, Scenario]) -> dict[str, Any] | None:
+    """The saved run of ``task`` if this comparison finished it before (same key)."""
+    import pickle
+
+    path = parts / f"arm{task[0]}-rep{task[1]}-{_part_key(task)}.pkl"
+    if not path.exists():
+        return None
+    return pickle.loads(path.read_bytes())  # our own file, named by its task's key
+
+
 def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, workers: int = 1,
-            overrides: dict[str, Any] | None = None, progress: bool = True) -> Path:
-    """Run the comparison and write its files (see the module docstring); returns ``out``."""
+            overrides: dict[str, Any] | None = None, progress: bool = True,
+            resume: bool = False) -> Path:
+    """Run the comparison and write its files (see the module docstring); returns ``out``.
+
+    Each finished run is kept in ``out/.compare-runs/`` until the files are written, so a
+    comparison cut short (a crash, Ctrl-C, a job's time limit) is completed with ``resume``:
+    runs whose scenario, seed and place match are loaded, not run again. Without ``resume``
+    kept runs are discarded and every run is made afresh."""
     import pandas as pd
     from tqdm import tqdm
 
@@ -262,14 +301,28 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
         names.append(stem if stem not in names else f"{stem}_{len(names)}")
     tasks = [(arm, rep, s, sc) for rep, s in enumerate(rep_seeds)
              for arm, sc in enumerate(scenarios)]
+    import shutil
+
+    parts = Path(out) / PARTS
+    if parts.exists() and not resume:
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
+    todo = []
+    for task in tasks:
+        done = _kept(parts, task) if resume else None
+        if done is None:
+            todo.append(task)
+        else:
+            results.append(done)
     t0 = time.perf_counter()
-    bar = tqdm(total=len(tasks), unit="run", desc="compare", disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(total=len(tasks), initial=len(results), unit="run", desc="compare",
+               disable=not progress, file=sys.stderr)
     try:
         if workers == 1:
-            for task in tasks:
+            for task in todo:
                 results.append(run_arm(task))
+                _keep(parts, task, results[-1])
                 bar.update(1)
         else:
             from multiprocessing import get_context
@@ -279,8 +332,9 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                      initializer=_worker_init,
                                      initargs=(os.getpid(),)) as pool:
-                for res in pool.map(run_arm, tasks):
+                for task, res in zip(todo, pool.map(run_arm, todo), strict=True):
                     results.append(res)
+                    _keep(parts, task, res)
                     bar.update(1)
     finally:
         bar.close()
@@ -315,7 +369,7 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
                                     ("region", "scale", "years", "start_year", "burn_in_years")},
         "note": "counts and money are for the simulated sample; divide by run.scale for the "
                 "whole area",
-        "wall_seconds": round(time.perf_counter() - t0, 2),
+        "wall_seconds": round(time.perf_counter() - t0, 2), "resumed_runs": len(tasks) - len(todo),
     }
     with staged(out) as stage:
         write_csv(table, stage / "compare.csv")
@@ -323,6 +377,7 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
         write_csv(children, stage / "children.csv")
         figure(table, stage / "compare.png")
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    shutil.rmtree(parts, ignore_errors=True)  # the files are written: the runs are not needed
     return Path(out)
 
 
@@ -352,7 +407,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     overrides = {RUN_FLAGS[k]: getattr(args, k) for k in RUN_FLAGS
                  if getattr(args, k) is not None}
     out = compare([args.base, *args.others], args.out, reps=args.reps, seed=args.seed,
-                  workers=args.workers, overrides=overrides, progress=not args.quiet)
+                  workers=args.workers, overrides=overrides, progress=not args.quiet,
+                  resume=args.resume)
     if not args.quiet:
         print(_summary(out))
         print(f"wrote {out}/: {' '.join(FILES)}")
@@ -371,6 +427,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cp.add_argument("--region", help="'England' or a region, e.g. 'North East'")
     cp.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     cp.add_argument("--out", default="results/compare", help="output folder")
+    cp.add_argument("--resume", action="store_true",
+                    help="complete a comparison cut short in --out (its finished runs are kept)")
     cp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     cp.set_defaults(func=cmd_compare)
 
