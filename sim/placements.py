@@ -637,13 +637,13 @@ def _refill_inhouse(model) -> None:
         return
     room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
                        minlength=model.n_la).astype(np.int64)
-    # Bridging placements first (order < 1), then the most recent placements.
-    w_ids = c.placement[wait]
-    order = np.where(pl.short_term[w_ids], 0.0, 1.0 + (model.week - pl.start[w_ids]) / 1e6)
     group = unit[movable[unit]]
-    first = np.unique(group, return_index=True)[1]
+    first = np.unique(group, return_index=True)[1]  # one child stands for its group
     g_fam = fams[group[first]]
-    g_order = order[first] + model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
+    # Bridging placements first (order < 1), then the most recent placements.
+    g_ids = c.placement[wait[first]]
+    g_order = np.where(pl.short_term[g_ids], 0.0, 1.0 + (model.week - pl.start[g_ids]) / 1e6)
+    g_order += model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
     g_size = count[group[first]]
     g_la = f.la[g_fam]
     chosen = first_per_group(g_la, room, g_order, g_size)
