@@ -43,7 +43,8 @@ class HealthVisitorTeam(FixedAgent):
 
     @property
     def fte(self) -> float:
-        return self.base_fte * self.model.levers.health_visitor_fte[self.la]
+        m = self.model  # FTE per 10,000 children, for the children the authority has now
+        return self.base_fte * m.la_children_scale[self.la] * m.levers.health_visitor_fte[self.la]
 
     def review_caseload(self, under_fives: int) -> None:
         """Set this week's coverage and spotting chance from the caseload."""

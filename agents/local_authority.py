@@ -42,10 +42,13 @@ class LocalAuthority(FixedAgent):
     # --- budget ---------------------------------------------------------------------------
     @property
     def early_help_budget(self) -> float:
-        """This year's early-help budget: base x this authority's levers (sim/levers.py), less
-        the crisis-trap cut, with a floor."""
-        p, lv, i = self.model.params, self.model.levers, self.idx
-        base = self.base_early_help * lv.early_help_capacity[i] * lv.funding[i]
+        """This year's early-help budget: base (places per 10,000 children, for the children
+        the authority has now) x its levers (sim/levers.py), less the crisis-trap cut, with a
+        floor."""
+        m, i = self.model, self.idx
+        p, lv = m.params, m.levers
+        base = (self.base_early_help * m.la_children_scale[i] * lv.early_help_capacity[i]
+                * lv.funding[i])
         return max(p.budget.early_help_floor * base, base - self.early_help_cut)
 
     @property

@@ -98,7 +98,7 @@ class PlacementProvider(FixedAgent):
         if t.la_run[i]:
             sufficiency = lv.inhouse_foster if t.kind[i] == Kind.INHOUSE_FOSTER else lv.la_homes
             target = round(t.base_capacity[i] * sufficiency[t.la[i]]
-                           * self.model.la_place_scale[t.la[i]])
+                           * self.model.la_children_scale[t.la[i]])
             t.capacity[i] = max(target, t.occupied[i])
         if t.closing[i]:
             t.capacity[i] = t.occupied[i]
@@ -353,11 +353,6 @@ def review_market(model) -> None:
     """The month's market: each provider reviews its capacity, price and future, the closed
     leave the market, and new for-profit providers enter where a kind is full."""
     model.market_occupancy = market_occupancy(model)
-    # Authorities plan their own places per child (the sufficiency duty, Children Act 1989
-    # s22G): LA-run places follow each authority's child population as it changes.
-    c, f = model.pop.children, model.pop.families
-    now = np.bincount(f.la[c.family[c.active]], minlength=model.n_la)
-    model.la_place_scale = now / np.maximum(model.la_children_at_build, 1)
     for agent in list(model.provider_agents):
         agent.review_month()
     model.provider_agents = [

@@ -42,10 +42,13 @@ class Workforce:
         self.workload = np.zeros_like(self.posts)
 
     def _posts(self) -> np.ndarray:
-        """Funded posts now: the national rate spread by each authority's share of need,
-        times its social-work posts lever (sim/levers.py: policies that fund more posts)."""
-        rate = self.model.params.social_work.posts_per_10k_children
-        return rate * self.share / 1e4 * self.model.levers.sw_posts
+        """Funded posts now: the national rate spread by each authority's share of need at
+        the start, following its children since (``model.la_children_scale``: the rate is per
+        child), times its social-work posts lever (sim/levers.py: policies that fund more
+        posts)."""
+        m = self.model
+        rate = m.params.social_work.posts_per_10k_children
+        return rate * self.share / 1e4 * m.la_children_scale * m.levers.sw_posts
 
     @property
     def working(self) -> np.ndarray:

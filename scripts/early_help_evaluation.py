@@ -66,7 +66,7 @@ def evaluate(path: str, scale: float, years: int, seed: int) -> dict[str, float]
     for group, rows in results.items():
         n = np.array([r[0] for r in rows], float)
         share = np.array([r[1] for r in rows], float)
-        ok = n > 0
+        ok = (n > 0) & np.isfinite(share)  # a cohort with no child under 18 left has no share
         out[f"{group}_families"] = float(n.sum())
         out[f"{group}_share_looked_after"] = float(np.average(share[ok], weights=n[ok]))
     out["difference"] = 1 - out["programme_share_looked_after"] / out[

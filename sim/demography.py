@@ -174,6 +174,22 @@ def births(model) -> None:
     model.count("births", f.la[fams])
 
 
+def plan_for_children(model) -> None:
+    """Each authority's children now as a share of those it had at the start
+    (``model.la_children_scale``), which every capacity set per 10,000 children follows:
+    funded social-work posts, early-help places, health-visitor FTE and LA-run placements.
+
+    Why: these are published as rates per child (posts per 10,000 children, places per 10,000)
+    and authorities plan and are funded for the children they have (funding formulas, the
+    sufficiency duty of the Children Act 1989 s22G). Held at the start's numbers, a child
+    population that grows (the 2010s' births) or falls (today's) would change every rate per
+    child it was set at: after a 20-year warm start at 2010's births the sample's children had
+    grown by half, and its social workers per child fallen by a third."""
+    c, f = model.pop.children, model.pop.families
+    now = np.bincount(f.la[c.family[c.active]], minlength=model.n_la)
+    model.la_children_scale = now / np.maximum(model.la_children_at_build, 1)
+
+
 def migration(model) -> None:
     """Net migration of children this week (``population.net_migration_rate``).
 

@@ -155,8 +155,10 @@ class CareSystem(mesa.Model):
         self.pop = demography.populate(self)
         c, f = self.pop.children, self.pop.families
         la_children = np.bincount(f.la[c.family], minlength=self.n_la)
-        self.la_children_at_build = la_children  # LA-run places are planned per child
-        self.la_place_scale = np.ones(self.n_la)
+        # Capacities set per 10,000 children follow each authority's children (monthly:
+        # sim/demography.py plan_for_children).
+        self.la_children_at_build = la_children
+        self.la_children_scale = np.ones(self.n_la)
         self.node_children = np.bincount(f.node[c.family], minlength=r.n_nodes).astype(float)
         self.authorities = [
             LocalAuthority(self, i, self.grid[3 * i + 1], int(la_children[i]))
@@ -386,8 +388,9 @@ class CareSystem(mesa.Model):
         # 7. Placements: breakdowns, contact, exits, moves.
         placements.placement_week(self)
         placements.settle_families(self)
-        # 8. Market.
+        # 8. The month's plans and market.
         if self.week % MARKET_EVERY == MARKET_EVERY - 1:
+            demography.plan_for_children(self)
             review_market(self)
         # 9. Accounting and the year's end.
         self._apply_ever()

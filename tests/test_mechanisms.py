@@ -307,18 +307,35 @@ def test_room_with_own_carers_goes_to_agency_fostered_children_without_splitting
     assert len(after_room(False)[2]) == 0
 
 
-def test_an_authoritys_own_places_follow_its_child_population():
-    """LA-run places are planned per child: an authority whose children fall in number by a
-    fifth has a fifth fewer in-house places at the next monthly review (above those in use)."""
+def test_capacities_set_per_child_follow_each_authoritys_children():
+    """Every capacity published per 10,000 children is planned for the children an authority
+    has now: when its children fall in number by a fifth, it has a fifth fewer in-house places
+    (above those in use) at the next monthly review, a fifth fewer funded social-work posts,
+    early-help places and health-visitor FTE."""
     from agents.provider import review_market
+    from sim import demography
     from sim.population import Kind
 
     model = CareSystem(small(run__scale=0.05))
     t = model.providers
     own = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active)
+    demography.plan_for_children(model)
     review_market(model)  # (new agency branches may open: own is kept by index)
-    before = t.capacity[own].sum()
+    before = {
+        "places": t.capacity[own].sum(),
+        "posts": model.workforce._posts().sum(),
+        "early help": sum(la.early_help_budget for la in model.authorities),
+        "health visitors": sum(team.fte for team in model.hv_teams),
+    }
     model.la_children_at_build = np.round(model.la_children_at_build * 1.25).astype(int)
     t.occupied[own] = 0  # so no pool is held up by the children it has
+    demography.plan_for_children(model)
     review_market(model)
-    assert t.capacity[own].sum() == pytest.approx(before * 0.8, rel=0.05)
+    after = {
+        "places": t.capacity[own].sum(),
+        "posts": model.workforce._posts().sum(),
+        "early help": sum(la.early_help_budget for la in model.authorities),
+        "health visitors": sum(team.fte for team in model.hv_teams),
+    }
+    for key, value in before.items():
+        assert after[key] == pytest.approx(value * 0.8, rel=0.05), key

@@ -36,15 +36,17 @@ from sim.config import ConfigError, Scenario
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Driver name -> the scheduled input held at its first year's value.
-DRIVERS: dict[str, str] = {
-    "early_help": "levers.early_help_capacity",
-    "health_visitors": "levers.health_visitor_fte",
-    "child_poverty": "levers.poverty",
-    "unaccompanied_arrivals": "care.uasc_per_10k_children",
-    "births": "population.birth_rate",
-    "social_work_workforce": "social_work.posts_per_10k_children",
-    "placement_prices": "placements.price_index",
+#: Driver name -> the scheduled inputs held at their first year's values. The child population
+#: is births and net migration together (sim/workflows/drivers.py: migration closes the gap
+#: between births and England's published child population).
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "early_help": ("levers.early_help_capacity",),
+    "health_visitors": ("levers.health_visitor_fte",),
+    "child_poverty": ("levers.poverty",),
+    "unaccompanied_arrivals": ("care.uasc_per_10k_children",),
+    "child_population": ("population.birth_rate", "population.net_migration_rate"),
+    "social_work_workforce": ("social_work.posts_per_10k_children",),
+    "placement_prices": ("placements.price_index",),
 }
 #: Outcome name -> (annual.csv column, how it is read: "count" is divided by run.scale).
 OUTCOMES: dict[str, tuple[str, str]] = {
@@ -70,12 +72,13 @@ class AttributionSettings:
     workers: int = 1
 
 
-def held_at_start(scenario: Scenario, key: str) -> Scenario:
-    """``scenario`` with input ``key`` held at its value in the first reported year."""
+def held_at_start(scenario: Scenario, keys: tuple[str, ...]) -> Scenario:
+    """``scenario`` with inputs ``keys`` held at their values in the first reported year."""
     from sim.schedule import resolve
 
-    value = resolve(scenario.get(key), scenario.run.start_year)
-    return scenario.with_overrides({key: float(value)}, where="counterfactual")
+    year = scenario.run.start_year
+    held = {key: float(resolve(scenario.get(key), year)) for key in keys}
+    return scenario.with_overrides(held, where="counterfactual")
 
 
 def resolve_settings(settings: AttributionSettings) -> tuple[Scenario, str]:
@@ -126,7 +129,7 @@ def attribution_table(full: list[dict[str, float]],
             mean, sd, lo, hi = interval(f - c)
             full_mean = float(f.mean())
             rows.append({
-                "driver": driver, "input_held": DRIVERS[driver], "outcome": outcome,
+                "driver": driver, "input_held": " + ".join(DRIVERS[driver]), "outcome": outcome,
                 "change_history": full_mean, "change_held": float(c.mean()),
                 "attributed": mean, "ci95_lower": lo, "ci95_upper": hi, "sd": sd,
                 "share_of_change": mean / full_mean if full_mean else math.nan,
@@ -200,7 +203,8 @@ def attribute(settings: AttributionSettings, out: str | Path,
         "scenario": history.to_dict(),
         "replication_seeds": seeds,
         "years": f"{first}-{last}",
-        "held_values": {d: variants[d].get(DRIVERS[d]) for d in settings.drivers},
+        "held_values": {d: {k: variants[d].get(k) for k in DRIVERS[d]}
+                        for d in settings.drivers},
         "units": "counts divided by run.scale (England); spending in cash of each year",
         "subtitle": subtitle,
         "seconds": round(time.perf_counter() - t0, 3),

@@ -17,6 +17,9 @@ input                                          series
 ``population.birth_rate``                      live births (ONS; England and Wales scaled to
                                                England by 2023's ratio) per child (DfE's ONS
                                                denominators)
+``population.net_migration_rate``              what, with those births, makes the child
+                                               population change as DfE's denominators did
+                                               (:func:`net_migration`)
 ``social_work.posts_per_10k_children``         social-worker FTE / (1 - vacancy rate) per child
                                                (DfE workforce census)
 ``placements.price_index``                     weekly price of a residential placement (County
@@ -79,6 +82,7 @@ def schedules() -> dict[str, dict[int, float]]:
     out["population.birth_rate"] = {
         y: births[y] * ENGLAND_SHARE_OF_BIRTHS / _nearest(children, y) for y in births
     }
+    out["population.net_migration_rate"] = net_migration(out["population.birth_rate"])
     fte, vacancy = s["sw_fte"], s["sw_vacancy_rate"]
     out["social_work.posts_per_10k_children"] = {
         y: fte[y] / (1 - vacancy[y]) / _nearest(children, y) * 1e4 for y in fte if y in vacancy
@@ -90,6 +94,26 @@ def schedules() -> dict[str, dict[int, float]]:
         y: v / _nearest(children, y) * 1e4 for y, v in uasc_starts(s).items()
     }
     return {k: {y: round(v, 6) for y, v in sorted(d.items())} for k, d in out.items()}
+
+
+def net_migration(birth_rate: dict[int, float]) -> dict[int, float]:
+    """The net migration of children that, with each year's births, makes the model's child
+    population change as England's did, 2010-2023 (each reporting year to the next, on the one
+    vintage of :func:`sim.workflows.history.denominators`).
+
+    In the model's stationary age structure a child population with births ``b`` a year changes
+    by ``m - k(b)`` a year (sim/demography.py: age_gradient), so ``m = growth + k(b)``: the
+    same derivation as ``population.net_migration_rate``'s default (2019-2023), year by year.
+    The structure is only near stationary while births change, so the sample's growth follows
+    England's to within a few tenths of a percent a year. Why it matters: at 2010's births and
+    today's migration the sample's children grew 2% a year, half as many again over the warm
+    start; England's grew 0.5% a year from 2010 to 2024."""
+    from sim.demography import age_gradient
+    from sim.workflows.history import denominators
+
+    children = denominators()
+    return {y: children[y + 1] / children[y] - 1 + age_gradient(birth_rate[y])
+            for y in sorted(children) if y + 1 in children and y in birth_rate}
 
 
 def uasc_starts(s: dict[str, dict[int, float]]) -> dict[int, float]:
