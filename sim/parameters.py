@@ -632,6 +632,7 @@ SCHEDULABLE: frozenset[str] = frozenset(
             "care.uasc_per_10k_children",
             "social_work.posts_per_10k_children",
             "placements.price_index",
+            "court.proceedings_weeks",
         }
     )
 )

@@ -47,6 +47,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "child_population": ("population.birth_rate", "population.net_migration_rate"),
     "social_work_workforce": ("social_work.posts_per_10k_children",),
     "placement_prices": ("placements.price_index",),
+    "court_delays": ("court.proceedings_weeks",),
 }
 #: Outcome name -> (annual.csv column, how it is read: "count" is divided by run.scale).
 OUTCOMES: dict[str, tuple[str, str]] = {

@@ -24,6 +24,8 @@ input                                          series
                                                (DfE workforce census)
 ``placements.price_index``                     weekly price of a residential placement (County
                                                Councils Network), relative to 2023-24
+``court.proceedings_weeks``                    mean weeks from issuing care proceedings to the
+                                               first disposal (MoJ Family Court Statistics)
 ``care.uasc_per_10k_children``                 unaccompanied asylum-seeking children starting to
                                                be looked after (DfE CLA) per 10,000 children;
                                                before the first year published (2021), the
@@ -90,6 +92,7 @@ def schedules() -> dict[str, dict[int, float]]:
     price = s["price_residential_weekly_gbp_ccn"]
     last = price[max(price)]
     out["placements.price_index"] = {y: v / last for y, v in price.items()}
+    out["court.proceedings_weeks"] = dict(s["care_proceedings_weeks"])
     out["care.uasc_per_10k_children"] = {
         y: v / _nearest(children, y) * 1e4 for y, v in uasc_starts(s).items()
     }
