@@ -358,11 +358,12 @@ def _build_page():  # the components are closures over the lazy imports
     solara_viz.ShowSteps = ShowWeek
 
     @solara.component
-    def Picture(make, key, css: str = ""):  # noqa: N802
+    def Picture(make, key, css: str = "", blit: bool = False):  # noqa: N802
         """A figure as a PNG image, redrawn only when ``key`` changes. (The key is also what
         makes reacton re-render this component: ``make`` is a new lambda with the same code
-        every time, which reacton counts as an unchanged argument.)"""
-        data = solara.use_memo(lambda: figure_png(make()), [key])
+        every time, which reacton counts as an unchanged argument.) ``blit``: the figure is
+        kept for the model's life and only its changing artists are redrawn (figure_png)."""
+        data = solara.use_memo(lambda: figure_png(make(), blit=blit), [key])
         with solara.Div(classes=[css]):
             rw.Image(value=data, format="png")
 
@@ -373,7 +374,7 @@ def _build_page():  # the components are closures over the lazy imports
         update_counter.get()
         fig = solara.use_memo(lambda: Figure(figsize=MAP_SIZE, dpi=MAP_DPI), [id(model)])
         Picture(lambda: draw_map(model, fig), key=(id(model), model.weeks_run // MAP_WEEKS),
-                css="cscsim-map")
+                css="cscsim-map", blit=True)
 
     with_baseline = not os.environ.get(NO_BASELINE_ENV)
     if with_baseline and os.environ.get(START_BASELINE_ENV):
@@ -395,7 +396,8 @@ def _build_page():  # the components are closures over the lazy imports
         ready = min(len(base.get("week", ())), model.weeks_run)
         fig = solara.use_memo(lambda: Figure(figsize=CHART_SIZE, dpi=CHART_DPI), [id(model)])
         Picture(lambda: draw_charts(model, fig, baseline=base),
-                key=(id(model), model.time, ready, len(model.lever_log)), css="cscsim-charts")
+                key=(id(model), model.time, ready, len(model.lever_log)), css="cscsim-charts",
+                blit=True)
 
     @solara.component
     def LoopDiagram(model):  # noqa: N802
