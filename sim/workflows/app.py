@@ -43,6 +43,11 @@ PLAY_INTERVAL_MS = 1
 #: model, and neither changes much in a quarter.
 MAP_WEEKS = 12
 LOOP_WEEKS = 12
+#: Weeks between redraws of the followed child's timeline when the journey has not changed
+#: (when it changes, it is redrawn at the next update): only the "now" line and the open
+#: placement's bar move meanwhile, and a redraw costs about 95 ms of CPU, three weeks of the
+#: model, so every 12 weeks it was the page's dearest picture (py-spy on the served page).
+TIMELINE_WEEKS = 24
 #: How long a page's session (its model) is kept after the page closes or its connection
 #: drops, for a reconnect (Solara's default is 24 h): under a minute, so a class of 30 closing
 #: their pages frees 30 models (10+ MB each) within a minute.
@@ -293,6 +298,8 @@ def _build_page():  # the components are closures over the lazy imports
     from sim.workflows.mapview import (
         CHART_DPI,
         CHART_SIZE,
+        DPI,
+        LOOPS_SIZE,
         MAP_DPI,
         MAP_SIZE,
         AppConfig,
@@ -406,7 +413,8 @@ def _build_page():  # the components are closures over the lazy imports
         nothing a class could follow)."""
         update_counter.get()
         a = solara.use_memo(lambda: model.assessment, [id(model), model.weeks_run // LOOP_WEEKS])
-        Picture(lambda: draw_loops(a, window=model.monitor.window),
+        fig = solara.use_memo(lambda: Figure(figsize=LOOPS_SIZE, dpi=DPI), [id(model)])
+        Picture(lambda: draw_loops(a, fig, window=model.monitor.window),
                 key=(id(model), diagram_key(a)), css="cscsim-loops")
 
     @solara.component
@@ -435,9 +443,9 @@ def _build_page():  # the components are closures over the lazy imports
             if current is None:
                 solara.Info("No child is in care yet.")
             else:
-                # redrawn when the journey changes, else every MAP_WEEKS weeks (85 ms a draw)
+                # redrawn when the journey changes, else every TIMELINE_WEEKS weeks
                 key = (id(model), current, *_journey_size(model, current),
-                       model.weeks_run // MAP_WEEKS)
+                       model.weeks_run // TIMELINE_WEEKS)
                 Picture(lambda: draw_timeline(model, current), key=key, css="cscsim-timeline")
                 solara.Text(journey_text(model, current), classes=["cscsim-journey"],
                             style={"font-size": "12px"})

@@ -718,6 +718,10 @@ _CURVED = {("support", "need"): 0.3, ("need", "support"): 0.3, ("price", "supply
            ("supply", "price"): 0.35}
 
 
+#: The loop diagram's size in inches (at :data:`DPI`).
+LOOPS_SIZE = (7.6, 6.2)
+
+
 def diagram_key(assess: Assessment) -> tuple:
     """What the diagram shows, to redraw it only when that changes. Link widths are compared
     in steps of half a point and scores to one decimal (as the status lines print them): a
@@ -739,12 +743,26 @@ def _loop_of(assess: Assessment, key: tuple[str, str]) -> str | None:
 
 
 def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) -> Figure:
-    """The five loops; links thick and coloured when transmitting, loops filled when driving."""
-    fig = fig or Figure(figsize=(7.6, 6.2), dpi=DPI)
-    ax = fig.add_axes((0.0, 0.2, 1.0, 0.72))
-    ax.set_xlim(-0.4, 11.0)
-    ax.set_ylim(-0.4, 7.0)
-    ax.axis("off")
+    """The five loops; links thick and coloured when transmitting, loops filled when driving.
+
+    Given a figure this function drew before, it keeps the figure's two axes and replaces
+    only what they hold (building the axes again cost a sixth of a redraw), and the arrows
+    are added without updating data limits (the limits are fixed: computing them clipped
+    every arrow once more)."""
+    fig = fig or Figure(figsize=LOOPS_SIZE, dpi=DPI)
+    kept = getattr(fig, "_cscsim_loops", None)
+    if kept is None:
+        ax = fig.add_axes((0.0, 0.2, 1.0, 0.72))
+        ax.set_xlim(-0.4, 11.0)
+        ax.set_ylim(-0.4, 7.0)
+        ax.axis("off")
+        tx = fig.add_axes((0.0, 0.0, 1.0, 0.2))
+        tx.axis("off")
+        fig._cscsim_loops = ax, tx
+    else:
+        ax, tx = kept
+        for a in [*ax.patches, *ax.texts, *tx.texts, *fig.texts]:
+            a.remove()
     for key, lk in LINKS.items():
         st = assess.links[key]
         loop = _loop_of(assess, key)
@@ -757,9 +775,9 @@ def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) 
             colour, lw, ls = "#cbd5e0", 1.0, "-"
         a, b = CLD_POS[lk.cause], CLD_POS[lk.effect]
         rad = _CURVED.get(key, 0.12)
-        ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-                                     mutation_scale=14, lw=lw, ls=ls, color=colour,
-                                     shrinkA=24, shrinkB=26, zorder=1))
+        ax.add_artist(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={rad}",
+                                      arrowstyle="-|>", mutation_scale=14, lw=lw, ls=ls,
+                                      color=colour, shrinkA=24, shrinkB=26, zorder=1))
         (ax_, ay), (bx, by) = a, b
         mx, my = (ax_ + bx) / 2, (ay + by) / 2
         cx, cy = mx + rad * (by - ay), my - rad * (bx - ax_)
@@ -783,8 +801,6 @@ def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) 
                 bbox={"boxstyle": "circle,pad=0.35", "fc": LOOP_COLOURS[lk] if on else "white",
                       "ec": LOOP_COLOURS[lk], "lw": 2})
     # status lines under the diagram
-    tx = fig.add_axes((0.0, 0.0, 1.0, 0.2))
-    tx.axis("off")
     rows = []
     for lk, st in assess.loops.items():
         if not assess.ready:
