@@ -583,7 +583,7 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
     titles = list(CHART_TITLES)
     titles[1] += rate
     titles[3] += ": early help, social work, placements"  # green, blue, red
-    # limits that move in steps (the x-axis by half a year, the top of each panel to a round
+    # limits that move in steps (the x-axis a year at a time, the top of each panel to a round
     # number above its data): so the axes, their ticks and labels stay the same for many
     # updates, and the page redraws only the data on a kept picture of them (figure_png)
     right = float(X_STEP * (len(wk) // X_STEP + 1))
@@ -619,8 +619,8 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
     return fig
 
 
-#: The charts' x-axis grows in steps of this many weeks (see draw_charts).
-X_STEP = 26
+#: The charts' x-axis grows a year at a time (see draw_charts).
+X_STEP = 52
 #: Round tops for the charts' y-axes (times a power of ten): at most a quarter above the data.
 _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
