@@ -427,8 +427,15 @@ def _build_page():  # the components are closures over the lazy imports
                                      [id(model), model.weeks_run // MAP_WEEKS])
         labels = {_label(model, j): j for j in candidates}
         current = chosen.value[1] if chosen.value and chosen.value[0] == id(model) else None
+        # until a child is chosen, the page follows the first in the list and stays with that
+        # child while they are in it (the list is re-sorted every MAP_WEEKS weeks: following
+        # its head jumped from child to child, and redrew the timeline each time)
+        auto = solara.use_ref(None)
         if current is None and candidates:
-            current = candidates[0]
+            if auto.current is None or auto.current[0] != id(model) or \
+                    auto.current[1] not in candidates:
+                auto.current = (id(model), candidates[0])
+            current = auto.current[1]
 
         def choose(label):
             if label in labels:

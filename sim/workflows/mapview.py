@@ -149,7 +149,17 @@ class TeachingSeries:
     def __init__(self, window: int) -> None:
         self.history: dict[str, list[float]] = {k: [] for k in self.SERIES}
         self.monitor = LoopMonitor(window=window)
-        self.assessment: Assessment = self.monitor.assess()
+        self._assessed: tuple[int, Assessment] = (0, self.monitor.assess())
+
+    @property
+    def assessment(self) -> Assessment:
+        """The loop assessment of the weeks recorded so far. Computed when asked for, not
+        every week: it is a function of the recorded series alone, and the page looks at it
+        every few weeks (the no-change baseline's worker never)."""
+        n = len(self.monitor.weeks)
+        if self._assessed[0] != n:
+            self._assessed = (n, self.monitor.assess())
+        return self._assessed[1]
 
     def record(self, model: CareSystem) -> None:
         """Append the week just stepped (called by the model at the end of each step)."""
@@ -168,7 +178,6 @@ class TeachingSeries:
         h["overspend_ytd"].append(overspend_to_date(model))
         h["cla_rate"].append(region_rate(model))
         self.monitor.record(model.week, observe(model))
-        self.assessment = self.monitor.assess()
 
 
 def overspend_to_date(model: CareSystem) -> float:
