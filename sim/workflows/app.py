@@ -36,12 +36,12 @@ DEFAULT_PORT = 8765
 #: (benchmarks/app_speed.py, py-spy on the served page: most of it matplotlib drawing text);
 #: every 6 weeks, the server needs about 0.07 CPU seconds a week, room for 10 weeks a second
 #: on one core with the no-change baseline on the other (every 4 weeks: 0.096, just under).
-RENDER_INTERVAL = 6
+RENDER_INTERVAL = 8
 PLAY_INTERVAL_MS = 1
 #: Weeks between redraws of the map, and between looks at the loop diagram (see MapView and
 #: LoopDiagram): every other page update; each redraw costs about as much as two weeks of the
 #: model, and neither changes much in a quarter.
-MAP_WEEKS = 12
+MAP_WEEKS = 16
 LOOP_WEEKS = 12
 #: Weeks between redraws of the followed child's timeline when the journey has not changed
 #: (when it changes, it is redrawn at the next update): only the "now" line and the open

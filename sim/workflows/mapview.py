@@ -751,67 +751,54 @@ def _loop_of(assess: Assessment, key: tuple[str, str]) -> str | None:
     return best
 
 
+class _Arrow(FancyArrowPatch):
+    """A link's arrow. Its ends never move, so its path (clipped at the two boxes it joins:
+    the dearest part of drawing it) is computed once for each line width it is drawn at, not
+    at every draw."""
+
+    def _get_path_in_displaycoord(self):
+        key = (self.get_linewidth(), getattr(self, "_dpi_cor", 1.0),
+               self.get_transform().get_matrix().tobytes())
+        paths = self.__dict__.setdefault("_cscsim_paths", {})
+        if key not in paths:
+            if len(paths) > 32:
+                paths.clear()
+            paths[key] = super()._get_path_in_displaycoord()
+        return paths[key]
+
+
 def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) -> Figure:
     """The five loops; links thick and coloured when transmitting, loops filled when driving.
 
-    Given a figure this function drew before, it keeps the figure's two axes and replaces
-    only what they hold (building the axes again cost a sixth of a redraw), and the arrows
-    are added without updating data limits (the limits are fixed: computing them clipped
-    every arrow once more)."""
+    Given a figure this function drew before, it keeps the figure's artists (the diagram has
+    the same boxes, arrows, signs and lines every time) and sets only what they show:
+    building them again, and clipping every arrow at its boxes again, was most of a redraw.
+    A transmitting link's width is drawn in steps of half a point (:func:`diagram_key`
+    compares widths so: a redraw happens when a class could see the difference)."""
     fig = fig or Figure(figsize=LOOPS_SIZE, dpi=DPI)
-    kept = getattr(fig, "_cscsim_loops", None)
-    if kept is None:
-        ax = fig.add_axes((0.0, 0.2, 1.0, 0.72))
-        ax.set_xlim(-0.4, 11.0)
-        ax.set_ylim(-0.4, 7.0)
-        ax.axis("off")
-        tx = fig.add_axes((0.0, 0.0, 1.0, 0.2))
-        tx.axis("off")
-        fig._cscsim_loops = ax, tx
-    else:
-        ax, tx = kept
-        for a in [*ax.patches, *ax.texts, *tx.texts, *fig.texts]:
-            a.remove()
-    for key, lk in LINKS.items():
+    art = getattr(fig, "_cscsim_loops", None)
+    if art is None:
+        art = fig._cscsim_loops = _build_loops(fig, window)
+    for key in LINKS:
         st = assess.links[key]
         loop = _loop_of(assess, key)
         if st.status == "transmitting":
             colour = LOOP_COLOURS[loop] if loop else "#1a202c"
-            lw, ls = 1.8 + min(5.0, 40.0 * st.strength), "-"
+            lw, ls = 1.8 + round(2 * min(5.0, 40.0 * st.strength)) / 2, "-"
         elif st.status == "contrary":
             colour, lw, ls = "#a0aec0", 1.2, ":"
         else:
             colour, lw, ls = "#cbd5e0", 1.0, "-"
-        a, b = CLD_POS[lk.cause], CLD_POS[lk.effect]
-        rad = _CURVED.get(key, 0.12)
-        ax.add_artist(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={rad}",
-                                      arrowstyle="-|>", mutation_scale=14, lw=lw, ls=ls,
-                                      color=colour, shrinkA=24, shrinkB=26, zorder=1))
-        (ax_, ay), (bx, by) = a, b
-        mx, my = (ax_ + bx) / 2, (ay + by) / 2
-        cx, cy = mx + rad * (by - ay), my - rad * (bx - ax_)
-        sx, sy = 0.25 * ax_ + 0.5 * cx + 0.25 * bx, 0.25 * ay + 0.5 * cy + 0.25 * by
-        ax.text(sx, sy, "+" if lk.sign > 0 else "−", fontsize=11, fontweight="bold",
-                ha="center", va="center", color=colour if st.status != "quiet" else "#718096",
-                bbox={"boxstyle": "circle,pad=0.1", "fc": "white", "ec": "none"}, zorder=2)
-    for key, (x, y) in CLD_POS.items():
-        ax.text(x, y, VARIABLES[key].label, ha="center", va="center", fontsize=8, zorder=3,
-                bbox={"boxstyle": "round,pad=0.3", "fc": "#f7fafc", "ec": "#4a5568"})
+        arrow, sign = art["links"][key]
+        arrow.set(linewidth=lw, linestyle=ls, color=colour)
+        sign.set_color(colour if st.status != "quiet" else "#718096")
     for lk, st in assess.loops.items():
-        pts = np.array([CLD_POS[v] for v in LOOPS[lk].cycle])
-        x, y = pts.mean(axis=0)
-        if lk == "B1":
-            x, y = x, y + 0.15
-        if lk == "B2":
-            x -= 0.45
         on = st.driving
-        ax.text(x, y, lk, ha="center", va="center", fontsize=11, fontweight="bold",
-                color="white" if on else LOOP_COLOURS[lk], zorder=4,
-                bbox={"boxstyle": "circle,pad=0.35", "fc": LOOP_COLOURS[lk] if on else "white",
-                      "ec": LOOP_COLOURS[lk], "lw": 2})
+        mark = art["loops"][lk]
+        mark.set_color("white" if on else LOOP_COLOURS[lk])
+        mark.get_bbox_patch().set_facecolor(LOOP_COLOURS[lk] if on else "white")
     # status lines under the diagram
-    rows = []
-    for lk, st in assess.loops.items():
+    for (lk, st), row in zip(assess.loops.items(), art["rows"], strict=True):
         if not assess.ready:
             state = "warming up"
         elif st.driving:
@@ -819,11 +806,9 @@ def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) 
         else:
             n_on = sum(s.status == "transmitting" for s in st.links)
             state = f"{n_on}/{len(st.links)} links transmitting"
-        rows.append((lk, f"{lk} {LOOPS[lk].name}: {state}"))
-    for i, (lk, text) in enumerate(rows):
-        tx.text(0.02 + 0.5 * (i % 2), 0.85 - 0.27 * (i // 2), text, fontsize=8.5,
-                color=LOOP_COLOURS[lk], fontweight="bold" if assess.loops[lk].driving else None,
-                va="top")
+        row.set_text(f"{lk} {LOOPS[lk].name}: {state}")
+        row.set_color(LOOP_COLOURS[lk])
+        row.set_fontweight("bold" if st.driving else "normal")
     dom = assess.dominant
     if not assess.ready:
         head = f"Loops: warming up (needs {3 * window} weeks of history)"
@@ -832,11 +817,57 @@ def draw_loops(assess: Assessment, fig: Figure | None = None, window: int = 13) 
         head = f"Dominant loop: {dom} {LOOPS[dom].name} ({st.direction})"
     else:
         head = "No loop is driving: no change goes all the way round a loop"
-    fig.text(0.02, 0.975, head, fontsize=10.5, fontweight="bold", va="top")
+    art["head"].set_text(head)
+    return fig
+
+
+def _build_loops(fig: Figure, window: int) -> dict[str, Any]:
+    """The loop diagram's artists, in their places (draw_loops sets what they show)."""
+    ax = fig.add_axes((0.0, 0.2, 1.0, 0.72))
+    ax.set_xlim(-0.4, 11.0)
+    ax.set_ylim(-0.4, 7.0)
+    ax.axis("off")
+    links = {}
+    for key, lk in LINKS.items():
+        a, b = CLD_POS[lk.cause], CLD_POS[lk.effect]
+        rad = _CURVED.get(key, 0.12)
+        # add_artist, not add_patch: the limits are fixed, and updating data limits would
+        # clip the arrow at its boxes once more
+        arrow = ax.add_artist(_Arrow(a, b, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
+                                     mutation_scale=14, shrinkA=24, shrinkB=26, zorder=1))
+        (ax_, ay), (bx, by) = a, b
+        mx, my = (ax_ + bx) / 2, (ay + by) / 2
+        cx, cy = mx + rad * (by - ay), my - rad * (bx - ax_)
+        sx, sy = 0.25 * ax_ + 0.5 * cx + 0.25 * bx, 0.25 * ay + 0.5 * cy + 0.25 * by
+        sign = ax.text(sx, sy, "+" if lk.sign > 0 else "−", fontsize=11, fontweight="bold",
+                       ha="center", va="center",
+                       bbox={"boxstyle": "circle,pad=0.1", "fc": "white", "ec": "none"},
+                       zorder=2)
+        links[key] = (arrow, sign)
+    for key, (x, y) in CLD_POS.items():
+        ax.text(x, y, VARIABLES[key].label, ha="center", va="center", fontsize=8, zorder=3,
+                bbox={"boxstyle": "round,pad=0.3", "fc": "#f7fafc", "ec": "#4a5568"})
+    loops = {}
+    for lk in LOOPS:
+        pts = np.array([CLD_POS[v] for v in LOOPS[lk].cycle])
+        x, y = pts.mean(axis=0)
+        if lk == "B1":
+            x, y = x, y + 0.15
+        if lk == "B2":
+            x -= 0.45
+        loops[lk] = ax.text(x, y, lk, ha="center", va="center", fontsize=11,
+                            fontweight="bold", zorder=4,
+                            bbox={"boxstyle": "circle,pad=0.35", "fc": "white",
+                                  "ec": LOOP_COLOURS[lk], "lw": 2})
+    tx = fig.add_axes((0.0, 0.0, 1.0, 0.2))
+    tx.axis("off")
+    rows = [tx.text(0.02 + 0.5 * (i % 2), 0.85 - 0.27 * (i // 2), "", fontsize=8.5, va="top")
+            for i in range(len(LOOPS))]
+    head = fig.text(0.02, 0.975, "", fontsize=10.5, fontweight="bold", va="top")
     fig.text(0.02, 0.935, f"thick = link transmitting (cause moved, effect followed a "
              f"{window}-week window later, above noise); dotted = contrary", fontsize=7.5,
              va="top", color="#4a5568")
-    return fig
+    return {"links": links, "loops": loops, "rows": rows, "head": head}
 
 
 # --- one child's journey ----------------------------------------------------------------------
