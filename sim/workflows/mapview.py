@@ -337,18 +337,31 @@ def figure_png(fig: Figure, blit: bool = False) -> bytes:
         canvas = FigureCanvasAgg(fig)
     dynamic = [a for a in getattr(fig, "_cscsim_dynamic", ()) if a.get_visible()]
     key = (getattr(fig, "_cscsim_static", None), canvas.get_width_height())
+    panels = getattr(fig, "_cscsim_panels", {})  # axes -> its key, band of the figure
     bg = getattr(fig, "_cscsim_bg", None)
-    if bg is None or bg[0] != key:
-        for a in dynamic:  # a draw that is not a save leaves animated artists out (hidden
-            a.set_animated(True)  # ones would be left out too, but a hidden title is placed
-        try:  # wrongly when it is drawn again)
+    changed: list = []
+    for a in dynamic:  # a draw that is not a save leaves animated artists out (hidden ones
+        a.set_animated(True)  # would be left out too, but a hidden title is placed wrongly
+    try:  # when it is drawn again)
+        if bg is None or bg[0] != key:
             canvas.draw()
-        finally:
-            for a in dynamic:
-                a.set_animated(False)
-        bg = fig._cscsim_bg = (key, canvas.copy_from_bbox(fig.bbox))
-    else:
-        canvas.restore_region(bg[1])
+        else:
+            canvas.restore_region(bg[1])
+            changed = [ax for ax, (k, _) in panels.items() if bg[2].get(ax) != k]
+            if changed:  # only those panels: blank their bands, draw their axes again
+                renderer = canvas.get_renderer()
+                pixels = np.asarray(canvas.buffer_rgba())
+                height = pixels.shape[0]
+                for ax in changed:
+                    y0, y1 = panels[ax][1]
+                    pixels[max(height - int(y1), 0): height - int(y0)] = 255  # (white)
+                    ax.draw(renderer)
+        if bg is None or bg[0] != key or changed:
+            bg = fig._cscsim_bg = (key, canvas.copy_from_bbox(fig.bbox),
+                                   {ax: k for ax, (k, _) in panels.items()})
+    finally:
+        for a in dynamic:
+            a.set_animated(False)
     renderer = canvas.get_renderer()
     rank = {ax: i for i, ax in enumerate(sorted(fig.axes, key=lambda ax: ax.get_zorder()))}
     for a in sorted(dynamic, key=lambda a: (rank.get(a.axes, len(rank)), a.get_zorder())):
@@ -623,8 +636,18 @@ def draw_charts(model: TeachingModel, fig: Figure | None = None,
         data = {*ax.lines, *ax.collections, *ax.texts}
         fig._cscsim_dynamic += [a for a in ax.get_children() if a in data or (
             i == 1 and isinstance(a, Text) and a.get_text() == titles[1])]
-    fig._cscsim_static = (tuple((ax.get_xlim(), ax.get_ylim()) for ax in axes),
-                          tuple(ax.get_title(loc="left") for ax in axes if ax is not axes[1]))
+        # and the axis lines, which a draw puts over the data (the fills start on them)
+        fig._cscsim_dynamic += [ax.spines["left"], ax.spines["bottom"]]
+    # the kept bitmap of the axes is redrawn a panel at a time, when that panel's limits
+    # changed (a whole redraw cost twice a panel's update): each panel owns a band of the
+    # figure from just under its own axes (its tick marks) to just under the panel above
+    # (its title is in between; the panels above show no tick labels: shared x)
+    height = fig.bbox.height
+    tops = [height] + [ax.get_position().y0 * height - 8 for ax in axes[:-1]]
+    bottoms = [ax.get_position().y0 * height - 8 for ax in axes[:-1]] + [0.0]
+    fig._cscsim_panels = {ax: ((ax.get_xlim(), ax.get_ylim()), (lo, hi))
+                          for ax, lo, hi in zip(axes, bottoms, tops, strict=True)}
+    fig._cscsim_static = tuple(ax.get_title(loc="left") for ax in axes if ax is not axes[1])
     return fig
 
 
