@@ -31,16 +31,20 @@ import numpy as np
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 #: Weeks stepped between page updates while playing (and by one press of Step), and the pause
-#: between updates (ms). A page update (the charts, and every 8 weeks the map and the loop
-#: diagram) costs the server about 0.26 CPU seconds, nine weeks of the model's own stepping
-#: (benchmarks/app_speed.py, py-spy on the served page: most of it matplotlib drawing text);
-#: every 6 weeks, the server needs about 0.07 CPU seconds a week, room for 10 weeks a second
-#: on one core with the no-change baseline on the other (every 4 weeks: 0.096, just under).
+#: between updates (ms). The server steps and draws in one thread, so its CPU seconds a week
+#: are the model's (about 0.03) plus a page update's share: each update redraws the charts
+#: (only their data, on a kept bitmap of the axes: mapview.figure_png), the map every
+#: MAP_WEEKS, the loop diagram when it changed (looked at every LOOP_WEEKS) and the child's
+#: timeline every TIMELINE_WEEKS or when the journey changed (benchmarks/app_speed.py,
+#: ``frame``). Every 8 weeks the server needs about 0.055 CPU seconds a week in the page,
+#: every 6 about 0.06 (py-spy on the served page: the model half, matplotlib most of the
+#: rest); at 10 weeks a second, 8 is still more than an update a second.
 RENDER_INTERVAL = 8
 PLAY_INTERVAL_MS = 1
-#: Weeks between redraws of the map, and between looks at the loop diagram (see MapView and
-#: LoopDiagram): every other page update; each redraw costs about as much as two weeks of the
-#: model, and neither changes much in a quarter.
+#: Weeks between redraws of the map (every other page update: it changes little in a few
+#: weeks, and a redraw costs about two weeks of the model), and between looks at the loop
+#: diagram (redrawn only when what it shows changed; the measure compares 13-week windows, so
+#: a look every 12 weeks misses nothing a class could follow: two looks in three updates).
 MAP_WEEKS = 16
 LOOP_WEEKS = 12
 #: Weeks between redraws of the followed child's timeline when the journey has not changed
@@ -377,7 +381,7 @@ def _build_page():  # the components are closures over the lazy imports
     @solara.component
     def MapView(model):  # noqa: N802 - Mesa components are named like components
         """The hex map, redrawn every MAP_WEEKS weeks on one figure kept for the model's
-        life."""
+        life (only what changes: mapview.figure_png(blit=True))."""
         update_counter.get()
         fig = solara.use_memo(lambda: Figure(figsize=MAP_SIZE, dpi=MAP_DPI), [id(model)])
         Picture(lambda: draw_map(model, fig), key=(id(model), model.weeks_run // MAP_WEEKS),

@@ -324,10 +324,14 @@ def figure_png(fig: Figure, blit: bool = False) -> bytes:
     ``draw_*`` function lists the artists that change in ``fig._cscsim_dynamic``, and the rest
     (axes, ticks, labels, the map's key: most of the text, and text is most of matplotlib's
     time) is drawn once and kept as a bitmap, redrawn only when the figure's
-    ``_cscsim_static`` key changes (the charts' limits). Each update pastes that bitmap and
-    draws the changing artists on it, in the order a full draw takes: the map's update fell
-    from 83 to about 30 ms of CPU, the charts' from 85 to about 30. The picture is the one
-    ``savefig`` draws; exports and tests use the plain path."""
+    ``_cscsim_static`` key changes, or, for a panel listed in ``fig._cscsim_panels`` (axes ->
+    (key, band of rows)), only that panel's band when its key (its limits) changes. Each
+    update pastes the bitmap and draws the changing artists on it, in the order a full draw
+    takes: the map's update fell from about 83 to 40 ms of CPU, the charts' from 85 to 20-45
+    (more when limits change). The picture is the one ``savefig`` draws but for a few
+    antialiased pixels where a tick meets an axis line (``tests/test_app.py`` checks);
+    exports and tests use the plain path.
+    """
     if not blit:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
