@@ -9,13 +9,16 @@ Prints three measurements of the default teaching model (North East, scale 0.25)
    second of this process;
 3. ``page``: ``cscsim app`` served on a free loopback port, played in headless Debian chromium
    for ``--seconds`` (default 20) after one lever move (funding 1 -> 0.95), weeks advanced
-   per second of wall time, with the page's no-change baseline on (after the move it runs in
-   the server's worker process, ``sim/workflows/baseline.py``), and the CPU seconds the server and
-   its worker used meanwhile. Needs chromium and
-   Playwright (``scripts/install_browser.sh``); skipped with a message otherwise.
+   per second of wall time (the page's own week counter, which moves only with the pictures:
+   weeks computed, drawn and shown), with the page's no-change baseline on (after the move it
+   runs in the server's worker process, ``sim/workflows/baseline.py``), and the CPU seconds a
+   week the server, its worker and chromium used meanwhile. Needs chromium and Playwright
+   (``scripts/install_browser.sh``); skipped with a message otherwise.
 
 The load average is printed with each figure: the machine has 2 cores, and other jobs on it
-slow every number here. Usage::
+slow every number here. The page's weeks a second are the server's: it steps and draws in one
+thread, so on a busy machine they follow the share of a core it gets; its CPU seconds a week
+are the steadier figure (they too rise a little with load). Usage::
 
     .venv/bin/python benchmarks/app_speed.py [--seconds 20] [--no-page] [--no-baseline]
 """
@@ -138,9 +141,14 @@ def _cpu(procs) -> float:
     return total
 
 
-def bench_page(seconds: float) -> tuple[float, float, float] | None:
-    """Weeks a second of wall time in chromium, and the CPU seconds the server and its
-    baseline worker used during the play."""
+def bench_page(seconds: float) -> tuple[float, float, float, float] | None:
+    """Weeks a second of wall time in chromium, and the CPU seconds a week the server, its
+    baseline worker and chromium used during the play.
+
+    The weeks are the page's own clock ("Week N of the run", which the page updates with the
+    pictures, every ``RENDER_INTERVAL`` weeks): weeks the server computed, drawn and sent, and
+    the browser showed, counted from the first click on play to the last update that landed
+    after pause, over the wall time from play to pause."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -172,7 +180,9 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
             page.locator(".cscsim-levers", has_text="funding x0.95").wait_for(timeout=30_000)
             time.sleep(3)  # the baseline worker starts and takes the page's model
             workers = server.children(recursive=True)
-            c0, b0 = _cpu([server]), _cpu(workers)
+            ours = {server.pid, *(w.pid for w in workers)}
+            browser = [p for p in psutil.Process().children(recursive=True) if p.pid not in ours]
+            c0, b0, r0 = _cpu([server]), _cpu(workers), _cpu(browser)
             w0, t0 = week(), time.monotonic()
             page.get_by_role("button", name="▶").click()
             time.sleep(seconds)
@@ -180,7 +190,8 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
             elapsed = time.monotonic() - t0
             time.sleep(1.5)  # the update in flight when paused still lands
             weeks = week() - w0
-            return weeks / elapsed, (_cpu([server]) - c0) / weeks, (_cpu(workers) - b0) / weeks
+            return (weeks / elapsed, (_cpu([server]) - c0) / weeks,
+                    (_cpu(workers) - b0) / weeks, (_cpu(browser) - r0) / weeks)
         finally:
             ctx.close()
 
@@ -209,11 +220,11 @@ def main() -> None:
     if not args.no_page:
         page = bench_page(args.seconds)
         if page is not None:
-            rate, server, worker = page
+            rate, server, worker, browser = page
             what = "without" if args.no_baseline else "with"
             print(f"page:  {rate:.1f} weeks/s in headless chromium, page updates included, "
                   f"{what} the no-change baseline; CPU seconds a week: server {server:.3f}, "
-                  f"baseline worker {worker:.3f} ({load()})")
+                  f"baseline worker {worker:.3f}, chromium {browser:.3f} ({load()})")
 
 
 if __name__ == "__main__":
