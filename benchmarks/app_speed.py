@@ -12,7 +12,8 @@ Prints three measurements of the default teaching model (North East, scale 0.25)
    per second of wall time (the page's own week counter, which moves only with the pictures:
    weeks computed, drawn and shown), with the page's no-change baseline on (after the move it
    runs in the server's worker process, ``sim/workflows/baseline.py``), and the CPU seconds a
-   week the server, its worker and chromium used meanwhile. Needs chromium and Playwright
+   week the server, its worker and the browser (chromium and Playwright's driver) used
+   meanwhile. Needs chromium and Playwright
    (``scripts/install_browser.sh``); skipped with a message otherwise.
 
 The load average is printed with each figure: the machine has 2 cores, and other jobs on it
@@ -224,7 +225,7 @@ def main() -> None:
             what = "without" if args.no_baseline else "with"
             print(f"page:  {rate:.1f} weeks/s in headless chromium, page updates included, "
                   f"{what} the no-change baseline; CPU seconds a week: server {server:.3f}, "
-                  f"baseline worker {worker:.3f}, chromium {browser:.3f} ({load()})")
+                  f"baseline worker {worker:.3f}, browser {browser:.3f} ({load()})")
 
 
 if __name__ == "__main__":
