@@ -9,13 +9,17 @@ Prints three measurements of the default teaching model (North East, scale 0.25)
    second of this process;
 3. ``page``: ``cscsim app`` served on a free loopback port, played in headless Debian chromium
    for ``--seconds`` (default 20) after one lever move (funding 1 -> 0.95), weeks advanced
-   per second of wall time, with the page's no-change baseline on (after the move it runs in
-   the server's worker process, ``sim/workflows/baseline.py``), and the CPU seconds the server and
-   its worker used meanwhile. Needs chromium and
-   Playwright (``scripts/install_browser.sh``); skipped with a message otherwise.
+   per second of wall time (the page's own week counter, which moves only with the pictures:
+   weeks computed, drawn and shown), with the page's no-change baseline on (after the move it
+   runs in the server's worker process, ``sim/workflows/baseline.py``), and the CPU seconds a
+   week the server, its worker and the browser (chromium and Playwright's driver) used
+   meanwhile. Needs chromium and Playwright
+   (``scripts/install_browser.sh``); skipped with a message otherwise.
 
 The load average is printed with each figure: the machine has 2 cores, and other jobs on it
-slow every number here. Usage::
+slow every number here. The page's weeks a second are the server's: it steps and draws in one
+thread, so on a busy machine they follow the share of a core it gets; its CPU seconds a week
+are the steadier figure (they too rise a little with load). Usage::
 
     .venv/bin/python benchmarks/app_speed.py [--seconds 20] [--no-page] [--no-baseline]
 """
@@ -46,18 +50,28 @@ def bench_model(weeks: int = 104) -> float:
     return weeks / (time.perf_counter() - t)
 
 
-def bench_frames(frames: int = 24) -> tuple[float, dict[str, float]]:
+def bench_frames(frames: int = 40) -> tuple[float, dict[str, float]]:
     """The server's side of a page update, as the page does it: the model stepped
-    ``RENDER_INTERVAL`` weeks, the charts redrawn (with a baseline) on the figure kept for the
-    model's life, the map every ``MAP_WEEKS`` weeks, the loop diagram when what it shows
-    changed; CPU seconds of this process per part (the timeline is not counted: it redraws
-    only when the followed child's journey changes or every 8 weeks)."""
+    ``RENDER_INTERVAL`` weeks; the charts redrawn (with a baseline) on the figure kept for the
+    model's life, only their data on a kept bitmap of the axes (``figure_png(blit=True)``);
+    the map likewise every ``MAP_WEEKS`` weeks; the loop diagram on its kept figure when what
+    it shows changed (looked at every ``LOOP_WEEKS`` weeks); the followed child's timeline
+    when the journey changed, else every ``TIMELINE_WEEKS`` weeks. CPU seconds of this
+    process per part and update; Solara's own work is not in it (the page measure has it)."""
     from matplotlib.figure import Figure
 
-    from sim.workflows.app import LOOP_WEEKS, MAP_WEEKS, RENDER_INTERVAL
+    from sim.workflows.app import (
+        LOOP_WEEKS,
+        MAP_WEEKS,
+        RENDER_INTERVAL,
+        TIMELINE_WEEKS,
+        _journey_size,
+    )
     from sim.workflows.mapview import (
         CHART_DPI,
         CHART_SIZE,
+        DPI,
+        LOOPS_SIZE,
         MAP_DPI,
         MAP_SIZE,
         AppConfig,
@@ -66,16 +80,18 @@ def bench_frames(frames: int = 24) -> tuple[float, dict[str, float]]:
         draw_charts,
         draw_loops,
         draw_map,
+        draw_timeline,
         figure_png,
     )
 
     model = TeachingModel(config=AppConfig())
     for _ in range(40):
         model.step()
-    fmap, fcharts = Figure(figsize=MAP_SIZE, dpi=MAP_DPI), Figure(figsize=CHART_SIZE,
-                                                                  dpi=CHART_DPI)
-    parts = {"step": 0.0, "map": 0.0, "charts": 0.0, "loops": 0.0}
-    last_map, last_loops, last_look = None, None, None
+    fmap = Figure(figsize=MAP_SIZE, dpi=MAP_DPI)
+    fcharts = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    floops = Figure(figsize=LOOPS_SIZE, dpi=DPI)
+    parts = {"step": 0.0, "charts": 0.0, "map": 0.0, "loops": 0.0, "timeline": 0.0}
+    last = {"map": None, "look": None, "loops": None, "timeline": None}
     t0 = time.process_time()
     for _ in range(frames):
         t = time.process_time()
@@ -83,19 +99,34 @@ def bench_frames(frames: int = 24) -> tuple[float, dict[str, float]]:
             model.step()
         parts["step"] += time.process_time() - t
         t = time.process_time()
-        figure_png(draw_charts(model, fcharts, baseline=model.history))
+        figure_png(draw_charts(model, fcharts, baseline=model.history), blit=True)
         parts["charts"] += time.process_time() - t
-        if model.weeks_run // MAP_WEEKS != last_map:
-            last_map = model.weeks_run // MAP_WEEKS
+        if model.weeks_run // MAP_WEEKS != last["map"]:
+            last["map"] = model.weeks_run // MAP_WEEKS
             t = time.process_time()
-            figure_png(draw_map(model, fmap))
+            figure_png(draw_map(model, fmap), blit=True)
             parts["map"] += time.process_time() - t
         look = model.weeks_run // LOOP_WEEKS
-        if look != last_look and diagram_key(model.assessment) != last_loops:
-            last_look, last_loops = look, diagram_key(model.assessment)
-            t = time.process_time()
-            figure_png(draw_loops(model.assessment))
-            parts["loops"] += time.process_time() - t
+        if look != last["look"]:
+            last["look"] = look
+            if diagram_key(model.assessment) != last["loops"]:
+                last["loops"] = diagram_key(model.assessment)
+                t = time.process_time()
+                figure_png(draw_loops(model.assessment, floops))
+                parts["loops"] += time.process_time() - t
+        if last["map"] != last.get("list"):  # the page's list of children, as it is kept
+            last["list"] = last["map"]
+            children = model.children_to_follow()
+            if children and last.get("child") not in children:  # it stays with its child
+                last["child"] = children[0]
+        child = last.get("child")
+        if child is not None:
+            key = (child, *_journey_size(model, child), model.weeks_run // TIMELINE_WEEKS)
+            if key != last["timeline"]:
+                last["timeline"] = key
+                t = time.process_time()
+                figure_png(draw_timeline(model, child))
+                parts["timeline"] += time.process_time() - t
     total = time.process_time() - t0
     return frames * RENDER_INTERVAL / total, {k: v / frames for k, v in parts.items()}
 
@@ -111,9 +142,14 @@ def _cpu(procs) -> float:
     return total
 
 
-def bench_page(seconds: float) -> tuple[float, float, float] | None:
-    """Weeks a second of wall time in chromium, and the CPU seconds the server and its
-    baseline worker used during the play."""
+def bench_page(seconds: float) -> tuple[float, float, float, float] | None:
+    """Weeks a second of wall time in chromium, and the CPU seconds a week the server, its
+    baseline worker and chromium used during the play.
+
+    The weeks are the page's own clock ("Week N of the run", which the page updates with the
+    pictures, every ``RENDER_INTERVAL`` weeks): weeks the server computed, drawn and sent, and
+    the browser showed, counted from the first click on play to the last update that landed
+    after pause, over the wall time from play to pause."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -145,7 +181,9 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
             page.locator(".cscsim-levers", has_text="funding x0.95").wait_for(timeout=30_000)
             time.sleep(3)  # the baseline worker starts and takes the page's model
             workers = server.children(recursive=True)
-            c0, b0 = _cpu([server]), _cpu(workers)
+            ours = {server.pid, *(w.pid for w in workers)}
+            browser = [p for p in psutil.Process().children(recursive=True) if p.pid not in ours]
+            c0, b0, r0 = _cpu([server]), _cpu(workers), _cpu(browser)
             w0, t0 = week(), time.monotonic()
             page.get_by_role("button", name="▶").click()
             time.sleep(seconds)
@@ -153,7 +191,8 @@ def bench_page(seconds: float) -> tuple[float, float, float] | None:
             elapsed = time.monotonic() - t0
             time.sleep(1.5)  # the update in flight when paused still lands
             weeks = week() - w0
-            return weeks / elapsed, (_cpu([server]) - c0) / weeks, (_cpu(workers) - b0) / weeks
+            return (weeks / elapsed, (_cpu([server]) - c0) / weeks,
+                    (_cpu(workers) - b0) / weeks, (_cpu(browser) - r0) / weeks)
         finally:
             ctx.close()
 
@@ -182,11 +221,11 @@ def main() -> None:
     if not args.no_page:
         page = bench_page(args.seconds)
         if page is not None:
-            rate, server, worker = page
+            rate, server, worker, browser = page
             what = "without" if args.no_baseline else "with"
             print(f"page:  {rate:.1f} weeks/s in headless chromium, page updates included, "
                   f"{what} the no-change baseline; CPU seconds a week: server {server:.3f}, "
-                  f"baseline worker {worker:.3f} ({load()})")
+                  f"baseline worker {worker:.3f}, browser {browser:.3f} ({load()})")
 
 
 if __name__ == "__main__":

@@ -227,6 +227,52 @@ def test_charts_redrawn_on_their_figure_match_fresh_ones() -> None:
         assert len(a.lines) == len(b.lines) and len(a.collections) == len(b.collections)
 
 
+def test_pictures_the_page_updates_in_place_are_the_saved_ones() -> None:
+    """The page draws the charts and the map on a kept bitmap of what does not change, and
+    the loop diagram on kept artists (mapview.figure_png, draw_loops): what it sends must be
+    the picture a full draw gives, at every update (limits moving, a lever moved), but for a
+    few antialiased pixels where a tick meets an axis line."""
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from sim.workflows.mapview import (
+        CHART_DPI,
+        CHART_SIZE,
+        DPI,
+        LOOPS_SIZE,
+        MAP_DPI,
+        MAP_SIZE,
+        AppConfig,
+        TeachingModel,
+        draw_charts,
+        draw_loops,
+        draw_map,
+        figure_png,
+    )
+
+    def pixels(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(int)
+
+    m = TeachingModel(config=AppConfig(scale=0.05))
+    charts = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    hexes = Figure(figsize=MAP_SIZE, dpi=MAP_DPI)
+    loops = Figure(figsize=LOOPS_SIZE, dpi=DPI)
+    for update in range(12):
+        for _ in range(9):
+            m.step()
+        if update == 4:
+            m.move_lever("funding", 0.8)
+        for fig, draw in ((charts, lambda f: draw_charts(m, f, baseline=m.history)),
+                          (hexes, lambda f: draw_map(m, f))):
+            sent = pixels(figure_png(draw(fig), blit=True))
+            off = np.abs(sent - pixels(figure_png(fig))).max(axis=2)
+            assert (off > 0).sum() <= 12 and off.max() <= 16, (m.weeks_run, (off > 0).sum())
+        kept = pixels(figure_png(draw_loops(m.assessment, loops)))
+        assert np.array_equal(kept, pixels(figure_png(draw_loops(m.assessment))))
+
+
 def test_ages_are_whole_years() -> None:
     from sim.workflows.mapview import years_old
 

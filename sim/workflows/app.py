@@ -31,18 +31,27 @@ import numpy as np
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 #: Weeks stepped between page updates while playing (and by one press of Step), and the pause
-#: between updates (ms). A page update (the charts, and every 8 weeks the map and the loop
-#: diagram) costs the server about 0.26 CPU seconds, nine weeks of the model's own stepping
-#: (benchmarks/app_speed.py, py-spy on the served page: most of it matplotlib drawing text);
-#: every 6 weeks, the server needs about 0.07 CPU seconds a week, room for 10 weeks a second
-#: on one core with the no-change baseline on the other (every 4 weeks: 0.096, just under).
-RENDER_INTERVAL = 6
+#: between updates (ms). The server steps and draws in one thread, so its CPU seconds a week
+#: are the model's (about 0.03) plus a page update's share: each update redraws the charts
+#: (only their data, on a kept bitmap of the axes: mapview.figure_png), the map every
+#: MAP_WEEKS, the loop diagram when it changed (looked at every LOOP_WEEKS) and the child's
+#: timeline every TIMELINE_WEEKS or when the journey changed (benchmarks/app_speed.py,
+#: ``frame``). Every 8 weeks the server needs about 0.055 CPU seconds a week in the page,
+#: every 6 about 0.06 (py-spy on the served page: the model half, matplotlib most of the
+#: rest); at 10 weeks a second, 8 is still more than an update a second.
+RENDER_INTERVAL = 8
 PLAY_INTERVAL_MS = 1
-#: Weeks between redraws of the map, and between looks at the loop diagram (see MapView and
-#: LoopDiagram): every other page update; each redraw costs about as much as two weeks of the
-#: model, and neither changes much in a quarter.
-MAP_WEEKS = 12
+#: Weeks between redraws of the map (every other page update: it changes little in a few
+#: weeks, and a redraw costs about two weeks of the model), and between looks at the loop
+#: diagram (redrawn only when what it shows changed; the measure compares 13-week windows, so
+#: a look every 12 weeks misses nothing a class could follow: two looks in three updates).
+MAP_WEEKS = 16
 LOOP_WEEKS = 12
+#: Weeks between redraws of the followed child's timeline when the journey has not changed
+#: (when it changes, it is redrawn at the next update): only the "now" line and the open
+#: placement's bar move meanwhile, and a redraw costs about 95 ms of CPU, three weeks of the
+#: model, so every 12 weeks it was the page's dearest picture (py-spy on the served page).
+TIMELINE_WEEKS = 24
 #: How long a page's session (its model) is kept after the page closes or its connection
 #: drops, for a reconnect (Solara's default is 24 h): under a minute, so a class of 30 closing
 #: their pages frees 30 models (10+ MB each) within a minute.
@@ -293,6 +302,8 @@ def _build_page():  # the components are closures over the lazy imports
     from sim.workflows.mapview import (
         CHART_DPI,
         CHART_SIZE,
+        DPI,
+        LOOPS_SIZE,
         MAP_DPI,
         MAP_SIZE,
         AppConfig,
@@ -358,22 +369,23 @@ def _build_page():  # the components are closures over the lazy imports
     solara_viz.ShowSteps = ShowWeek
 
     @solara.component
-    def Picture(make, key, css: str = ""):  # noqa: N802
+    def Picture(make, key, css: str = "", blit: bool = False):  # noqa: N802
         """A figure as a PNG image, redrawn only when ``key`` changes. (The key is also what
         makes reacton re-render this component: ``make`` is a new lambda with the same code
-        every time, which reacton counts as an unchanged argument.)"""
-        data = solara.use_memo(lambda: figure_png(make()), [key])
+        every time, which reacton counts as an unchanged argument.) ``blit``: the figure is
+        kept for the model's life and only its changing artists are redrawn (figure_png)."""
+        data = solara.use_memo(lambda: figure_png(make(), blit=blit), [key])
         with solara.Div(classes=[css]):
             rw.Image(value=data, format="png")
 
     @solara.component
     def MapView(model):  # noqa: N802 - Mesa components are named like components
         """The hex map, redrawn every MAP_WEEKS weeks on one figure kept for the model's
-        life."""
+        life (only what changes: mapview.figure_png(blit=True))."""
         update_counter.get()
         fig = solara.use_memo(lambda: Figure(figsize=MAP_SIZE, dpi=MAP_DPI), [id(model)])
         Picture(lambda: draw_map(model, fig), key=(id(model), model.weeks_run // MAP_WEEKS),
-                css="cscsim-map")
+                css="cscsim-map", blit=True)
 
     with_baseline = not os.environ.get(NO_BASELINE_ENV)
     if with_baseline and os.environ.get(START_BASELINE_ENV):
@@ -395,7 +407,8 @@ def _build_page():  # the components are closures over the lazy imports
         ready = min(len(base.get("week", ())), model.weeks_run)
         fig = solara.use_memo(lambda: Figure(figsize=CHART_SIZE, dpi=CHART_DPI), [id(model)])
         Picture(lambda: draw_charts(model, fig, baseline=base),
-                key=(id(model), model.time, ready, len(model.lever_log)), css="cscsim-charts")
+                key=(id(model), model.time, ready, len(model.lever_log)), css="cscsim-charts",
+                blit=True)
 
     @solara.component
     def LoopDiagram(model):  # noqa: N802
@@ -404,7 +417,8 @@ def _build_page():  # the components are closures over the lazy imports
         nothing a class could follow)."""
         update_counter.get()
         a = solara.use_memo(lambda: model.assessment, [id(model), model.weeks_run // LOOP_WEEKS])
-        Picture(lambda: draw_loops(a, window=model.monitor.window),
+        fig = solara.use_memo(lambda: Figure(figsize=LOOPS_SIZE, dpi=DPI), [id(model)])
+        Picture(lambda: draw_loops(a, fig, window=model.monitor.window),
                 key=(id(model), diagram_key(a)), css="cscsim-loops")
 
     @solara.component
@@ -417,8 +431,15 @@ def _build_page():  # the components are closures over the lazy imports
                                      [id(model), model.weeks_run // MAP_WEEKS])
         labels = {_label(model, j): j for j in candidates}
         current = chosen.value[1] if chosen.value and chosen.value[0] == id(model) else None
+        # until a child is chosen, the page follows the first in the list and stays with that
+        # child while they are in it (the list is re-sorted every MAP_WEEKS weeks: following
+        # its head jumped from child to child, and redrew the timeline each time)
+        auto = solara.use_ref(None)
         if current is None and candidates:
-            current = candidates[0]
+            if auto.current is None or auto.current[0] != id(model) or \
+                    auto.current[1] not in candidates:
+                auto.current = (id(model), candidates[0])
+            current = auto.current[1]
 
         def choose(label):
             if label in labels:
@@ -433,9 +454,9 @@ def _build_page():  # the components are closures over the lazy imports
             if current is None:
                 solara.Info("No child is in care yet.")
             else:
-                # redrawn when the journey changes, else every MAP_WEEKS weeks (85 ms a draw)
+                # redrawn when the journey changes, else every TIMELINE_WEEKS weeks
                 key = (id(model), current, *_journey_size(model, current),
-                       model.weeks_run // MAP_WEEKS)
+                       model.weeks_run // TIMELINE_WEEKS)
                 Picture(lambda: draw_timeline(model, current), key=key, css="cscsim-timeline")
                 solara.Text(journey_text(model, current), classes=["cscsim-journey"],
                             style={"font-size": "12px"})
