@@ -1,0 +1,88 @@
+"""Compiled loops (numba) for the few passes a week makes over every family or child (issue 13).
+
+Why. A vectorised numpy expression makes one pass over memory per operation and a temporary
+array for most of them: the splitmix64 hash behind every keyed draw (sim/draws.py) is ten
+passes, and at full scale each family-sized temporary is tens of megabytes. A loop compiled by
+numba does the same arithmetic element by element in one pass with no temporaries.
+
+Exactness. Every kernel here computes bit for bit what the numpy code it replaces computes:
+integer arithmetic on ``uint64`` wraps in both; conversions of integers below 2**53 to
+``float64`` are exact; the floating-point operations are the same IEEE operations in the same
+order (numba's default, not ``fastmath``, so nothing is reassociated or fused). The numpy
+definitions are kept beside them (``*_reference``) and tests/test_exact.py compares the two.
+
+All kernels are compiled on first use and cached on disk (``cache=True``), so only the first
+run after an install or a change pays the compilation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_COUNTER = np.uint64(0xD6E8FEB86659FD93)
+_S11 = np.uint64(11)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO_M53 = 2.0**-53
+_TWO_M32 = 2.0**-32
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mix(x):
+    """The splitmix64 finaliser of one ``uint64`` (sim/draws.py: mix64)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
+
+
+@njit(cache=True, nogil=True)
+def keyed_bits(ids, key, counter, use_counter, out):
+    """``out[i]``: the 64 bits of the keyed draw of ``ids[i]`` (``uint64`` ids, ``key`` a
+    ``uint64``; ``counter``, ``uint64``, folded in when ``use_counter``)."""
+    for i in range(ids.shape[0]):
+        x = ids[i] * _GOLDEN + key
+        if use_counter:
+            x ^= counter[i] * _COUNTER
+        out[i] = _mix(x)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def keyed_uniform(ids, key, counter, use_counter, out):
+    """``out[i]``: the keyed uniform of ``ids[i]``: the top 53 bits of the hash, plus a half,
+    over 2**53 (the operations of ``Draws.uniform``, in its order)."""
+    for i in range(ids.shape[0]):
+        x = ids[i] * _GOLDEN + key
+        if use_counter:
+            x ^= counter[i] * _COUNTER
+        x = _mix(x) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        out[i] = u
+    return out
+
+
+@njit(cache=True, nogil=True)
+def keyed_pair(ids, key, hi_out, lo_out):
+    """The two 32-bit uniforms of one hash of ``ids[i]`` (``Draws.pair``)."""
+    for i in range(ids.shape[0]):
+        x = _mix(ids[i] * _GOLDEN + key)
+        hi = np.float64(x >> _S32)
+        hi += 0.5
+        hi *= _TWO_M32
+        lo = np.float64(x & _LOW32)
+        lo += 0.5
+        lo *= _TWO_M32
+        hi_out[i] = hi
+        lo_out[i] = lo
