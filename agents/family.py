@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from sim import kernels
 from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
 from sim.util import scratch
 
@@ -96,22 +97,49 @@ def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:
     (a two-state chain started at its stationary share): were they only to start, as an
     earlier version had it, the share would creep up year on year with the families already
     alive at the start, and every rate with it, a transient rather than England today."""
-    prevalence = p.toxic_trio_prevalence
-    end_rate = p.toxic_trio_onset * (1 - prevalence) / prevalence if prevalence > 0 else 1.0
-    start = ~trio & (u < p.toxic_trio_onset / WEEKS_PER_YEAR)
-    end = trio & (u < end_rate / WEEKS_PER_YEAR)
+    onset_w, end_w = _trio_thresholds(p)
+    start = ~trio & (u < onset_w)
+    end = trio & (u < end_w)
     return (trio | start) & ~end
 
 
 def evolve_need(model, support: np.ndarray) -> None:
     """One week of need: mean reversion to the long-run level, noise, minus support received.
 
-    The arithmetic of ``need + (long_run - need) / tau + shock - support`` (long-run need as in
-    :func:`long_run_need`), step by step in reused family-sized buffers (sim/util.py: Scratch).
+    ``need + (long_run - need) / tau + shock - support``, with long-run need as in
+    :func:`long_run_need` and the toxic trio as in :func:`toxic_trio_week`. The toxic-trio
+    uniform and the shock are keyed draws of each active family's uid (one hash gives both,
+    sim/draws.py); families no longer active (every child grown up, moved away or adopted) draw
+    nothing: their trio stays as it was and the shock is zero.
 
-    The toxic-trio uniform and the shock are keyed draws of each active family's uid (one hash
-    gives both, sim/draws.py); families no longer active (every child grown up, moved away or
-    adopted) draw nothing: their trio stays as it was and the shock is zero."""
+    Computed by two compiled passes over the family rows (sim/kernels.py: the draws, then the
+    trio and need in place), bit for bit the numpy expressions of :func:`evolve_need_reference`
+    (tests/test_exact.py): a change to the rule goes into both."""
+    f = model.pop.families
+    p = model.params.need
+    buf, n = scratch(model), f.n
+    u = buf.get("need_u", n, np.float64)
+    z = buf.get("need_z", n, np.float64)
+    m = kernels.need_pairs(f.active, f.uid, np.uint64(model.draws.key("need")), u, z)
+    special.ndtri(z[:m], out=z[:m])
+    onset_w, end_w = _trio_thresholds(p)
+    tau = p.persistence_weeks
+    kernels.need_week(f.active, u, z, f.trio, poverty(model), f.propensity, f.need,
+                      np.asarray(support, dtype=np.float32), onset_w, end_w,
+                      float(p.poverty_effect), float(p.toxic_trio_effect), float(tau),
+                      float(p.noise_sd * np.sqrt(2.0 / tau)))
+
+
+def _trio_thresholds(p) -> tuple[float, float]:
+    """The weekly chances of a toxic-trio factor starting and ending (:func:`toxic_trio_week`)."""
+    prevalence = p.toxic_trio_prevalence
+    end_rate = p.toxic_trio_onset * (1 - prevalence) / prevalence if prevalence > 0 else 1.0
+    return p.toxic_trio_onset / WEEKS_PER_YEAR, end_rate / WEEKS_PER_YEAR
+
+
+def evolve_need_reference(model, support: np.ndarray) -> None:
+    """:func:`evolve_need` as numpy operations in reused buffers (the definition the compiled
+    version must equal)."""
     f = model.pop.families
     p = model.params.need
     buf, n = scratch(model), f.n

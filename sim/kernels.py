@@ -86,3 +86,58 @@ def keyed_pair(ids, key, hi_out, lo_out):
         lo *= _TWO_M32
         hi_out[i] = hi
         lo_out[i] = lo
+
+
+@njit(cache=True, nogil=True)
+def need_pairs(active, uid, key, u_out, v_out):
+    """The weekly ``need`` pair (``Draws.pair``) of every active family, in row order, into
+    the first entries of ``u_out`` and ``v_out``; returns how many (agents/family.py)."""
+    j = 0
+    for i in range(active.shape[0]):
+        if active[i]:
+            x = _mix(uid[i] * _GOLDEN + key)
+            hi = np.float64(x >> _S32)
+            hi += 0.5
+            hi *= _TWO_M32
+            lo = np.float64(x & _LOW32)
+            lo += 0.5
+            lo *= _TWO_M32
+            u_out[j] = hi
+            v_out[j] = lo
+            j += 1
+    return j
+
+
+@njit(cache=True, nogil=True)
+def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset_w, end_w,
+              poverty_effect, trio_effect, tau, shock_scale):
+    """One week of toxic trio and need for every family row, in place (agents/family.py:
+    evolve_need): the active families' uniforms and normals are ``u_act``/``z_act`` in row
+    order; the others take 1.0 and 0.0. Each line is one of the numpy operations it replaces,
+    with numpy's types: float64 arithmetic, the shock's normal rounded to float32 first, need
+    stored as float32."""
+    j = 0
+    for i in range(active.shape[0]):
+        if active[i]:
+            u = u_act[j]
+            z = z_act[j]
+            j += 1
+        else:
+            u = 1.0
+            z = 0.0
+        t = trio[i]
+        start = (not t) and (u < onset_w)
+        end = t and (u < end_w)
+        t = (t or start) and not end
+        trio[i] = t
+        long_run = np.float64(poor[i]) * poverty_effect
+        long_run += np.float64(t) * trio_effect
+        long_run += np.float64(propensity[i])
+        shock = np.float64(np.float32(z)) * shock_scale
+        old = np.float64(need[i])
+        step = long_run - old
+        step /= tau
+        step = old + step
+        step += shock
+        step -= np.float64(support[i])
+        need[i] = np.float32(step)

@@ -220,3 +220,29 @@ def test_compiled_draws_equal_the_numpy_definitions(seed):
         for got, want in zip(d.pair("test.mechanism", ids, sub=seed), pair_reference(key, ids),
                              strict=True):
             assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"need.toxic_trio_prevalence": 0.0},
+                                       {"need.poverty_effect": 0.0, "need.noise_sd": 0.0}])
+def test_compiled_need_week_equals_the_numpy_version(overrides):
+    """agents/family.py: evolve_need (two compiled passes) against evolve_need_reference (the
+    numpy operations), on the same state with families no longer active among them, for a few
+    weeks in a row and with parameters at their edges (no trio; no poverty effect and no noise)."""
+    from agents import family
+    from agents.local_authority import support_received
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 4, **overrides}))
+    f = model.pop.families
+    f.active[::7] = False
+    for _ in range(3):
+        support = support_received(model).copy()
+        need, trio = f.need.copy(), f.trio.copy()
+        family.evolve_need_reference(model, support)
+        want_need, want_trio = f.need.copy(), f.trio.copy()
+        f.need[:], f.trio[:] = need, trio
+        family.evolve_need(model, support)
+        assert np.array_equal(f.need, want_need) and np.array_equal(f.trio, want_trio)
+        model.step()
