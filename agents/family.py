@@ -16,10 +16,18 @@ import pandas as pd
 from scipy import special
 
 from sim import kernels
-from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
+from sim.population import (
+    BAND_CENTILES,
+    TEEN_WEEKS,
+    WEEKS_PER_YEAR,
+    Case,
+    Event,
+    Kind,
+    census_rows,
+)
 from sim.util import scratch
 
-ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
+ADOLESCENT_WEEKS = TEEN_WEEKS  # 11 years: the week's census lists these (sim/population.py)
 #: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
 #: schools 21%, health 14%, other 36%); schools refer only families with school-age children.
 SOURCES = ("police", "schools", "health", "other")
@@ -221,8 +229,10 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     f = model.pop.families
     p = model.params.need
     buf = scratch(model)
-    mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
-    teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
+    teen = census_rows(model, at_home_mask, "teens")  # the week's census, if this is its mask
+    if teen is None:
+        mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
+        teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
     # risk + weight * max(need, 0) + slope * (age / 52 - 11), then the weekly probability
     # 1 - exp(-rate * exp(log_h) / 52): the same operations, in reused buffers.
     n = len(teen)

@@ -18,12 +18,11 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from sim.population import WEEKS_PER_YEAR, Case, Event
+from sim.population import UNDER_FIVE_WEEKS, WEEKS_PER_YEAR, Case, Event, census_rows
 from sim.util import first_per_group
 
 #: Ages (in weeks) of the mandated contacts; the antenatal contact is counted at birth.
 MANDATED_WEEKS = (0, 2, 7, 52, 117)
-UNDER_FIVE_WEEKS = 5 * WEEKS_PER_YEAR
 _IS_CONTACT = np.zeros(18 * WEEKS_PER_YEAR + 2, dtype=np.int8)
 _IS_CONTACT[list(MANDATED_WEEKS)] = 1
 _IS_CONTACT[0] = 2  # birth week: antenatal and new-birth (counted as two contacts)
@@ -73,7 +72,9 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     teams = model.hv_teams
     # Only the under-fives at home are looked up (their authority, their contacts due), not
     # every child: a fifth of the children, and fewer once rows of adults accumulate.
-    young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
+    young = census_rows(model, at_home, "under5")  # the week's census, if this is its mask
+    if young is None:
+        young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
     la_young = f.la[c.family[young]]
     under5 = np.bincount(la_young, minlength=model.n_la)
     for team in teams:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.family import long_run_need
+from sim import kernels
 from sim.population import WEEKS_PER_YEAR, Case, Population
 from sim.util import stochastic_round, weighted_sample
 
@@ -151,9 +152,9 @@ def births(model) -> None:
     expected = p.birth_rate / WEEKS_PER_YEAR * model.children_now
     if expected <= 0:
         return
-    young = np.flatnonzero(c.active & ~c.in_care & (c.age < 10 * WEEKS_PER_YEAR))
-    has_young = np.zeros(f.n, bool)
-    has_young[c.family[young]] = True
+    has_young = np.zeros(f.n, bool)  # a child under 10 at home: one compiled pass
+    kernels.mark_young_at_home(c.active, c.in_care, c.age, c.family, 10 * WEEKS_PER_YEAR,
+                               has_young)
     young_fams = np.flatnonzero(has_young)
     share = p.first_birth_share if len(young_fams) else 1.0
     n_first = d.poisson("births.first", expected * share)

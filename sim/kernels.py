@@ -141,3 +141,80 @@ def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset
         step += shock
         step -= np.float64(support[i])
         need[i] = np.float32(step)
+
+
+@njit(cache=True, nogil=True)
+def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at_home_mask,
+                at_home, under5, teens):
+    """One pass over the children (sim/population.py: HomeCensus): marks the families with a
+    child active or in care (``live``, zeroed by the caller), the children at home
+    (``at_home_mask``: active and not in care), counts them per family (``at_home``, zeroed),
+    and lists, in row order, those at home under ``under5_weeks`` old and those at least
+    ``teen_weeks`` old. Returns how many of each."""
+    n5 = 0
+    nt = 0
+    for j in range(active.shape[0]):
+        a = active[j]
+        ic = in_care[j]
+        fam = family[j]
+        if a or ic:
+            live[fam] = True
+        home = a and not ic
+        at_home_mask[j] = home
+        if home:
+            at_home[fam] += 1
+            g = age[j]
+            if g < under5_weeks:
+                under5[n5] = j
+                n5 += 1
+            if g >= teen_weeks:
+                teens[nt] = j
+                nt += 1
+    return n5, nt
+
+
+@njit(cache=True, nogil=True)
+def age_one_week(age, care_weeks, in_care, active, adult_weeks, adults):
+    """Everyone a week older (saturating at the int16 maximum), a week more in care for those
+    looked after, and the active children who reach ``adult_weeks`` made inactive and listed
+    in ``adults`` (row order); returns how many (sim/population.py: age_one_week)."""
+    top = np.int16(32767)
+    k = 0
+    for j in range(age.shape[0]):
+        g = age[j]
+        if g < top:
+            g += np.int16(1)
+            age[j] = g
+        if in_care[j]:
+            care_weeks[j] += np.int16(1)
+        if active[j] and g >= adult_weeks:
+            active[j] = False
+            adults[k] = j
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
+    """``flags[family]`` set for every child active, not in care and under ``below_weeks``
+    (``flags`` zeroed by the caller)."""
+    for j in range(active.shape[0]):
+        if active[j] and not in_care[j] and age[j] < below_weeks:
+            flags[family[j]] = True
+
+
+@njit(cache=True, nogil=True)
+def in_care_by_la(in_care, family, family_la, counts):
+    """``counts[la]`` plus one for every child in care, by its family's authority."""
+    for j in range(in_care.shape[0]):
+        if in_care[j]:
+            counts[family_la[family[j]]] += 1
+
+
+@njit(cache=True, nogil=True)
+def mark_families(mask, family, flags):
+    """``flags[family[j]]`` set for every child ``j`` in ``mask`` (``flags`` zeroed by the
+    caller): ``flags[family[mask]] = True`` without the two temporaries."""
+    for j in range(mask.shape[0]):
+        if mask[j]:
+            flags[family[j]] = True

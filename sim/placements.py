@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.local_authority import assess
+from sim import kernels
 from sim.draws import mix64
 from sim.population import (
     EVER_CARE,
@@ -735,8 +736,8 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    still = np.zeros(f.n, bool)
-    still[c.family[c.in_care]] = True
+    still = np.zeros(f.n, bool)  # families with a child in care (one compiled pass)
+    kernels.mark_families(c.in_care, c.family, still)
     done = np.flatnonzero(f.case == Case.CARE)
     done = done[~still[done]]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)

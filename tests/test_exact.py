@@ -246,3 +246,41 @@ def test_compiled_need_week_equals_the_numpy_version(overrides):
         family.evolve_need(model, support)
         assert np.array_equal(f.need, want_need) and np.array_equal(f.trio, want_trio)
         model.step()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_census_and_ageing_equal_their_numpy_definitions(seed):
+    """sim/population.py: the week's HomeCensus (one compiled pass) against the numpy masks it
+    replaced, and age_one_week against age_one_week_reference (ages at the int16 ceiling,
+    children in care, 18th birthdays), on random states, the arrays reused twice."""
+    from sim.population import TEEN_WEEKS, UNDER_FIVE_WEEKS
+    from sim.util import Scratch
+
+    rng = np.random.default_rng(seed)
+    pop = _population(rng, 500, 1500)
+    buf = Scratch()
+    for _ in range(3):
+        _grow(rng, pop, int(rng.integers(0, 50)), int(rng.integers(0, 300)))
+        c, f = pop.children, pop.families
+        c.active[:] = rng.random(c.n) < 0.8
+        c.in_care[:] = rng.random(c.n) < 0.1
+        c.age[:] = rng.integers(0, 1000, c.n)
+        c.age[rng.integers(0, c.n, 20)] = np.iinfo(np.int16).max
+        c.care_weeks[:] = rng.integers(0, 900, c.n)
+        census = pop.home_census(buf)
+        mask = c.active & ~c.in_care
+        assert np.array_equal(census.at_home_mask, mask)
+        assert np.array_equal(census.at_home, np.bincount(c.family[mask], minlength=f.n))
+        live = np.zeros(f.n, bool)
+        live[c.family[c.active | c.in_care]] = True
+        assert np.array_equal(census.live, live)
+        assert np.array_equal(census.under5, np.flatnonzero(mask & (c.age < UNDER_FIVE_WEEKS)))
+        assert np.array_equal(census.teens, np.flatnonzero(mask & (c.age >= TEEN_WEEKS)))
+        state = {k: getattr(c, k).copy() for k in ("age", "care_weeks", "active")}
+        want = pop.age_one_week_reference()
+        after = {k: getattr(c, k).copy() for k in state}
+        for k, v in state.items():
+            getattr(c, k)[:] = v
+        assert np.array_equal(pop.age_one_week(), want)
+        for k, v in after.items():
+            assert np.array_equal(getattr(c, k), v)
