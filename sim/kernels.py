@@ -117,18 +117,17 @@ def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset
     with numpy's types: float64 arithmetic, the shock's normal rounded to float32 first, need
     stored as float32."""
     j = 0
+    last = max(u_act.shape[0] - 1, 0)
     for i in range(active.shape[0]):
-        if active[i]:
-            u = u_act[j]
-            z = z_act[j]
-            j += 1
-        else:
-            u = 1.0
-            z = 0.0
+        a = active[i]
+        k = min(j, last)  # (selects, not branches: rows' activity is mixed)
+        u = u_act[k] if a else 1.0
+        z = z_act[k] if a else 0.0
+        j += a
         t = trio[i]
-        start = (not t) and (u < onset_w)
-        end = t and (u < end_w)
-        t = (t or start) and not end
+        start = (not t) & (u < onset_w)
+        end = t & (u < end_w)
+        t = (t | start) & (not end)
         trio[i] = t
         long_run = np.float64(poor[i]) * poverty_effect
         long_run += np.float64(t) * trio_effect
@@ -150,26 +149,26 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
     child active or in care (``live``, zeroed by the caller), the children at home
     (``at_home_mask``: active and not in care), counts them per family (``at_home``, zeroed),
     and lists, in row order, those at home under ``under5_weeks`` old and those at least
-    ``teen_weeks`` old. Returns how many of each."""
+    ``teen_weeks`` old. Returns how many of each.
+
+    Written without branches on the data (every store is made, the lists' ends move by 0 or
+    1): children's states are mixed row by row, and mispredicted branches cost more than the
+    stores."""
     n5 = 0
     nt = 0
     for j in range(active.shape[0]):
         a = active[j]
         ic = in_care[j]
         fam = family[j]
-        if a or ic:
-            live[fam] = True
-        home = a and not ic
+        live[fam] |= a | ic
+        home = a & (not ic)
         at_home_mask[j] = home
-        if home:
-            at_home[fam] += 1
-            g = age[j]
-            if g < under5_weeks:
-                under5[n5] = j
-                n5 += 1
-            if g >= teen_weeks:
-                teens[nt] = j
-                nt += 1
+        at_home[fam] += home
+        g = age[j]
+        under5[n5] = j
+        n5 += home & (g < under5_weeks)
+        teens[nt] = j
+        nt += home & (g >= teen_weeks)
     return n5, nt
 
 
@@ -197,10 +196,9 @@ def age_one_week(age, care_weeks, in_care, active, adult_weeks, adults):
 @njit(cache=True, nogil=True)
 def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
     """``flags[family]`` set for every child active, not in care and under ``below_weeks``
-    (``flags`` zeroed by the caller)."""
+    (``flags`` zeroed by the caller); branch-free, as :func:`home_census`."""
     for j in range(active.shape[0]):
-        if active[j] and not in_care[j] and age[j] < below_weeks:
-            flags[family[j]] = True
+        flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
 
 
 @njit(cache=True, nogil=True)
