@@ -197,28 +197,74 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the family before are alert to it, one reason re-referrals are a fifth of all referrals.
     """
     f = model.pop.families
-    p = model.params.social_work
-    # The hazard and the draw (keyed by the family's uid) are worked out only for the
-    # families open to referral.
-    cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
+    # The draw (keyed by the family's uid) is made for every family open to referral, in one
+    # compiled pass that keeps only those whose draw falls below an upper bound of their
+    # chance (a table by need: see _referral_bounds); the exact chance is worked out for
+    # those few, so the referred families are the ones the full computation refers.
     buf = scratch(model)
-    u = model.draws.uniform("referral", f.uid[cand])
-    # rate * exp(slope * (need - threshold)), then 1 - exp(-(yearly + background) / 52), in
-    # one reused buffer (the same float32 operations as the expressions).
-    yearly = np.take(f.need, cand, out=buf.get("referral", len(cand), f.need.dtype))
+    lo, hi, inv_w, bound = _referral_bounds(model)
+    rows = buf.get("referral_rows", f.n, np.int64)
+    us = buf.get("referral_u", f.n, np.float64)
+    m = kernels.referral_candidates(
+        f.active, f.case, at_home, f.need, f.uid, np.uint64(model.draws.key("referral")),
+        int(Case.EARLY_HELP), lo, hi, inv_w, bound, rows, us)
+    cand, u = rows[:m], us[:m]
+    referred = cand[u < _referral_chance(model, f.need[cand], f.last_referral[cand])]
+    source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
+    return referred, source
+
+
+def _referral_chance(model, need: np.ndarray, last_referral: np.ndarray) -> np.ndarray:
+    """Each family's chance of a referral this week from its ``need`` (float32; the array is
+    used as the result) and the week of its ``last_referral``: rate * exp(slope * (need -
+    threshold)), times ``known_family_effect`` within a year of a referral, plus the
+    background rate, then 1 - exp(-yearly / 52), as float32 operations."""
+    p = model.params.social_work
+    yearly = need
     yearly -= p.threshold
     yearly *= p.referral_slope
     np.exp(yearly, out=yearly)
     yearly *= p.referral_rate
     # Whoever referred a family in the last year is watching it: more of its need is seen.
-    known = model.week - f.last_referral[cand] <= WEEKS_PER_YEAR
+    known = model.week - last_referral <= WEEKS_PER_YEAR
     np.multiply(yearly, p.known_family_effect, out=yearly, where=known)
     yearly += p.background_referral_rate
     prob = np.negative(yearly, out=yearly)
     prob /= WEEKS_PER_YEAR
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
-    referred = cand[u < prob]
+    return prob
+
+
+#: The need grid of the referral bounds: steps of 1/32 from -8 to 8 (exact in binary); each
+#: bound is the chance at its step's top plus ``_BOUND_MARGIN``, far more than any rounding.
+_BOUND_LO, _BOUND_HI, _BOUND_STEPS = -8.0, 8.0, 512
+_BOUND_MARGIN = 1e-3
+
+
+def _referral_bounds(model) -> tuple[float, float, float, np.ndarray]:
+    """(lo, hi, 1 / step, bounds): for need in (lo + (k - 1) step, lo + k step], no family's
+    weekly chance of referral exceeds ``bounds[k]``, known to services or not (the chance
+    rises with need). Worked out by :func:`_referral_chance` itself, at each step's top plus
+    a margin, so the bound holds for the float32 arithmetic as computed (the exact chance
+    is compared only where a draw falls below it)."""
+    edges = np.linspace(_BOUND_LO, _BOUND_HI, _BOUND_STEPS + 1) + _BOUND_MARGIN
+    need = edges.astype(np.float32)
+    week = np.full(len(need), model.week, np.int64)
+    unknown = _referral_chance(model, need.copy(), week - 10 * WEEKS_PER_YEAR)
+    known = _referral_chance(model, need.copy(), week)
+    bound = np.maximum(unknown, known).astype(np.float64) * (1 + 1e-6)
+    if model.params.social_work.referral_slope < 0:  # (a chance falling with need: no bound)
+        bound[:] = 2.0
+    return _BOUND_LO, _BOUND_HI, _BOUND_STEPS / (_BOUND_HI - _BOUND_LO), bound
+
+
+def referrals_reference(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`referrals` computing every open family's chance (the definition)."""
+    f = model.pop.families
+    cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
+    u = model.draws.uniform("referral", f.uid[cand])
+    referred = cand[u < _referral_chance(model, f.need[cand], f.last_referral[cand])]
     source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
     return referred, source
 

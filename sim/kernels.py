@@ -216,3 +216,34 @@ def mark_families(mask, family, flags):
     for j in range(mask.shape[0]):
         if mask[j]:
             flags[family[j]] = True
+
+
+@njit(cache=True, nogil=True)
+def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi, inv_w, bound,
+                        rows, us):
+    """The families open to referral (active, case at most ``max_case``, a child at home)
+    whose keyed ``referral`` uniform (:func:`keyed_uniform`) is below ``bound``, an upper
+    bound of their weekly chance looked up by need (need in [lo + (k-1) w, lo + k w) reads
+    ``bound[k]``, the chance at the step's top; need above ``hi`` or not a number: 2, always
+    kept). Writes their rows (in
+    row order) and uniforms to ``rows`` and ``us``; returns how many. The caller computes the
+    exact chance for these few only (agents/family.py: referrals)."""
+    m = 0
+    last = bound.shape[0] - 1
+    for i in range(active.shape[0]):
+        if not (active[i] & (case[i] <= max_case) & (at_home[i] > 0)):
+            continue  # (most families are open to referral: a well-predicted branch)
+        x = _mix(uid[i] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        v = np.float64(need[i])
+        inside = v <= hi  # (false for NaN)
+        w = v if v >= lo else lo
+        w = w if inside else lo
+        k = min(int((w - lo) * inv_w) + 1, last)  # (floor + 1: a step up at worst)
+        b = bound[k] if inside else 2.0
+        rows[m] = i  # (every store made, the list's end moving by 0 or 1: no branch)
+        us[m] = u
+        m += u < b
+    return m

@@ -284,3 +284,29 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
         assert np.array_equal(pop.age_one_week(), want)
         for k, v in after.items():
             assert np.array_equal(getattr(c, k), v)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"social_work.referral_slope": 0.0},
+                                       {"social_work.known_family_effect": 20.0,
+                                        "social_work.referral_rate": 20.0}])
+def test_referrals_by_bound_equal_the_full_computation(overrides):
+    """agents/family.py: referrals (the exact chance only where a family's draw falls below
+    the bound for its need) against referrals_reference (every open family's chance), with
+    needs beyond the bounds' grid, families referred within the year, and several weeks."""
+    from agents import family
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 6, **overrides}))
+    f = model.pop.families
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        model.step()
+        f.need[rng.integers(0, f.n, 50)] = rng.choice([-20.0, -8.0, 7.99, 8.0, 8.01, 30.0], 50)
+        f.need[rng.integers(0, f.n, 5)] = np.nan
+        at_home = np.bincount(model.pop.children.family[model.pop.children_at_home()],
+                              minlength=f.n)
+        got, want = family.referrals(model, at_home), family.referrals_reference(model, at_home)
+        assert len(want[0]) > 0
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
