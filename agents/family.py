@@ -279,10 +279,27 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     if teen is None:
         mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
         teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
-    # risk + weight * max(need, 0) + slope * (age / 52 - 11), then the weekly probability
-    # 1 - exp(-rate * exp(log_h) / 52): the same operations, in reused buffers.
+    # Every teenager's keyed draw, in one compiled pass that keeps only the draws below an
+    # upper bound of the teenager's chance (a table by log-hazard, as for referrals); the
+    # exact chance for those few.
+    lo, hi, inv_w, bound = _crisis_bounds(model)
+    rows = buf.get("crisis_rows", len(teen), np.int64)
+    us = buf.get("crisis_u", len(teen), np.float64)
+    m = kernels.crisis_candidates(
+        np.ascontiguousarray(teen, dtype=np.int64), c.age, c.family, f.need, c.risk, c.uid,
+        np.uint64(model.draws.key("adolescent")), float(p.adolescent_age_slope),
+        float(p.adolescent_family_weight), lo, hi, inv_w, bound, rows, us)
+    cand, u = rows[:m], us[:m]
+    return cand[u < _crisis_chance(model, cand)]
+
+
+def _crisis_chance(model, teen: np.ndarray) -> np.ndarray:
+    """Each teenager's weekly chance of a crisis: risk + weight * max(need, 0) (float32) +
+    slope * (age / 52 - 11), then 1 - exp(-rate * exp(log_h) / 52), in reused buffers."""
+    c, f, p = model.pop.children, model.pop.families, model.params.need
     n = len(teen)
-    log_h = np.divide(c.age[teen], WEEKS_PER_YEAR, out=buf.get("teen_a", n, np.float64))
+    log_h = np.divide(c.age[teen], WEEKS_PER_YEAR, out=scratch(model).get("teen_a", n,
+                                                                            np.float64))
     log_h -= 11.0
     log_h *= p.adolescent_age_slope
     family_part = f.need[c.family[teen]]
@@ -290,12 +307,38 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     family_part *= p.adolescent_family_weight
     family_part += c.risk[teen]
     np.add(family_part, log_h, out=log_h)
+    return _chance_of_log_hazard(model, log_h)
+
+
+def _chance_of_log_hazard(model, log_h: np.ndarray) -> np.ndarray:
+    """1 - exp(-rate * exp(log_h) / 52), in place in the float64 ``log_h``."""
     prob = np.exp(log_h, out=log_h)
-    prob *= -p.adolescent_risk_rate
+    prob *= -model.params.need.adolescent_risk_rate
     prob /= WEEKS_PER_YEAR
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
-    return teen[model.draws.uniform("adolescent", c.uid[teen]) < prob]
+    return prob
+
+
+_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS = -40.0, 24.0, 1024
+
+
+def _crisis_bounds(model) -> tuple[float, float, float, np.ndarray]:
+    """(lo, hi, 1 / step, bounds): no teenager whose log-hazard is below ``lo + k step``
+    (less the margin) has a weekly chance above ``bounds[k]`` (the chance rises with the
+    log-hazard), worked out by the chance's own operations at each step plus the margin."""
+    edges = np.linspace(_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS + 1) + _BOUND_MARGIN
+    bound = _chance_of_log_hazard(model, edges) * (1 + 1e-6)
+    if model.params.need.adolescent_risk_rate < 0:  # (a chance falling with hazard: no bound)
+        bound[:] = 2.0
+    return _CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS / (_CRISIS_HI - _CRISIS_LO), bound
+
+
+def adolescent_crises_reference(model, at_home_mask: np.ndarray) -> np.ndarray:
+    """:func:`adolescent_crises` computing every teenager's chance (the definition)."""
+    c = model.pop.children
+    teen = np.flatnonzero((c.age >= ADOLESCENT_WEEKS) & at_home_mask)
+    return teen[model.draws.uniform("adolescent", c.uid[teen]) < _crisis_chance(model, teen)]
 
 
 # --- object views (read-only) ------------------------------------------------------------

@@ -247,3 +247,34 @@ def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi,
         us[m] = u
         m += u < b
     return m
+
+
+@njit(cache=True, nogil=True)
+def crisis_candidates(teen, age, family, need, risk, uid, key, age_slope, weight, lo, hi,
+                      inv_w, bound, rows, us):
+    """The teenagers ``teen`` whose keyed ``adolescent`` uniform is below ``bound``, an upper
+    bound of their weekly chance of a crisis looked up by their log-hazard (agents/family.py:
+    adolescent_crises), worked out here in float64 (within a few float32 steps of the float32
+    original: the bounds' margin is far larger). Log-hazards from ``lo`` up read the bound at
+    the next step up; above ``hi``, not a number, or a family part beyond +-1000 (where float32
+    steps approach the margin): 2, always kept. Writes rows and uniforms; returns how many."""
+    m = 0
+    last = bound.shape[0] - 1
+    for t in range(teen.shape[0]):
+        j = teen[t]
+        x = _mix(uid[j] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        nd = np.float64(need[family[j]])
+        part = weight * (nd if nd > 0.0 else 0.0) + np.float64(risk[j])
+        lh = (np.float64(age[j]) / 52.0 - 11.0) * age_slope + part
+        inside = (lh <= hi) & (abs(part) < 1000.0)  # (false for NaN)
+        w = lh if lh >= lo else lo
+        w = w if inside else lo
+        k = min(int((w - lo) * inv_w) + 1, last)
+        b = bound[k] if inside else 2.0
+        rows[m] = j
+        us[m] = u
+        m += u < b
+    return m

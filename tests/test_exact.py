@@ -286,6 +286,7 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
             assert np.array_equal(getattr(c, k), v)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
 @pytest.mark.parametrize("overrides", [{}, {"social_work.referral_slope": 0.0},
                                        {"social_work.known_family_effect": 20.0,
                                         "social_work.referral_rate": 20.0}])
@@ -310,3 +311,29 @@ def test_referrals_by_bound_equal_the_full_computation(overrides):
         got, want = family.referrals(model, at_home), family.referrals_reference(model, at_home)
         assert len(want[0]) > 0
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
+@pytest.mark.parametrize("overrides", [{}, {"need.adolescent_age_slope": -1.0},
+                                       {"need.adolescent_risk_rate": 0.2}])
+def test_crises_by_bound_equal_the_full_computation(overrides):
+    """agents/family.py: adolescent_crises (the exact chance only where a teenager's draw falls
+    below the bound for its log-hazard) against adolescent_crises_reference, with needs and
+    risks far off the grid (and NaN), with and without the week's census."""
+    from agents import family
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 8, **overrides}))
+    f, c = model.pop.families, model.pop.children
+    rng = np.random.default_rng(2)
+    for week in range(4):
+        model.step()
+        f.need[rng.integers(0, f.n, 80)] = rng.choice([-50.0, 3.0, 40.0, 2000.0, 1e30], 80)
+        c.risk[rng.integers(0, c.n, 80)] = rng.choice([-3000.0, -60.0, 5.0, 30.0, np.nan], 80)
+        mask = model.pop.children_at_home()
+        got = family.adolescent_crises(model, mask)
+        assert np.array_equal(got, family.adolescent_crises_reference(model, mask))
+        if week == 3:
+            assert len(got) > 0
