@@ -155,13 +155,17 @@ def births(model) -> None:
     has_young = np.zeros(f.n, bool)  # a child under 10 at home: one compiled pass
     kernels.mark_young_at_home(c.active, c.in_care, c.age, c.family, 10 * WEEKS_PER_YEAR,
                                has_young)
-    young_fams = np.flatnonzero(has_young)
-    share = p.first_birth_share if len(young_fams) else 1.0
+    n_young = int(np.count_nonzero(has_young))
+    share = p.first_birth_share if n_young else 1.0
     n_first = d.poisson("births.first", expected * share)
     older = np.zeros(0, np.int64)
-    if len(young_fams):
-        chance = expected * (1.0 - share) / len(young_fams)
-        older = young_fams[d.uniform("births.sibling", f.uid[young_fams]) < chance]
+    if n_young:
+        # Each young family's keyed draw against the week's one chance, in a compiled pass.
+        chance = expected * (1.0 - share) / n_young
+        rows = np.empty(f.n, np.int64)  # (only the pages written are touched)
+        m = kernels.keyed_below(has_young, f.uid, np.uint64(d.key("births.sibling")),
+                                float(chance), rows)
+        older = rows[:m].copy()
     new = np.zeros(0, np.int64)
     if n_first:
         uid = d.child_ids("uid.birth_family", np.arange(n_first))

@@ -177,19 +177,17 @@ def age_one_week(age, care_weeks, in_care, active, adult_weeks, adults):
     """Everyone a week older (saturating at the int16 maximum), a week more in care for those
     looked after, and the active children who reach ``adult_weeks`` made inactive and listed
     in ``adults`` (row order); returns how many (sim/population.py: age_one_week)."""
-    top = np.int16(32767)
     k = 0
     for j in range(age.shape[0]):
+        # Branch-free: every store made (children's states are mixed row by row).
         g = age[j]
-        if g < top:
-            g += np.int16(1)
-            age[j] = g
-        if in_care[j]:
-            care_weeks[j] += np.int16(1)
-        if active[j] and g >= adult_weeks:
-            active[j] = False
-            adults[k] = j
-            k += 1
+        g += g < 32767
+        age[j] = g
+        care_weeks[j] += in_care[j]
+        adult = active[j] & (g >= adult_weeks)
+        active[j] = active[j] & (not adult)
+        adults[k] = j
+        k += adult
     return k
 
 
@@ -199,14 +197,6 @@ def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
     (``flags`` zeroed by the caller); branch-free, as :func:`home_census`."""
     for j in range(active.shape[0]):
         flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
-
-
-@njit(cache=True, nogil=True)
-def in_care_by_la(in_care, family, family_la, counts):
-    """``counts[la]`` plus one for every child in care, by its family's authority."""
-    for j in range(in_care.shape[0]):
-        if in_care[j]:
-            counts[family_la[family[j]]] += 1
 
 
 @njit(cache=True, nogil=True)
@@ -277,4 +267,32 @@ def crisis_candidates(teen, age, family, need, risk, uid, key, age_slope, weight
         rows[m] = j
         us[m] = u
         m += u < b
+    return m
+
+
+@njit(cache=True, nogil=True)
+def open_children_by_la(home, in_care, family, case, min_case, family_la, counts):
+    """``counts[la]`` plus, for each child, one if it is marked at ``home`` and its family's
+    case is at least ``min_case``, and one if it is in care, by its family's authority (the
+    two counts of sim/model.py: open_children, added as they were)."""
+    for j in range(home.shape[0]):
+        fam = family[j]
+        counts[family_la[fam]] += (home[j] & (case[fam] >= min_case)) + np.int64(in_care[j])
+
+
+@njit(cache=True, nogil=True)
+def keyed_below(flags, uid, key, threshold, rows):
+    """The rows ``i`` (in order) with ``flags[i]`` whose keyed uniform of ``uid[i]``
+    (:func:`keyed_uniform`) is below ``threshold``, into ``rows``; returns how many: the
+    ``np.flatnonzero(flags)[uniform(uid[...]) < threshold]`` of a rule with one chance for
+    everyone eligible, without the lists of the eligible, their ids and their draws."""
+    m = 0
+    for i in range(flags.shape[0]):
+        if flags[i]:
+            x = _mix(uid[i] * _GOLDEN + key) >> _S11
+            u = np.float64(x)
+            u += 0.5
+            u *= _TWO_M53
+            rows[m] = i
+            m += u < threshold
     return m

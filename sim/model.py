@@ -304,13 +304,23 @@ class CareSystem(mesa.Model):
         assessed, in need or on a plan, or looked after."""
         c, f = self.pop.children, self.pop.families
         home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
-        # The open families' children, found through the index rather than a pass over
-        # every child; those at home and those in care are disjoint, so the counts add.
+        # One compiled pass over the children: those marked at home whose family's case is
+        # open, plus those in care, by authority.
+        counts = np.zeros(self.n_la, np.int64)
+        kernels.open_children_by_la(home, c.in_care, c.family, f.case, int(Case.ASSESSMENT),
+                                    f.la, counts)
+        return counts
+
+    def open_children_reference(self, at_home_mask: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`open_children` as numpy operations (the definition)."""
+        c, f = self.pop.children, self.pop.families
+        home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
         kids = self.pop.children_of(np.flatnonzero(f.case >= Case.ASSESSMENT))
         open_home = kids[home[kids]]
-        in_care = np.zeros(self.n_la, np.int64)  # by authority, in one compiled pass
-        kernels.in_care_by_la(c.in_care, c.family, f.la, in_care)
-        return np.bincount(f.la[c.family[open_home]], minlength=self.n_la) + in_care
+        care = np.flatnonzero(c.in_care)
+        return np.bincount(f.la[c.family[open_home]], minlength=self.n_la) + np.bincount(
+            f.la[c.family[care]], minlength=self.n_la
+        )
 
     @property
     def calendar_year(self) -> int:

@@ -337,3 +337,29 @@ def test_crises_by_bound_equal_the_full_computation(overrides):
         assert np.array_equal(got, family.adolescent_crises_reference(model, mask))
         if week == 3:
             assert len(got) > 0
+
+
+def test_open_children_and_keyed_below_equal_their_numpy_definitions():
+    """sim/model.py: open_children (one compiled pass) against open_children_reference, with
+    and without the week's mask and with a stale mask; sim/kernels.py: keyed_below against
+    flatnonzero, the keyed uniform and the comparison."""
+    from sim import kernels
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 9}))
+    rng = np.random.default_rng(3)
+    f = model.pop.families
+    for _ in range(3):
+        stale = model.pop.children_at_home()
+        model.step()
+        for mask in (None, model.pop.children_at_home(), stale):
+            assert np.array_equal(model.open_children(mask), model.open_children_reference(mask))
+        flags = rng.random(f.n) < 0.4
+        for chance in (0.0, 0.01, 0.5, 1.0):
+            rows = np.empty(f.n, np.int64)
+            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows)
+            cand = np.flatnonzero(flags)
+            want = cand[model.draws.uniform("t", f.uid[cand]) < chance]
+            assert np.array_equal(rows[:m], want)
