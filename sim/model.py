@@ -304,6 +304,8 @@ class CareSystem(mesa.Model):
         assessed, in need or on a plan, or looked after."""
         c, f = self.pop.children, self.pop.families
         home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
+        if len(home) != c.n:
+            raise ValueError("open_children: the mask must mark every child row")
         # One compiled pass over the children: those marked at home whose family's case is
         # open, plus those in care, by authority.
         counts = np.zeros(self.n_la, np.int64)
