@@ -296,3 +296,21 @@ def keyed_below(flags, uid, key, threshold, rows):
             rows[m] = i
             m += u < threshold
     return m
+
+
+@njit(cache=True, nogil=True)
+def young_by_la(young, family, age, family_la, is_contact, counts, due, la_due):
+    """For the children ``young`` (agents/health_visitor.py: visit): ``counts[la]`` plus one
+    for each, by its family's authority, and, in order, those with a mandated contact due at
+    their age (``is_contact[age] > 0``) and their authorities into ``due`` and ``la_due``;
+    returns how many are due."""
+    m = 0
+    for t in range(young.shape[0]):
+        j = young[t]
+        la = family_la[family[j]]
+        counts[la] += 1
+        if is_contact[age[j]] > 0:
+            due[m] = j
+            la_due[m] = la
+            m += 1
+    return m

@@ -365,3 +365,48 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
             cand = np.flatnonzero(flags)
             want = cand[model.draws.uniform("t", f.uid[cand]) < chance]
             assert np.array_equal(rows[:m], want)
+
+
+def test_young_by_la_equals_the_numpy_definition():
+    """sim/kernels.py: young_by_la (health visiting's under-fives by authority and contacts
+    due) against the gathers, bincount and mask it replaced."""
+    from agents.health_visitor import _IS_CONTACT
+    from sim import kernels
+
+    rng = np.random.default_rng(5)
+    pop = _population(rng, 400, 1200)
+    c, f = pop.children, pop.families
+    f.la[:] = rng.integers(0, 7, f.n)
+    c.age[:] = rng.integers(0, 260, c.n)
+    young = np.sort(rng.choice(c.n, 700, replace=False))
+    counts = np.zeros(7, np.int64)
+    due, la_due = np.empty(700, np.int64), np.empty(700, f.la.dtype)
+    m = kernels.young_by_la(young, c.family, c.age, f.la, _IS_CONTACT, counts, due, la_due)
+    la_young = f.la[c.family[young]]
+    is_due = _IS_CONTACT[c.age[young]] > 0
+    assert np.array_equal(counts, np.bincount(la_young, minlength=7))
+    assert m > 0 and np.array_equal(due[:m], young[is_due])
+    assert np.array_equal(la_due[:m], la_young[is_due])
+
+
+def test_table_views_follow_appends_and_pickling():
+    """sim/population.py: Table keeps each column's live view as an attribute; it must follow
+    appends (growth included), write through to the column, refuse reassignment, and survive
+    pickling as a view of the unpickled column (not a copy of its own)."""
+    import pickle
+
+    from sim.population import FAMILY_SCHEMA, Table
+
+    t = Table(FAMILY_SCHEMA, 16)
+    for n in (3, 20, 100):
+        t.append(n, need=np.arange(n, dtype=np.float32))
+        assert len(t.need) == t.n and np.shares_memory(t.need, t._cols["need"])
+    t.need[:5] = -1.0
+    assert t._cols["need"][:5].tolist() == [-1.0] * 5
+    with pytest.raises(AttributeError):
+        t.need = np.zeros(t.n)
+    u = pickle.loads(pickle.dumps(t))
+    assert "need" not in t.__getstate__()
+    assert np.array_equal(u.need, t.need) and np.shares_memory(u.need, u._cols["need"])
+    u.append(1)
+    assert len(u.need) == t.n + 1
