@@ -99,6 +99,24 @@ class Table:
             k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()
         }
         self.n = 0
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Keep each column's live view ``col[:n]`` as an ordinary attribute, renewed whenever
+        ``n`` or a column changes (only in :meth:`append`), so reading ``table.col`` (several
+        thousand times a week) is an attribute look-up rather than a call of
+        ``__getattr__`` that slices anew. Writing through the view writes the column."""
+        d = self.__dict__
+        for k, col in d["_cols"].items():
+            d[k] = col[: self.n]
+
+    def __getstate__(self) -> dict:
+        # The views are rebuilt on unpickling (pickled, each would be a copy of its column).
+        return {k: v for k, v in self.__dict__.items() if k not in self._schema}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._refresh()
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
@@ -130,6 +148,7 @@ class Table:
         for k, v in values.items():
             self._cols[k][self.n : need] = v
         self.n = need
+        self._refresh()
         return ids
 
     def columns(self) -> dict[str, np.ndarray]:
