@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from sim.population import WEEKS_PER_YEAR, Case, Event, census_rows
+from sim.population import WEEKS_PER_YEAR, Case, Event
 from sim.util import first_per_group, scratch, weekly_probability
 
 
@@ -222,10 +222,10 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     c = model.pop.children
     has_young = np.zeros(f.n, bool)
     if len(high):
-        young = census_rows(model, at_home_mask, "under5")  # the week's census, if given
-        if young is None:
-            young = at_home_mask & (c.age < 5 * WEEKS_PER_YEAR)
-        has_young[c.family[young]] = True
+        # Only these few families' children are looked at (through the family index).
+        kids = model.pop.children_of(high)
+        kids = kids[at_home_mask[kids] & (c.age[kids] < 5 * WEEKS_PER_YEAR)]
+        has_young[c.family[kids]] = True
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
