@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from sim import kernels
 from sim.population import Kind
 from sim.util import stochastic_round
 
@@ -356,7 +357,8 @@ def review_market(model) -> None:
     # Authorities plan their own places per child (the sufficiency duty, Children Act 1989
     # s22G): LA-run places follow each authority's child population as it changes.
     c, f = model.pop.children, model.pop.families
-    now = np.bincount(f.la[c.family[c.active]], minlength=model.n_la)
+    now = np.zeros(model.n_la, np.int64)  # children active, by authority (a compiled pass)
+    kernels.count_by_la(c.active, c.family, f.la, now)
     model.la_place_scale = now / np.maximum(model.la_children_at_build, 1)
     for agent in list(model.provider_agents):
         agent.review_month()

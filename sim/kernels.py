@@ -314,3 +314,77 @@ def young_by_la(young, family, age, family_la, is_contact, counts, due, la_due):
             la_due[m] = la
             m += 1
     return m
+
+
+@njit(cache=True, nogil=True)
+def count_by_la(mask, family, family_la, counts):
+    """``counts[la]`` plus one for each child in ``mask``, by its family's authority:
+    ``np.bincount(family_la[family[mask]])`` without the two gathers."""
+    for j in range(mask.shape[0]):
+        counts[family_la[family[j]]] += mask[j]
+
+
+_TIE_ADD = np.uint64(0x2545F4914F6CDD1D)
+_S16 = np.int64(65536)
+
+
+@njit(cache=True, nogil=True)
+def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, cand, kind,
+                   la_run, t_la, price, free, residential, share, pooled, coop, site_of, dist,
+                   best, ok):
+    """Each sibling group's best provider this round of the matching (sim/placements.py:
+    _best_providers, where the numpy version it replaces is kept as the definition): the
+    score of every (group, provider) cell, built term by term with the same float64
+    operations in the same order, and its first minimum, without the groups x providers
+    matrices. A cell is ruled out (infinite) where the provider is LA-run elsewhere (outside
+    the group's co-operative), a home that does not suit the group (a keyed draw of the group
+    and the provider's site), or has less room than the group's size; ``ok`` is whether the
+    best cell is finite."""
+    n_p = cand.shape[0]
+    b_tie = np.empty(n_p, np.uint64)
+    for k in range(n_p):
+        b_tie[k] = _mix(np.uint64(cand[k]) * _M2 + _TIE_ADD)
+    inf = np.inf
+    for g in range(u_cat.shape[0]):
+        node = u_node[g]
+        la = u_la[g]
+        cap_g = cap[g]
+        w = weight[g]
+        bs = inf
+        bk = 0
+        for k in range(n_p):
+            s = rank[u_cat[g], kind[k]]
+            s *= 1e6
+            elsewhere = la_run[k] and t_la[k] != la
+            if pooled and elsewhere:
+                ca = coop[t_la[k]]
+                if ca == coop[la] and ca >= 0:
+                    elsewhere = False
+            if elsewhere:
+                s = inf
+            site = site_of[cand[k], node]
+            miles = dist[node, site]
+            if miles > cap_g and cap_g > 0:
+                s += 1e7
+            s += np.float64(price[k])
+            s += miles * w
+            x = _mix(a_tie[g] ^ b_tie[k]) >> _S11
+            u = np.float64(x)
+            u += 0.5
+            u *= _TWO_M53
+            s += u * 1e-3
+            if residential[kind[k]]:
+                y = np.uint64(cand[k] * _S16 + np.int64(site)) * _M2
+                y = _mix(y ^ a_suit[g]) >> _S11
+                v = np.float64(y)
+                v += 0.5
+                v *= _TWO_M53
+                if not (v < share):
+                    s = inf
+            if free[k] < size[g]:
+                s = inf
+            if k == 0 or s < bs:
+                bs = s
+                bk = k
+        best[g] = bk
+        ok[g] = np.isfinite(bs)
