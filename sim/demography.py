@@ -20,7 +20,7 @@ import numpy as np
 from agents.family import long_run_need
 from sim import kernels
 from sim.population import WEEKS_PER_YEAR, Case, Population
-from sim.util import stochastic_round, weighted_sample
+from sim.util import scratch, stochastic_round, weighted_sample
 
 #: Age bands of the children in care at the start (under 1, 1-4, 5-9, 10-15, 16-17): their
 #: weights are parameters (``care.initial_age_share_*``), divided by years in the band.
@@ -152,7 +152,8 @@ def births(model) -> None:
     expected = p.birth_rate / WEEKS_PER_YEAR * model.children_now
     if expected <= 0:
         return
-    has_young = np.zeros(f.n, bool)  # a child under 10 at home: one compiled pass
+    has_young = scratch(model).get("births_young", f.n, np.bool_)  # (a reused buffer)
+    has_young.fill(False)  # then a child under 10 at home marks its family: a compiled pass
     kernels.mark_young_at_home(c.active, c.in_care, c.age, c.family, 10 * WEEKS_PER_YEAR,
                                has_young)
     n_young = int(np.count_nonzero(has_young))
