@@ -275,9 +275,21 @@ def open_children_by_la(home, in_care, family, case, min_case, family_la, counts
     """``counts[la]`` plus, for each child, one if it is marked at ``home`` and its family's
     case is at least ``min_case``, and one if it is in care, by its family's authority (the
     two counts of sim/model.py: open_children, added as they were)."""
+    # Rows come in long runs of one authority: the count is kept in a register through a run
+    # (adding into ``counts`` row by row chains every row on the last one's store).
+    cur = -1
+    acc = 0
     for j in range(home.shape[0]):
         fam = family[j]
-        counts[family_la[fam]] += (home[j] & (case[fam] >= min_case)) + np.int64(in_care[j])
+        la = family_la[fam]
+        if la != cur:
+            if cur >= 0:
+                counts[cur] += acc
+            cur = la
+            acc = 0
+        acc += (home[j] & (case[fam] >= min_case)) + np.int64(in_care[j])
+    if cur >= 0:
+        counts[cur] += acc
 
 
 @njit(cache=True, nogil=True)
@@ -320,8 +332,18 @@ def young_by_la(young, family, age, family_la, is_contact, counts, due, la_due):
 def count_by_la(mask, family, family_la, counts):
     """``counts[la]`` plus one for each child in ``mask``, by its family's authority:
     ``np.bincount(family_la[family[mask]])`` without the two gathers."""
+    cur = -1  # (a register through each run of one authority, as open_children_by_la)
+    acc = 0
     for j in range(mask.shape[0]):
-        counts[family_la[family[j]]] += mask[j]
+        la = family_la[family[j]]
+        if la != cur:
+            if cur >= 0:
+                counts[cur] += acc
+            cur = la
+            acc = 0
+        acc += mask[j]
+    if cur >= 0:
+        counts[cur] += acc
 
 
 _TIE_ADD = np.uint64(0x2545F4914F6CDD1D)
