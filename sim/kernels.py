@@ -410,3 +410,15 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
                 bk = k
         best[g] = bk
         ok[g] = np.isfinite(bs)
+
+
+@njit(cache=True, nogil=True)
+def support_lookup(table, la, case, hv_weeks, targeted_effect, out):
+    """Each family's support this week (agents/local_authority.py: support_received): its
+    authority's and case stage's entry of ``table`` (float64), plus ``targeted_effect``
+    times whether it has targeted health visiting, stored as float32 (the numpy version's
+    operations, in one pass)."""
+    for i in range(la.shape[0]):
+        s = table[la[i], case[i]]
+        s += np.float64(hv_weeks[i] > 0) * targeted_effect
+        out[i] = np.float32(s)
