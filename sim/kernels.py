@@ -293,20 +293,25 @@ def open_children_by_la(home, in_care, family, case, min_case, family_la, counts
 
 
 @njit(cache=True, nogil=True)
-def keyed_below(flags, uid, key, threshold, rows):
+def keyed_below(flags, uid, key, threshold, rows, tmp):
     """The rows ``i`` (in order) with ``flags[i]`` whose keyed uniform of ``uid[i]``
     (:func:`keyed_uniform`) is below ``threshold``, into ``rows``; returns how many: the
     ``np.flatnonzero(flags)[uniform(uid[...]) < threshold]`` of a rule with one chance for
-    everyone eligible, without the lists of the eligible, their ids and their draws."""
+    everyone eligible, without the lists of the eligible, their ids and their draws.
+
+    Two passes: every row's uniform into ``tmp`` (a loop the compiler vectorises; a draw
+    nobody uses costs less than a branch on the flag), then the rows kept, without branches."""
+    n = flags.shape[0]
+    for i in range(n):
+        x = _mix(uid[i] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        tmp[i] = u
     m = 0
-    for i in range(flags.shape[0]):
-        if flags[i]:
-            x = _mix(uid[i] * _GOLDEN + key) >> _S11
-            u = np.float64(x)
-            u += 0.5
-            u *= _TWO_M53
-            rows[m] = i
-            m += u < threshold
+    for i in range(n):
+        rows[m] = i
+        m += flags[i] & (tmp[i] < threshold)
     return m
 
 

@@ -361,7 +361,8 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
         flags = rng.random(f.n) < 0.4
         for chance in (0.0, 0.01, 0.5, 1.0):
             rows = np.empty(f.n, np.int64)
-            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows)
+            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows,
+                                    np.empty(f.n))
             cand = np.flatnonzero(flags)
             want = cand[model.draws.uniform("t", f.uid[cand]) < chance]
             assert np.array_equal(rows[:m], want)
