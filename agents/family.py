@@ -133,7 +133,7 @@ def evolve_need(model, support: np.ndarray) -> None:
     onset_w, end_w = _trio_thresholds(p)
     tau = p.persistence_weeks
     kernels.need_week(f.active, u, z, f.trio, poverty(model), f.propensity, f.need,
-                      np.asarray(support, dtype=np.float32), onset_w, end_w,
+                      np.ascontiguousarray(support), onset_w, end_w,
                       float(p.poverty_effect), float(p.toxic_trio_effect), float(tau),
                       float(p.noise_sd * np.sqrt(2.0 / tau)))
 
