@@ -447,3 +447,25 @@ def test_best_providers_equal_the_score_matrices(levers):
         want_best, want_ok = placements._best_providers_reference(model, *args)
         assert ok.any() and np.array_equal(ok, want_ok)
         assert np.array_equal(best, want_best)
+
+
+def test_family_marks_equal_their_numpy_definitions():
+    """sim/kernels.py: mark_young_at_home (births) and mark_families (settle_families) against
+    the masks and scatters they replaced, with families in no order (births append)."""
+    from sim import kernels
+
+    rng = np.random.default_rng(11)
+    n, n_fam = 3000, 900
+    family = rng.integers(0, n_fam, n).astype(np.int32)
+    active, in_care = rng.random(n) < 0.8, rng.random(n) < 0.05
+    age = rng.integers(0, 936, n).astype(np.int16)
+    got = np.zeros(n_fam, bool)
+    kernels.mark_young_at_home(active, in_care, age, family, 520, got)
+    want = np.zeros(n_fam, bool)
+    want[family[active & ~in_care & (age < 520)]] = True
+    assert np.array_equal(got, want)
+    got[:] = False
+    kernels.mark_families(in_care, family, got)
+    want[:] = False
+    want[family[in_care]] = True
+    assert np.array_equal(got, want)
