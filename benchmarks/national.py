@@ -27,7 +27,7 @@ on the same 2 shared cores under a load of 4-7):
 
 | case | simulate before | simulate after | ratio | peak RSS before / after |
 |---|---|---|---|---|
-| scale 0.2, 2 years, cold | 36.5 (1.3 kernel) | 20.4 (0.1 kernel) | 1.79x | 689 / 718 MB |
+| scale 0.2, 2 years, cold | 37.6 (2.7 kernel) | 18.5 (0.1 kernel) | 2.03x | 683 / 671 MB |
 | scale 1.0, 2 years, cold | 289.4 (84.5 kernel) | 96.8 (2.6 kernel) | 2.99x | 2.46 / 2.10 GB |
 
 Usage::
