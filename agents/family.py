@@ -15,10 +15,19 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from sim.population import BAND_CENTILES, WEEKS_PER_YEAR, Case, Event, Kind
+from sim import kernels
+from sim.population import (
+    BAND_CENTILES,
+    TEEN_WEEKS,
+    WEEKS_PER_YEAR,
+    Case,
+    Event,
+    Kind,
+    census_rows,
+)
 from sim.util import scratch
 
-ADOLESCENT_WEEKS = 11 * WEEKS_PER_YEAR
+ADOLESCENT_WEEKS = TEEN_WEEKS  # 11 years: the week's census lists these (sim/population.py)
 #: Referral sources and their shares of referrals (approximately DfE CIN 2024: police 29%,
 #: schools 21%, health 14%, other 36%); schools refer only families with school-age children.
 SOURCES = ("police", "schools", "health", "other")
@@ -96,22 +105,49 @@ def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:
     (a two-state chain started at its stationary share): were they only to start, as an
     earlier version had it, the share would creep up year on year with the families already
     alive at the start, and every rate with it, a transient rather than England today."""
-    prevalence = p.toxic_trio_prevalence
-    end_rate = p.toxic_trio_onset * (1 - prevalence) / prevalence if prevalence > 0 else 1.0
-    start = ~trio & (u < p.toxic_trio_onset / WEEKS_PER_YEAR)
-    end = trio & (u < end_rate / WEEKS_PER_YEAR)
+    onset_w, end_w = _trio_thresholds(p)
+    start = ~trio & (u < onset_w)
+    end = trio & (u < end_w)
     return (trio | start) & ~end
 
 
 def evolve_need(model, support: np.ndarray) -> None:
     """One week of need: mean reversion to the long-run level, noise, minus support received.
 
-    The arithmetic of ``need + (long_run - need) / tau + shock - support`` (long-run need as in
-    :func:`long_run_need`), step by step in reused family-sized buffers (sim/util.py: Scratch).
+    ``need + (long_run - need) / tau + shock - support``, with long-run need as in
+    :func:`long_run_need` and the toxic trio as in :func:`toxic_trio_week`. The toxic-trio
+    uniform and the shock are keyed draws of each active family's uid (one hash gives both,
+    sim/draws.py); families no longer active (every child grown up, moved away or adopted) draw
+    nothing: their trio stays as it was and the shock is zero.
 
-    The toxic-trio uniform and the shock are keyed draws of each active family's uid (one hash
-    gives both, sim/draws.py); families no longer active (every child grown up, moved away or
-    adopted) draw nothing: their trio stays as it was and the shock is zero."""
+    Computed by two compiled passes over the family rows (sim/kernels.py: the draws, then the
+    trio and need in place), bit for bit the numpy expressions of :func:`evolve_need_reference`
+    (tests/test_exact.py): a change to the rule goes into both."""
+    f = model.pop.families
+    p = model.params.need
+    buf, n = scratch(model), f.n
+    u = buf.get("need_u", n, np.float64)
+    z = buf.get("need_z", n, np.float64)
+    m = kernels.need_pairs(f.active, f.uid, np.uint64(model.draws.key("need")), u, z)
+    special.ndtri(z[:m], out=z[:m])
+    onset_w, end_w = _trio_thresholds(p)
+    tau = p.persistence_weeks
+    kernels.need_week(f.active, u, z, f.trio, poverty(model), f.propensity, f.need,
+                      np.ascontiguousarray(support), onset_w, end_w,
+                      float(p.poverty_effect), float(p.toxic_trio_effect), float(tau),
+                      float(p.noise_sd * np.sqrt(2.0 / tau)))
+
+
+def _trio_thresholds(p) -> tuple[float, float]:
+    """The weekly chances of a toxic-trio factor starting and ending (:func:`toxic_trio_week`)."""
+    prevalence = p.toxic_trio_prevalence
+    end_rate = p.toxic_trio_onset * (1 - prevalence) / prevalence if prevalence > 0 else 1.0
+    return p.toxic_trio_onset / WEEKS_PER_YEAR, end_rate / WEEKS_PER_YEAR
+
+
+def evolve_need_reference(model, support: np.ndarray) -> None:
+    """:func:`evolve_need` as numpy operations in reused buffers (the definition the compiled
+    version must equal)."""
     f = model.pop.families
     p = model.params.need
     buf, n = scratch(model), f.n
@@ -161,28 +197,74 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the family before are alert to it, one reason re-referrals are a fifth of all referrals.
     """
     f = model.pop.families
-    p = model.params.social_work
-    # The hazard and the draw (keyed by the family's uid) are worked out only for the
-    # families open to referral.
-    cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
+    # The draw (keyed by the family's uid) is made for every family open to referral, in one
+    # compiled pass that keeps only those whose draw falls below an upper bound of their
+    # chance (a table by need: see _referral_bounds); the exact chance is worked out for
+    # those few, so the referred families are the ones the full computation refers.
     buf = scratch(model)
-    u = model.draws.uniform("referral", f.uid[cand])
-    # rate * exp(slope * (need - threshold)), then 1 - exp(-(yearly + background) / 52), in
-    # one reused buffer (the same float32 operations as the expressions).
-    yearly = np.take(f.need, cand, out=buf.get("referral", len(cand), f.need.dtype))
+    lo, hi, inv_w, bound = _referral_bounds(model)
+    rows = buf.get("referral_rows", f.n, np.int64)
+    us = buf.get("referral_u", f.n, np.float64)
+    m = kernels.referral_candidates(
+        f.active, f.case, at_home, f.need, f.uid, np.uint64(model.draws.key("referral")),
+        int(Case.EARLY_HELP), lo, hi, inv_w, bound, rows, us)
+    cand, u = rows[:m], us[:m]
+    referred = cand[u < _referral_chance(model, f.need[cand], f.last_referral[cand])]
+    source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
+    return referred, source
+
+
+def _referral_chance(model, need: np.ndarray, last_referral: np.ndarray) -> np.ndarray:
+    """Each family's chance of a referral this week from its ``need`` (float32; the array is
+    used as the result) and the week of its ``last_referral``: rate * exp(slope * (need -
+    threshold)), times ``known_family_effect`` within a year of a referral, plus the
+    background rate, then 1 - exp(-yearly / 52), as float32 operations."""
+    p = model.params.social_work
+    yearly = need
     yearly -= p.threshold
     yearly *= p.referral_slope
     np.exp(yearly, out=yearly)
     yearly *= p.referral_rate
     # Whoever referred a family in the last year is watching it: more of its need is seen.
-    known = model.week - f.last_referral[cand] <= WEEKS_PER_YEAR
+    known = model.week - last_referral <= WEEKS_PER_YEAR
     np.multiply(yearly, p.known_family_effect, out=yearly, where=known)
     yearly += p.background_referral_rate
     prob = np.negative(yearly, out=yearly)
     prob /= WEEKS_PER_YEAR
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
-    referred = cand[u < prob]
+    return prob
+
+
+#: The need grid of the referral bounds: steps of 1/32 from -8 to 8 (exact in binary); each
+#: bound is the chance at its step's top plus ``_BOUND_MARGIN``, far more than any rounding.
+_BOUND_LO, _BOUND_HI, _BOUND_STEPS = -8.0, 8.0, 512
+_BOUND_MARGIN = 1e-3
+
+
+def _referral_bounds(model) -> tuple[float, float, float, np.ndarray]:
+    """(lo, hi, 1 / step, bounds): for need in (lo + (k - 1) step, lo + k step], no family's
+    weekly chance of referral exceeds ``bounds[k]``, known to services or not (the chance
+    rises with need). Worked out by :func:`_referral_chance` itself, at each step's top plus
+    a margin, so the bound holds for the float32 arithmetic as computed (the exact chance
+    is compared only where a draw falls below it)."""
+    edges = np.linspace(_BOUND_LO, _BOUND_HI, _BOUND_STEPS + 1) + _BOUND_MARGIN
+    need = edges.astype(np.float32)
+    week = np.full(len(need), model.week, np.int64)
+    unknown = _referral_chance(model, need.copy(), week - 10 * WEEKS_PER_YEAR)
+    known = _referral_chance(model, need.copy(), week)
+    bound = np.maximum(unknown, known).astype(np.float64) * (1 + 1e-6)
+    if model.params.social_work.referral_slope < 0:  # (a chance falling with need: no bound)
+        bound[:] = 2.0
+    return _BOUND_LO, _BOUND_HI, _BOUND_STEPS / (_BOUND_HI - _BOUND_LO), bound
+
+
+def referrals_reference(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`referrals` computing every open family's chance (the definition)."""
+    f = model.pop.families
+    cand = np.flatnonzero(f.active & (f.case <= Case.EARLY_HELP) & (at_home > 0))
+    u = model.draws.uniform("referral", f.uid[cand])
+    referred = cand[u < _referral_chance(model, f.need[cand], f.last_referral[cand])]
     source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
     return referred, source
 
@@ -193,12 +275,31 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     f = model.pop.families
     p = model.params.need
     buf = scratch(model)
-    mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
-    teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
-    # risk + weight * max(need, 0) + slope * (age / 52 - 11), then the weekly probability
-    # 1 - exp(-rate * exp(log_h) / 52): the same operations, in reused buffers.
+    teen = census_rows(model, at_home_mask, "teens")  # the week's census, if this is its mask
+    if teen is None:
+        mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
+        teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
+    # Every teenager's keyed draw, in one compiled pass that keeps only the draws below an
+    # upper bound of the teenager's chance (a table by log-hazard, as for referrals); the
+    # exact chance for those few.
+    lo, hi, inv_w, bound = _crisis_bounds(model)
+    rows = buf.get("crisis_rows", len(teen), np.int64)
+    us = buf.get("crisis_u", len(teen), np.float64)
+    m = kernels.crisis_candidates(
+        np.ascontiguousarray(teen, dtype=np.int64), c.age, c.family, f.need, c.risk, c.uid,
+        np.uint64(model.draws.key("adolescent")), float(p.adolescent_age_slope),
+        float(p.adolescent_family_weight), lo, hi, inv_w, bound, rows, us)
+    cand, u = rows[:m], us[:m]
+    return cand[u < _crisis_chance(model, cand)]
+
+
+def _crisis_chance(model, teen: np.ndarray) -> np.ndarray:
+    """Each teenager's weekly chance of a crisis: risk + weight * max(need, 0) (float32) +
+    slope * (age / 52 - 11), then 1 - exp(-rate * exp(log_h) / 52), in reused buffers."""
+    c, f, p = model.pop.children, model.pop.families, model.params.need
     n = len(teen)
-    log_h = np.divide(c.age[teen], WEEKS_PER_YEAR, out=buf.get("teen_a", n, np.float64))
+    log_h = np.divide(c.age[teen], WEEKS_PER_YEAR, out=scratch(model).get("teen_a", n,
+                                                                            np.float64))
     log_h -= 11.0
     log_h *= p.adolescent_age_slope
     family_part = f.need[c.family[teen]]
@@ -206,12 +307,38 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     family_part *= p.adolescent_family_weight
     family_part += c.risk[teen]
     np.add(family_part, log_h, out=log_h)
+    return _chance_of_log_hazard(model, log_h)
+
+
+def _chance_of_log_hazard(model, log_h: np.ndarray) -> np.ndarray:
+    """1 - exp(-rate * exp(log_h) / 52), in place in the float64 ``log_h``."""
     prob = np.exp(log_h, out=log_h)
-    prob *= -p.adolescent_risk_rate
+    prob *= -model.params.need.adolescent_risk_rate
     prob /= WEEKS_PER_YEAR
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
-    return teen[model.draws.uniform("adolescent", c.uid[teen]) < prob]
+    return prob
+
+
+_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS = -40.0, 24.0, 1024
+
+
+def _crisis_bounds(model) -> tuple[float, float, float, np.ndarray]:
+    """(lo, hi, 1 / step, bounds): no teenager whose log-hazard is below ``lo + k step``
+    (less the margin) has a weekly chance above ``bounds[k]`` (the chance rises with the
+    log-hazard), worked out by the chance's own operations at each step plus the margin."""
+    edges = np.linspace(_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS + 1) + _BOUND_MARGIN
+    bound = _chance_of_log_hazard(model, edges) * (1 + 1e-6)
+    if model.params.need.adolescent_risk_rate < 0:  # (a chance falling with hazard: no bound)
+        bound[:] = 2.0
+    return _CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS / (_CRISIS_HI - _CRISIS_LO), bound
+
+
+def adolescent_crises_reference(model, at_home_mask: np.ndarray) -> np.ndarray:
+    """:func:`adolescent_crises` computing every teenager's chance (the definition)."""
+    c = model.pop.children
+    teen = np.flatnonzero((c.age >= ADOLESCENT_WEEKS) & at_home_mask)
+    return teen[model.draws.uniform("adolescent", c.uid[teen]) < _crisis_chance(model, teen)]
 
 
 # --- object views (read-only) ------------------------------------------------------------

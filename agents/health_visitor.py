@@ -18,12 +18,12 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from sim.population import WEEKS_PER_YEAR, Case, Event
+from sim import kernels
+from sim.population import UNDER_FIVE_WEEKS, WEEKS_PER_YEAR, Case, Event, census_rows
 from sim.util import first_per_group
 
 #: Ages (in weeks) of the mandated contacts; the antenatal contact is counted at birth.
 MANDATED_WEEKS = (0, 2, 7, 52, 117)
-UNDER_FIVE_WEEKS = 5 * WEEKS_PER_YEAR
 _IS_CONTACT = np.zeros(18 * WEEKS_PER_YEAR + 2, dtype=np.int8)
 _IS_CONTACT[list(MANDATED_WEEKS)] = 1
 _IS_CONTACT[0] = 2  # birth week: antenatal and new-birth (counted as two contacts)
@@ -74,17 +74,23 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     teams = model.hv_teams
     # Only the under-fives at home are looked up (their authority, their contacts due), not
     # every child: a fifth of the children, and fewer once rows of adults accumulate.
-    young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
-    la_young = f.la[c.family[young]]
-    under5 = np.bincount(la_young, minlength=model.n_la)
+    young = census_rows(model, at_home, "under5")  # the week's census, if this is its mask
+    if young is None:
+        young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
+    # Their number per authority and those with a mandated contact due this week (with
+    # their authority), in one compiled pass over them.
+    young = np.ascontiguousarray(young, dtype=np.int64)
+    under5 = np.zeros(model.n_la, np.int64)
+    due = np.empty(len(young), np.int64)
+    la_due = np.empty(len(young), f.la.dtype)
+    m = kernels.young_by_la(young, c.family, c.age, f.la, _IS_CONTACT, under5, due, la_due)
+    due, la_due = due[:m], la_due[:m]
     for team in teams:
         team.review_caseload(int(under5[team.la]))
     coverage = np.array([t.coverage for t in teams])
     spot_p = np.array([t.spot_probability for t in teams])
 
     # Mandated contacts due this week, delivered as coverage allows.
-    is_due = _IS_CONTACT[c.age[young]] > 0
-    due, la_due = young[is_due], la_young[is_due]
     hit = model.draws.uniform("hv.contact", c.uid[due]) < coverage[la_due]
     delivered = due[hit]
     contacts = _IS_CONTACT[c.age[delivered]]

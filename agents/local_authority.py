@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from sim import kernels
 from sim.population import WEEKS_PER_YEAR, Case, Event
 from sim.util import first_per_group, scratch, weekly_probability
 
@@ -225,7 +226,10 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     c = model.pop.children
     has_young = np.zeros(f.n, bool)
     if len(high):
-        has_young[c.family[at_home_mask & (c.age < 5 * WEEKS_PER_YEAR)]] = True
+        # Only these few families' children are looked at (through the family index).
+        kids = model.pop.children_of(high)
+        kids = kids[at_home_mask[kids] & (c.age[kids] < 5 * WEEKS_PER_YEAR)]
+        has_young[c.family[kids]] = True
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
@@ -278,12 +282,9 @@ def support_received(model) -> np.ndarray:
     effect[Case.CARE] = p.social_work.cin_effect
     social_work = np.arange(len(effect)) >= Case.ASSESSMENT
     table = effect[None, :] * np.where(social_work[None, :], quality[:, None], 1.0)
-    buf, n = scratch(model), f.n
-    at = np.multiply(f.la, len(effect), out=buf.get("support_at", n, np.int32))
-    at += f.case
-    support = np.take(table.ravel(), at, out=buf.get("support_f64", n, np.float64))
-    tmp = buf.get("need_tmp", n, np.float64)
-    support += np.multiply(f.hv_weeks > 0, p.health_visiting.targeted_effect, out=tmp)
-    out = buf.get("support", n, np.float32)
-    out[:] = support
+    # Looked up family by family in one compiled pass (sim/kernels.py: support_lookup), the
+    # same operations as table[la, case] + (hv_weeks > 0) * targeted_effect, as float32.
+    out = scratch(model).get("support", f.n, np.float32)
+    kernels.support_lookup(np.ascontiguousarray(table, dtype=np.float64), f.la, f.case,
+                           f.hv_weeks, float(p.health_visiting.targeted_effect), out)
     return out

@@ -22,6 +22,14 @@ Measured on branch perf13 (2 shared cores; CPU seconds; before = 4de7b3d, after 
 | scale 1.0, 2 years, cold | 389.5 (107.9 kernel) | 173.4 (25.3 kernel) | 2.25x | 1.69 / 2.05 GB |
 | scale 0.2, 20-year burn-in | 301 (build) | 0.3 (snapshot load, 619 MB file) | | 1.28 / 1.10 GB |
 
+Measured on branch perf13b (compiled kernels, sim/kernels.py; before = 3278e97, side by side,
+on the same 2 shared cores under a load of 4-7):
+
+| case | simulate before | simulate after | ratio | peak RSS before / after |
+|---|---|---|---|---|
+| scale 0.2, 2 years, cold | 37.6 (2.7 kernel) | 18.5 (0.1 kernel) | 2.03x | 683 / 671 MB |
+| scale 1.0, 2 years, cold | 289.4 (84.5 kernel) | 96.8 (2.6 kernel) | 2.99x | 2.46 / 2.10 GB |
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y

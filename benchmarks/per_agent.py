@@ -166,6 +166,10 @@ def main() -> None:
     params = load_scenario(SCENARIO).at_year(2024)
     print(f"{'families':>9} {'weeks':>5} {'agent fw/CPU s':>15} {'vector fw/CPU s':>16} "
           f"{'ratio':>6}  {'mean need a / v (z)':>26}  {'referrals a / v (z)':>24}")
+    # The compiled kernels (sim/kernels.py) are loaded from numba's cache on their first call
+    # in a process, a one-off cost (about 0.3 CPU s) that is no family-week's: as Mesa's own
+    # import is not timed, a week on a few families loads them before anything is measured.
+    run_vectorised(families(1000, params, a.seed), params, 1, a.seed)
     for n in a.families:
         pop = families(n, params, a.seed)
         start = pop.families.need.copy()

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from agents.family import long_run_need
+from sim import kernels
 from sim.population import WEEKS_PER_YEAR, Case, Population
-from sim.util import stochastic_round, weighted_sample
+from sim.util import scratch, stochastic_round, weighted_sample
 
 #: Age bands of the children in care at the start (under 1, 1-4, 5-9, 10-15, 16-17): their
 #: weights are parameters (``care.initial_age_share_*``), divided by years in the band.
@@ -151,16 +152,22 @@ def births(model) -> None:
     expected = p.birth_rate / WEEKS_PER_YEAR * model.children_now
     if expected <= 0:
         return
-    young = np.flatnonzero(c.active & ~c.in_care & (c.age < 10 * WEEKS_PER_YEAR))
-    has_young = np.zeros(f.n, bool)
-    has_young[c.family[young]] = True
-    young_fams = np.flatnonzero(has_young)
-    share = p.first_birth_share if len(young_fams) else 1.0
+    has_young = scratch(model).get("births_young", f.n, np.bool_)  # (a reused buffer)
+    has_young.fill(False)  # then a child under 10 at home marks its family: a compiled pass
+    kernels.mark_young_at_home(c.active, c.in_care, c.age, c.family, 10 * WEEKS_PER_YEAR,
+                               has_young)
+    n_young = int(np.count_nonzero(has_young))
+    share = p.first_birth_share if n_young else 1.0
     n_first = d.poisson("births.first", expected * share)
     older = np.zeros(0, np.int64)
-    if len(young_fams):
-        chance = expected * (1.0 - share) / len(young_fams)
-        older = young_fams[d.uniform("births.sibling", f.uid[young_fams]) < chance]
+    if n_young:
+        # Each young family's keyed draw against the week's one chance, in a compiled pass.
+        chance = expected * (1.0 - share) / n_young
+        rows = np.empty(f.n, np.int64)  # (only the pages written are touched)
+        m = kernels.keyed_below(has_young, f.uid, np.uint64(d.key("births.sibling")),
+                                float(chance), rows,
+                                scratch(model).get("births_u", f.n, np.float64))
+        older = rows[:m].copy()
     new = np.zeros(0, np.int64)
     if n_first:
         uid = d.child_ids("uid.birth_family", np.arange(n_first))
@@ -186,7 +193,8 @@ def plan_for_children(model) -> None:
     child it was set at: after a 20-year warm start at 2010's births the sample's children had
     grown by half, and its social workers per child fallen by a third."""
     c, f = model.pop.children, model.pop.families
-    now = np.bincount(f.la[c.family[c.active]], minlength=model.n_la)
+    now = np.zeros(model.n_la, np.int64)  # children active, by authority (a compiled pass)
+    kernels.count_by_la(c.active, c.family, f.la, now)
     model.la_children_scale = now / np.maximum(model.la_children_at_build, 1)
 
 

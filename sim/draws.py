@@ -50,6 +50,8 @@ import hashlib
 import numpy as np
 from scipy import special
 
+from sim import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -98,6 +100,26 @@ def _as_ids(ids) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(ids).astype(np.uint64, copy=True))
 
 
+def _ids_view(ids) -> np.ndarray:
+    """``ids`` as ``uint64`` for the compiled kernels, which only read them: no copy of an
+    array of uids (already ``uint64``); others (row ordinals) are converted, wrapping as
+    numpy's ``astype`` does."""
+    a = np.asarray(ids)
+    if a.dtype != np.uint64 or a.ndim != 1 or not a.flags.c_contiguous:
+        # (contiguous too: numba would otherwise reuse a strided specialisation for every call)
+        a = np.ascontiguousarray(a.astype(np.uint64).reshape(-1))
+    return a
+
+
+def _counter(counter) -> tuple[np.ndarray, bool]:
+    if counter is None:
+        return _NO_COUNTER, False
+    return np.ascontiguousarray(np.asarray(counter).astype(np.uint64).reshape(-1)), True
+
+
+_NO_COUNTER = np.zeros(0, np.uint64)
+
+
 class Draws:
     """The keyed draws of one run (``model.draws``): a function of the root seed only.
 
@@ -123,12 +145,10 @@ class Draws:
         """64 random bits for each id (``uint64``), a pure function of the key and the id.
         ``counter``: a per-id count folded in (e.g. a child's placements so far this year),
         for a decision one individual can face more than once in a week."""
-        x = _as_ids(ids)
-        x *= _GOLDEN
-        x += np.uint64(self.key(mechanism, week, sub))
-        if counter is not None:
-            x ^= np.asarray(counter).astype(np.uint64) * _COUNTER
-        return mix64(x)
+        a = _ids_view(ids)
+        cnt, use = _counter(counter)
+        out = np.empty(a.shape, np.uint64)
+        return kernels.keyed_bits(a, np.uint64(self.key(mechanism, week, sub)), cnt, use, out)
 
     def cells(self, mechanism: str, rows, cols, week: int | None = None, sub: int = 0,
               out: np.ndarray | None = None) -> np.ndarray:
@@ -151,30 +171,27 @@ class Draws:
 
     def uniform(self, mechanism: str, ids, week: int | None = None, sub: int = 0,
                 counter: np.ndarray | None = None) -> np.ndarray:
-        """One uniform in (0, 1) per id (53 random bits)."""
-        x = self.bits(mechanism, ids, week, sub, counter)
-        x >>= np.uint64(11)
-        u = x.astype(np.float64)
-        u += 0.5
-        u *= 2.0**-53
-        return u
+        """One uniform in (0, 1) per id (53 random bits): the top 53 bits of :meth:`bits`,
+        plus a half, over 2**53 (one compiled pass, sim/kernels.py)."""
+        a = _ids_view(ids)
+        cnt, use = _counter(counter)
+        out = np.empty(a.shape, np.float64)
+        return kernels.keyed_uniform(a, np.uint64(self.key(mechanism, week, sub)), cnt, use, out)
 
     def pair(self, mechanism: str, ids, week: int | None = None,
              sub: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Two independent uniforms in (0, 1) per id (32 random bits each) from one hash."""
-        x = self.bits(mechanism, ids, week, sub)
-        hi = (x >> np.uint64(32)).astype(np.float64)
-        lo = (x & np.uint64(0xFFFFFFFF)).astype(np.float64)
-        hi += 0.5
-        hi *= 2.0**-32
-        lo += 0.5
-        lo *= 2.0**-32
+        """Two independent uniforms in (0, 1) per id (32 random bits each) from one hash:
+        the high and the low half, each plus a half, over 2**32."""
+        a = _ids_view(ids)
+        hi, lo = np.empty(a.shape, np.float64), np.empty(a.shape, np.float64)
+        kernels.keyed_pair(a, np.uint64(self.key(mechanism, week, sub)), hi, lo)
         return hi, lo
 
     def normal(self, mechanism: str, ids, week: int | None = None, sub: int = 0,
                counter: np.ndarray | None = None) -> np.ndarray:
         """One standard normal per id: the inverse normal CDF of a keyed uniform."""
-        return special.ndtri(self.uniform(mechanism, ids, week, sub, counter))
+        u = self.uniform(mechanism, ids, week, sub, counter)
+        return special.ndtri(u, out=u)
 
     def gamma(self, mechanism: str, ids, shape: float, scale: float,
               week: int | None = None, sub: int = 0) -> np.ndarray:
@@ -227,3 +244,38 @@ def poisson_quantile(u: float, mean: float) -> int:
     while k > 0 and special.pdtr(k - 1, mean) >= u:
         k -= 1
     return k
+
+
+# --- the numpy definitions the compiled kernels replace (tests/test_exact.py) ---------------
+
+
+def bits_reference(key: int, ids, counter=None) -> np.ndarray:
+    """:meth:`Draws.bits` as vectorised numpy (the definition the kernel must equal)."""
+    x = _as_ids(ids)
+    x *= _GOLDEN
+    x += np.uint64(key)
+    if counter is not None:
+        x ^= np.asarray(counter).astype(np.uint64) * _COUNTER
+    return mix64(x)
+
+
+def uniform_reference(key: int, ids, counter=None) -> np.ndarray:
+    """:meth:`Draws.uniform` as vectorised numpy."""
+    x = bits_reference(key, ids, counter)
+    x >>= np.uint64(11)
+    u = x.astype(np.float64)
+    u += 0.5
+    u *= 2.0**-53
+    return u
+
+
+def pair_reference(key: int, ids) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Draws.pair` as vectorised numpy."""
+    x = bits_reference(key, ids)
+    hi = (x >> np.uint64(32)).astype(np.float64)
+    lo = (x & np.uint64(0xFFFFFFFF)).astype(np.float64)
+    hi += 0.5
+    hi *= 2.0**-32
+    lo += 0.5
+    lo *= 2.0**-32
+    return hi, lo

@@ -40,7 +40,7 @@ from agents.health_visitor import HealthVisitorTeam
 from agents.local_authority import LocalAuthority
 from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, review_market
 from agents.workforce import Workforce
-from sim import demography, indicators, placements
+from sim import demography, indicators, kernels, placements
 from sim import levers as lever_arrays
 from sim.config import Scenario
 from sim.draws import Draws
@@ -58,6 +58,7 @@ from sim.population import (
     Table,
 )
 from sim.region import Region, england
+from sim.util import scratch
 
 #: Sequential streams, spawned from the root seed, for the few random decisions that concern
 #: no individual: the population's structure at build, and the placement market (providers'
@@ -305,8 +306,19 @@ class CareSystem(mesa.Model):
         assessed, in need or on a plan, or looked after."""
         c, f = self.pop.children, self.pop.families
         home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
-        # The open families' children, found through the index rather than a pass over
-        # every child; those at home and those in care are disjoint, so the counts add.
+        if len(home) != c.n:
+            raise ValueError("open_children: the mask must mark every child row")
+        # One compiled pass over the children: those marked at home whose family's case is
+        # open, plus those in care, by authority.
+        counts = np.zeros(self.n_la, np.int64)
+        kernels.open_children_by_la(home, c.in_care, c.family, f.case, int(Case.ASSESSMENT),
+                                    f.la, counts)
+        return counts
+
+    def open_children_reference(self, at_home_mask: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`open_children` as numpy operations (the definition)."""
+        c, f = self.pop.children, self.pop.families
+        home = self.pop.children_at_home() if at_home_mask is None else at_home_mask
         kids = self.pop.children_of(np.flatnonzero(f.case >= Case.ASSESSMENT))
         open_home = kids[home[kids]]
         care = np.flatnonzero(c.in_care)
@@ -350,13 +362,15 @@ class CareSystem(mesa.Model):
         self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
         self._ever_marked: list[np.ndarray] = []  # and which they are
         c, f = pop.children, pop.families
-        live = np.zeros(f.n, bool)  # families with a child at home or in care stay active
-        live[c.family[c.active | c.in_care]] = True
-        np.logical_and(f.active, live, out=f.active)  # (not &=: Table would keep a copy)
+        # The week's shared masks, in one pass over the children (sim/population.py:
+        # HomeCensus); need does not move children, so they hold until the casework.
+        self.census = census = pop.home_census(scratch(self))
+        # Families with a child at home or in care stay active.
+        np.logical_and(f.active, census.live, out=f.active)  # (not &=: Table keeps a copy)
         # 2. Need.
         family.evolve_need(self, local_authority.support_received(self))
-        at_home_mask = pop.children_at_home()
-        at_home = np.bincount(c.family[at_home_mask], minlength=f.n)
+        at_home_mask = census.at_home_mask
+        at_home = census.at_home
         # 3-4. Health visitors, referrals, the front door.
         hv = health_visitor.visit(self, at_home_mask)
         referred, _ = family.referrals(self, at_home)
@@ -397,6 +411,7 @@ class CareSystem(mesa.Model):
         self._account_week()
         if (self.week + 1) % WEEKS_PER_YEAR == 0:
             self._close_year()
+        self.census = None  # its arrays are work buffers, reused next week
         for observe in self.observers.week:
             observe(self)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.local_authority import assess
+from sim import kernels
 from sim.draws import mix64
 from sim.population import (
     EVER_CARE,
@@ -221,7 +222,6 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     no_room = []
     c, f, t, p = model.pop.children, model.pop.families, model.providers, model.params
     d = model.draws
-    dist = model.region.distance
     home_node = f.node[c.family[children]]
     home_la = f.la[c.family[children]]
     cand = np.flatnonzero(t.active & (t.capacity > t.occupied))
@@ -236,43 +236,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         gkey = np.minimum.reduceat(c.uid[children[by_unit]], starts)
         u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
-        site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
-        miles = dist[u_node[:, None], site]
-        # The score, rank * 1e6 + over * 1e7 + price + distance_weight * miles + 1e-3 * u, is
-        # built term by term in reused buffers (groups x providers is millions of cells at
-        # full scale); each step is the same floating-point operation as the expression.
-        score = _buffer(model, "match_score", miles.shape, np.float64)
-        np.take(RANK[u_cat], t.kind[cand], axis=1, out=score)
-        score *= 1e6
-        # LA-run carers and homes take only their own authority's children.
-        elsewhere = t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None])
-        if model.levers.pooled:  # a regional co-operative's members share their own places
-            elsewhere &= ~model.levers.same_cooperative(t.la[cand][None, :], u_la[:, None])
-        np.copyto(score, INF, where=elsewhere)
-        # Each group's home authority's distance cap and weight (sim/levers.py).
-        lv = model.levers
-        cap = lv.distance_cap_miles[u_la][:, None]
-        if (cap > 0).any():  # (+ 0.0 elsewhere leaves a score as it is)
-            np.add(score, 1e7, out=score, where=(miles > cap) & (cap > 0))
-        score += t.price[cand][None, :]
-        term = _buffer(model, "match_term", miles.shape, np.result_type(miles.dtype, np.float64))
-        score += np.multiply(miles, lv.distance_weight[u_la][:, None], out=term)
-        u = d.cells("match.tie", gkey, cand, sub=round_,
-                    out=_buffer(model, "match_u", miles.shape, np.float64))
-        score += np.multiply(u, 1e-3, out=u)
-        # Only some homes and supported services suit a given child (matching).
-        res = np.flatnonzero(_residential[t.kind[cand]])
-        if len(res):
-            # Whether a home suits a child depends on who the child is and which real home
-            # the site stands for, not on the order the matching asks in: a keyed draw of the
-            # group and the (provider, site) pair, the same in every round of the week.
-            draw = suitable(model, gkey, cand[res], site[:, res])
-            score[:, res] = np.where(
-                draw < p.placements.residential_suitable_share, score[:, res], INF
-            )
-        np.copyto(score, INF, where=free[None, :] < size[:, None])
-        best = np.argmin(score, axis=1)
-        ok = np.isfinite(score[np.arange(len(uid)), best])
+        best, ok = _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_)
         # Groups no provider can take whole are split; single children have nowhere to go.
         stuck_child = np.isin(unit, uid[~ok & (size > 1)])
         nowhere = np.isin(unit, uid[~ok & (size == 1)])
@@ -295,6 +259,73 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     if emergency:
         _place_emergency(model, left)
     return left
+
+
+def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
+    """Each group's best provider among ``cand`` this round and whether it can take the group
+    (a finite score): the score of every (group, provider) pair, rank * 1e6 (infinite where
+    the provider is LA-run elsewhere) + 1e7 beyond the authority's distance cap + price +
+    distance_weight * miles + 1e-3 * a keyed tie-break, infinite where a home does not suit
+    the group or has too little room; its first minimum. One compiled pass over the pairs
+    (sim/kernels.py: best_providers), bit for bit :func:`_best_providers_reference`."""
+    t, p, lv, d = model.providers, model.params, model.levers, model.draws
+    best = np.empty(len(u_cat), np.int64)
+    ok = np.empty(len(u_cat), bool)
+    kernels.best_providers(
+        RANK, np.ascontiguousarray(u_cat, dtype=np.int64), u_node, u_la,
+        np.ascontiguousarray(size, dtype=np.int64),
+        np.ascontiguousarray(lv.distance_cap_miles[u_la], dtype=np.float64),
+        np.ascontiguousarray(lv.distance_weight[u_la], dtype=np.float64),
+        d.bits("match.tie", gkey, sub=round_), d.bits("match.suitable", gkey),
+        np.ascontiguousarray(cand, dtype=np.int64), t.kind[cand], t.la_run[cand], t.la[cand],
+        t.price[cand], free, _residential, float(p.placements.residential_suitable_share),
+        lv.pooled, lv.cooperative, model.provider_site, model.region.distance, best, ok)
+    return best, ok
+
+
+def _best_providers_reference(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
+    """:func:`_best_providers` as numpy operations on the groups x providers matrices, in
+    reused buffers (the definition)."""
+    t, p, d = model.providers, model.params, model.draws
+    dist = model.region.distance
+    site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
+    miles = dist[u_node[:, None], site]
+    # The score, rank * 1e6 + over * 1e7 + price + distance_weight * miles + 1e-3 * u, is
+    # built term by term in reused buffers (groups x providers is millions of cells at
+    # full scale); each step is the same floating-point operation as the expression.
+    score = _buffer(model, "match_score", miles.shape, np.float64)
+    np.take(RANK[u_cat], t.kind[cand], axis=1, out=score)
+    score *= 1e6
+    # LA-run carers and homes take only their own authority's children.
+    elsewhere = t.la_run[cand][None, :] & (t.la[cand][None, :] != u_la[:, None])
+    if model.levers.pooled:  # a regional co-operative's members share their own places
+        elsewhere &= ~model.levers.same_cooperative(t.la[cand][None, :], u_la[:, None])
+    np.copyto(score, INF, where=elsewhere)
+    # Each group's home authority's distance cap and weight (sim/levers.py).
+    lv = model.levers
+    cap = lv.distance_cap_miles[u_la][:, None]
+    if (cap > 0).any():  # (+ 0.0 elsewhere leaves a score as it is)
+        np.add(score, 1e7, out=score, where=(miles > cap) & (cap > 0))
+    score += t.price[cand][None, :]
+    term = _buffer(model, "match_term", miles.shape, np.result_type(miles.dtype, np.float64))
+    score += np.multiply(miles, lv.distance_weight[u_la][:, None], out=term)
+    u = d.cells("match.tie", gkey, cand, sub=round_,
+                out=_buffer(model, "match_u", miles.shape, np.float64))
+    score += np.multiply(u, 1e-3, out=u)
+    # Only some homes and supported services suit a given child (matching).
+    res = np.flatnonzero(_residential[t.kind[cand]])
+    if len(res):
+        # Whether a home suits a child depends on who the child is and which real home
+        # the site stands for, not on the order the matching asks in: a keyed draw of the
+        # group and the (provider, site) pair, the same in every round of the week.
+        draw = suitable(model, gkey, cand[res], site[:, res])
+        score[:, res] = np.where(
+            draw < p.placements.residential_suitable_share, score[:, res], INF
+        )
+    np.copyto(score, INF, where=free[None, :] < size[:, None])
+    best = np.argmin(score, axis=1)
+    ok = np.isfinite(score[np.arange(len(u_cat)), best])
+    return best, ok
 
 
 def _buffer(model, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -735,8 +766,8 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    still = np.zeros(f.n, bool)
-    still[c.family[c.in_care]] = True
+    still = np.zeros(f.n, bool)  # families with a child in care (one compiled pass)
+    kernels.mark_families(c.in_care, c.family, still)
     done = np.flatnonzero(f.case == Case.CARE)
     done = done[~still[done]]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)

@@ -8,10 +8,12 @@ vectorised operation over columns. :class:`~agents.family.Family` and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
+from sim import kernels
 from sim.draws import Draws
 
 WEEKS_PER_YEAR = 52
@@ -97,6 +99,24 @@ class Table:
             k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()
         }
         self.n = 0
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Keep each column's live view ``col[:n]`` as an ordinary attribute, renewed whenever
+        ``n`` or a column changes (only in :meth:`append`), so reading ``table.col`` (several
+        thousand times a week) is an attribute look-up rather than a call of
+        ``__getattr__`` that slices anew. Writing through the view writes the column."""
+        d = self.__dict__
+        for k, col in d["_cols"].items():
+            d[k] = col[: self.n]
+
+    def __getstate__(self) -> dict:
+        # The views are rebuilt on unpickling (pickled, each would be a copy of its column).
+        return {k: v for k, v in self.__dict__.items() if k not in self._schema}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._refresh()
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
@@ -128,6 +148,7 @@ class Table:
         for k, v in values.items():
             self._cols[k][self.n : need] = v
         self.n = need
+        self._refresh()
         return ids
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -298,17 +319,77 @@ class Population:
         Children who have left (18, adopted, special guardianship) keep ageing so a birth
         cohort can be followed to its 18th birthday (see indicators.cohort_at_18)."""
         c = self.children
+        adults = np.empty(c.n, np.int64)  # (only the pages written are ever touched)
+        k = kernels.age_one_week(c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS, adults)
+        return adults[:k].copy()
+
+    def age_one_week_reference(self) -> np.ndarray:
+        """:meth:`age_one_week` as numpy operations (the definition the kernel must equal)."""
+        c = self.children
         np.add(c.age, c.age < np.iinfo(np.int16).max, out=c.age)  # in place, saturating
         c.care_weeks[c.in_care] += 1
         adults = np.flatnonzero(c.active & (c.age >= ADULT_WEEKS))
         c.active[adults] = False
         return adults
 
+    def home_census(self, scratch=None) -> HomeCensus:
+        """Which families are still live and where the children at home are, this week, in
+        one compiled pass over the children (sim/kernels.py: home_census); see
+        :class:`HomeCensus`. ``scratch``: a sim/util.py Scratch pool to keep the arrays in
+        (valid until the next census)."""
+        c, f = self.children, self.families
+        get = scratch.get if scratch is not None else (lambda _, n, dt: np.empty(n, dt))
+        live = get("census_live", f.n, np.bool_)
+        live.fill(False)
+        at_home = get("census_at_home", f.n, np.int64)
+        at_home.fill(0)
+        mask = get("census_mask", c.n, np.bool_)
+        under5 = get("census_under5", c.n, np.int64)
+        teens = get("census_teens", c.n, np.int64)
+        n5, nt = kernels.home_census(c.active, c.in_care, c.family, c.age, UNDER_FIVE_WEEKS,
+                                     TEEN_WEEKS, live, mask, at_home, under5, teens)
+        return HomeCensus(live, mask, at_home, under5[:n5], teens[:nt])
+
 
 def beta22(u: np.ndarray) -> np.ndarray:
     """The inverse CDF of Beta(2, 2) (the CDF 3x^2 - 2x^3 solved in closed form), so a keyed
     uniform gives the draw without scipy's slower general inverse."""
     return 0.5 + np.cos(np.arccos(1.0 - 2.0 * np.asarray(u)) / 3.0 + 4.0 * np.pi / 3.0)
+
+
+UNDER_FIVE_WEEKS = 5 * WEEKS_PER_YEAR
+TEEN_WEEKS = 11 * WEEKS_PER_YEAR
+
+
+@dataclass(frozen=True)
+class HomeCensus:
+    """The week's shared masks, computed once (issue 13) after the demography and before need
+    evolves, instead of a pass over every child in each mechanism that needs one:
+
+    - ``live``: per family, a child active (at home) or in care (the rest become inactive);
+    - ``at_home_mask``: per child, active and not in care (``Population.children_at_home``);
+    - ``at_home``: per family, how many of its children are at home;
+    - ``under5``: the children at home under five (health visiting, proceedings' urgency);
+    - ``teens``: the children at home aged 11 or more (adolescent crises),
+
+    the last two in row order, as ``np.flatnonzero`` of the mask and the age gives them. The
+    mask stays the week's mask (children who enter care later in the week are still in it,
+    as before); a mechanism that is given this ``at_home_mask`` may use the lists (it checks
+    that it was given this very array, else it computes its own)."""
+
+    live: np.ndarray
+    at_home_mask: np.ndarray
+    at_home: np.ndarray
+    under5: np.ndarray
+    teens: np.ndarray
+
+
+def census_rows(model, at_home_mask: np.ndarray, name: str) -> np.ndarray | None:
+    """The census's list ``name`` if ``at_home_mask`` is this week's census mask, else None."""
+    census = getattr(model, "census", None)
+    if census is not None and census.at_home_mask is at_home_mask:
+        return getattr(census, name)
+    return None
 
 
 class _ChildrenByFamily:

@@ -194,3 +194,320 @@ def test_weekly_rules_equal_their_plain_expressions():
         teens = family.adolescent_crises(model, at_home_mask)
         assert np.array_equal(teens, _reference_crises(model, at_home_mask))
         model.step()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_draws_equal_the_numpy_definitions(seed):
+    """sim/kernels.py's keyed hash, uniforms and pairs against the numpy code they replaced,
+    bit for bit, for uids, row ordinals (int64, negative too), strided views and counters."""
+    from sim.draws import Draws, bits_reference, pair_reference, uniform_reference
+
+    rng = np.random.default_rng(seed)
+    d = Draws(seed)
+    d.week = int(rng.integers(-1000, 1000))
+    uids = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64)
+    for ids in (uids, uids[::3], np.arange(-50, 500), [0], np.zeros(0, np.int64)):
+        n = len(np.asarray(ids))
+        key = d.key("test.mechanism", sub=seed)
+        counter = rng.integers(-3, 30, n).astype(np.int16)
+        assert np.array_equal(d.bits("test.mechanism", ids, sub=seed), bits_reference(key, ids))
+        assert np.array_equal(d.bits("test.mechanism", ids, sub=seed, counter=counter),
+                              bits_reference(key, ids, counter))
+        assert np.array_equal(d.uniform("test.mechanism", ids, sub=seed),
+                              uniform_reference(key, ids))
+        assert np.array_equal(d.uniform("test.mechanism", ids, sub=seed, counter=counter),
+                              uniform_reference(key, ids, counter))
+        for got, want in zip(d.pair("test.mechanism", ids, sub=seed), pair_reference(key, ids),
+                             strict=True):
+            assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"need.toxic_trio_prevalence": 0.0},
+                                       {"need.poverty_effect": 0.0, "need.noise_sd": 0.0}])
+def test_compiled_need_week_equals_the_numpy_version(overrides):
+    """agents/family.py: evolve_need (two compiled passes) against evolve_need_reference (the
+    numpy operations), on the same state with families no longer active among them, for a few
+    weeks in a row and with parameters at their edges (no trio; no poverty effect and no noise)."""
+    from agents import family
+    from agents.local_authority import support_received
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 4, **overrides}))
+    f = model.pop.families
+    f.active[::7] = False
+    for week in range(3):
+        support = support_received(model).copy()
+        if week == 2:  # support in float64 (not float32-representable): used as given
+            support = support.astype(np.float64) + 1e-9
+        need, trio = f.need.copy(), f.trio.copy()
+        family.evolve_need_reference(model, support)
+        want_need, want_trio = f.need.copy(), f.trio.copy()
+        f.need[:], f.trio[:] = need, trio
+        family.evolve_need(model, support)
+        assert np.array_equal(f.need, want_need) and np.array_equal(f.trio, want_trio)
+        model.step()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_census_and_ageing_equal_their_numpy_definitions(seed):
+    """sim/population.py: the week's HomeCensus (one compiled pass) against the numpy masks it
+    replaced, and age_one_week against age_one_week_reference (ages at the int16 ceiling,
+    children in care, 18th birthdays), on random states, the arrays reused twice."""
+    from sim.population import TEEN_WEEKS, UNDER_FIVE_WEEKS
+    from sim.util import Scratch
+
+    rng = np.random.default_rng(seed)
+    pop = _population(rng, 500, 1500)
+    buf = Scratch()
+    for _ in range(3):
+        _grow(rng, pop, int(rng.integers(0, 50)), int(rng.integers(0, 300)))
+        c, f = pop.children, pop.families
+        c.active[:] = rng.random(c.n) < 0.8
+        c.in_care[:] = rng.random(c.n) < 0.1
+        c.age[:] = rng.integers(0, 1000, c.n)
+        c.age[rng.integers(0, c.n, 20)] = np.iinfo(np.int16).max
+        c.care_weeks[:] = rng.integers(0, 900, c.n)
+        census = pop.home_census(buf)
+        mask = c.active & ~c.in_care
+        assert np.array_equal(census.at_home_mask, mask)
+        assert np.array_equal(census.at_home, np.bincount(c.family[mask], minlength=f.n))
+        live = np.zeros(f.n, bool)
+        live[c.family[c.active | c.in_care]] = True
+        assert np.array_equal(census.live, live)
+        assert np.array_equal(census.under5, np.flatnonzero(mask & (c.age < UNDER_FIVE_WEEKS)))
+        assert np.array_equal(census.teens, np.flatnonzero(mask & (c.age >= TEEN_WEEKS)))
+        state = {k: getattr(c, k).copy() for k in ("age", "care_weeks", "active")}
+        want = pop.age_one_week_reference()
+        after = {k: getattr(c, k).copy() for k in state}
+        for k, v in state.items():
+            getattr(c, k)[:] = v
+        assert np.array_equal(pop.age_one_week(), want)
+        for k, v in after.items():
+            assert np.array_equal(getattr(c, k), v)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
+@pytest.mark.parametrize("overrides", [{}, {"social_work.referral_slope": 0.0},
+                                       {"social_work.known_family_effect": 20.0,
+                                        "social_work.referral_rate": 20.0}])
+def test_referrals_by_bound_equal_the_full_computation(overrides):
+    """agents/family.py: referrals (the exact chance only where a family's draw falls below
+    the bound for its need) against referrals_reference (every open family's chance), with
+    needs beyond the bounds' grid, families referred within the year, and several weeks."""
+    from agents import family
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 6, **overrides}))
+    f = model.pop.families
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        model.step()
+        f.need[rng.integers(0, f.n, 50)] = rng.choice([-20.0, -8.0, 7.99, 8.0, 8.01, 30.0], 50)
+        f.need[rng.integers(0, f.n, 5)] = np.nan
+        at_home = np.bincount(model.pop.children.family[model.pop.children_at_home()],
+                              minlength=f.n)
+        got, want = family.referrals(model, at_home), family.referrals_reference(model, at_home)
+        assert len(want[0]) > 0
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
+@pytest.mark.parametrize("overrides", [{}, {"need.adolescent_age_slope": -1.0},
+                                       {"need.adolescent_risk_rate": 0.2}])
+def test_crises_by_bound_equal_the_full_computation(overrides):
+    """agents/family.py: adolescent_crises (the exact chance only where a teenager's draw falls
+    below the bound for its log-hazard) against adolescent_crises_reference, with needs and
+    risks far off the grid (and NaN), with and without the week's census."""
+    from agents import family
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 8, **overrides}))
+    f, c = model.pop.families, model.pop.children
+    rng = np.random.default_rng(2)
+    for week in range(4):
+        model.step()
+        f.need[rng.integers(0, f.n, 80)] = rng.choice([-50.0, 3.0, 40.0, 2000.0, 1e30], 80)
+        c.risk[rng.integers(0, c.n, 80)] = rng.choice([-3000.0, -60.0, 5.0, 30.0, np.nan], 80)
+        mask = model.pop.children_at_home()
+        got = family.adolescent_crises(model, mask)
+        assert np.array_equal(got, family.adolescent_crises_reference(model, mask))
+        if week == 3:
+            assert len(got) > 0
+
+
+def test_open_children_and_keyed_below_equal_their_numpy_definitions():
+    """sim/model.py: open_children (one compiled pass) against open_children_reference, with
+    and without the week's mask (a child who has entered care since still marked in it);
+    sim/kernels.py: keyed_below against
+    flatnonzero, the keyed uniform and the comparison."""
+    from sim import kernels
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.01,
+                                                  "run.seed": 9}))
+    rng = np.random.default_rng(3)
+    f = model.pop.families
+    for _ in range(3):
+        model.step()
+        odd = model.pop.children_at_home()
+        odd[np.flatnonzero(model.pop.children.in_care)[:3]] = True
+        for mask in (None, model.pop.children_at_home(), odd):
+            assert np.array_equal(model.open_children(mask), model.open_children_reference(mask))
+        flags = rng.random(f.n) < 0.4
+        for chance in (0.0, 0.01, 0.5, 1.0):
+            rows = np.empty(f.n, np.int64)
+            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows,
+                                    np.empty(f.n))
+            cand = np.flatnonzero(flags)
+            want = cand[model.draws.uniform("t", f.uid[cand]) < chance]
+            assert np.array_equal(rows[:m], want)
+
+
+def test_young_by_la_equals_the_numpy_definition():
+    """sim/kernels.py: young_by_la (health visiting's under-fives by authority and contacts
+    due) against the gathers, bincount and mask it replaced."""
+    from agents.health_visitor import _IS_CONTACT
+    from sim import kernels
+
+    rng = np.random.default_rng(5)
+    pop = _population(rng, 400, 1200)
+    c, f = pop.children, pop.families
+    f.la[:] = rng.integers(0, 7, f.n)
+    c.age[:] = rng.integers(0, 260, c.n)
+    young = np.sort(rng.choice(c.n, 700, replace=False))
+    counts = np.zeros(7, np.int64)
+    due, la_due = np.empty(700, np.int64), np.empty(700, f.la.dtype)
+    m = kernels.young_by_la(young, c.family, c.age, f.la, _IS_CONTACT, counts, due, la_due)
+    la_young = f.la[c.family[young]]
+    is_due = _IS_CONTACT[c.age[young]] > 0
+    assert np.array_equal(counts, np.bincount(la_young, minlength=7))
+    assert m > 0 and np.array_equal(due[:m], young[is_due])
+    assert np.array_equal(la_due[:m], la_young[is_due])
+
+
+def test_table_views_follow_appends_and_pickling():
+    """sim/population.py: Table keeps each column's live view as an attribute; it must follow
+    appends (growth included), write through to the column, refuse reassignment, and survive
+    pickling as a view of the unpickled column (not a copy of its own)."""
+    import pickle
+
+    from sim.population import FAMILY_SCHEMA, Table
+
+    t = Table(FAMILY_SCHEMA, 16)
+    for n in (3, 20, 100):
+        t.append(n, need=np.arange(n, dtype=np.float32))
+        assert len(t.need) == t.n and np.shares_memory(t.need, t._cols["need"])
+    t.need[:5] = -1.0
+    assert t._cols["need"][:5].tolist() == [-1.0] * 5
+    with pytest.raises(AttributeError):
+        t.need = np.zeros(t.n)
+    u = pickle.loads(pickle.dumps(t))
+    assert "need" not in t.__getstate__()
+    assert np.array_equal(u.need, t.need) and np.shares_memory(u.need, u._cols["need"])
+    u.append(1)
+    assert len(u.need) == t.n + 1
+
+
+@pytest.mark.parametrize("levers", ["plain", "capped_pooled"])
+def test_best_providers_equal_the_score_matrices(levers):
+    """sim/placements.py: _best_providers (one compiled pass over the group x provider pairs)
+    against _best_providers_reference (the score matrices), on a model's market with random
+    sibling groups (every need category, sizes 1-4, some providers full), with and without
+    distance caps and a regional co-operative, over several rounds."""
+    from sim import placements
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North West", "run.scale": 0.01,
+                                                  "run.seed": 10}))
+    for _ in range(3):
+        model.step()
+    rng = np.random.default_rng(7)
+    t, f = model.providers, model.pop.families
+    if levers == "capped_pooled":
+        model.levers.distance_cap_miles[:] = rng.choice([0.0, 5.0, 20.0], model.n_la)
+        model.levers.cooperative[:] = rng.integers(-1, 3, model.n_la)
+    cand = np.flatnonzero(t.active)
+    free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
+    free[rng.random(len(free)) < 0.3] = 0
+    for round_ in range(4):
+        g = int(rng.integers(1, 300))
+        fam = rng.integers(0, f.n, g)
+        args = (cand, free, f.node[fam], f.la[fam], rng.integers(0, 4, g),
+                rng.integers(1, 5, g).astype(np.int64),
+                rng.integers(0, 2**63, g).astype(np.uint64), round_)
+        best, ok = placements._best_providers(model, *args)
+        want_best, want_ok = placements._best_providers_reference(model, *args)
+        assert ok.any() and np.array_equal(ok, want_ok)
+        assert np.array_equal(best, want_best)
+
+
+def test_family_marks_equal_their_numpy_definitions():
+    """sim/kernels.py: mark_young_at_home (births) and mark_families (settle_families) against
+    the masks and scatters they replaced, with families in no order (births append)."""
+    from sim import kernels
+
+    rng = np.random.default_rng(11)
+    n, n_fam = 3000, 900
+    family = rng.integers(0, n_fam, n).astype(np.int32)
+    active, in_care = rng.random(n) < 0.8, rng.random(n) < 0.05
+    age = rng.integers(0, 936, n).astype(np.int16)
+    got = np.zeros(n_fam, bool)
+    kernels.mark_young_at_home(active, in_care, age, family, 520, got)
+    want = np.zeros(n_fam, bool)
+    want[family[active & ~in_care & (age < 520)]] = True
+    assert np.array_equal(got, want)
+    got[:] = False
+    kernels.mark_families(in_care, family, got)
+    want[:] = False
+    want[family[in_care]] = True
+    assert np.array_equal(got, want)
+
+
+def _state_hash(model) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    pop = model.pop
+    for table in (pop.families, pop.children, pop.placements, pop.events, pop.proceedings,
+                  model.providers):
+        for col, arr in sorted(table.columns().items()):
+            h.update(col.encode())
+            h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(model.annual_frame().to_csv().encode())
+    return h.hexdigest()
+
+
+def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(monkeypatch):
+    """End to end: a small run (a year and a half, so with a year's close) hashes the same,
+    every state column and the annual table, whether the weekly rules run on the compiled
+    kernels and bounds or on the numpy definitions kept beside them."""
+    from agents import family
+    from sim import placements
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.population import Population
+
+    def run() -> str:
+        model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                      "run.scale": 0.02, "run.seed": 12,
+                                                      "run.burn_in_years": 0}))
+        for _ in range(78):
+            model.step()
+        return _state_hash(model)
+
+    compiled = run()
+    monkeypatch.setattr(family, "evolve_need", family.evolve_need_reference)
+    monkeypatch.setattr(family, "referrals", family.referrals_reference)
+    monkeypatch.setattr(family, "adolescent_crises", family.adolescent_crises_reference)
+    monkeypatch.setattr(placements, "_best_providers", placements._best_providers_reference)
+    monkeypatch.setattr(CareSystem, "open_children", CareSystem.open_children_reference)
+    monkeypatch.setattr(Population, "age_one_week", Population.age_one_week_reference)
+    assert run() == compiled

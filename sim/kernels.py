@@ -1,0 +1,429 @@
+"""Compiled loops (numba) for the few passes a week makes over every family or child (issue 13).
+
+Why. A vectorised numpy expression makes one pass over memory per operation and a temporary
+array for most of them: the splitmix64 hash behind every keyed draw (sim/draws.py) is ten
+passes, and at full scale each family-sized temporary is tens of megabytes. A loop compiled by
+numba does the same arithmetic element by element in one pass with no temporaries.
+
+Exactness. Every kernel here computes bit for bit what the numpy code it replaces computes:
+integer arithmetic on ``uint64`` wraps in both; conversions of integers below 2**53 to
+``float64`` are exact; the floating-point operations are the same IEEE operations in the same
+order (numba's default, not ``fastmath``, so nothing is reassociated or fused). The numpy
+definitions are kept beside them (``*_reference``) and tests/test_exact.py compares the two.
+
+All kernels are compiled on first use and cached on disk (``cache=True``), so only the first
+run after an install or a change pays the compilation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_COUNTER = np.uint64(0xD6E8FEB86659FD93)
+_S11 = np.uint64(11)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO_M53 = 2.0**-53
+_TWO_M32 = 2.0**-32
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mix(x):
+    """The splitmix64 finaliser of one ``uint64`` (sim/draws.py: mix64)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
+
+
+@njit(cache=True, nogil=True)
+def keyed_bits(ids, key, counter, use_counter, out):
+    """``out[i]``: the 64 bits of the keyed draw of ``ids[i]`` (``uint64`` ids, ``key`` a
+    ``uint64``; ``counter``, ``uint64``, folded in when ``use_counter``)."""
+    for i in range(ids.shape[0]):
+        x = ids[i] * _GOLDEN + key
+        if use_counter:
+            x ^= counter[i] * _COUNTER
+        out[i] = _mix(x)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def keyed_uniform(ids, key, counter, use_counter, out):
+    """``out[i]``: the keyed uniform of ``ids[i]``: the top 53 bits of the hash, plus a half,
+    over 2**53 (the operations of ``Draws.uniform``, in its order)."""
+    for i in range(ids.shape[0]):
+        x = ids[i] * _GOLDEN + key
+        if use_counter:
+            x ^= counter[i] * _COUNTER
+        x = _mix(x) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        out[i] = u
+    return out
+
+
+@njit(cache=True, nogil=True)
+def keyed_pair(ids, key, hi_out, lo_out):
+    """The two 32-bit uniforms of one hash of ``ids[i]`` (``Draws.pair``)."""
+    for i in range(ids.shape[0]):
+        x = _mix(ids[i] * _GOLDEN + key)
+        hi = np.float64(x >> _S32)
+        hi += 0.5
+        hi *= _TWO_M32
+        lo = np.float64(x & _LOW32)
+        lo += 0.5
+        lo *= _TWO_M32
+        hi_out[i] = hi
+        lo_out[i] = lo
+
+
+@njit(cache=True, nogil=True)
+def need_pairs(active, uid, key, u_out, v_out):
+    """The weekly ``need`` pair (``Draws.pair``) of every active family, in row order, into
+    the first entries of ``u_out`` and ``v_out``; returns how many (agents/family.py)."""
+    j = 0
+    for i in range(active.shape[0]):
+        if active[i]:
+            x = _mix(uid[i] * _GOLDEN + key)
+            hi = np.float64(x >> _S32)
+            hi += 0.5
+            hi *= _TWO_M32
+            lo = np.float64(x & _LOW32)
+            lo += 0.5
+            lo *= _TWO_M32
+            u_out[j] = hi
+            v_out[j] = lo
+            j += 1
+    return j
+
+
+@njit(cache=True, nogil=True)
+def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset_w, end_w,
+              poverty_effect, trio_effect, tau, shock_scale):
+    """One week of toxic trio and need for every family row, in place (agents/family.py:
+    evolve_need): the active families' uniforms and normals are ``u_act``/``z_act`` in row
+    order; the others take 1.0 and 0.0. Each line is one of the numpy operations it replaces,
+    with numpy's types: float64 arithmetic, the shock's normal rounded to float32 first, need
+    stored as float32."""
+    j = 0
+    last = max(u_act.shape[0] - 1, 0)
+    for i in range(active.shape[0]):
+        a = active[i]
+        k = min(j, last)  # (selects, not branches: rows' activity is mixed)
+        u = u_act[k] if a else 1.0
+        z = z_act[k] if a else 0.0
+        j += a
+        t = trio[i]
+        start = (not t) & (u < onset_w)
+        end = t & (u < end_w)
+        t = (t | start) & (not end)
+        trio[i] = t
+        long_run = np.float64(poor[i]) * poverty_effect
+        long_run += np.float64(t) * trio_effect
+        long_run += np.float64(propensity[i])
+        shock = np.float64(np.float32(z)) * shock_scale
+        old = np.float64(need[i])
+        step = long_run - old
+        step /= tau
+        step = old + step
+        step += shock
+        step -= np.float64(support[i])
+        need[i] = np.float32(step)
+
+
+@njit(cache=True, nogil=True)
+def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at_home_mask,
+                at_home, under5, teens):
+    """One pass over the children (sim/population.py: HomeCensus): marks the families with a
+    child active or in care (``live``, zeroed by the caller), the children at home
+    (``at_home_mask``: active and not in care), counts them per family (``at_home``, zeroed),
+    and lists, in row order, those at home under ``under5_weeks`` old and those at least
+    ``teen_weeks`` old. Returns how many of each.
+
+    Written without branches on the data (every store is made, the lists' ends move by 0 or
+    1): children's states are mixed row by row, and mispredicted branches cost more than the
+    stores."""
+    n5 = 0
+    nt = 0
+    for j in range(active.shape[0]):
+        a = active[j]
+        ic = in_care[j]
+        fam = family[j]
+        live[fam] |= a | ic
+        home = a & (not ic)
+        at_home_mask[j] = home
+        at_home[fam] += home
+        g = age[j]
+        under5[n5] = j
+        n5 += home & (g < under5_weeks)
+        teens[nt] = j
+        nt += home & (g >= teen_weeks)
+    return n5, nt
+
+
+@njit(cache=True, nogil=True)
+def age_one_week(age, care_weeks, in_care, active, adult_weeks, adults):
+    """Everyone a week older (saturating at the int16 maximum), a week more in care for those
+    looked after, and the active children who reach ``adult_weeks`` made inactive and listed
+    in ``adults`` (row order); returns how many (sim/population.py: age_one_week)."""
+    k = 0
+    for j in range(age.shape[0]):
+        # Branch-free: every store made (children's states are mixed row by row).
+        g = age[j]
+        g += g < 32767
+        age[j] = g
+        care_weeks[j] += in_care[j]
+        adult = active[j] & (g >= adult_weeks)
+        active[j] = active[j] & (not adult)
+        adults[k] = j
+        k += adult
+    return k
+
+
+@njit(cache=True, nogil=True)
+def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
+    """``flags[family]`` set for every child active, not in care and under ``below_weeks``
+    (``flags`` zeroed by the caller); branch-free, as :func:`home_census`."""
+    for j in range(active.shape[0]):
+        flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
+
+
+@njit(cache=True, nogil=True)
+def mark_families(mask, family, flags):
+    """``flags[family[j]]`` set for every child ``j`` in ``mask`` (``flags`` zeroed by the
+    caller): ``flags[family[mask]] = True`` without the two temporaries."""
+    for j in range(mask.shape[0]):
+        if mask[j]:
+            flags[family[j]] = True
+
+
+@njit(cache=True, nogil=True)
+def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi, inv_w, bound,
+                        rows, us):
+    """The families open to referral (active, case at most ``max_case``, a child at home)
+    whose keyed ``referral`` uniform (:func:`keyed_uniform`) is below ``bound``, an upper
+    bound of their weekly chance looked up by need (need in [lo + (k-1) w, lo + k w) reads
+    ``bound[k]``, the chance at the step's top; need above ``hi`` or not a number: 2, always
+    kept). Writes their rows (in
+    row order) and uniforms to ``rows`` and ``us``; returns how many. The caller computes the
+    exact chance for these few only (agents/family.py: referrals)."""
+    m = 0
+    last = bound.shape[0] - 1
+    for i in range(active.shape[0]):
+        if not (active[i] & (case[i] <= max_case) & (at_home[i] > 0)):
+            continue  # (most families are open to referral: a well-predicted branch)
+        x = _mix(uid[i] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        v = np.float64(need[i])
+        inside = v <= hi  # (false for NaN)
+        w = v if v >= lo else lo
+        w = w if inside else lo
+        k = min(int((w - lo) * inv_w) + 1, last)  # (floor + 1: a step up at worst)
+        b = bound[k] if inside else 2.0
+        rows[m] = i  # (every store made, the list's end moving by 0 or 1: no branch)
+        us[m] = u
+        m += u < b
+    return m
+
+
+@njit(cache=True, nogil=True)
+def crisis_candidates(teen, age, family, need, risk, uid, key, age_slope, weight, lo, hi,
+                      inv_w, bound, rows, us):
+    """The teenagers ``teen`` whose keyed ``adolescent`` uniform is below ``bound``, an upper
+    bound of their weekly chance of a crisis looked up by their log-hazard (agents/family.py:
+    adolescent_crises), worked out here in float64 (within a few float32 steps of the float32
+    original: the bounds' margin is far larger). Log-hazards from ``lo`` up read the bound at
+    the next step up; above ``hi``, not a number, or a family part beyond +-1000 (where float32
+    steps approach the margin): 2, always kept. Writes rows and uniforms; returns how many."""
+    m = 0
+    last = bound.shape[0] - 1
+    for t in range(teen.shape[0]):
+        j = teen[t]
+        x = _mix(uid[j] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        nd = np.float64(need[family[j]])
+        part = weight * (nd if nd > 0.0 else 0.0) + np.float64(risk[j])
+        lh = (np.float64(age[j]) / 52.0 - 11.0) * age_slope + part
+        inside = (lh <= hi) & (abs(part) < 1000.0)  # (false for NaN)
+        w = lh if lh >= lo else lo
+        w = w if inside else lo
+        k = min(int((w - lo) * inv_w) + 1, last)
+        b = bound[k] if inside else 2.0
+        rows[m] = j
+        us[m] = u
+        m += u < b
+    return m
+
+
+@njit(cache=True, nogil=True)
+def open_children_by_la(home, in_care, family, case, min_case, family_la, counts):
+    """``counts[la]`` plus, for each child, one if it is marked at ``home`` and its family's
+    case is at least ``min_case``, and one if it is in care, by its family's authority (the
+    two counts of sim/model.py: open_children, added as they were)."""
+    # Rows come in long runs of one authority: the count is kept in a register through a run
+    # (adding into ``counts`` row by row chains every row on the last one's store).
+    cur = -1
+    acc = 0
+    for j in range(home.shape[0]):
+        fam = family[j]
+        la = family_la[fam]
+        if la != cur:
+            if cur >= 0:
+                counts[cur] += acc
+            cur = la
+            acc = 0
+        acc += (home[j] & (case[fam] >= min_case)) + np.int64(in_care[j])
+    if cur >= 0:
+        counts[cur] += acc
+
+
+@njit(cache=True, nogil=True)
+def keyed_below(flags, uid, key, threshold, rows, tmp):
+    """The rows ``i`` (in order) with ``flags[i]`` whose keyed uniform of ``uid[i]``
+    (:func:`keyed_uniform`) is below ``threshold``, into ``rows``; returns how many: the
+    ``np.flatnonzero(flags)[uniform(uid[...]) < threshold]`` of a rule with one chance for
+    everyone eligible, without the lists of the eligible, their ids and their draws.
+
+    Two passes: every row's uniform into ``tmp`` (a loop the compiler vectorises; a draw
+    nobody uses costs less than a branch on the flag), then the rows kept, without branches."""
+    n = flags.shape[0]
+    for i in range(n):
+        x = _mix(uid[i] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        tmp[i] = u
+    m = 0
+    for i in range(n):
+        rows[m] = i
+        m += flags[i] & (tmp[i] < threshold)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def young_by_la(young, family, age, family_la, is_contact, counts, due, la_due):
+    """For the children ``young`` (agents/health_visitor.py: visit): ``counts[la]`` plus one
+    for each, by its family's authority, and, in order, those with a mandated contact due at
+    their age (``is_contact[age] > 0``) and their authorities into ``due`` and ``la_due``;
+    returns how many are due."""
+    m = 0
+    for t in range(young.shape[0]):
+        j = young[t]
+        la = family_la[family[j]]
+        counts[la] += 1
+        if is_contact[age[j]] > 0:
+            due[m] = j
+            la_due[m] = la
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def count_by_la(mask, family, family_la, counts):
+    """``counts[la]`` plus one for each child in ``mask``, by its family's authority:
+    ``np.bincount(family_la[family[mask]])`` without the two gathers."""
+    cur = -1  # (a register through each run of one authority, as open_children_by_la)
+    acc = 0
+    for j in range(mask.shape[0]):
+        la = family_la[family[j]]
+        if la != cur:
+            if cur >= 0:
+                counts[cur] += acc
+            cur = la
+            acc = 0
+        acc += mask[j]
+    if cur >= 0:
+        counts[cur] += acc
+
+
+_TIE_ADD = np.uint64(0x2545F4914F6CDD1D)
+_S16 = np.int64(65536)
+
+
+@njit(cache=True, nogil=True)
+def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, cand, kind,
+                   la_run, t_la, price, free, residential, share, pooled, coop, site_of, dist,
+                   best, ok):
+    """Each sibling group's best provider this round of the matching (sim/placements.py:
+    _best_providers, where the numpy version it replaces is kept as the definition): the
+    score of every (group, provider) cell, built term by term with the same float64
+    operations in the same order, and its first minimum, without the groups x providers
+    matrices. A cell is ruled out (infinite) where the provider is LA-run elsewhere (outside
+    the group's co-operative), a home that does not suit the group (a keyed draw of the group
+    and the provider's site), or has less room than the group's size; ``ok`` is whether the
+    best cell is finite."""
+    n_p = cand.shape[0]
+    b_tie = np.empty(n_p, np.uint64)
+    for k in range(n_p):
+        b_tie[k] = _mix(np.uint64(cand[k]) * _M2 + _TIE_ADD)
+    inf = np.inf
+    for g in range(u_cat.shape[0]):
+        node = u_node[g]
+        la = u_la[g]
+        cap_g = cap[g]
+        w = weight[g]
+        bs = inf
+        bk = 0
+        for k in range(n_p):
+            s = rank[u_cat[g], kind[k]]
+            s *= 1e6
+            elsewhere = la_run[k] and t_la[k] != la
+            if pooled and elsewhere:
+                ca = coop[t_la[k]]
+                if ca == coop[la] and ca >= 0:
+                    elsewhere = False
+            if elsewhere:
+                s = inf
+            site = site_of[cand[k], node]
+            miles = dist[node, site]
+            if miles > cap_g and cap_g > 0:
+                s += 1e7
+            s += np.float64(price[k])
+            s += miles * w
+            x = _mix(a_tie[g] ^ b_tie[k]) >> _S11
+            u = np.float64(x)
+            u += 0.5
+            u *= _TWO_M53
+            s += u * 1e-3
+            if residential[kind[k]]:
+                y = np.uint64(cand[k] * _S16 + np.int64(site)) * _M2
+                y = _mix(y ^ a_suit[g]) >> _S11
+                v = np.float64(y)
+                v += 0.5
+                v *= _TWO_M53
+                if not (v < share):
+                    s = inf
+            if free[k] < size[g]:
+                s = inf
+            if k == 0 or s < bs:
+                bs = s
+                bk = k
+        best[g] = bk
+        ok[g] = np.isfinite(bs)
+
+
+@njit(cache=True, nogil=True)
+def support_lookup(table, la, case, hv_weeks, targeted_effect, out):
+    """Each family's support this week (agents/local_authority.py: support_received): its
+    authority's and case stage's entry of ``table`` (float64), plus ``targeted_effect``
+    times whether it has targeted health visiting, stored as float32 (the numpy version's
+    operations, in one pass)."""
+    for i in range(la.shape[0]):
+        s = table[la[i], case[i]]
+        s += np.float64(hv_weeks[i] > 0) * targeted_effect
+        out[i] = np.float32(s)
