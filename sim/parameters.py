@@ -262,8 +262,14 @@ PARAMS: tuple[Param, ...] = (
     Param("social_work", "cost_per_fte", 70_000, "GBP per year", 0, 500_000, A, "",
           "cost of a social worker with on-costs and overheads"),
     # --- early help ----------------------------------------------------------------------
-    Param("early_help", "places_per_10k_children", 80, "families per 10,000 children", 0, 2000, A,
-          "", "early-help places (families supported at once) at today's funding"),
+    Param("early_help", "places_per_10k_children", 96, "families per 10,000 children", 0, 2000,
+          "calibrated",
+          "by hand (eighth session), to England's early-intervention spend per child (£159: NCB / "
+          "Pro Bono Economics, £1.9bn in 2020-21): the places the base budget buys before the "
+          "crisis trap's cut; the baseline's overspends take about a sixth of it, leaving spend "
+          "near £159 a child and about 80 places per 10,000 in use, the figure "
+          "cost_per_place_week is derived from",
+          "early-help places (families supported at once) at today's funding"),
     Param("early_help", "cost_per_place_week", 382, "GBP per week", 0, 10_000, "derived",
           "NCB / Pro Bono Economics: £1.9bn early intervention 2020-21 / (80 places per 10,000 "
           "x 11.95 million children) / 52", "cost of one early-help place for a week"),
