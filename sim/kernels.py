@@ -73,19 +73,24 @@ def keyed_uniform(ids, key, counter, use_counter, out):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _halves(x):
+    """The two 32-bit uniforms of one hash ``x``: its high and low halves, each centred in its
+    cell, ``(h + 0.5) * 2**-32`` in the reference's order of operations (``Draws.pair``)."""
+    hi = np.float64(x >> _S32)
+    hi += 0.5
+    hi *= _TWO_M32
+    lo = np.float64(x & _LOW32)
+    lo += 0.5
+    lo *= _TWO_M32
+    return hi, lo
+
+
 @njit(cache=True, nogil=True)
 def keyed_pair(ids, key, hi_out, lo_out):
     """The two 32-bit uniforms of one hash of ``ids[i]`` (``Draws.pair``)."""
     for i in range(ids.shape[0]):
-        x = _mix(ids[i] * _GOLDEN + key)
-        hi = np.float64(x >> _S32)
-        hi += 0.5
-        hi *= _TWO_M32
-        lo = np.float64(x & _LOW32)
-        lo += 0.5
-        lo *= _TWO_M32
-        hi_out[i] = hi
-        lo_out[i] = lo
+        hi_out[i], lo_out[i] = _halves(_mix(ids[i] * _GOLDEN + key))
 
 
 @njit(cache=True, nogil=True)
@@ -95,15 +100,7 @@ def need_pairs(active, uid, key, u_out, v_out):
     j = 0
     for i in range(active.shape[0]):
         if active[i]:
-            x = _mix(uid[i] * _GOLDEN + key)
-            hi = np.float64(x >> _S32)
-            hi += 0.5
-            hi *= _TWO_M32
-            lo = np.float64(x & _LOW32)
-            lo += 0.5
-            lo *= _TWO_M32
-            u_out[j] = hi
-            v_out[j] = lo
+            u_out[j], v_out[j] = _halves(_mix(uid[i] * _GOLDEN + key))
             j += 1
     return j
 
