@@ -28,7 +28,7 @@ class LocalAuthority(FixedAgent):
         self.name = str(model.region.la_name[idx])
         self.code = str(model.region.la_code[idx])
         self.deprivation = float(model.region.la_deprivation[idx])
-        self.children = children  # simulated children at the start (sets budgets and staff)
+        # Early help at the start's children; it follows them (model.la_children_scale).
         per_10k = children / 1e4
         self.base_early_help = (
             p.early_help.places_per_10k_children
