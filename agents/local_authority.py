@@ -201,8 +201,9 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     # Assessments that finish this week.
     done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
     read = assess(model, done, "assess.assessment")
-    _s47(model, done[read >= p.s47_level], at_home)
-    cin = done[(read >= p.cin_level) & (read < p.s47_level)]
+    s47_level = p.s47_level + p.s47_practice_shift  # the practice of the year (ODD 7.5)
+    _s47(model, done[read >= s47_level], at_home)
+    cin = done[(read >= p.cin_level) & (read < s47_level)]
     _move(model, cin, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     model.mark_ever(cin, "cin")
     _close(model, done[read < p.cin_level])
@@ -216,7 +217,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     ]
     read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
-    _s47(model, reviewed[~on_plan & (read >= p.s47_level)], at_home)
+    _s47(model, reviewed[~on_plan & (read >= s47_level)], at_home)
     _move(model, reviewed[on_plan & (read < p.cin_level)], Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     _close(model, reviewed[~on_plan & (read < p.close_level)])
     # Care proceedings for families on a plan whose need stays at the care level; sooner where

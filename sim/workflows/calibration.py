@@ -46,6 +46,7 @@ import pandas as pd
 
 from sim.config import ConfigError, Scenario, load_scenario
 from sim.parameters import BY_NAME
+from sim.schedule import Schedule
 
 #: Free parameters and the range searched (log-scaled where the range spans decades).
 FREE: dict[str, tuple[float, float, bool]] = {
@@ -86,6 +87,14 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "placements.other_costs_per_week": (0.0, 2000.0, False),
     "levers.distance_weight": (0.0, 40.0, False),
 }
+#: Free points of a schedule, fitted only by ``--history``: ``"section.key@year"`` is the
+#: schedule's value in that year (its other points are kept). The investigative-practice shift
+#: is 0 from 2017 on; its 2010 point is what the fit window says about 2010's practice.
+HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
+    "social_work.s47_practice_shift@2010": (0.0, 2.0, False),
+}
+#: Every range a fit may search, by key.
+RANGES = {**FREE, **HISTORY_FREE}
 #: Default share of England's families in a history trial (issue 11: 0.05 or more).
 HISTORY_SCALE = 0.05
 DRIFT_WEIGHT = 0.5  # weight of a target's first-to-last-year change, per squared tolerance
@@ -179,14 +188,14 @@ def model_seeds(seed: int, k: int) -> list[int]:
 
 
 def _to_unit(key: str, value: float) -> float:
-    lo, hi, log = FREE[key]
+    lo, hi, log = RANGES[key]
     if log:
         return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
     return (value - lo) / (hi - lo)
 
 
 def _from_unit(key: str, u: float) -> float:
-    lo, hi, log = FREE[key]
+    lo, hi, log = RANGES[key]
     u = min(max(float(u), 0.0), 1.0)
     return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))) if log else lo + u * (hi - lo)
 
@@ -200,7 +209,7 @@ class CmaProposer:
         from cmaes import CMA
 
         self.keys = keys
-        mean = np.array([min(max(_to_unit(k, base.get(k)), 0.0), 1.0) for k in keys])
+        mean = np.array([min(max(_to_unit(k, current(base, k)), 0.0), 1.0) for k in keys])
         bounds = np.tile([0.0, 1.0], (len(keys), 1))
         self.cma = CMA(mean=mean, sigma=step, bounds=bounds, seed=seed)
         self._xs: list[np.ndarray] = []
@@ -229,7 +238,7 @@ class TpeProposer:
     def ask(self, budget: int) -> list[dict[str, float]]:
         self._trials = [self.study.ask() for _ in range(min(self.workers, budget))]
         return [
-            {k: t.suggest_float(k, *FREE[k][:2], log=FREE[k][2]) for k in self.keys}
+            {k: t.suggest_float(k, *RANGES[k][:2], log=RANGES[k][2]) for k in self.keys}
             for t in self._trials
         ]
 
@@ -285,7 +294,7 @@ def calibrate(
     ):
 
         def run(params: list[dict[str, float]]) -> list[float]:
-            scenarios = [base.with_overrides(_typed(p), where="calibration").values for p in params]
+            scenarios = [with_fitted(base, p).values for p in params]
             losses = []
             if history or seeds > 1:
                 tasks = [
@@ -303,11 +312,11 @@ def calibrate(
             bar.set_postfix(best=f"{min(r['loss'] for r in rows):.1f}")
             return losses
 
-        run([{k: base.get(k) for k in keys}])
+        run([{k: current(base, k) for k in keys}])
         while len(rows) < trials:
             proposer.tell(run(proposer.ask(trials - len(rows))))
     best = min(rows, key=lambda r: r["loss"])
-    fitted = base.with_overrides(_typed({k: best[k] for k in keys}), where="calibration")
+    fitted = with_fitted(base, {k: best[k] for k in keys})
     record = {
         "cscsim_version": cscsim_version(),
         "git_commit": git_commit(),
@@ -326,7 +335,7 @@ def calibrate(
         "best_loss": best["loss"],
         "free": {
             k: {"low": lo, "high": hi, "log": log, "fitted": best[k] if k in keys else None}
-            for k, (lo, hi, log) in FREE.items()
+            for k, (lo, hi, log) in (RANGES if history else FREE).items()
         },
         "fitted_keys": keys,
         "seeds_per_trial": seeds,
@@ -365,7 +374,7 @@ def history_fitted_toml(
     the defaults, and every free parameter (fitted or kept), so the file stands on its own."""
     from sim.workflows.history import scenario_toml
 
-    fitted = file_base.with_overrides(_typed({k: best[k] for k in keys}), where="calibration")
+    fitted = with_fitted(file_base, {k: best[k] for k in keys})
     fitted.name = f"{file_base.name} (fitted)"
     fitted.description = (
         f"Calibrated by cscsim calibrate --history (seed {record['seed']}, {record['trials']} "
@@ -378,6 +387,30 @@ def history_fitted_toml(
         "Validate it out of sample: cscsim validate --history --scenario THIS_FILE",
     ]
     return scenario_toml(fitted, header, always=tuple(FREE))
+
+
+def current(base: Scenario, key: str) -> float:
+    """The value of a free key in ``base``: a parameter's value, or for ``"key@year"`` the
+    value its schedule gives that year."""
+    name, _, year = key.partition("@")
+    value = base.get(name)
+    if year:
+        return value.at(int(year)) if isinstance(value, Schedule) else float(value)
+    return value
+
+
+def with_fitted(base: Scenario, params: dict[str, float]) -> Scenario:
+    """``base`` with the free keys set: plain parameters replaced, schedule points
+    (``"key@year"``) set in their schedule with its other years kept."""
+    plain = _typed({k: v for k, v in params.items() if "@" not in k})
+    for key, value in params.items():
+        if "@" not in key:
+            continue
+        name, _, year = key.partition("@")
+        old = plain.get(name, base.get(name))
+        points = old.to_dict() if isinstance(old, Schedule) else {}
+        plain[name] = {**points, year: float(f"{value:.6g}")}
+    return base.with_overrides(plain, where="calibration")
 
 
 def _typed(params: dict[str, float]) -> dict[str, Any]:
@@ -485,12 +518,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if value < lo:
             raise ConfigError(f"command line: {name} = {value} is out of range: at least {lo}")
     free = dict.fromkeys(k.strip() for k in (args.free or "").split(",") if k.strip())
-    keys = list(free) or None
-    for k in keys or []:
-        if k not in FREE:
+    allowed = RANGES if args.history else FREE
+    keys = list(free) or list(allowed)
+    for k in keys:
+        if k not in allowed:
             raise ConfigError(
-                f"command line: --free names {k!r}, which is not a free parameter; allowed: "
-                + ", ".join(FREE)
+                f"command line: --free names {k!r}, which is not a free parameter"
+                + (" (schedule points are fitted only with --history)" if k in RANGES else "")
+                + "; allowed: " + ", ".join(allowed)
             )
     if not 0 < args.step <= 0.5:
         raise ConfigError(

@@ -220,6 +220,13 @@ def targets_used() -> list[dict[str, Any]]:
 
 
 # --- the 2010 scenario ---------------------------------------------------------------------
+#: The schedule that carries the practice change of 2010-2017 (ODD 7.5).
+PRACTICE_KEY = "social_work.s47_practice_shift"
+#: Its 2010 point in the unfitted start: a hand fit to 2010-2013's enquiries only (run 13,
+#: docs/calibration.md); ``cscsim calibrate --history`` fits it with the rest.
+PRACTICE_SHIFT_2010 = 0.4
+
+
 def _sig(v: float) -> float:
     return float(f"{v:.6g}")
 
@@ -252,6 +259,11 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     for key, sched in schedules().items():
         values[key] = {str(y): v for y, v in sched.items()}
         notes[key] = "cscsim drivers (sim/data/drivers_england.csv)"
+    values[PRACTICE_KEY] = {str(FIRST_YEAR): PRACTICE_SHIFT_2010, str(FIT_YEARS[-1]): 0.0}
+    notes[PRACTICE_KEY] = (
+        f"investigative practice (ODD 7.5): the enquiry threshold falls from {FIRST_YEAR}'s "
+        f"point to today's by {FIT_YEARS[-1]}, the end of the fit window; the {FIRST_YEAR} "
+        "point is fitted by cscsim calibrate --history (this file: run 13's hand fit)")
     return values, notes
 
 
