@@ -355,3 +355,18 @@ def test_a_child_goes_only_to_homes_that_suit_it():
     assert np.array_equal(first, suitable(model, groups, providers, sites))
     model.draws.week = 4
     assert not np.array_equal(first, suitable(model, groups, providers, sites))
+
+
+def test_investigative_practice_moves_enquiries_not_referrals():
+    """The 2010-2017 practice change (ODD 7.5): with the enquiry threshold 0.6 need units
+    higher, as it stood in 2010, the same families are referred (the front door does not
+    move) but far fewer referrals become Section 47 enquiries; today's practice (shift 0) is
+    the default."""
+    def run(shift: float):
+        model = CareSystem(small(run__years=2, social_work__s47_practice_shift=shift))
+        model.run()
+        return model.annual_frame().iloc[-1]
+
+    today, then = run(0.0), run(0.6)
+    assert then["referrals"] == pytest.approx(today["referrals"], rel=0.1)
+    assert then["s47_enquiries"] < 0.6 * today["s47_enquiries"]

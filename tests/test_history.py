@@ -187,6 +187,11 @@ def test_the_fitted_scenario_is_a_2010_start_holding_every_free_parameter(fit):
     for key in FREE:
         assert fitted.get(key) == pytest.approx(best[key], rel=1e-5)
     assert isinstance(fitted.get("levers.early_help_capacity"), Schedule)
+    # The practice change's 2010 point is fitted in its schedule; 2017's stays today's.
+    practice = fitted.get("social_work.s47_practice_shift")
+    assert practice.at(2010) == pytest.approx(best["social_work.s47_practice_shift@2010"],
+                                              rel=1e-5)
+    assert practice.at(2017) == 0.0 and practice.at(2024) == 0.0
     trials = pd.read_csv(fit / "trials.csv")
     assert len(trials) == 2 and np.isfinite(trials["loss"]).all()
     assert "model_cla_rate_per_10k_2018" not in trials  # no test-window value is scored
@@ -319,6 +324,9 @@ BASELINE = str(ROOT / "policies/scenarios/england_baseline.toml")
         (["calibrate", "--history", "--years", "3"], "--years is not allowed with --history"),
         (["calibrate", "--history", "--seeds", "0"], "--seeds"),
         (["calibrate", "--history", "--scenario", BASELINE], "run.start_year"),
+        (["calibrate", "--free", "social_work.s47_practice_shift@2010"], "only with --history"),
+        (["calibrate", "--history", "--free", "social_work.s47_practice_shift@2011"],
+         "not a free parameter"),
         (["attribute", "--drivers", "weather"], "not a driver"),
         (["attribute", "--years", "1"], "2 or more"),
         (["attribute", "--reps", "0"], "--reps"),
@@ -378,3 +386,31 @@ def test_attribution_smoke(tmp_path):
     assert (prices["attributed"] == 0).all()
     md = (out / "attribution.md").read_text()
     assert md.count("| child_poverty |") == 3 and not math.isnan(table["change_history"].iloc[0])
+
+
+# --- the README's history block ------------------------------------------------------------
+def _history_report():
+    import importlib.util
+
+    path = ROOT / "scripts" / "history_report.py"
+    spec = importlib.util.spec_from_file_location("history_report", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_history_report_only_touches_its_marked_blocks(tmp_path, capsys):
+    report = _history_report()
+    start, end = report.README_MARKS
+    head, tail = report.split(f"intro\n{start}\nold\n{end}\noutro\n", report.README_MARKS, "x")
+    assert head == "intro\n" and tail == "\noutro\n"
+    readme, doc = tmp_path / "README.md", tmp_path / "validation.md"
+    readme.write_text(f"{start}\n{end}\n")
+    doc.write_text("no markers here\n")
+    out, figures = tmp_path / "runs", tmp_path / "figures"
+    # A missing marker stops it before anything runs: no runs, no figure, files untouched.
+    code = report.main(["--quick", "--readme", str(readme), "--doc", str(doc), "--out",
+                        str(out), "--figures", str(figures)])
+    assert code == 2 and "attribution:start" in capsys.readouterr().err
+    assert not out.exists() and not figures.exists()
+    assert doc.read_text() == "no markers here\n"

@@ -48,6 +48,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "social_work_workforce": ("social_work.posts_per_10k_children",),
     "placement_prices": ("placements.price_index",),
     "court_delays": ("court.proceedings_weeks",),
+    "investigative_practice": ("social_work.s47_practice_shift",),
 }
 #: Outcome name -> (annual.csv column, how it is read: "count" is divided by run.scale).
 OUTCOMES: dict[str, tuple[str, str]] = {

@@ -112,11 +112,19 @@ def net_migration(birth_rate: dict[int, float]) -> dict[int, float]:
     today's migration the sample's children grew 2% a year, half as many again over the warm
     start; England's grew 0.5% a year from 2010 to 2024."""
     from sim.demography import age_gradient
+    from sim.parameters import BY_NAME
     from sim.workflows.history import denominators
 
     children = denominators()
-    return {y: children[y + 1] / children[y] - 1 + age_gradient(birth_rate[y])
-            for y in sorted(children) if y + 1 in children and y in birth_rate}
+    out = {y: children[y + 1] / children[y] - 1 + age_gradient(birth_rate[y])
+           for y in sorted(children) if y + 1 in children and y in birth_rate}
+    # Continuation past the last published year: 2022-2023's inflow (the Ukraine and Hong Kong
+    # BN(O) schemes) was exceptional, so after it is held for one more year the rate returns
+    # over two years to the default, the 2019-2023 mean (population.net_migration_rate).
+    last = max(out)
+    out[last + 1] = out[last]
+    out[last + 3] = BY_NAME["population.net_migration_rate"].default
+    return out
 
 
 def uasc_starts(s: dict[str, dict[int, float]]) -> dict[int, float]:
