@@ -197,11 +197,11 @@ PARAMS: tuple[Param, ...] = (
     Param("social_work", "s47_level", 2.57, "need units", -3.0, 8.0, "calibrated",
           FIT, "assessed need that starts a Section 47 enquiry"),
     Param("social_work", "s47_practice_shift", 0.0, "need units", -2.0, 3.0, A,
-          "0 today; scheduled in the history (england_2010.toml), its 2010 point fitted by "
-          "cscsim calibrate --history. Why it moved: S47 enquiries rose 89,300 -> 185,450 "
-          "2010-2017 while referrals were flat (DfE CIN); ADCS Safeguarding Pressures phase 8 "
-          "(2022): enquiries +184% since 2007-08 against referrals +21%; Bilson and Martin, "
-          "BJSW 2017, 'Referrals and child protection in England'",
+          "0 today; scheduled in the history (england_2010.toml), its 2010 and 2017 points "
+          "fitted by cscsim calibrate --history. Why it moved: S47 enquiries rose 89,300 -> "
+          "185,450 2010-2017 while referrals were flat (DfE CIN); ADCS Safeguarding "
+          "Pressures phase 8 (2022): enquiries +184% since 2007-08 against referrals +21%; "
+          "Bilson and Martin, BJSW 2017, 'Referrals and child protection in England'",
           "how much higher than today the assessed need that starts a Section 47 enquiry "
           "stood (practice's shift to investigation lowered it; ODD 7.5)"),
     Param("social_work", "icpc_level", 2.9, "need units", -3.0, 8.0, "calibrated",

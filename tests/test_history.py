@@ -187,11 +187,12 @@ def test_the_fitted_scenario_is_a_2010_start_holding_every_free_parameter(fit):
     for key in FREE:
         assert fitted.get(key) == pytest.approx(best[key], rel=1e-5)
     assert isinstance(fitted.get("levers.early_help_capacity"), Schedule)
-    # The practice change's 2010 point is fitted in its schedule; 2017's stays today's.
+    # The practice change's 2010 and 2017 points are fitted in its schedule; 2024's is today's.
     practice = fitted.get("social_work.s47_practice_shift")
-    assert practice.at(2010) == pytest.approx(best["social_work.s47_practice_shift@2010"],
-                                              rel=1e-5)
-    assert practice.at(2017) == 0.0 and practice.at(2024) == 0.0
+    for year in (2010, 2017):
+        assert practice.at(year) == pytest.approx(
+            best[f"social_work.s47_practice_shift@{year}"], rel=1e-5)
+    assert practice.at(2024) == 0.0
     trials = pd.read_csv(fit / "trials.csv")
     assert len(trials) == 2 and np.isfinite(trials["loss"]).all()
     assert "model_cla_rate_per_10k_2018" not in trials  # no test-window value is scored

@@ -222,9 +222,10 @@ def targets_used() -> list[dict[str, Any]]:
 # --- the 2010 scenario ---------------------------------------------------------------------
 #: The schedule that carries the practice change of 2010-2017 (ODD 7.5).
 PRACTICE_KEY = "social_work.s47_practice_shift"
-#: Its 2010 point in the unfitted start: a hand fit to 2010-2013's enquiries only (run 13,
-#: docs/calibration.md); ``cscsim calibrate --history`` fits it with the rest.
-PRACTICE_SHIFT_2010 = 0.4
+#: Its points in the unfitted start: 2010's a hand fit to 2010-2013's enquiries only (run 13a,
+#: docs/calibration.md), 2017's today's practice; ``cscsim calibrate --history`` fits both,
+#: and 2024's is 0 by definition (today's practice, at which the 2023-24 snapshot is fitted).
+PRACTICE_SHIFT = {FIRST_YEAR: 0.4, FIT_YEARS[-1]: 0.0, LAST_YEAR: 0.0}
 
 
 def _sig(v: float) -> float:
@@ -259,11 +260,12 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     for key, sched in schedules().items():
         values[key] = {str(y): v for y, v in sched.items()}
         notes[key] = "cscsim drivers (sim/data/drivers_england.csv)"
-    values[PRACTICE_KEY] = {str(FIRST_YEAR): PRACTICE_SHIFT_2010, str(FIT_YEARS[-1]): 0.0}
+    values[PRACTICE_KEY] = {str(y): v for y, v in PRACTICE_SHIFT.items()}
     notes[PRACTICE_KEY] = (
         f"investigative practice (ODD 7.5): the enquiry threshold falls from {FIRST_YEAR}'s "
-        f"point to today's by {FIT_YEARS[-1]}, the end of the fit window; the {FIRST_YEAR} "
-        "point is fitted by cscsim calibrate --history (this file: run 13's hand fit)")
+        f"point through {FIT_YEARS[-1]}'s (the end of the fit window) to today's (0) in "
+        f"{LAST_YEAR}; the {FIRST_YEAR} and {FIT_YEARS[-1]} points are fitted by cscsim "
+        "calibrate --history")
     return values, notes
 
 
