@@ -409,8 +409,9 @@ def with_fitted(base: Scenario, params: dict[str, float]) -> Scenario:
         if "@" not in key:
             continue
         name, _, year = key.partition("@")
-        old = plain.get(name, base.get(name))
-        points = old.to_dict() if isinstance(old, Schedule) else {}
+        old = plain.get(name, base.get(name))  # a dict once an earlier point of it is set
+        points = old.to_dict() if isinstance(old, Schedule) else dict(old) if isinstance(
+            old, dict) else {}
         plain[name] = {**points, year: float(f"{value:.6g}")}
     return base.with_overrides(plain, where="calibration")
 
