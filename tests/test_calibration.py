@@ -78,3 +78,21 @@ def test_every_target_is_a_model_indicator_with_a_source():
     for t in targets():
         assert t.column in INDICATORS, t.column
         assert t.source and t.value > 0 and t.tolerance > 0
+
+
+def test_fitting_two_points_of_one_schedule_keeps_both_and_the_rest():
+    """A history fit may set several points of one schedule ("key@year"); each keeps the
+    others, and the schedule's unfitted points (2024's anchor) stay as they were."""
+    from sim.schedule import Schedule
+    from sim.workflows.calibration import current, with_fitted
+    from sim.workflows.history import history_scenario
+
+    start, _ = history_scenario(None)
+    fitted = with_fitted(start, {"social_work.s47_practice_shift@2010": 0.7,
+                                 "social_work.s47_practice_shift@2017": 0.2,
+                                 "social_work.cpp_level": 2.8})
+    practice = fitted.get("social_work.s47_practice_shift")
+    assert isinstance(practice, Schedule)
+    assert (practice.at(2010), practice.at(2017), practice.at(2024)) == (0.7, 0.2, 0.0)
+    assert fitted.get("social_work.cpp_level") == 2.8
+    assert current(fitted, "social_work.s47_practice_shift@2017") == 0.2
