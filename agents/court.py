@@ -41,7 +41,7 @@ def issue(model, families: np.ndarray) -> None:
                               p.proceedings_weeks / p.proceedings_shape)
     model.pop.proceedings.append(
         len(families),
-        family=families,
+        family=f.serial[families],  # (serials: rows are retired, sim/population.py: compact)
         issued=model.week,
         hearing=model.week + np.maximum(1, np.round(weeks)).astype(np.int32),
     )
@@ -83,7 +83,7 @@ def final_hearings(model, at_home_mask: np.ndarray) -> None:
     if len(due) == 0:
         return
     f, c = model.pop.families, model.pop.children
-    fam = pr.family[due]
+    fam = model.pop.family_rows(pr.family[due])
     # The court returns children home only to a family whose need is low enough for a child
     # in care to go home (care.reunification_level); otherwise it makes a care order.
     order = f.need[fam] >= model.params.care.reunification_level

@@ -357,6 +357,15 @@ def _history(model, mask: np.ndarray) -> pd.DataFrame:
     )
 
 
+def _row(rows_of, i: int, what: str) -> int:
+    """The row of the child or family with id (serial) ``i``; an error if it was retired."""
+    row = int(rows_of([i])[0])
+    if row < 0:
+        raise KeyError(f"{what} {i} is not in the tables (never added, or retired after "
+                       "leaving: run with CareSystem(..., compact=False) to keep every row)")
+    return row
+
+
 @dataclass(frozen=True)
 class Child:
     """One child as an object: a snapshot of its row plus its history and placements."""
@@ -374,6 +383,8 @@ class Child:
     def of(cls, model, j: int) -> Child:
         c, pl = model.pop.children, model.pop.placements
         e = model.pop.events
+        row = _row(model.pop.child_rows, j, "child")
+        fam = int(model.pop.families.serial[c.family[row]])
         rows = np.flatnonzero(pl.child == j)
         cols = (
             "provider",
@@ -391,12 +402,12 @@ class Child:
         placements["kind"] = [Kind(int(k)).name.lower() for k in placements["kind"]]
         return cls(
             id=int(j),
-            family=int(c.family[j]),
-            age_years=float(c.age[j]) / WEEKS_PER_YEAR,
-            active=bool(c.active[j]),
-            in_care=bool(c.in_care[j]),
-            contact_lost=bool(c.contact_lost[j]),
-            history=_history(model, (e.child == j) | ((e.family == c.family[j]) & (e.child < 0))),
+            family=fam,
+            age_years=float(c.age[row]) / WEEKS_PER_YEAR,
+            active=bool(c.active[row]),
+            in_care=bool(c.in_care[row]),
+            contact_lost=bool(c.contact_lost[row]),
+            history=_history(model, (e.child == j) | ((e.family == fam) & (e.child < 0))),
             placements=placements,
         )
 
@@ -419,15 +430,17 @@ class Family:
     @classmethod
     def of(cls, model, i: int) -> Family:
         f, c, e = model.pop.families, model.pop.children, model.pop.events
+        row = _row(model.pop.family_rows, i, "family")
+        kids = np.flatnonzero(c.family == row)
         return cls(
             id=int(i),
-            authority=str(model.region.la_name[f.la[i]]),
-            neighbourhood=int(f.node[i]),
-            need=float(f.need[i]),
-            case=Case(int(f.case[i])),
-            poor=bool(poverty(model)[i]),
-            toxic_trio=bool(f.trio[i]),
-            kin_network=float(f.kin[i]),
-            children=tuple(int(j) for j in np.flatnonzero(c.family == i)),
+            authority=str(model.region.la_name[f.la[row]]),
+            neighbourhood=int(f.node[row]),
+            need=float(f.need[row]),
+            case=Case(int(f.case[row])),
+            poor=bool(poverty(model)[row]),
+            toxic_trio=bool(f.trio[row]),
+            kin_network=float(f.kin[row]),
+            children=tuple(int(j) for j in c.serial[kids]),
             history=_history(model, e.family == i),
         )

@@ -30,6 +30,13 @@ on the same 2 shared cores under a load of 4-7):
 | scale 0.2, 2 years, cold | 37.6 (2.7 kernel) | 18.5 (0.1 kernel) | 2.03x | 683 / 671 MB |
 | scale 1.0, 2 years, cold | 289.4 (84.5 kernel) | 96.8 (2.6 kernel) | 2.99x | 2.46 / 2.10 GB |
 
+Measured on branch perf13c (rows no rule reads again retired at each year's end,
+sim/population.py: compact; outputs byte-identical), scale 1.0, 10 years, cold, on the same
+2 shared cores under a load of 4-5: before (main at 115de36, as measured for the issue) build
+10.0 + simulate 543.7 + write 6.1 = 559.9 CPU s, peak 3.29 GB, 10.3M family and 19.0M child
+rows at the end; after: 10.5 + 471.9 + 6.3 = 488.7 CPU s, peak 3.14 GB, 6.99M family and
+11.33M child rows.
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y

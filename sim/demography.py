@@ -246,11 +246,14 @@ def _arrive(model, n: int) -> None:
     extra = d.integers("migration.family_of", kid_uid[n_fam:], n_fam)
     members = np.concatenate([fam, fam[extra]])
     ages = np.full(n, -1, np.int64)
+    n_ids = c.next_serial  # (a pick among every child's id, retired or not: as before rows
+    # were retired, sim/population.py: compact)
     for attempt in range(4):
         todo = ages < 0
-        if not todo.any() or c.n == 0:
+        if not todo.any() or n_ids == 0:
             break
-        donor = c.age[d.integers("migration.age_donor", kid_uid[todo], c.n, sub=attempt)]
+        donor = pop.child_ages(d.integers("migration.age_donor", kid_uid[todo], n_ids,
+                                          sub=attempt), model.week)
         ages[todo] = np.where(donor < 18 * WEEKS_PER_YEAR, donor, -1)
     todo = ages < 0
     ages[todo] = d.integers("migration.age", kid_uid[todo], 18 * WEEKS_PER_YEAR)

@@ -626,14 +626,17 @@ def cohort_at_18(model) -> dict[str, float] | None:
     adopted or left under a special guardianship order): the share ever referred, ever a child
     in need, ever on a plan and ever in care. ``None`` if the run is too short for anyone born
     in it to reach 18 (it needs more than 18 simulated years)."""
-    c = model.pop.children
+    c, r = model.pop.children, model.pop.retired
     elapsed = model.week + 1
     born_in_run = c.age < elapsed
     cohort = born_in_run & (c.age >= 18 * WEEKS_PER_YEAR) & ~model.pop.families.uasc[c.family]
-    n = int(cohort.sum())
+    # and the children retired (sim/population.py: compact), of the age they would be now
+    age = model.week - r["birth_week"]
+    gone = (age < elapsed) & (age >= 18 * WEEKS_PER_YEAR) & ~r["uasc"]
+    n = int(cohort.sum()) + int(gone.sum())
     if n == 0:
         return None
-    ever = c.ever[cohort]
+    ever = np.concatenate([c.ever[cohort], r["ever"][gone]])
     out = {"children": float(n)}
     for name, bit in COHORT_FLAGS.items():
         out[f"ever_{name}"] = float(np.mean((ever & bit) > 0))

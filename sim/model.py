@@ -120,9 +120,14 @@ class CareSystem(mesa.Model):
         scenario: Scenario | None = None,
         region: Region | None = None,
         burn_in_progress: Callable[[int], None] | None = None,
+        compact: bool = True,
     ) -> None:
         scenario = scenario or Scenario()
         super().__init__(rng=scenario.run.seed)
+        # Retire the rows of individuals no rule reads again at every year's end (the burn-in's
+        # too: sim/population.py, Population.compact). Every output is the same either way
+        # (tests/test_exact.py); ``compact=False`` keeps every row ever added.
+        self.compact_rows = compact
         self.observers = Observers()
         # The scenario as given (schedules and all) and its values in force this year: the
         # burn-in runs at the first year's values, so the warm state is in balance with them.
@@ -212,7 +217,7 @@ class CareSystem(mesa.Model):
         rows = rows[e.child[rows] >= 0]
         # The current placement began somewhere within the child's time in care so far.
         began = np.floor(weeks * d.uniform("build.began", c.uid[care])).astype(np.int32)
-        at = np.searchsorted(care[order], e.child[rows])
+        at = np.searchsorted(care[order], self.pop.child_rows(e.child[rows]))
         is_entry = e.code[rows] == Event.CARE_ENTRY
         e.week[rows] = self.week - np.where(is_entry, weeks[order][at], began[order][at])
         c.care_weeks[care] = weeks
@@ -332,11 +337,13 @@ class CareSystem(mesa.Model):
         return self.params.run.start_year + self.week // WEEKS_PER_YEAR
 
     def family(self, i: int) -> Family:
-        """Family ``i`` as a read-only object, with its history."""
+        """Family ``i`` (its id in the outputs and events: its serial, the row it would have
+        had were rows never retired) as a read-only object, with its history."""
         return Family.of(self, i)
 
     def child(self, j: int) -> Child:
-        """Child ``j`` as a read-only object, with its history and placements."""
+        """Child ``j`` (its id in the outputs, events and placements: its serial) as a
+        read-only object, with its history and placements."""
         return Child.of(self, j)
 
     # --- the week ---------------------------------------------------------------------------
@@ -414,6 +421,16 @@ class CareSystem(mesa.Model):
         self.census = None  # its arrays are work buffers, reused next week
         for observe in self.observers.week:
             observe(self)
+        if self.compact_rows and (self.week + 1) % WEEKS_PER_YEAR == 0:
+            self.compact()
+
+    def compact(self) -> None:
+        """Retire the rows no rule reads again (sim/population.py: Population.compact) and
+        carry the caches kept by family row along."""
+        keep = self.pop.compact(self.week)
+        cache = self.__dict__.get("_poverty")
+        if cache is not None and len(cache[1]) <= len(keep):
+            self.__dict__["_poverty"] = (cache[0], cache[1][keep[: len(cache[1])]])
 
     def _account_week(self) -> None:
         c, pl = self.pop.children, self.pop.placements

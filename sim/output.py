@@ -194,17 +194,16 @@ def _care_entry(model) -> dict[str, pd.Series]:
 def children_frame(model) -> pd.DataFrame:
     """One row per child who was ever placed: who they are, for exports to the sector's
     formats. ``birth_week`` is the model week of birth (age in weeks = week - birth_week)."""
-    c, f, pl = model.pop.children, model.pop.families, model.pop.placements
-    ids = np.unique(pl.child)
-    fam = c.family[ids]
+    ids = np.unique(model.pop.placements.child)
+    who = model.pop.child_info(ids, model.week)  # (live or retired: sim/population.py)
     return pd.DataFrame(
         {
             "child_id": ids,
-            "family_id": fam,
-            "home_authority": model.region.la_code[f.la[fam]],
-            "home_node": f.node[fam],
-            "birth_week": model.week - c.age[ids].astype(np.int64),
-            "uasc": f.uasc[fam],
+            "family_id": who["family"],
+            "home_authority": model.region.la_code[who["la"]],
+            "home_node": who["node"],
+            "birth_week": who["birth_week"],
+            "uasc": who["uasc"],
         }
     )
 

@@ -396,7 +396,7 @@ def _place_with_family(model, children: np.ndarray, kind: Kind, node, weekly: fl
         cost=price,
         for_profit=False,
         quality=p.market.quality_not_for_profit,
-        carer=-2 - fam.astype(np.int64),
+        carer=-2 - model.pop.families.serial[fam],
     )
 
 
@@ -443,7 +443,7 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
     start = pl.n
     ids = pl.append(
         n,
-        child=children,
+        child=c.serial[children],  # (the child's id, which rows retired do not change)
         home_la=home_la,
         provider=provider,
         kind=kind,

@@ -99,6 +99,7 @@ class Table:
             k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()
         }
         self.n = 0
+        self.next_serial = 0  # the serial of the next row appended (tables with a serial column)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -147,6 +148,12 @@ class Table:
         ids = np.arange(self.n, need)
         for k, v in values.items():
             self._cols[k][self.n : need] = v
+        if "serial" in self._cols:
+            # A row's serial is the row id it would have had were rows never retired
+            # (Population.compact): the id the outputs and the event log know it by.
+            self._cols["serial"][self.n : need] = np.arange(self.next_serial,
+                                                             self.next_serial + count)
+            self.next_serial += count
         self.n = need
         self._refresh()
         return ids
@@ -154,9 +161,21 @@ class Table:
     def columns(self) -> dict[str, np.ndarray]:
         return {k: c[: self.n] for k, c in self._cols.items()}
 
+    def keep(self, keep: np.ndarray) -> None:
+        """Keep only the rows marked in ``keep`` (a mask of the ``n`` rows), in their order;
+        the rows freed take their fill values again (``append`` relies on it)."""
+        k = int(np.count_nonzero(keep))
+        for name, (_, fill) in self._schema.items():
+            col = self._cols[name]
+            col[:k] = col[: self.n][keep]
+            col[k : self.n] = fill
+        self.n = k
+        self._refresh()
+
 
 FAMILY_SCHEMA = {
     "uid": (np.uint64, 0),  # stable id, the same in every scenario of a seed (sim/draws.py)
+    "serial": (np.int64, -1),  # the family's id in outputs and events (Population.compact)
     "la": (np.int16, -1),
     "node": (np.int16, -1),
     "poverty_draw": (np.float32, 1.0),  # poor while below the poverty rate where it lives
@@ -178,6 +197,7 @@ FAMILY_SCHEMA = {
 
 CHILD_SCHEMA = {
     "uid": (np.uint64, 0),  # stable id, the same in every scenario of a seed (sim/draws.py)
+    "serial": (np.int64, -1),  # the child's id in outputs, events and placements (compact)
     "family": (np.int32, -1),
     "age": (np.int16, 0),  # weeks
     "active": (np.bool_, True),  # under 18 and in the area
@@ -243,6 +263,100 @@ class Population:
         self.proceedings = Table(PROCEEDINGS_SCHEMA, max(256, n_children // 500))
         self.record_events = record_events
         self._by_family = _ChildrenByFamily()
+        #: The children retired by :meth:`compact`, as much of each as is still read.
+        self.retired = {k: np.zeros(0, dt) for k, dt in RETIRED_SCHEMA.items()}
+
+    # --- ids: serials (what outputs, events and placements hold) and rows -----------------
+    def child_rows(self, serials) -> np.ndarray:
+        """The rows of the children with these serials (-1 for a child retired)."""
+        return _rows_of(self.children.serial, serials)
+
+    def family_rows(self, serials) -> np.ndarray:
+        """The rows of the families with these serials (-1 for a family retired)."""
+        return _rows_of(self.families.serial, serials)
+
+    def child_ages(self, serials, week: int) -> np.ndarray:
+        """The ages in weeks (int16, as the column) of children by serial, live or retired
+        (a retired child's age follows from its birth week)."""
+        rows = self.child_rows(serials)
+        ages = self.children.age[np.maximum(rows, 0)] if self.children.n else np.zeros(
+            len(rows), np.int16)
+        gone = rows < 0
+        if gone.any():
+            r = self.retired
+            at = np.searchsorted(r["serial"], np.asarray(serials, np.int64)[gone])
+            age = np.minimum(week - r["birth_week"][at], np.iinfo(np.int16).max)
+            ages[gone] = age.astype(np.int16)
+        return ages
+
+    def child_info(self, serials, week: int) -> dict[str, np.ndarray]:
+        """For children by serial, live or retired: uid, family serial and uid, authority,
+        neighbourhood, birth week (``week`` less age) and whether unaccompanied."""
+        c, f, r = self.children, self.families, self.retired
+        serials = np.asarray(serials, dtype=np.int64)
+        rows = self.child_rows(serials)
+        live = rows >= 0
+        fam = c.family[rows[live]]
+        at = np.searchsorted(r["serial"], serials[~live])
+        if len(at) and not np.array_equal(r["serial"][np.minimum(at, len(r["serial"]) - 1)],
+                                          serials[~live]):
+            raise KeyError("child_info: a serial that no child ever had")
+        out = {}
+        for name, live_value in (
+            ("uid", c.uid[rows[live]]),
+            ("family", f.serial[fam]),
+            ("family_uid", f.uid[fam]),
+            ("la", f.la[fam]),
+            ("node", f.node[fam]),
+            ("birth_week", week - c.age[rows[live]].astype(np.int64)),
+            ("uasc", f.uasc[fam]),
+        ):
+            col = np.empty(len(serials), RETIRED_SCHEMA[name])
+            col[live] = live_value
+            col[~live] = r[name][at]
+            out[name] = col
+        return out
+
+    def compact(self, week: int) -> np.ndarray:
+        """Retire the rows no rule reads again (issue 13: a week's passes over every row then
+        cost what the live rows cost, not what every row ever born costs). Returns the mask of
+        the family rows kept (for caches by family row).
+
+        A child is retired once it is neither active nor in care and no longer counted among
+        the area's children (18 or over, or moved away): it never returns (the rules revive no
+        one), and what the outputs still read of it is kept in :attr:`retired` (its ids, home,
+        birth week, and ever flags, for the cohort table), its age following from its birth
+        week. A family is retired once it is inactive (no child active or in care: it never
+        becomes active again), has no open case, proceedings, support or health visiting,
+        and every child of it is retired. The kept rows stay in their order, so every rule
+        meets the live individuals in the same order and with the same keyed draws as before;
+        events, placements and proceedings hold serials, which do not change; children's
+        family rows are renumbered, and the index of children by family rebuilt."""
+        c, f = self.children, self.families
+        keep_c = c.active | c.in_care | ((c.age < ADULT_WEEKS) & ~c.moved_away)
+        keep_f = (f.active | (f.case != Case.NONE) | f.in_court | f.return_watched
+                  | (f.support_weeks > 0) | (f.hv_weeks > 0))
+        keep_f |= np.bincount(c.family[keep_c], minlength=f.n).astype(bool)
+        if keep_c.all() and keep_f.all():
+            return keep_f
+        gone = np.flatnonzero(~keep_c)
+        fam = c.family[gone]
+        add = {
+            "serial": c.serial[gone], "uid": c.uid[gone], "family": f.serial[fam],
+            "family_uid": f.uid[fam], "la": f.la[fam], "node": f.node[fam],
+            "birth_week": week - c.age[gone].astype(np.int64), "uasc": f.uasc[fam],
+            "ever": c.ever[gone],
+        }
+        r = self.retired
+        order = np.argsort(np.concatenate([r["serial"], add["serial"]]), kind="stable")
+        for k, dt in RETIRED_SCHEMA.items():  # (kept in the order of serials)
+            r[k] = np.concatenate([r[k], add[k].astype(dt)])[order]
+        new_row = np.cumsum(keep_f) - 1
+        c.keep(keep_c)
+        c.family[:] = new_row[c.family]
+        f.keep(keep_f)
+        self._by_family = _ChildrenByFamily()
+        return keep_f
 
     def children_of(self, families: np.ndarray) -> np.ndarray:
         """The rows of every child ever born to (or arrived with) ``families`` (unique ids),
@@ -258,7 +372,8 @@ class Population:
         n = max(sizes) if sizes else 1
         if n == 0:
             return
-        self.events.append(n, week=week, family=family, child=child, code=int(code), value=value)
+        self.events.append(n, week=week, family=_serials(self.families, family),
+                           child=_serials(self.children, child), code=int(code), value=value)
 
     # --- views ----------------------------------------------------------------------------
     def children_at_home(self) -> np.ndarray:
@@ -433,6 +548,37 @@ class _ChildrenByFamily:
         return np.concatenate(
             [self.order[_ranges(lo, hi)].astype(np.int64), self.tail_order[_ranges(t_lo, t_hi)]]
         )
+
+
+RETIRED_SCHEMA = {
+    "serial": np.int64,
+    "uid": np.uint64,
+    "family": np.int64,  # serial
+    "family_uid": np.uint64,
+    "la": np.int16,
+    "node": np.int16,
+    "birth_week": np.int64,
+    "uasc": np.bool_,
+    "ever": np.uint8,
+}
+
+
+def _serials(table: Table, rows):
+    """The serials of ``rows`` of ``table`` (-1, no row, stays -1)."""
+    x = np.asarray(rows)
+    if x.ndim == 0:
+        return int(table.serial[x]) if x >= 0 else int(x)
+    x = x.astype(np.int64, copy=False)
+    return np.where(x >= 0, table.serial[np.maximum(x, 0)] if table.n else -1, -1)
+
+
+def _rows_of(serial: np.ndarray, serials) -> np.ndarray:
+    """Rows of ``serials`` in the increasing column ``serial`` (-1 where absent)."""
+    s = np.asarray(serials, dtype=np.int64)
+    at = np.searchsorted(serial, s)
+    ok = at < len(serial)
+    ok[ok] = serial[at[ok]] == s[ok]
+    return np.where(ok, at, -1)
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

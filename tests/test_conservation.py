@@ -20,7 +20,8 @@ def check_week(model: CareSystem) -> None:
     # A looked-after child has exactly one open placement, and it is theirs.
     open_ = np.flatnonzero(pl.end_reason == End.OPEN)
     assert len(open_) == c.in_care.sum()
-    assert np.array_equal(np.sort(pl.child[open_]), np.flatnonzero(c.in_care))
+    # (placements hold children's ids, their serials: sim/population.py, compact)
+    assert np.array_equal(np.sort(pl.child[open_]), c.serial[np.flatnonzero(c.in_care)])
     assert np.all(pl.end_reason[c.placement[c.in_care]] == End.OPEN)
     # Providers: occupancy is the number of open placements with them, never above capacity.
     counted = np.bincount(pl.provider[open_][pl.provider[open_] >= 0], minlength=t.n)

@@ -104,6 +104,48 @@ def test_a_run_from_a_saved_burn_in_is_the_run_that_burnt_in_itself(tmp_path):
         load(next(tmp_path.glob("burnin-*.pkl")), scenario(2, seed=5))
 
 
+def test_retiring_rows_changes_no_output(tmp_path):
+    """Issue 13: rows no rule reads again are retired at each year's end (the burn-in's too;
+    sim/population.py: compact). Every written file is byte-identical to the run that keeps
+    every row, so are the event log, placements and proceedings (which hold serials), and
+    every row kept is the same individual's row of the full tables."""
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.output import write_run
+
+    scenario = Scenario().with_overrides({"run.region": "North East", "run.scale": 0.02,
+                                          "run.burn_in_years": 1, "run.years": 2,
+                                          "run.seed": 3})
+    full, slim = CareSystem(scenario, compact=False), CareSystem(scenario)
+    for model in (full, slim):
+        model.run()
+    fp, sp = full.pop, slim.pop
+    assert sp.children.n < fp.children.n and sp.families.n < fp.families.n
+    assert len(sp.retired["serial"]) == fp.children.n - sp.children.n
+    for name, model in (("full", full), ("slim", slim)):
+        write_run(model, tmp_path / name, {})
+    for f in ("annual.csv", "annual_by_la.csv", "placements.csv", "children.csv"):
+        assert (tmp_path / "full" / f).read_bytes() == (tmp_path / "slim" / f).read_bytes(), f
+    for t in ("events", "placements", "proceedings"):
+        a, b = getattr(fp, t).columns(), getattr(sp, t).columns()
+        assert all(np.array_equal(a[k], b[k]) for k in a), t
+    for t in ("families", "children"):
+        a, b = getattr(fp, t).columns(), getattr(sp, t).columns()
+        rows = b["serial"]  # (the full run's rows are its serials)
+        for k in a:
+            if k == "family":  # (renumbered: the same family by serial)
+                assert np.array_equal(fp.families.serial[a[k][rows]], sp.families.serial[b[k]])
+            else:
+                assert np.array_equal(a[k][rows], b[k], equal_nan=a[k].dtype.kind == "f"), k
+    # One child's and one family's view, by id; a retired child's is refused.
+    j = int(sp.children.serial[np.flatnonzero(sp.children.in_care)[0]])
+    a, b = full.child(j), slim.child(j)
+    assert a.history.equals(b.history) and a.placements.equals(b.placements)
+    assert a.family == b.family and full.family(a.family).children == slim.family(b.family).children
+    with pytest.raises(KeyError, match="retired"):
+        slim.child(int(sp.retired["serial"][0]))
+
+
 # --- the weekly rules, rewritten in reused buffers, against their plain expressions ---------
 
 

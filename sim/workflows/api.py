@@ -95,10 +95,11 @@ class Results:
         rebuilt from ``placements.csv`` and ``children.csv``."""
         j = int(j)
         if self.model is not None:
-            if not 0 <= j < self.model.pop.children.n:
-                raise KeyError(f"child {j}: this run has children 0 to "
-                               f"{self.model.pop.children.n - 1}")
-            return self.model.child(j)
+            n = self.model.pop.children.next_serial
+            if not 0 <= j < n:
+                raise KeyError(f"child {j}: this run has children 0 to {n - 1}")
+            if self.model.pop.child_rows([j])[0] >= 0:  # (else retired: from the files)
+                return self.model.child(j)
         who = self.children[self.children["child_id"] == j]
         if who.empty:
             raise KeyError(f"child {j} was never placed, so the run's files do not hold them "

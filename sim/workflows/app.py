@@ -608,7 +608,8 @@ def _journey_size(model, j: int) -> tuple[int, int]:
 def _label(model, j: int) -> str:
     """A stable picker label for child ``j`` (id and home authority do not change)."""
     f, c = model.pop.families, model.pop.children
-    return f"child {j} ({model.region.la_name[f.la[c.family[j]]]})"
+    row = model.pop.child_rows([j])[0]
+    return f"child {j} ({model.region.la_name[f.la[c.family[row]]]})"
 
 
 # --- running the app from tests and benchmarks ------------------------------------------------

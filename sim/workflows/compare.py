@@ -82,10 +82,10 @@ def run_arm(task: tuple[int, int, int, Scenario]) -> dict[str, Any]:
     scenario = scenario.with_overrides({"run.seed": seed, "run.record_events": True})
     model = CareSystem(scenario)
     model.run()
-    c, f, e = model.pop.children, model.pop.families, model.pop.events
+    c, e = model.pop.children, model.pop.events
     rows = np.flatnonzero((e.week >= 0) & (e.child >= 0))
     child, code = e.child[rows], e.code[rows]
-    n = c.n
+    n = c.next_serial  # (children by id: their serials, live or retired)
     entries = np.bincount(child[code == Event.CARE_ENTRY], minlength=n)
     placements = np.bincount(child[code == Event.PLACEMENT], minlength=n)
     lost = np.bincount(child[code == Event.CONTACT_LOST], minlength=n) > 0
@@ -93,9 +93,10 @@ def run_arm(task: tuple[int, int, int, Scenario]) -> dict[str, Any]:
     moves = np.maximum(placements - entries, 0)
     # Children placed before year 1 and still moving count their moves too.
     touched = np.flatnonzero((entries > 0) | (moves > 0) | lost)
+    who = model.pop.child_info(touched, model.week)
     paths = pd.DataFrame({
-        "child_uid": c.uid[touched], "family_uid": f.uid[c.family[touched]],
-        "authority": model.region.la_name[f.la[c.family[touched]]],
+        "child_uid": who["uid"], "family_uid": who["family_uid"],
+        "authority": model.region.la_name[who["la"]],
         "entries": entries[touched], "moves": moves[touched], "contact_lost": lost[touched],
     })
     return {"arm": arm, "rep": rep, "seed": seed, "annual": model.annual_frame(),

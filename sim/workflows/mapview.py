@@ -219,7 +219,9 @@ class TeachingModel(CareSystem):
                  overrides: dict[str, Any] | None = None) -> None:
         self.config = config or AppConfig.from_env()
         region = synthetic(8, 0) if self.config.region == "synthetic" else None
-        super().__init__(self.config.scenario(preset, seed, overrides), region=region)
+        # Every row kept (compact=False): the page follows a child for years, after it leaves.
+        super().__init__(self.config.scenario(preset, seed, overrides), region=region,
+                         compact=False)
         self.preset = preset
         #: What the model was built from: its no-change baseline's key (sim.workflows.baseline).
         self.spec = (self.config, preset, int(seed), dict(overrides or {}))
@@ -297,15 +299,17 @@ class TeachingModel(CareSystem):
         care = np.flatnonzero(c.in_care)
         if len(care) == 0:
             return []
-        n_pl = np.bincount(pl.child[pl.child >= 0], minlength=c.n)[care]
-        order = np.lexsort((care, -n_pl))
-        return [int(j) for j in care[order][:limit]]
+        ids = c.serial[care]  # (children's ids: their serials, as in pl.child and the events)
+        n_pl = np.bincount(pl.child[pl.child >= 0], minlength=int(ids.max()) + 1)[ids]
+        order = np.lexsort((ids, -n_pl))
+        return [int(j) for j in ids[order][:limit]]
 
     def child_label(self, j: int) -> str:
         c, f, pl = self.pop.children, self.pop.families, self.pop.placements
         n = int((pl.child == j).sum())
-        la = self.region.la_name[f.la[c.family[j]]]
-        return f"child {j}: {years_old(int(c.age[j]))}, {la}, {n} placement{'s' * (n != 1)}"
+        row = int(self.pop.child_rows([j])[0])
+        la = self.region.la_name[f.la[c.family[row]]]
+        return f"child {j}: {years_old(int(c.age[row]))}, {la}, {n} placement{'s' * (n != 1)}"
 
 
 def years_old(age_weeks: int) -> str:
@@ -995,7 +999,8 @@ def draw_timeline(model: CareSystem, child: int, fig: Figure | None = None) -> F
     where = (f"now {open_pl.iloc[-1].miles:.0f} miles from home" if len(open_pl) and ch.in_care
              else "in care, not in a placement" if ch.in_care else "not in care now")
     contact = "has lost contact with family" if ch.contact_lost else "in contact with family"
-    ax.set_title(f"Child {ch.id}: {years_old(model.pop.children.age[child])}, {len(pls)} "
+    age = model.pop.children.age[model.pop.child_rows([child])[0]]
+    ax.set_title(f"Child {ch.id}: {years_old(age)}, {len(pls)} "
                  f"placement{'s' * (len(pls) != 1)}, {where}, {contact}", fontsize=9.5)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
@@ -1015,8 +1020,9 @@ def journey_text(model: CareSystem, child: int) -> str:
     ch = model.child(child)
     h, pls = ch.history, ch.placements
     f, c = model.pop.families, model.pop.children
-    la = model.region.la_name[f.la[c.family[child]]]
-    parts = [f"Child {ch.id} ({la}), {years_old(c.age[child])}"]
+    row = model.pop.child_rows([child])[0]
+    la = model.region.la_name[f.la[c.family[row]]]
+    parts = [f"Child {ch.id} ({la}), {years_old(c.age[row])}"]
     now = model.week + 1
     for e, x in care_spells(model, child):
         if x is None:

@@ -202,7 +202,7 @@ def node_entries(model, first_event: int) -> tuple[np.ndarray, np.ndarray]:
 
     ev, f, c = model.pop.events, model.pop.families, model.pop.children
     sel = np.flatnonzero(ev.code[first_event:] == Event.CARE_ENTRY) + first_event
-    fam = c.family[ev.child[sel]]
+    fam = c.family[model.pop.child_rows(ev.child[sel])]  # (this year's: none retired yet)
     node = deprivation_decile(f.deprivation[fam])
     n = 10
     entries = np.bincount(node, minlength=n).astype(float)
