@@ -155,8 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", default=str(ROOT / "README.md"))
     ap.add_argument("--doc", default=str(ROOT / "docs" / "validation.md"))
     ap.add_argument("--figures", default=str(ROOT / "results" / "figures"))
+    for key in FULL:
+        ap.add_argument(f"--{key.replace('_', '-')}", type=float if key == "scale" else int,
+                        help=f"override (documented: {FULL[key]})")
     args = ap.parse_args(argv)
-    settings = QUICK if args.quick else FULL
+    settings = dict(QUICK if args.quick else FULL)
+    for key in FULL:
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
     scenario = args.scenario or (str(FITTED) if FITTED.is_file() else None)
     readme, doc = Path(args.readme), Path(args.doc)
     from sim.config import ConfigError
@@ -183,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     figures.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "history" / "history.png", figures / "history.png")
     rel = os.path.relpath(figures, readme.resolve().parent)
-    command = "python scripts/history_report.py" + (" --quick" if args.quick else "")
+    command = "python scripts/history_report.py" + (" --quick" if args.quick else "") + "".join(
+        f" --{k.replace('_', '-')} {getattr(args, k)}" for k in FULL
+        if getattr(args, k) is not None)
     block = history_block(hist, hist["table"], attr["table"], proj, rel, command)
     attribution_md = markdown(attr["table"], attr["subtitle"]).split("\n", 2)[2]
     for path, marks, body in ((readme, README_MARKS, block),

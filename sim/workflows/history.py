@@ -338,14 +338,21 @@ def scenario_path() -> Path:
     return Path(str(resources.files("policies") / "scenarios" / SCENARIO_NAME))
 
 
+#: The history-fitted 2010 start (written by ``cscsim calibrate --history``, copied here with
+#: its record in docs/calibration.md): the default of ``validate --history`` and
+#: ``attribute`` when it exists.
+FITTED_NAME = "england_2010_fitted.toml"
+
+
 def history_scenario(path: str | Path | None) -> tuple[Scenario, str]:
     """The scenario a history fit or validation runs, and where it came from. It must start in
     2010 (a fitted copy of the 2010 file does; the England baseline, which starts in 2024,
     does not)."""
     if path is None:
-        default = scenario_path()
+        fitted = scenario_path().with_name(FITTED_NAME)
+        default = fitted if fitted.is_file() else scenario_path()
         scenario = load_scenario(default) if default.is_file() else england_2010()
-        source = f"policies/scenarios/{SCENARIO_NAME}"
+        source = f"policies/scenarios/{default.name}"
     else:
         scenario, source = load_scenario(path), str(path)
     if scenario.run.start_year != FIRST_YEAR:
