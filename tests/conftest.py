@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from sim.config import Scenario
@@ -21,3 +25,12 @@ def run_model() -> CareSystem:
     model = CareSystem(small())
     model.run()
     return model
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of ``scripts/`` (not a package) imported as a module, for its functions."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

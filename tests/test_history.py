@@ -390,18 +390,10 @@ def test_attribution_smoke(tmp_path):
 
 
 # --- the README's history block ------------------------------------------------------------
-def _history_report():
-    import importlib.util
-
-    path = ROOT / "scripts" / "history_report.py"
-    spec = importlib.util.spec_from_file_location("history_report", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_history_report_only_touches_its_marked_blocks(tmp_path, capsys):
-    report = _history_report()
+    from .conftest import load_script
+
+    report = load_script("history_report")
     start, end = report.README_MARKS
     head, tail = report.split(f"intro\n{start}\nold\n{end}\noutro\n", report.README_MARKS, "x")
     assert head == "intro\n" and tail == "\noutro\n"

@@ -191,13 +191,9 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
 
 
 def _report_script():
-    import importlib.util
+    from .conftest import load_script
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "validation_report.py"
-    spec = importlib.util.spec_from_file_location("validation_report", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("validation_report")
 
 
 def test_report_script_only_touches_the_marked_block(tmp_path, capsys):
