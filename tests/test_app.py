@@ -719,7 +719,7 @@ def test_twenty_dropped_sessions_give_their_memory_back(monkeypatch) -> None:
     server never got smaller (glibc's malloc kept the freed memory; sim.workflows.app now trims it).
 
     With the cull timeout lowered to 2 s, twenty pages are opened, five at a time in four
-    browsers, each browser killed outright once its pages are drawn; within 40 s of the last
+    browsers, each browser killed outright once its pages are drawn; within 60 s of the last
     the server must be back within 50 MB of where it was before the first. (The first page,
     before the measurement starts, loads what every later page shares: the imports, the hex
     layout, a warm-started copy of the model and the baseline's worker process, which is a
@@ -753,10 +753,10 @@ def test_twenty_dropped_sessions_give_their_memory_back(monkeypatch) -> None:
             _kill_browser_after(pages(5))
             peak = max(peak, rss_mb())
         assert peak - base > 50, f"20 sessions took only {peak - base:.0f} MB: nothing to test"
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 60  # the bar: freed within a minute
         while (now := rss_mb()) > base + 50 and time.monotonic() < deadline:
             time.sleep(1)
         print(f"\nserver RSS {base:.0f} MB before 20 killed sessions, at most {peak:.0f} MB "
               f"with them, {now:.0f} MB after")
         assert now <= base + 50, (f"server RSS {base:.0f} MB before 20 killed sessions, "
-                                  f"{peak:.0f} MB with them, still {now:.0f} MB 40 s later")
+                                  f"{peak:.0f} MB with them, still {now:.0f} MB 60 s later")
