@@ -215,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         f" --{k.replace('_', '-')} {getattr(args, k)}" for k in FULL
         if getattr(args, k) is not None)
     out = Path(args.out)
+    bad = [k for k in FULL if k != "scale" and settings[k] < 1]
+    if bad or not 0 < settings["scale"] <= 1 or args.workers < 1:
+        what = (f"--{bad[0].replace('_', '-')} = {settings[bad[0]]}: a whole number, 1 or more"
+                if bad else f"--workers = {args.workers}: 1 or more" if args.workers < 1
+                else f"--scale = {settings['scale']}: above 0, at most 1")
+        print(f"history_report: error: {what}", file=sys.stderr)
+        return 2
     try:
         split(readme.read_text(encoding="utf-8"), README_MARKS, str(readme))
         split(doc.read_text(encoding="utf-8"), DOC_MARKS, str(doc))
@@ -232,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
                           args.seed, args.workers)
     except (ConfigError, OSError, ValueError) as e:
         print(f"history_report: error: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:  # --render-only on files another version (or a hand) wrote
+        print(f"history_report: error: {out} holds run files without {e}; rerun without "
+              "--render-only", file=sys.stderr)
         return 2
     (out / "history" / "projection.json").write_text(json.dumps(proj, indent=2) + "\n")
     render(out, readme, doc, Path(args.figures), command)

@@ -407,3 +407,37 @@ def test_the_history_report_only_touches_its_marked_blocks(tmp_path, capsys):
     assert code == 2 and "attribution:start" in capsys.readouterr().err
     assert not out.exists() and not figures.exists()
     assert doc.read_text() == "no markers here\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--attribution-reps", "0"], "--attribution-reps"),
+    (["--projection-reps", "0"], "--projection-reps"),
+    (["--scale", "nan"], "--scale"),
+    (["--workers", "0"], "--workers"),
+])
+def test_the_history_report_refuses_bad_settings_before_running(tmp_path, capsys, args, message):
+    from .conftest import load_script
+
+    report = load_script("history_report")
+    readme = tmp_path / "README.md"
+    readme.write_text("untouched\n")
+    code = report.main([*args, "--readme", str(readme), "--out", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists() and readme.read_text() == "untouched\n"
+
+
+def test_render_only_on_incomplete_run_files_is_one_message(tmp_path, capsys):
+    from .conftest import load_script
+
+    report = load_script("history_report")
+    readme, doc = tmp_path / "README.md", tmp_path / "validation.md"
+    readme.write_text("{}\n{}\n".format(*report.README_MARKS))
+    doc.write_text("{}\n{}\n".format(*report.DOC_MARKS))
+    runs = tmp_path / "runs"
+    (runs / "history").mkdir(parents=True)
+    (runs / "history" / "manifest.json").write_text("{}")
+    code = report.main(["--render-only", "--readme", str(readme), "--doc", str(doc), "--out",
+                        str(runs), "--figures", str(tmp_path / "figures")])
+    assert code == 2 and capsys.readouterr().err.count("\n") == 1
+    assert readme.read_text() == "{}\n{}\n".format(*report.README_MARKS)

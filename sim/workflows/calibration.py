@@ -409,10 +409,10 @@ def with_fitted(base: Scenario, params: dict[str, float]) -> Scenario:
         if "@" not in key:
             continue
         name, _, year = key.partition("@")
-        old = plain.get(name, base.get(name))  # a dict once an earlier point of it is set
-        points = old.to_dict() if isinstance(old, Schedule) else dict(old) if isinstance(
-            old, dict) else {}
-        plain[name] = {**points, year: float(f"{value:.6g}")}
+        if name not in plain:  # start from the schedule's own points (none for a value)
+            old = base.get(name)
+            plain[name] = old.to_dict() if isinstance(old, Schedule) else {}
+        plain[name][year] = float(f"{value:.6g}")
     return base.with_overrides(plain, where="calibration")
 
 
