@@ -15,6 +15,8 @@ start are the model's own.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from agents.family import long_run_need
@@ -50,7 +52,8 @@ def populate(model) -> Population:
     the initial population is the same in every scenario run on the seed."""
     p, r, d = model.params, model.region, model.draws
     rng = model.streams["build"]
-    n_children = stochastic_round(rng, r.la_children * p.run.scale)
+    n_children = stochastic_round(
+        rng, r.la_children * (p.run.scale * p.population.child_population_index))
     n_families = np.maximum(1, np.round(n_children / p.population.children_per_family)).astype(int)
     pop = Population(int(n_families.sum()), int(n_children.sum()), p.run.record_events)
     la = np.repeat(np.arange(r.n_la), n_families)
@@ -97,6 +100,18 @@ def age_gradient(birth_rate: float) -> float:
         else:
             hi = mid
     return (lo + hi) / 2
+
+
+@functools.lru_cache(maxsize=64)
+def burn_in_migration_rate(birth_rate: float) -> float:
+    """The net migration rate (per child per year) at which the child population neither grows
+    nor shrinks: k of :func:`age_gradient`, since the population changes by
+    ``net_migration_rate - k`` a year. The burn-in runs at it. Run at the first year's own
+    migration instead, a 20-year warm start at 2010's births (5.9% a year, above the 1/18
+    that replaces children turning 18) grew the sample's children by about 13% before 2010
+    began, so counts in England's units came out a quarter too high by 2024; held, the
+    population the run starts from is the published one the build drew."""
+    return float(age_gradient(birth_rate))
 
 
 def stationary_ages(u: np.random.Generator | np.ndarray, n: int, birth_rate: float) -> np.ndarray:
@@ -205,13 +220,24 @@ def migration(model) -> None:
     the child population and not its age structure; they settle where children live and start
     with need at its stationary level. Leaving families are drawn at random from those not
     known to children's services (a family with an open case, or a child in care, stays): each
-    such family leaves with the same chance, a keyed draw of its uid (sim/draws.py)."""
+    such family leaves with the same chance, a keyed draw of its uid (sim/draws.py).
+
+    During the burn-in (weeks before year 1) the rate is the one that holds the child
+    population at its size (:func:`burn_in_migration_rate`), plus the log of the drawn size
+    over today's, which returns any drift (children leaving through care, rounding of ages)
+    within about a year: the warm start settles who is where, not how many children there
+    are."""
     p, pop, d = model.params.population, model.pop, model.draws
-    if p.net_migration_rate == 0:
+    if model.week < 0:  # the burn-in holds the population the build drew
+        held = float(model.la_children_at_build.sum())
+        rate = burn_in_migration_rate(p.birth_rate) + np.log(held / max(model.children_now, 1))
+    else:
+        rate = p.net_migration_rate
+    if rate == 0:
         return
     c, f = pop.children, pop.families
-    expected = abs(p.net_migration_rate) / WEEKS_PER_YEAR * model.children_now
-    if p.net_migration_rate > 0:
+    expected = abs(rate) / WEEKS_PER_YEAR * model.children_now
+    if rate > 0:
         n = d.poisson("migration.arrivals", expected)
         if n:
             _arrive(model, n)
@@ -309,11 +335,12 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
                                   p.initial_max_care_years * WEEKS_PER_YEAR),
                        c.age[care]).astype(np.int16)
     f.case[c.family[care]] = Case.CARE
-    # Plans, then other children in need, from the highest-need families not already known.
-    for case, rate in (
-        (Case.PROTECTION_PLAN, p.initial_cpp_per_10k),
-        (Case.CHILD_IN_NEED, p.initial_cin_per_10k - p.initial_cla_per_10k - p.initial_cpp_per_10k),
-    ):
+    # Plans, then other children in need, from the highest-need families not already known
+    # (children in need because of their own disability are counted apart: ODD 7.5).
+    in_need = (p.initial_cin_per_10k - p.initial_cla_per_10k - p.initial_cpp_per_10k
+               - model.params.social_work.disability_cin_per_10k)
+    for case, rate in ((Case.PROTECTION_PLAN, p.initial_cpp_per_10k),
+                       (Case.CHILD_IN_NEED, in_need)):
         home_kids = np.bincount(c.family[c.active], minlength=f.n)
         free = (f.case == Case.NONE) & (home_kids > 0)
         w = np.where(free, np.exp(p.initial_case_need_weight * f.need), 0.0) * home_kids

@@ -179,7 +179,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "children",
         "children in need at year end (DfE CIN census): children at "
         "home in a family under assessment, with a child-in-need case, on a plan or with a "
-        "sibling in care, plus all children looked after",
+        "sibling in care, plus all children looked after and children in need because of "
+        "their own disability (ODD 7.5)",
     ),
     _I(
         "cin_rate_per_10k",
@@ -514,6 +515,21 @@ def helper_columns() -> tuple[str, ...]:
     return tuple(dict.fromkeys(x for x in parts if x not in COLUMNS))
 
 
+def disabled_in_need(model) -> np.ndarray:
+    """Which children (rows) are in need because of their own disability (ODD 7.5): a child
+    under 18 whose fixed draw (a keyed draw of its uid, so the same children in every year
+    and every arm of a comparison) is below ``social_work.disability_cin_per_10k`` / 10,000.
+    Their need is lasting and does not come from the family's need, so the casework
+    mechanisms do not produce it; only the count of children in need at 31 March includes
+    them (they are not in the flows, the workload or the early-help queue)."""
+    c = model.pop.children
+    share = model.params.social_work.disability_cin_per_10k / 1e4
+    if share <= 0:
+        return np.zeros(c.n, bool)
+    u = model.draws.uniform("child.disability_need", c.uid, week=0)
+    return c.active & (c.age < 18 * WEEKS_PER_YEAR) & (u < share)
+
+
 def snapshot(model) -> dict[str, np.ndarray]:
     """Year-end stocks and the helper counts behind ratios, per authority."""
     from sim.placements import separated
@@ -534,6 +550,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
         ).astype(float)
 
     open_case = f.case[c.family] >= Case.ASSESSMENT
+    disabled = disabled_in_need(model)
     all_care = np.ones(len(care), bool)
     # DfE records no distance for an unaccompanied asylum-seeking child (no home in England).
     known = ~f.uasc[c.family[care]]
@@ -541,7 +558,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     out = {
         "children": per_la(c.active | c.in_care),
         "cla": care_count(all_care),
-        "cin": per_la(home & open_case) + care_count(all_care),
+        "cin": per_la(home & (open_case | disabled)) + care_count(all_care),
         "cpp": per_la(home & (f.case[c.family] == Case.PROTECTION_PLAN)),
         "early_help_places": np.array([la.early_help_places for la in model.authorities], float),
         "early_help_waiting": np.bincount(

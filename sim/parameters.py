@@ -84,6 +84,11 @@ PARAMS: tuple[Param, ...] = (
     Param("population", "children_per_family", 1.7, "children", 1.0, 4.0, "derived",
           "about 12 million children in about 7 million families (ARCHITECTURE.md figures)",
           "mean dependent children per family at the start"),
+    Param("population", "child_population_index", 1.0, "ratio", 0.5, 1.5, "derived",
+          "1: the 11.95 million children of 2023-24 (sim/region.py: CHILD_SHARE); the 2010 "
+          "start sets DfE's 2010 denominator over it (11,176,482 / 11,950,000)",
+          "children at the start relative to 2023-24's, each authority's sample scaled alike "
+          "(counts in England's units are the sample over run.scale)"),
     Param("population", "birth_rate", 0.047, "births per child per year", 0.0, 0.2, "derived",
           "ONS, Births in England and Wales 2023 (about 563,000 in England) / 11.95m children",
           "births per child under 18 per year"),
@@ -192,6 +197,16 @@ PARAMS: tuple[Param, ...] = (
           "extra assessment error per unit of overload (weaker assessments)"),
     Param("social_work", "assessment_weeks", 6, "weeks", 1, 26, A,
           "DfE's 45-working-day limit for assessments", "length of an assessment"),
+    Param("social_work", "disability_cin_per_10k", 32.0, "per 10,000 children", 0.0, 200.0,
+          "derived",
+          "DfE Characteristics of children in need 2015-16: a child's disability or illness "
+          "was the primary need of 9.6% of children assessed (the share is stable: children "
+          "in need at 31 March with a disability recorded were 12.6% in 2020 and 12.3% in "
+          "2022, DfE CIN table B2, some of them in need for abuse or neglect) x 333 per "
+          "10,000 in need at 31 March 2024",
+          "children in need at 31 March because of their own disability (Children Act 1989 "
+          "s17; support such as short breaks), not through the family's need: each child's "
+          "fixed draw says whether it is one (ODD 7.5)"),
     Param("social_work", "cin_level", 1.825067, "need units", -3.0, 6.0, "calibrated",
           FIT, "assessed need that makes a child in need"),
     Param("social_work", "s47_level", 2.57, "need units", -3.0, 8.0, "calibrated",

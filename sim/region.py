@@ -32,7 +32,8 @@ from scipy.spatial import Delaunay
 EARTH_RADIUS_MILES = 3958.8
 #: Share of England's population aged 0-17: 11.95 million children (DfE CLA 2024, implied by
 #: 83,630 at 70 per 10,000) over 56.55 million people (the shipped 2020 populations).
-CHILD_SHARE = 11_950_000 / 56_550_138
+ENGLAND_CHILDREN = 11_950_000
+CHILD_SHARE = ENGLAND_CHILDREN / 56_550_138
 BANDS = ("low", "medium", "high")
 REGIONS = (
     "East Midlands",

@@ -20,6 +20,7 @@ from sim.workflows.history import (
     FILES,
     FIT_YEARS,
     SERIES,
+    SNAPSHOT_YEAR,
     TEST_YEARS,
     denominators,
     england_2010_toml,
@@ -142,7 +143,21 @@ def test_the_history_loss_moves_with_a_fit_year_but_never_with_a_test_year():
     test = off_test["year"].isin(TEST_YEARS)
     off_test.loc[test, [s.column for s in SERIES]] = 1e9
     assert history_terms(off_test) == history_terms(base)
-    assert history_terms(base[base["year"].isin(FIT_YEARS)]) == history_terms(base)
+
+
+def test_the_snapshot_targets_are_compared_in_their_own_year_and_are_not_series():
+    series = {s.column for s in SERIES}
+    assert {t.column for t in snapshot_targets()}.isdisjoint(series)
+    assert "icpc_rate_per_10k" in {t.column for t in snapshot_targets()}
+    base = _annual_at_published(range(2010, 2025))
+    share = snapshot_targets()[0]
+    before = base.copy()
+    before.loc[before["year"] != SNAPSHOT_YEAR, share.column] += 10 * share.tolerance
+    assert history_terms(before) == history_terms(base)
+    at = base.copy()
+    at.loc[at["year"] == SNAPSHOT_YEAR, share.column] += share.tolerance
+    assert history_terms(at)[share.column] == pytest.approx(1.0)
+    assert history_terms(base[base["year"] < SNAPSHOT_YEAR])[share.column] > 1e5
 
 
 def test_a_fit_year_the_run_did_not_reach_is_a_heavy_penalty():
@@ -174,8 +189,9 @@ def test_the_fit_record_lists_its_targets_and_no_test_window_value(fit):
     assert all(t["year"] in FIT_YEARS for t in series)
     assert {t["model_column"] for t in used if t["kind"] == "snapshot"} == {
         t.column for t in snapshot_targets()}
-    # Each trial ran the fit window and no further.
-    assert record["years"] == len(FIT_YEARS) and record["start_year"] == 2010
+    assert all(t["year"] == SNAPSHOT_YEAR for t in used if t["kind"] == "snapshot")
+    # Each trial ran on to the snapshot's year, the drivers as published.
+    assert record["years"] == SNAPSHOT_YEAR - 2010 + 1 and record["start_year"] == 2010
     assert record["seeds_per_trial"] == 2 and len(set(record["model_seeds"])) == 2
 
 
@@ -209,7 +225,7 @@ def test_a_history_fit_is_reproducible_from_its_seeds(fit, tmp_path):
 def test_seeds_are_averaged_year_by_year_before_the_loss():
     from sim.workflows.calibration import score
 
-    on = _annual_at_published(range(2010, 2018))
+    on = _annual_at_published(range(2010, SNAPSHOT_YEAR + 1))
     low, high = on.copy(), on.copy()
     cols = [s.column for s in SERIES]
     low[cols] *= 0.8  # each seed alone is 20% off: 2-3 tolerances on every point

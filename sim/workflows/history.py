@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.config import ConfigError, Scenario, load_scenario
+from sim.region import ENGLAND_CHILDREN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
 FIRST_YEAR, LAST_YEAR = 2010, 2024
 #: Reporting years whose published values the fit may use, and those kept for the test.
 FIT_YEARS: tuple[int, ...] = tuple(range(2010, 2018))
+#: The year the 2023-24 snapshot targets describe: a history fit compares each structural
+#: target with the model's value in this year (:func:`history_terms`).
+SNAPSHOT_YEAR = 2024
 TEST_YEARS: tuple[int, ...] = tuple(range(2018, 2025))
 #: Where the generated 2010 scenario lives (tests check it matches the generator).
 SCENARIO_NAME = "england_2010.toml"
@@ -173,14 +177,17 @@ def fit_points() -> list[Point]:
 
 
 def snapshot_targets() -> tuple[Target, ...]:
-    """The structural targets with no time series that a history fit also uses: the shares of
-    :func:`sim.workflows.targets.targets` (placement mix, distance, starts by age, placement
-    stability in the year, re-referrals, section 20). Rates are left out (they are the series,
-    or a 2023-24 level such as conferences that a 2010-2017 fit should not be pinned to) and so
-    is spending per child (2023-24 cash, not comparable with the 2010s' prices)."""
+    """The 2023-24 targets with no time series that a history fit also uses: every target of
+    :func:`sim.workflows.targets.targets` whose indicator is not one of the series (placement
+    mix, distance, starts by age, in-year stability, re-referrals, re-entries, section 20,
+    initial conferences, spending per child). Each describes 2023-24, so the fit compares it
+    with the model's year ending March 2024 (:data:`SNAPSHOT_YEAR`), reached by running every
+    trial on to 2024 with the drivers as published; no series value of the test window is
+    read (:func:`history_terms`)."""
     from sim.workflows.targets import targets
 
-    return tuple(t for t in targets() if t.kind == "share")
+    series = {s.column for s in SERIES}
+    return tuple(t for t in targets() if t.column not in series)
 
 
 # --- the loss ------------------------------------------------------------------------------
@@ -189,8 +196,9 @@ MISSING = 1e6  # a term whose model value is missing or not finite
 
 def history_terms(annual: pd.DataFrame) -> dict[str, float]:
     """Squared misfits in tolerances: for each series, the mean over its fit-window points of
-    ((model - published) / tolerance)²; for each snapshot share, the same of the model's mean
-    over the fit-window years. Test-window years of ``annual`` are never read."""
+    ((model - published) / tolerance)²; for each snapshot target, the same of the model's
+    value in :data:`SNAPSHOT_YEAR`, the year the target describes. No series value of a
+    test-window year is read."""
     import numpy as np
 
     fit = annual[annual["year"].isin(FIT_YEARS)].set_index("year")
@@ -201,8 +209,9 @@ def history_terms(annual: pd.DataFrame) -> dict[str, float]:
             v = float(fit[s.column].get(p.year, np.nan)) if s.column in fit else np.nan
             sq.append(((v - p.value) / p.tolerance) ** 2 if math.isfinite(v) else MISSING)
         terms[s.column] = float(np.mean(sq)) if sq else 0.0
+    snap = annual[annual["year"] == SNAPSHOT_YEAR]
     for t in snapshot_targets():
-        v = float(fit[t.column].mean()) if len(fit) else math.nan
+        v = float(snap[t.column].iloc[0]) if len(snap) and t.column in snap else math.nan
         terms[t.column] = ((v - t.value) / t.tolerance) ** 2 if math.isfinite(v) else MISSING
     return terms
 
@@ -212,10 +221,10 @@ def targets_used() -> list[dict[str, Any]]:
     used = [{"kind": "series", "indicator": p.indicator, "model_column": p.column,
              "year": p.year, "published_count": p.count, "value_per_10k": round(p.value, 4),
              "tolerance": round(p.tolerance, 4)} for p in fit_points()]
-    years = f"mean of model years {FIT_YEARS[0]}-{FIT_YEARS[-1]}"
+    year = f"model year {SNAPSHOT_YEAR} (the year ending March {SNAPSHOT_YEAR})"
     used += [{"kind": "snapshot", "indicator": t.indicator, "model_column": t.column,
-              "year": None, "compared_with": years, "value": t.value, "tolerance": t.tolerance,
-              "source": t.source} for t in snapshot_targets()]
+              "year": SNAPSHOT_YEAR, "compared_with": year, "value": t.value,
+              "tolerance": t.tolerance, "source": t.source} for t in snapshot_targets()]
     return used
 
 
@@ -245,6 +254,10 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     notes = {"run.start_year": "year 1 is the year ending 31 March 2010",
              "run.years": f"{FIRST_YEAR} to {LAST_YEAR}",
              "run.burn_in_years": "warm start: the burn-in runs at 2010's driver values"}
+    values["population.child_population_index"] = _sig(children / ENGLAND_CHILDREN)
+    notes["population.child_population_index"] = (
+        f"{children:,.0f} children in {FIRST_YEAR} (sim/workflows/history.py: denominators) over "
+        "the 2023-24 children the authorities' file implies (sim/region.py: ENGLAND_CHILDREN)")
     for key, name in (("care.initial_cla_per_10k", "cla_at_31_march"),
                       ("care.initial_cpp_per_10k", "cpp_at_31_march"),
                       ("care.initial_cin_per_10k", "cin_at_31_march")):
