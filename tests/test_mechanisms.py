@@ -340,3 +340,46 @@ def test_capacities_set_per_child_follow_each_authoritys_children():
     }
     for key, value in before.items():
         assert after[key] == pytest.approx(value * 0.8, rel=0.05), key
+
+
+def test_the_warm_start_holds_the_child_population_the_build_drew():
+    """At 2010's births (5.9% of children a year, above the 1/18 that replaces those turning
+    18) and its own net migration the population would grow about 0.6% a year; the burn-in
+    runs at the migration that holds it, so five years of it leave the size where it was."""
+    scenario = small(run__burn_in_years=5, population__birth_rate=0.0589,
+                     population__net_migration_rate=0.0007)
+    model = CareSystem(scenario)
+    built = model.la_children_at_build.sum()
+    assert abs(np.count_nonzero(model.pop.children.active) / built - 1) < 0.01
+    model.run(years=2)  # after the burn-in the scenario's own migration applies again
+    assert np.count_nonzero(model.pop.children.active) / built > 1.005
+
+
+def test_the_2010_start_draws_2010s_children():
+    today = CareSystem(small(run__years=1))
+    then = CareSystem(small(run__years=1, population__child_population_index=0.935))
+    ratio = then.la_children_at_build.sum() / today.la_children_at_build.sum()
+    assert ratio == pytest.approx(0.935, abs=0.005)
+
+
+def test_children_in_need_include_disabled_children_at_their_share_the_same_every_year():
+    from sim.indicators import disabled_in_need, snapshot
+
+    def built(per_10k: float) -> CareSystem:
+        return CareSystem(small(run__scale=0.05, social_work__disability_cin_per_10k=per_10k))
+
+    without, model = built(0.0), built(32.0)
+    c = model.pop.children
+    disabled = disabled_in_need(model)
+    assert disabled.sum() / np.count_nonzero(c.active) * 1e4 == pytest.approx(32.0, rel=0.15)
+    assert not disabled_in_need(without).any()
+    # The start still holds the published children in need: fewer family cases are drawn.
+    assert snapshot(model)["cin"].sum() == pytest.approx(snapshot(without)["cin"].sum(),
+                                                         rel=0.03)
+    first = c.uid[disabled]
+    model.run(years=1)
+    c = model.pop.children
+    again = c.uid[disabled_in_need(model)]
+    stayed = np.isin(first, c.uid[c.active])
+    assert stayed.mean() > 0.8
+    assert np.isin(first[stayed], again).all()  # the same children, as they age
