@@ -196,7 +196,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     f, p = model.pop.families, model.params.social_work
     # Only families with an open case are looked at below: the ones whose case moves this
     # week were open at its start; the review draws are keyed by their uids.
-    known = np.flatnonzero(f.case > Case.NONE)
+    known = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, len(Case) - 1)
     f.case_weeks[known] += 1
     # Assessments that finish this week.
     done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
@@ -248,6 +248,31 @@ def pre_birth(model) -> np.ndarray:
 
 def early_help(model) -> None:
     """Fill free early-help places from the waiting list (longest wait first); end episodes."""
+    f, p = model.pop.families, model.params.early_help
+    # The episodes ending, the waits given up, the places still in use by authority and the
+    # families still waiting, in one compiled pass over the families' cases (those ending
+    # and giving up are the ones the last two leave out: sim/kernels.py, early_help_lists).
+    ending, gave_up, waiting = (np.empty(f.n, np.int64) for _ in range(3))
+    in_use = np.zeros(model.n_la, np.int64)
+    n_end, n_gave, n_wait = kernels.early_help_lists(
+        f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
+        float(p.weeks), float(p.max_wait_weeks), ending, gave_up, waiting, in_use)
+    ending, gave_up, waiting = ending[:n_end], gave_up[:n_gave], waiting[:n_wait]
+    u = model.draws.uniform("early_help.trio", f.uid[ending])
+    resolved = ending[f.trio[ending] & (u < p.trio_resolution)]
+    f.trio[resolved] = False
+    _move(model, ending, Case.NONE)
+    _move(model, gave_up, Case.NONE)
+    places = np.array([la.early_help_places for la in model.authorities])
+    start = waiting[
+        first_per_group(f.la[waiting], np.maximum(places - in_use, 0), -f.case_weeks[waiting])
+    ]
+    _move(model, start, Case.EARLY_HELP, Event.EARLY_HELP)
+    model.count("early_help_started", f.la[start])
+
+
+def early_help_reference(model) -> None:
+    """:func:`early_help` as numpy passes over the families (the definition)."""
     f, p = model.pop.families, model.params.early_help
     ending = np.flatnonzero((f.case == Case.EARLY_HELP) & (f.case_weeks >= p.weeks))
     u = model.draws.uniform("early_help.trio", f.uid[ending])

@@ -105,6 +105,101 @@ def need_pairs(active, uid, key, u_out, v_out):
     return j
 
 
+#: Coefficients of scipy's ``special.ndtri`` (Cephes ndtri.c, S. L. Moshier, as translated
+#: in scipy's xsf/cephes/ndtri.h; BSD licence): the rational approximations for
+#: |y - 0.5| <= 3/8 (P0/Q0), for sqrt(-2 log y) in [2, 8) (P1/Q1) and in [8, 64) (P2/Q2).
+#: The Q polynomials' leading coefficient, 1, is implicit (p1evl).
+_NDTRI_P0 = np.array([-5.99633501014107895267E1, 9.80010754185999661536E1,
+                      -5.66762857469070293439E1, 1.39312609387279679503E1,
+                      -1.23916583867381258016E0])
+_NDTRI_Q0 = np.array([1.95448858338141759834E0, 4.67627912898881538453E0,
+                      8.63602421390890590575E1, -2.25462687854119370527E2,
+                      2.00260212380060660359E2, -8.20372256168333339912E1,
+                      1.59056225126211695515E1, -1.18331621121330003142E0])
+_NDTRI_P1 = np.array([4.05544892305962419923E0, 3.15251094599893866154E1,
+                      5.71628192246421288162E1, 4.40805073893200834700E1,
+                      1.46849561928858024014E1, 2.18663306850790267539E0,
+                      -1.40256079171354495875E-1, -3.50424626827848203418E-2,
+                      -8.57456785154685413611E-4])
+_NDTRI_Q1 = np.array([1.57799883256466749731E1, 4.53907635128879210584E1,
+                      4.13172038254672030440E1, 1.50425385692907503408E1,
+                      2.50464946208309415979E0, -1.42182922854787788574E-1,
+                      -3.80806407691578277194E-2, -9.33259480895457427372E-4])
+_NDTRI_P2 = np.array([3.23774891776946035970E0, 6.91522889068984211695E0,
+                      3.93881025292474443415E0, 1.33303460815807542389E0,
+                      2.01485389549179081538E-1, 1.23716634817820021358E-2,
+                      3.01581553508235416007E-4, 2.65806974686737550832E-6,
+                      6.23974539184983293730E-9])
+_NDTRI_Q2 = np.array([6.02427039364742014255E0, 3.67983563856160859403E0,
+                      1.37702099489081330271E0, 2.16236993594496635890E-1,
+                      1.34204006088543189037E-2, 3.28014464682127739104E-4,
+                      2.89247864745380683936E-6, 6.79019408009981274425E-9])
+_EXP_M2 = 0.13533528323661269189  # exp(-2)
+_SQRT_2PI = 2.50662827463100050242E0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _polevl(x, coef):
+    """Cephes polevl: the polynomial with coefficients ``coef`` (highest degree first), by
+    Horner's rule in its order of operations."""
+    ans = coef[0]
+    for i in range(1, coef.shape[0]):
+        ans = ans * x + coef[i]
+    return ans
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _p1evl(x, coef):
+    """Cephes p1evl: as :func:`_polevl` with an implicit leading coefficient 1."""
+    ans = x + coef[0]
+    for i in range(1, coef.shape[0]):
+        ans = ans * x + coef[i]
+    return ans
+
+
+@njit(cache=True, nogil=True)
+def ndtri(y0):
+    """The standard normal quantile of ``y0``: scipy's ``special.ndtri`` (Cephes), the same
+    float64 operations in the same order, so bit for bit its value (tests/test_exact.py
+    compares the two; ``log`` and ``sqrt`` are the C library's, as scipy's). Compiled here so
+    the weekly need shock needs no separate pass of scipy over every family (issue 13)."""
+    if y0 == 0.0:
+        return -np.inf
+    if y0 == 1.0:
+        return np.inf
+    if y0 < 0.0 or y0 > 1.0 or y0 != y0:
+        return np.nan
+    code = True
+    y = y0
+    if y > 1.0 - _EXP_M2:
+        y = 1.0 - y
+        code = False
+    if y > _EXP_M2:
+        y = y - 0.5
+        y2 = y * y
+        x = y + y * (y2 * _polevl(y2, _NDTRI_P0) / _p1evl(y2, _NDTRI_Q0))
+        return x * _SQRT_2PI
+    x = np.sqrt(-2.0 * np.log(y))
+    x0 = x - np.log(x) / x
+    z = 1.0 / x
+    if x < 8.0:
+        x1 = z * _polevl(z, _NDTRI_P1) / _p1evl(z, _NDTRI_Q1)
+    else:
+        x1 = z * _polevl(z, _NDTRI_P2) / _p1evl(z, _NDTRI_Q2)
+    x = x0 - x1
+    if code:
+        x = -x
+    return x
+
+
+@njit(cache=True, nogil=True)
+def ndtri_array(y, out):
+    """``out[i] = ndtri(y[i])`` (for tests and callers with an array)."""
+    for i in range(y.shape[0]):
+        out[i] = ndtri(y[i])
+    return out
+
+
 @njit(cache=True, nogil=True)
 def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset_w, end_w,
               poverty_effect, trio_effect, tau, shock_scale):
@@ -139,20 +234,68 @@ def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset
         need[i] = np.float32(step)
 
 
+_BLOCK = 512
+
+
+@njit(cache=True, nogil=True)
+def need_week_drawn(active, uid, key, trio, poor, propensity, need, support, onset_w, end_w,
+                    poverty_effect, trio_effect, tau, shock_scale):
+    """:func:`need_pairs`, ``special.ndtri`` of the second uniforms and :func:`need_week` in
+    one pass over the families (agents/family.py: evolve_need): each active family's
+    ``need`` pair and its normal (:func:`ndtri`, scipy's to the bit) are made block by block
+    into small arrays that stay in the cache, so no family-sized arrays of draws are written
+    and read back. (Blocks, not row by row: the inverse normal's branches then run in a
+    tight loop of their own.)"""
+    n = active.shape[0]
+    us = np.empty(_BLOCK)
+    zs = np.empty(_BLOCK)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        for i in range(b0, b1):
+            us[i - b0], zs[i - b0] = _halves(_mix(uid[i] * _GOLDEN + key))
+        for k in range(b1 - b0):
+            zs[k] = ndtri(zs[k])
+        for i in range(b0, b1):
+            a = active[i]
+            u = us[i - b0] if a else 1.0
+            z = zs[i - b0] if a else 0.0
+            t = trio[i]
+            start = (not t) & (u < onset_w)
+            end = t & (u < end_w)
+            t = (t | start) & (not end)
+            trio[i] = t
+            long_run = np.float64(poor[i]) * poverty_effect
+            long_run += np.float64(t) * trio_effect
+            long_run += np.float64(propensity[i])
+            shock = np.float64(np.float32(z)) * shock_scale
+            old = np.float64(need[i])
+            step = long_run - old
+            step /= tau
+            step = old + step
+            step += shock
+            step -= np.float64(support[i])
+            need[i] = np.float32(step)
+
+
 @njit(cache=True, nogil=True)
 def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at_home_mask,
-                at_home, under5, teens):
+                at_home, under5, teens, case, min_case, family_la, open_by_la):
     """One pass over the children (sim/population.py: HomeCensus): marks the families with a
     child active or in care (``live``, zeroed by the caller), the children at home
     (``at_home_mask``: active and not in care), counts them per family (``at_home``, zeroed),
     and lists, in row order, those at home under ``under5_weeks`` old and those at least
-    ``teen_weeks`` old. Returns how many of each.
+    ``teen_weeks`` old. Returns how many of each. If ``open_by_la`` is not empty, adds to it,
+    by the family's authority, the children at home whose family's ``case`` is at least
+    ``min_case`` and the children in care (:func:`open_children_by_la`, in the same pass).
 
     Written without branches on the data (every store is made, the lists' ends move by 0 or
     1): children's states are mixed row by row, and mispredicted branches cost more than the
     stores."""
     n5 = 0
     nt = 0
+    count_open = open_by_la.shape[0] > 0
+    cur = -1  # (the authority's count in a register through each run of rows, as
+    acc = 0  # open_children_by_la)
     for j in range(active.shape[0]):
         a = active[j]
         ic = in_care[j]
@@ -166,6 +309,16 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
         n5 += home & (g < under5_weeks)
         teens[nt] = j
         nt += home & (g >= teen_weeks)
+        if count_open:
+            la = family_la[fam]
+            if la != cur:
+                if cur >= 0:
+                    open_by_la[cur] += acc
+                cur = la
+                acc = 0
+            acc += (home & (case[fam] >= min_case)) + np.int64(ic)
+    if cur >= 0:
+        open_by_la[cur] += acc
     return n5, nt
 
 
@@ -194,6 +347,30 @@ def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
     (``flags`` zeroed by the caller); branch-free, as :func:`home_census`."""
     for j in range(active.shape[0]):
         flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
+
+
+@njit(cache=True, nogil=True)
+def age_one_week_marking(age, care_weeks, in_care, active, adult_weeks, adults, family,
+                         young_weeks, young):
+    """:func:`age_one_week`, and, in the same pass, :func:`mark_young_at_home` on the aged
+    children (``young[family]`` set for each active child not in care under ``young_weeks``
+    after the week's ageing and 18th birthdays; ``young`` zeroed by the caller): the births'
+    families with a young child at home, without a second pass over the children."""
+    k = 0
+    for j in range(age.shape[0]):
+        g = age[j]
+        g += g < 32767
+        age[j] = g
+        ic = in_care[j]
+        care_weeks[j] += ic
+        a = active[j]
+        adult = a & (g >= adult_weeks)
+        a = a & (not adult)
+        active[j] = a
+        adults[k] = j
+        k += adult
+        young[family[j]] |= a & (not ic) & (g < young_weeks)
+    return k
 
 
 @njit(cache=True, nogil=True)
@@ -424,3 +601,81 @@ def support_lookup(table, la, case, hv_weeks, targeted_effect, out):
         s = table[la[i], case[i]]
         s += np.float64(hv_weeks[i] > 0) * targeted_effect
         out[i] = np.float32(s)
+
+
+@njit(cache=True, nogil=True)
+def _nonzero_bytes(words, tail, tail_start, out):
+    """The rows of the non-zero bytes of ``words`` (eight bytes a word), then of ``tail``
+    (rows from ``tail_start``), in order, into ``out``; returns how many. A zero word, the
+    common case, is skipped at once."""
+    m = 0
+    for w in range(words.shape[0]):
+        x = words[w]
+        if x != 0:
+            for b in range(8):
+                out[m] = w * 8 + b
+                m += ((x >> np.uint64(8 * b)) & np.uint64(0xFF)) != 0
+    for i in range(tail.shape[0]):
+        out[m] = tail_start + i
+        m += tail[i] != 0
+    return m
+
+
+def flatnonzero_sparse(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` for a boolean mask with few rows set (children in care among
+    every child: under one in a hundred), reading it eight bytes at a time: a fraction of
+    numpy's two passes (count, then fill)."""
+    b = np.ascontiguousarray(mask).view(np.uint8)
+    k = len(b) - len(b) % 8
+    out = np.empty(len(b), np.int64)  # (only the pages written are touched)
+    m = _nonzero_bytes(b[:k].view(np.uint64), b[k:], k, out)
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def rows_between(x, lo, hi, rows):
+    """The rows ``i`` with ``lo <= x[i] <= hi``, in order, into ``rows``; returns how many:
+    ``np.flatnonzero((x >= lo) & (x <= hi))`` in one pass without the temporaries (a case
+    stage among every family)."""
+    m = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        rows[m] = i
+        m += (v >= lo) & (v <= hi)
+    return m
+
+
+def flatnonzero_between(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``np.flatnonzero((x >= lo) & (x <= hi))`` (:func:`rows_between`)."""
+    rows = np.empty(len(x), np.int64)  # (only the pages written are touched)
+    m = rows_between(x, lo, hi, rows)
+    return rows[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def early_help_lists(case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
+                     gave_up, waiting, in_use):
+    """One pass over the families for the week's early help (agents/local_authority.py:
+    early_help): in row order, those helped (``case == helped``) for at least ``weeks``
+    (``ending``) and those waiting (``waiting_case``) for at least ``max_wait`` (``gave_up``),
+    both to close; ``in_use[la]`` plus one for each family helped and not ending; and the
+    families waiting and not giving up (``waiting``). Returns the three lists' lengths."""
+    ne = 0
+    ng = 0
+    nw = 0
+    for i in range(case.shape[0]):
+        c = case[i]
+        if c == helped:  # (few families have either stage: well-predicted branches)
+            if case_weeks[i] >= weeks:
+                ending[ne] = i
+                ne += 1
+            else:
+                in_use[la[i]] += 1
+        elif c == waiting_case:
+            if case_weeks[i] >= max_wait:
+                gave_up[ng] = i
+                ng += 1
+            else:
+                waiting[nw] = i
+                nw += 1
+    return ne, ng, nw

@@ -162,7 +162,7 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
     if len(children) == 0:
         return np.zeros(0, bool)
-    care = np.flatnonzero(c.in_care)
+    care = kernels.flatnonzero_sparse(c.in_care)
     care = care[~np.isin(care, children)]
     prov = pl.provider[c.placement[care]]
     care, prov = care[prov >= 0], prov[prov >= 0]
@@ -578,7 +578,7 @@ def placement_week(model) -> None:
     """Breakdowns (and the moves they cause), fading contact, and exits from care."""
     pop, p = model.pop, model.params
     c, f, pl = pop.children, pop.families, pop.placements
-    care = np.flatnonzero(c.in_care)
+    care = kernels.flatnonzero_sparse(c.in_care)
     model.count("care_weeks", f.la[c.family[care]])
     u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
     ids = c.placement[care]
@@ -614,7 +614,7 @@ def _planned_moves(model) -> None:
     16-17-year-olds in foster or residential care move on to supported accommodation
     (semi-independent living)."""
     c, pl, p = model.pop.children, model.pop.placements, model.params.care
-    care = np.flatnonzero(c.in_care)
+    care = kernels.flatnonzero_sparse(c.in_care)
     kind = pl.kind[c.placement[care]]
     _planned_move(model, care[kind == Kind.EMERGENCY], need=None)
     # Out of bridging placements, as a sibling group: one draw per family.
@@ -624,7 +624,7 @@ def _planned_moves(model) -> None:
         WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
     _planned_move(model, care[due], need=None, together=True)
     _refill_inhouse(model)
-    care = np.flatnonzero(c.in_care)
+    care = kernels.flatnonzero_sparse(c.in_care)
     kind = pl.kind[c.placement[care]]
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)
@@ -652,7 +652,7 @@ def _refill_inhouse(model) -> None:
     pools = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active & (t.capacity > t.occupied))
     if len(pools) == 0:
         return
-    care = np.flatnonzero(c.in_care)
+    care = kernels.flatnonzero_sparse(c.in_care)
     ids = c.placement[care]
     # Not a child placed this week: a placement ends at the earliest a week after it began.
     agency = (
@@ -701,7 +701,7 @@ def _planned_move(
 def _exits(model) -> None:
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
-    care = np.flatnonzero(c.in_care)
+    care = kernels.flatnonzero_sparse(c.in_care)
     fam = c.family[care]
     # Home, as a sibling group, once the family's need *as the social worker reads it* is
     # low enough: a return is decided on an assessment, with its error, so some children go
@@ -766,9 +766,9 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    still = np.zeros(f.n, bool)  # families with a child in care (one compiled pass)
-    kernels.mark_families(c.in_care, c.family, still)
-    done = np.flatnonzero(f.case == Case.CARE)
-    done = done[~still[done]]
+    done = kernels.flatnonzero_between(f.case, int(Case.CARE), int(Case.CARE))
+    # (Those families checked against the few families with a child in care, rather than a
+    # pass over every child marking the families.)
+    done = done[~np.isin(done, c.family[kernels.flatnonzero_sparse(c.in_care)])]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
     f.case_weeks[done] = 0
