@@ -93,18 +93,6 @@ def keyed_pair(ids, key, hi_out, lo_out):
         hi_out[i], lo_out[i] = _halves(_mix(ids[i] * _GOLDEN + key))
 
 
-@njit(cache=True, nogil=True)
-def need_pairs(active, uid, key, u_out, v_out):
-    """The weekly ``need`` pair (``Draws.pair``) of every active family, in row order, into
-    the first entries of ``u_out`` and ``v_out``; returns how many (agents/family.py)."""
-    j = 0
-    for i in range(active.shape[0]):
-        if active[i]:
-            u_out[j], v_out[j] = _halves(_mix(uid[i] * _GOLDEN + key))
-            j += 1
-    return j
-
-
 #: Coefficients of scipy's ``special.ndtri`` (Cephes ndtri.c, S. L. Moshier, as translated
 #: in scipy's xsf/cephes/ndtri.h; BSD licence): the rational approximations for
 #: |y - 0.5| <= 3/8 (P0/Q0), for sqrt(-2 log y) in [2, 8) (P1/Q1) and in [8, 64) (P2/Q2).
@@ -175,10 +163,25 @@ def ndtri(y0):
         y = 1.0 - y
         code = False
     if y > _EXP_M2:
-        y = y - 0.5
-        y2 = y * y
-        x = y + y * (y2 * _polevl(y2, _NDTRI_P0) / _p1evl(y2, _NDTRI_Q0))
-        return x * _SQRT_2PI
+        return _ndtri_central(y)
+    x = _ndtri_tail(y)
+    if code:
+        x = -x
+    return x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ndtri_central(y):
+    """:func:`ndtri` of ``y`` in (exp(-2), 1 - exp(-2)): its rational approximation."""
+    y = y - 0.5
+    y2 = y * y
+    x = y + y * (y2 * _polevl(y2, _NDTRI_P0) / _p1evl(y2, _NDTRI_Q0))
+    return x * _SQRT_2PI
+
+
+@njit(cache=True, nogil=True)
+def _ndtri_tail(y):
+    """-:func:`ndtri` of ``y`` in (0, exp(-2)] (positive): Cephes' tail, its operations."""
     x = np.sqrt(-2.0 * np.log(y))
     x0 = x - np.log(x) / x
     z = 1.0 / x
@@ -186,10 +189,7 @@ def ndtri(y0):
         x1 = z * _polevl(z, _NDTRI_P1) / _p1evl(z, _NDTRI_Q1)
     else:
         x1 = z * _polevl(z, _NDTRI_P2) / _p1evl(z, _NDTRI_Q2)
-    x = x0 - x1
-    if code:
-        x = -x
-    return x
+    return x0 - x1
 
 
 @njit(cache=True, nogil=True)
@@ -200,65 +200,122 @@ def ndtri_array(y, out):
     return out
 
 
+#: The tail of the inverse normal as a table (:func:`ndtri32`): for y in [2**E0, 2**(E1+1))
+#: (after Cephes' reflection, y <= exp(-2) < 2**-2), each binade cut into 2**K segments, on
+#: each a Chebyshev interpolant of degree DEG of -ndtri (at DEG + 1 Chebyshev nodes, worked
+#: out here from :func:`ndtri` itself). Its error, below 1e-14 however the coefficients
+#: round, is far inside ``_TAIL_MARGIN``; where a value's float32 rounding is not settled
+#: within that margin, or y is below the table, the exact function decides.
+_TAIL_E0, _TAIL_E1, _TAIL_K, _TAIL_DEG = -40, -3, 5, 6
+_TAIL_MARGIN = 1e-12
+
+
+def _tail_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each segment's centre, inverse half-width and Chebyshev coefficients (segments in
+    order of the float64 bits of y: binade, then the top ``_TAIL_K`` bits of the mantissa)."""
+    k, deg = _TAIL_K, _TAIL_DEG
+    e = np.repeat(np.arange(_TAIL_E0, _TAIL_E1 + 1), 2**k)
+    j = np.tile(np.arange(2**k), _TAIL_E1 - _TAIL_E0 + 1)
+    lo = np.ldexp(1.0 + j / 2**k, e)
+    hi = np.ldexp(1.0 + (j + 1) / 2**k, e)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2  # (exact: a few bits of mantissa)
+    theta = np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1)
+    y = centre[:, None] + half[:, None] * np.cos(theta)[None, :]
+    g = -ndtri_array(y.ravel(), np.empty(y.size)).reshape(y.shape)
+    coef = 2.0 / (deg + 1) * g @ np.cos(np.outer(theta, np.arange(deg + 1)))
+    coef[:, 0] /= 2
+    return centre, 1.0 / half, np.ascontiguousarray(coef)
+
+
+_TAIL: list = []
+
+
+def tail_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tail_table`, worked out on first use and kept."""
+    if not _TAIL:
+        _TAIL.extend(_tail_table())
+    return _TAIL[0], _TAIL[1], _TAIL[2]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ndtri32_tail(y, bits, centre, inv_half, coef):
+    """float32(-ndtri(y)) for y in (0, exp(-2)] with float64 ``bits``: the table's value when
+    its float32 rounding is settled within the margin, else the exact tail's."""
+    e = np.int64(bits >> np.uint64(52)) - 1023
+    inside = e >= _TAIL_E0
+    # (Below the table, segment 0 is read and its value discarded: a branch around the
+    # interpolation here stops the compiler unrolling it, and costs five times as much.)
+    s = ((max(e, _TAIL_E0) - _TAIL_E0) << _TAIL_K) | np.int64(
+        (bits >> np.uint64(52 - _TAIL_K)) & np.uint64((1 << _TAIL_K) - 1))
+    t = (y - centre[s]) * inv_half[s]
+    t2 = t + t
+    b1 = 0.0
+    b2 = 0.0
+    for d in range(_TAIL_DEG, 0, -1):  # Clenshaw
+        b1, b2 = t2 * b1 - b2 + coef[s, d], b1
+    g = t * b1 - b2 + coef[s, 0]
+    lo = np.float32(g - _TAIL_MARGIN)
+    if inside and lo == np.float32(g + _TAIL_MARGIN):
+        return lo
+    return np.float32(_ndtri_tail(y))
+
+
 @njit(cache=True, nogil=True)
-def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset_w, end_w,
-              poverty_effect, trio_effect, tau, shock_scale):
-    """One week of toxic trio and need for every family row, in place (agents/family.py:
-    evolve_need): the active families' uniforms and normals are ``u_act``/``z_act`` in row
-    order; the others take 1.0 and 0.0. Each line is one of the numpy operations it replaces,
-    with numpy's types: float64 arithmetic, the shock's normal rounded to float32 first, need
-    stored as float32."""
-    j = 0
-    last = max(u_act.shape[0] - 1, 0)
-    for i in range(active.shape[0]):
-        a = active[i]
-        k = min(j, last)  # (selects, not branches: rows' activity is mixed)
-        u = u_act[k] if a else 1.0
-        z = z_act[k] if a else 0.0
-        j += a
-        t = trio[i]
-        start = (not t) & (u < onset_w)
-        end = t & (u < end_w)
-        t = (t | start) & (not end)
-        trio[i] = t
-        long_run = np.float64(poor[i]) * poverty_effect
-        long_run += np.float64(t) * trio_effect
-        long_run += np.float64(propensity[i])
-        shock = np.float64(np.float32(z)) * shock_scale
-        old = np.float64(need[i])
-        step = long_run - old
-        step /= tau
-        step = old + step
-        step += shock
-        step -= np.float64(support[i])
-        need[i] = np.float32(step)
+def ndtri32_array(y, out, centre, inv_half, coef):
+    """``out[i] = float32(ndtri(y[i]))`` for y in (0, 1), to the bit, by :func:`ndtri32`'s
+    route (tests/test_exact.py compares it with scipy's)."""
+    yb = np.empty(1)
+    bb = yb.view(np.uint64)
+    for i in range(y.shape[0]):
+        v = y[i]
+        if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
+            out[i] = np.float32(_ndtri_central(v))
+        else:
+            neg = v <= 1.0 - _EXP_M2
+            w = v if neg else 1.0 - v
+            yb[0] = w
+            z = _ndtri32_tail(w, bb[0], centre, inv_half, coef)
+            out[i] = -z if neg else z
+    return out
 
 
-_BLOCK = 512
+_BLOCK = 256
 
 
 @njit(cache=True, nogil=True)
 def need_week_drawn(active, uid, key, trio, poor, propensity, need, support, onset_w, end_w,
-                    poverty_effect, trio_effect, tau, shock_scale):
-    """:func:`need_pairs`, ``special.ndtri`` of the second uniforms and :func:`need_week` in
-    one pass over the families (agents/family.py: evolve_need): each active family's
-    ``need`` pair and its normal (:func:`ndtri`, scipy's to the bit) are made block by block
-    into small arrays that stay in the cache, so no family-sized arrays of draws are written
-    and read back. (Blocks, not row by row: the inverse normal's branches then run in a
-    tight loop of their own.)"""
+                    poverty_effect, trio_effect, tau, shock_scale, centre, inv_half, coef):
+    """The weekly need pair of every active family (``Draws.pair``), the inverse normal of its
+    second uniform (``special.ndtri``) and the week of trio and need in
+    one pass over the families (agents/family.py: evolve_need), block by block in small
+    arrays that stay in the cache, so no family-sized arrays of draws are written and read
+    back. The shock's normal is used rounded to float32, so it is computed as such
+    (:func:`_ndtri32_tail`): the exact float32 of scipy's value, from a table in the tails
+    where scipy takes two logarithms (a quarter of the draws)."""
     n = active.shape[0]
     us = np.empty(_BLOCK)
-    zs = np.empty(_BLOCK)
+    ys = np.empty(_BLOCK)
+    yb = ys.view(np.uint64)
+    zs = np.empty(_BLOCK, np.float32)
     for b0 in range(0, n, _BLOCK):
-        b1 = min(b0 + _BLOCK, n)
-        for i in range(b0, b1):
-            us[i - b0], zs[i - b0] = _halves(_mix(uid[i] * _GOLDEN + key))
-        for k in range(b1 - b0):
-            zs[k] = ndtri(zs[k])
-        for i in range(b0, b1):
+        m = min(b0 + _BLOCK, n) - b0
+        for k in range(m):
+            us[k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
+        for k in range(m):
+            v = ys[k]
+            if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
+                zs[k] = np.float32(_ndtri_central(v))
+            else:
+                neg = v <= 1.0 - _EXP_M2
+                w = v if neg else 1.0 - v
+                ys[k] = w
+                z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
+                zs[k] = -z if neg else z
+        for k in range(m):
+            i = b0 + k
             a = active[i]
-            u = us[i - b0] if a else 1.0
-            z = zs[i - b0] if a else 0.0
+            u = us[k] if a else 1.0
+            z = zs[k] if a else np.float32(0.0)
             t = trio[i]
             start = (not t) & (u < onset_w)
             end = t & (u < end_w)
@@ -267,7 +324,7 @@ def need_week_drawn(active, uid, key, trio, poor, propensity, need, support, ons
             long_run = np.float64(poor[i]) * poverty_effect
             long_run += np.float64(t) * trio_effect
             long_run += np.float64(propensity[i])
-            shock = np.float64(np.float32(z)) * shock_scale
+            shock = np.float64(z) * shock_scale
             old = np.float64(need[i])
             step = long_run - old
             step /= tau
