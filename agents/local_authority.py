@@ -300,6 +300,19 @@ def support_received(model) -> np.ndarray:
     work) and its case stage, so it is worked out once per authority and stage and looked up
     (the same products as family by family); the result is valid until the next call."""
     f, p = model.pop.families, model.params
+    # Looked up family by family in one compiled pass (sim/kernels.py: support_lookup), the
+    # same operations as table[la, case] + (hv_weeks > 0) * targeted_effect, as float32.
+    out = scratch(model).get("support", f.n, np.float32)
+    kernels.support_lookup(support_table(model), f.la, f.case, f.hv_weeks,
+                           float(p.health_visiting.targeted_effect), out)
+    return out
+
+
+def support_table(model) -> np.ndarray:
+    """The support a family receives by authority (rows) and case stage (columns), before
+    targeted health visiting: a stage's effect, times the quality of the authority's social
+    work from an assessment on (float64; :func:`support_received`)."""
+    p = model.params
     quality = 1.0 / (1.0 + model.la_overload())
     effect = np.zeros(len(Case), dtype=np.float32)
     effect[Case.EARLY_HELP] = p.early_help.effect
@@ -308,9 +321,4 @@ def support_received(model) -> np.ndarray:
     effect[Case.CARE] = p.social_work.cin_effect
     social_work = np.arange(len(effect)) >= Case.ASSESSMENT
     table = effect[None, :] * np.where(social_work[None, :], quality[:, None], 1.0)
-    # Looked up family by family in one compiled pass (sim/kernels.py: support_lookup), the
-    # same operations as table[la, case] + (hv_weeks > 0) * targeted_effect, as float32.
-    out = scratch(model).get("support", f.n, np.float32)
-    kernels.support_lookup(np.ascontiguousarray(table, dtype=np.float64), f.la, f.case,
-                           f.hv_weeks, float(p.health_visiting.targeted_effect), out)
-    return out
+    return np.ascontiguousarray(table, dtype=np.float64)

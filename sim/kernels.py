@@ -283,25 +283,37 @@ _BLOCK = 256
 
 
 @njit(cache=True, nogil=True)
-def need_week_drawn(active, uid, key, trio, poor, propensity, need, support, onset_w, end_w,
-                    poverty_effect, trio_effect, tau, shock_scale, centre, inv_half, coef):
-    """The weekly need pair of every active family (``Draws.pair``), the inverse normal of its
-    second uniform (``special.ndtri``) and the week of trio and need in
-    one pass over the families (agents/family.py: evolve_need), block by block in small
-    arrays that stay in the cache, so no family-sized arrays of draws are written and read
-    back. The shock's normal is used rounded to float32, so it is computed as such
-    (:func:`_ndtri32_tail`): the exact float32 of scipy's value, from a table in the tails
-    where scipy takes two logarithms (a quarter of the draws)."""
+def need_week_drawn(active, uid, key, trio, poor, propensity, need, onset_w, end_w,
+                    poverty_effect, trio_effect, tau, shock_scale, centre, inv_half, coef,
+                    support, table, la, case, hv_weeks, targeted_effect,
+                    at_home, ref_key, max_case, lo, hi, inv_w, bound, rows, us):
+    """One week of toxic trio and need for every family row, in place, in one pass
+    (agents/family.py: evolve_need): the weekly ``need`` pair of each active family
+    (``Draws.pair``; the others take 1.0 and no shock), the inverse normal of its second
+    uniform (``special.ndtri``) and the trio and need, with numpy's types: float64 arithmetic,
+    the shock's normal rounded to float32, need stored as float32. The normal is made as the
+    float32 the rule uses (:func:`_ndtri32_tail`: the exact float32 of scipy's value, from a
+    table in the tails, where scipy takes two logarithms). Draws are made block by block in
+    small arrays that stay in the cache.
+
+    Support received: ``support[i]`` if ``support`` is not empty, else worked out here as
+    :func:`support_lookup` does (``table[la, case]`` plus ``targeted_effect`` with targeted
+    health visiting, stored as float32). Referrals: if ``rows`` is not empty, the families
+    :func:`referral_candidates` would list on the new need (and ``at_home``, ``ref_key``,
+    ``max_case`` and the bounds) are listed in ``rows`` and ``us``; returns how many."""
     n = active.shape[0]
-    us = np.empty(_BLOCK)
+    given = support.shape[0] > 0
+    refer = rows.shape[0] > 0
+    us_b = np.empty(_BLOCK)
     ys = np.empty(_BLOCK)
     yb = ys.view(np.uint64)
     zs = np.empty(_BLOCK, np.float32)
+    m = 0
     for b0 in range(0, n, _BLOCK):
-        m = min(b0 + _BLOCK, n) - b0
-        for k in range(m):
-            us[k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
-        for k in range(m):
+        nb = min(b0 + _BLOCK, n) - b0
+        for k in range(nb):
+            us_b[k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
+        for k in range(nb):
             v = ys[k]
             if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
                 zs[k] = np.float32(_ndtri_central(v))
@@ -311,10 +323,10 @@ def need_week_drawn(active, uid, key, trio, poor, propensity, need, support, ons
                 ys[k] = w
                 z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
                 zs[k] = -z if neg else z
-        for k in range(m):
+        for k in range(nb):
             i = b0 + k
             a = active[i]
-            u = us[k] if a else 1.0
+            u = us_b[k] if a else 1.0
             z = zs[k] if a else np.float32(0.0)
             t = trio[i]
             start = (not t) & (u < onset_w)
@@ -325,13 +337,27 @@ def need_week_drawn(active, uid, key, trio, poor, propensity, need, support, ons
             long_run += np.float64(t) * trio_effect
             long_run += np.float64(propensity[i])
             shock = np.float64(z) * shock_scale
+            if given:
+                sup = np.float64(support[i])
+            else:
+                c = case[i]
+                s = table[la[i], c]
+                s += np.float64(hv_weeks[i] > 0) * targeted_effect
+                sup = np.float64(np.float32(s))
             old = np.float64(need[i])
             step = long_run - old
             step /= tau
             step = old + step
             step += shock
-            step -= np.float64(support[i])
-            need[i] = np.float32(step)
+            step -= sup
+            nd = np.float32(step)
+            need[i] = nd
+            if refer and a & (case[i] <= max_case) & (at_home[i] > 0):
+                ur, kept = _referral_draw(uid[i], ref_key, nd, lo, hi, inv_w, bound)
+                rows[m] = i
+                us[m] = ur
+                m += kept
+    return m
 
 
 @njit(cache=True, nogil=True)
@@ -450,24 +476,31 @@ def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi,
     row order) and uniforms to ``rows`` and ``us``; returns how many. The caller computes the
     exact chance for these few only (agents/family.py: referrals)."""
     m = 0
-    last = bound.shape[0] - 1
     for i in range(active.shape[0]):
         if not (active[i] & (case[i] <= max_case) & (at_home[i] > 0)):
             continue  # (most families are open to referral: a well-predicted branch)
-        x = _mix(uid[i] * _GOLDEN + key) >> _S11
-        u = np.float64(x)
-        u += 0.5
-        u *= _TWO_M53
-        v = np.float64(need[i])
-        inside = v <= hi  # (false for NaN)
-        w = v if v >= lo else lo
-        w = w if inside else lo
-        k = min(int((w - lo) * inv_w) + 1, last)  # (floor + 1: a step up at worst)
-        b = bound[k] if inside else 2.0
+        u, kept = _referral_draw(uid[i], key, need[i], lo, hi, inv_w, bound)
         rows[m] = i  # (every store made, the list's end moving by 0 or 1: no branch)
         us[m] = u
-        m += u < b
+        m += kept
     return m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _referral_draw(uid, key, need, lo, hi, inv_w, bound):
+    """A family's keyed ``referral`` uniform and whether it is below the bound of its chance
+    at its ``need`` (:func:`referral_candidates`)."""
+    x = _mix(uid * _GOLDEN + key) >> _S11
+    u = np.float64(x)
+    u += 0.5
+    u *= _TWO_M53
+    v = np.float64(need)
+    inside = v <= hi  # (false for NaN)
+    w = v if v >= lo else lo
+    w = w if inside else lo
+    k = min(int((w - lo) * inv_w) + 1, bound.shape[0] - 1)  # (floor + 1: a step up at worst)
+    b = bound[k] if inside else 2.0
+    return u, u < b
 
 
 @njit(cache=True, nogil=True)

@@ -469,7 +469,7 @@ class Population:
         get = scratch.get if scratch is not None else (lambda _, n, dt: np.empty(n, dt))
         live = get("census_live", f.n, np.bool_)
         live.fill(False)
-        at_home = get("census_at_home", f.n, np.int64)
+        at_home = get("census_at_home", f.n, np.int32)  # (counts of a few; half the bytes)
         at_home.fill(0)
         mask = get("census_mask", c.n, np.bool_)
         under5 = get("census_under5", c.n, np.int64)
