@@ -636,6 +636,92 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
     for k in range(n_p):
         b_tie[k] = _mix(np.uint64(cand[k]) * _M2 + _TIE_ADD)
     inf = np.inf
+    # Each cell's score is its rank * 1e6 plus its price plus terms never negative (the
+    # distance cap's 1e7, miles * weight, the tie-break), so rank * 1e6 + price bounds it
+    # from below, in floating point too (rounding is monotone). With providers visited in
+    # the order of that bound, a group's search stops at the first provider whose bound
+    # exceeds the best score found: it visits the few cheapest providers of its preferred
+    # kind rather than every provider. The best is still the first minimum in the
+    # candidates' order (a later cell of an equal score loses, whichever is visited first).
+    # Prices or weights negative or not numbers: every cell is scored.
+    prune = True
+    for k in range(n_p):
+        if not (price[k] >= 0):
+            prune = False
+    for g in range(u_cat.shape[0]):
+        if not (weight[g] >= 0):
+            prune = False
+    n_cat = rank.shape[0]
+    order = np.empty((n_cat, n_p), np.int64)
+    bounds = np.empty((n_cat, n_p))
+    lb = np.empty(n_p)
+    for c in range(n_cat):
+        for k in range(n_p):
+            lb[k] = rank[c, kind[k]] * 1e6 + np.float64(price[k])
+        o = np.argsort(lb, kind="mergesort") if prune else np.arange(n_p)
+        for q in range(n_p):
+            order[c, q] = o[q]
+            bounds[c, q] = lb[o[q]]
+    for g in range(u_cat.shape[0]):
+        node = u_node[g]
+        la = u_la[g]
+        cap_g = cap[g]
+        w = weight[g]
+        cat = u_cat[g]
+        bs = inf
+        bk = 0
+        for q in range(n_p):
+            if prune and bounds[cat, q] > bs:
+                break  # (and every provider after it: their bounds are no lower)
+            k = order[cat, q]
+            if free[k] < size[g]:
+                continue  # (an infinite score: never the best)
+            s = rank[cat, kind[k]]
+            s *= 1e6
+            elsewhere = la_run[k] and t_la[k] != la
+            if pooled and elsewhere:
+                ca = coop[t_la[k]]
+                if ca == coop[la] and ca >= 0:
+                    elsewhere = False
+            if elsewhere or s == inf:
+                continue
+            site = site_of[cand[k], node]
+            miles = dist[node, site]
+            if miles > cap_g and cap_g > 0:
+                s += 1e7
+            s += np.float64(price[k])
+            s += miles * w
+            x = _mix(a_tie[g] ^ b_tie[k]) >> _S11
+            u = np.float64(x)
+            u += 0.5
+            u *= _TWO_M53
+            s += u * 1e-3
+            if residential[kind[k]]:
+                y = np.uint64(cand[k] * _S16 + np.int64(site)) * _M2
+                y = _mix(y ^ a_suit[g]) >> _S11
+                v = np.float64(y)
+                v += 0.5
+                v *= _TWO_M53
+                if not (v < share):
+                    continue
+            if s < bs or (s == bs and k < bk):
+                bs = s
+                bk = k
+        best[g] = bk
+        ok[g] = np.isfinite(bs)
+
+
+@njit(cache=True, nogil=True)
+def best_providers_full(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, cand,
+                        kind, la_run, t_la, price, free, residential, share, pooled, coop,
+                        site_of, dist, best, ok):
+    """:func:`best_providers` scoring every (group, provider) cell, in the candidates' order
+    (kept to compare with: tests/test_exact.py)."""
+    n_p = cand.shape[0]
+    b_tie = np.empty(n_p, np.uint64)
+    for k in range(n_p):
+        b_tie[k] = _mix(np.uint64(cand[k]) * _M2 + _TIE_ADD)
+    inf = np.inf
     for g in range(u_cat.shape[0]):
         node = u_node[g]
         la = u_la[g]
