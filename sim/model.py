@@ -444,7 +444,7 @@ class CareSystem(mesa.Model):
 
     def _account_week(self) -> None:
         c, pl = self.pop.children, self.pop.placements
-        ids = c.placement[kernels.flatnonzero_sparse(c.in_care)]
+        ids = c.placement[self.pop.care_rows()]
         la = pl.home_la[ids]
         other = self.params.placements.other_costs_per_week * self.params.placements.price_index
         self.count("spend_placements_gbp", la, pl.price[ids].astype(float) + other)

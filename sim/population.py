@@ -263,6 +263,10 @@ class Population:
         self.proceedings = Table(PROCEEDINGS_SCHEMA, max(256, n_children // 500))
         self.record_events = record_events
         self._by_family = _ChildrenByFamily()
+        # The rows of the children in care, ascending, and the rows whose in_care was set
+        # since (care_rows); None: to be listed afresh.
+        self._care: np.ndarray | None = None
+        self._care_touched: list[np.ndarray] = []
         #: The children retired by :meth:`compact`, as much of each as is still read.
         self.retired = {k: np.zeros(0, dt) for k, dt in RETIRED_SCHEMA.items()}
 
@@ -356,7 +360,38 @@ class Population:
         c.family[:] = new_row[c.family]
         f.keep(keep_f)
         self._by_family = _ChildrenByFamily()
+        self._care, self._care_touched = None, []  # (rows renumbered)
         return keep_f
+
+    def set_in_care(self, rows: np.ndarray, value: bool) -> None:
+        """Set ``children.in_care`` of ``rows`` to ``value``, noting the rows for
+        :meth:`care_rows`. Every change of ``in_care`` in the rules goes through here."""
+        self.children.in_care[rows] = value
+        if self.__dict__.get("_care") is not None:
+            self._care_touched.append(np.asarray(rows, dtype=np.int64).ravel())
+
+    def care_rows(self) -> np.ndarray:
+        """The rows of the children in care, ascending: ``np.flatnonzero(children.in_care)``
+        (read-only). Asked for a dozen times a week; kept, and brought up to date from the
+        rows :meth:`set_in_care` touched since (a few hundred), so a week does not pass over
+        every child's flag each time (issue 13)."""
+        c = self.children
+        care = self.__dict__.get("_care")  # (absent from a population pickled before it)
+        if care is None:
+            care = kernels.flatnonzero_sparse(c.in_care)
+        elif self._care_touched:
+            t = np.unique(np.concatenate(self._care_touched))
+            at = np.searchsorted(care, t)
+            present = at < len(care)
+            present[present] = care[at[present]] == t[present]
+            now = c.in_care[t]
+            care = np.delete(care, at[present & ~now])
+            add = t[now & ~present]
+            care = np.insert(care, np.searchsorted(care, add), add)
+        self._care_touched = []
+        care.flags.writeable = False
+        self._care = care
+        return care
 
     def children_of(self, families: np.ndarray) -> np.ndarray:
         """The rows of every child ever born to (or arrived with) ``families`` (unique ids),

@@ -701,3 +701,26 @@ def test_need_with_support_and_referrals_in_one_pass():
     family.evolve_need(model, None, at_home)  # (the same week: the same draws)
     referred, source = family.referrals(model, at_home)
     assert np.array_equal(referred, want_referred) and np.array_equal(source, want_source)
+
+
+def test_kept_list_of_children_in_care_is_the_mask():
+    """sim/population.py: care_rows, kept up to date from the rows set_in_care touched, is
+    np.flatnonzero(children.in_care) at every week's end, through a year's end (rows
+    retired and renumbered), and after a copy by pickling (as a snapshot is)."""
+    import pickle
+
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.02,
+                                                  "run.seed": 8, "run.burn_in_years": 0}))
+    for _ in range(60):
+        model.step()
+        c = model.pop.children
+        assert np.array_equal(model.pop.care_rows(), np.flatnonzero(c.in_care))
+    pop = pickle.loads(pickle.dumps(model.pop))
+    pop.set_in_care(np.flatnonzero(pop.children.in_care)[:3], False)
+    pop.set_in_care(np.flatnonzero(~pop.children.in_care)[:5], True)
+    assert np.array_equal(pop.care_rows(), np.flatnonzero(pop.children.in_care))
+    with pytest.raises(ValueError):
+        pop.care_rows()[0] = 0  # (read-only: callers take copies)
