@@ -162,7 +162,10 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
     if len(children) == 0:
         return np.zeros(0, bool)
-    care = model.pop.care_rows()
+    # The moving children's brothers and sisters in care (through the index of children by
+    # family: the moving few's families, not everyone in care), in row order.
+    care = np.sort(model.pop.children_of(np.unique(c.family[children])))
+    care = care[c.in_care[care]]
     care = care[~np.isin(care, children)]
     prov = pl.provider[c.placement[care]]
     care, prov = care[prov >= 0], prov[prov >= 0]
