@@ -111,57 +111,31 @@ def toxic_trio_week(p, trio: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (trio | start) & ~end
 
 
-def evolve_need(model, support: np.ndarray | None = None,
-                at_home: np.ndarray | None = None) -> None:
+def evolve_need(model, support: np.ndarray) -> None:
     """One week of need: mean reversion to the long-run level, noise, minus support received.
 
     ``need + (long_run - need) / tau + shock - support``, with long-run need as in
     :func:`long_run_need` and the toxic trio as in :func:`toxic_trio_week`. The toxic-trio
     uniform and the shock are keyed draws of each active family's uid (one hash gives both,
     sim/draws.py); families no longer active (every child grown up, moved away or adopted) draw
-    nothing: their trio stays as it was and the shock is zero. ``support``: each family's
-    support this week (default: agents/local_authority.py, support_received, worked out in
-    the same pass).
+    nothing: their trio stays as it was and the shock is zero.
 
-    ``at_home`` (children at home per family): the week's referral candidates are drawn in
-    the same pass, on the new need, and kept for :func:`referrals` with this ``at_home``
-    this week (the model's step: nothing between the two changes need, activity, or whether
-    a family's case is open to referral). A pass over the families read once, not three times.
-
-    Computed by one compiled pass over the family rows (sim/kernels.py: need_week_drawn: the
-    draws, their inverse normal rounded to float32 as the rule uses it, exactly scipy's, and
-    the trio and need in place), bit for bit the numpy expressions of
+    Computed by two compiled passes over the family rows (sim/kernels.py: need_draws, the
+    draws and their inverse normal, made as the float32 the rule uses, exactly scipy's; then
+    need_update, the trio and need in place), bit for bit the numpy expressions of
     :func:`evolve_need_reference` (tests/test_exact.py): a change to the rule goes into both."""
-    from agents.local_authority import support_table
-
     f = model.pop.families
     p = model.params.need
+    buf, n = scratch(model), f.n
+    u = buf.get("need_u", n, np.float64)
+    z = buf.get("need_z32", n, np.float32)
+    kernels.need_draws(f.uid, np.uint64(model.draws.key("need")), *kernels.tail_table(), u, z)
     onset_w, end_w = _trio_thresholds(p)
     tau = p.persistence_weeks
-    none_f, none_i = np.zeros(0, np.float32), np.zeros(0, np.int64)
-    if support is None:
-        table, support = support_table(model), none_f
-    else:
-        table, support = np.zeros((0, 0)), np.ascontiguousarray(support)
-    refer = at_home is not None
-    if refer:
-        buf = scratch(model)
-        lo, hi, inv_w, bound = _referral_bounds(model)
-        rows = buf.get("referral_rows", f.n, np.int64)
-        us = buf.get("referral_u", f.n, np.float64)
-    else:
-        at_home, lo, hi, inv_w, bound = none_i, 0.0, 0.0, 0.0, np.zeros(1)
-        rows, us = none_i, np.zeros(0)
-    m = kernels.need_week_drawn(
-        f.active, f.uid, np.uint64(model.draws.key("need")), f.trio, poverty(model),
-        f.propensity, f.need, onset_w, end_w, float(p.poverty_effect),
-        float(p.toxic_trio_effect), float(tau), float(p.noise_sd * np.sqrt(2.0 / tau)),
-        *kernels.tail_table(), support, table, f.la, f.case, f.hv_weeks,
-        float(model.params.health_visiting.targeted_effect), at_home,
-        np.uint64(model.draws.key("referral")), int(Case.EARLY_HELP), lo, hi, inv_w, bound,
-        rows, us)
-    model.__dict__["_referral_candidates"] = (
-        (model.week, at_home, rows[:m], us[:m]) if refer else None)
+    kernels.need_update(f.active, u, z, f.trio, poverty(model), f.propensity, f.need,
+                        np.ascontiguousarray(support), onset_w, end_w,
+                        float(p.poverty_effect), float(p.toxic_trio_effect), float(tau),
+                        float(p.noise_sd * np.sqrt(2.0 / tau)))
 
 
 def _trio_thresholds(p) -> tuple[float, float]:
@@ -171,14 +145,9 @@ def _trio_thresholds(p) -> tuple[float, float]:
     return p.toxic_trio_onset / WEEKS_PER_YEAR, end_rate / WEEKS_PER_YEAR
 
 
-def evolve_need_reference(model, support: np.ndarray | None = None,
-                          at_home: np.ndarray | None = None) -> None:
+def evolve_need_reference(model, support: np.ndarray) -> None:
     """:func:`evolve_need` as numpy operations in reused buffers (the definition the compiled
-    version must equal; ``at_home`` is not used: :func:`referrals` draws for itself)."""
-    from agents.local_authority import support_received
-
-    if support is None:
-        support = support_received(model)
+    version must equal)."""
     f = model.pop.families
     p = model.params.need
     buf, n = scratch(model), f.n
@@ -232,19 +201,14 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # compiled pass that keeps only those whose draw falls below an upper bound of their
     # chance (a table by need: see _referral_bounds); the exact chance is worked out for
     # those few, so the referred families are the ones the full computation refers.
-    # (Drawn already if the week's need was evolved with this ``at_home``: evolve_need.)
-    drawn = model.__dict__.pop("_referral_candidates", None)
-    if drawn is not None and drawn[0] == model.week and drawn[1] is at_home:
-        cand, u = drawn[2], drawn[3]
-    else:
-        buf = scratch(model)
-        lo, hi, inv_w, bound = _referral_bounds(model)
-        rows = buf.get("referral_rows", f.n, np.int64)
-        us = buf.get("referral_u", f.n, np.float64)
-        m = kernels.referral_candidates(
-            f.active, f.case, at_home, f.need, f.uid, np.uint64(model.draws.key("referral")),
-            int(Case.EARLY_HELP), lo, hi, inv_w, bound, rows, us)
-        cand, u = rows[:m], us[:m]
+    buf = scratch(model)
+    lo, hi, inv_w, bound = _referral_bounds(model)
+    rows = buf.get("referral_rows", f.n, np.int64)
+    us = buf.get("referral_u", f.n, np.float64)
+    m = kernels.referral_candidates(
+        f.active, f.case, at_home, f.need, f.uid, np.uint64(model.draws.key("referral")),
+        int(Case.EARLY_HELP), lo, hi, inv_w, bound, rows, us)
+    cand, u = rows[:m], us[:m]
     referred = cand[u < _referral_chance(model, f.need[cand], f.last_referral[cand])]
     source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
     return referred, source

@@ -283,81 +283,61 @@ _BLOCK = 256
 
 
 @njit(cache=True, nogil=True)
-def need_week_drawn(active, uid, key, trio, poor, propensity, need, onset_w, end_w,
-                    poverty_effect, trio_effect, tau, shock_scale, centre, inv_half, coef,
-                    support, table, la, case, hv_weeks, targeted_effect,
-                    at_home, ref_key, max_case, lo, hi, inv_w, bound, rows, us):
-    """One week of toxic trio and need for every family row, in place, in one pass
-    (agents/family.py: evolve_need): the weekly ``need`` pair of each active family
-    (``Draws.pair``; the others take 1.0 and no shock), the inverse normal of its second
-    uniform (``special.ndtri``) and the trio and need, with numpy's types: float64 arithmetic,
-    the shock's normal rounded to float32, need stored as float32. The normal is made as the
-    float32 the rule uses (:func:`_ndtri32_tail`: the exact float32 of scipy's value, from a
-    table in the tails, where scipy takes two logarithms). Draws are made block by block in
-    small arrays that stay in the cache.
-
-    Support received: ``support[i]`` if ``support`` is not empty, else worked out here as
-    :func:`support_lookup` does (``table[la, case]`` plus ``targeted_effect`` with targeted
-    health visiting, stored as float32). Referrals: if ``rows`` is not empty, the families
-    :func:`referral_candidates` would list on the new need (and ``at_home``, ``ref_key``,
-    ``max_case`` and the bounds) are listed in ``rows`` and ``us``; returns how many."""
-    n = active.shape[0]
-    given = support.shape[0] > 0
-    refer = rows.shape[0] > 0
-    us_b = np.empty(_BLOCK)
+def need_draws(uid, key, centre, inv_half, coef, u_out, z_out):
+    """The weekly ``need`` pair of every family row (``Draws.pair`` of ``uid`` with ``key``):
+    its first uniform into ``u_out`` and the standard normal of its second, rounded to
+    float32 as the rule uses it (``float32(special.ndtri(v))`` to the bit), into ``z_out``
+    (agents/family.py: evolve_need). The normals are made block by block: the uniforms of a
+    block in a small array that stays in the cache, then their inverse, the central part by
+    Cephes' own formula and the tails (where scipy takes two logarithms, a quarter of the
+    draws) by :func:`_ndtri32_tail`."""
+    n = uid.shape[0]
     ys = np.empty(_BLOCK)
     yb = ys.view(np.uint64)
-    zs = np.empty(_BLOCK, np.float32)
-    m = 0
     for b0 in range(0, n, _BLOCK):
         nb = min(b0 + _BLOCK, n) - b0
         for k in range(nb):
-            us_b[k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
+            u_out[b0 + k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
         for k in range(nb):
             v = ys[k]
             if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
-                zs[k] = np.float32(_ndtri_central(v))
+                z_out[b0 + k] = np.float32(_ndtri_central(v))
             else:
                 neg = v <= 1.0 - _EXP_M2
                 w = v if neg else 1.0 - v
                 ys[k] = w
                 z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
-                zs[k] = -z if neg else z
-        for k in range(nb):
-            i = b0 + k
-            a = active[i]
-            u = us_b[k] if a else 1.0
-            z = zs[k] if a else np.float32(0.0)
-            t = trio[i]
-            start = (not t) & (u < onset_w)
-            end = t & (u < end_w)
-            t = (t | start) & (not end)
-            trio[i] = t
-            long_run = np.float64(poor[i]) * poverty_effect
-            long_run += np.float64(t) * trio_effect
-            long_run += np.float64(propensity[i])
-            shock = np.float64(z) * shock_scale
-            if given:
-                sup = np.float64(support[i])
-            else:
-                c = case[i]
-                s = table[la[i], c]
-                s += np.float64(hv_weeks[i] > 0) * targeted_effect
-                sup = np.float64(np.float32(s))
-            old = np.float64(need[i])
-            step = long_run - old
-            step /= tau
-            step = old + step
-            step += shock
-            step -= sup
-            nd = np.float32(step)
-            need[i] = nd
-            if refer and a & (case[i] <= max_case) & (at_home[i] > 0):
-                ur, kept = _referral_draw(uid[i], ref_key, nd, lo, hi, inv_w, bound)
-                rows[m] = i
-                us[m] = ur
-                m += kept
-    return m
+                z_out[b0 + k] = -z if neg else z
+
+
+@njit(cache=True, nogil=True)
+def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, end_w,
+                poverty_effect, trio_effect, tau, shock_scale):
+    """One week of toxic trio and need for every family row, in place (agents/family.py:
+    evolve_need), from the rows' draws ``u`` and ``z`` (:func:`need_draws`); families not
+    active take 1.0 and no shock. Each line is one of the numpy operations it replaces, with
+    numpy's types: float64 arithmetic, the shock's normal in float32, need stored as float32.
+    (No branch and no look-up: a loop the compiler vectorises.)"""
+    for i in range(active.shape[0]):
+        a = active[i]
+        ui = u[i] if a else 1.0
+        zi = z[i] if a else np.float32(0.0)
+        t = trio[i]
+        start = (not t) & (ui < onset_w)
+        end = t & (ui < end_w)
+        t = (t | start) & (not end)
+        trio[i] = t
+        long_run = np.float64(poor[i]) * poverty_effect
+        long_run += np.float64(t) * trio_effect
+        long_run += np.float64(propensity[i])
+        shock = np.float64(zi) * shock_scale
+        old = np.float64(need[i])
+        step = long_run - old
+        step /= tau
+        step = old + step
+        step += shock
+        step -= np.float64(support[i])
+        need[i] = np.float32(step)
 
 
 @njit(cache=True, nogil=True)

@@ -380,11 +380,9 @@ class CareSystem(mesa.Model):
         # Families with a child at home or in care stay active.
         np.logical_and(f.active, census.live, out=f.active)  # (not &=: Table keeps a copy)
         # 2. Need.
-        # (Support received worked out in the same pass; the week's referral candidates
-        # drawn there too, on the new need: agents/family.py, evolve_need.)
+        family.evolve_need(self, local_authority.support_received(self))
         at_home_mask = census.at_home_mask
         at_home = census.at_home
-        family.evolve_need(self, None, at_home)
         # 3-4. Health visitors, referrals, the front door.
         hv = health_visitor.visit(self, at_home_mask)
         referred, _ = family.referrals(self, at_home)

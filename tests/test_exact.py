@@ -671,38 +671,6 @@ def test_float32_inverse_normal_is_scipys_rounded():
     assert np.array_equal(got.view(np.uint32), special.ndtri(y).astype(np.float32).view(np.uint32))
 
 
-def test_need_with_support_and_referrals_in_one_pass():
-    """agents/family.py: evolve_need working out support itself and drawing the week's
-    referral candidates in the same pass (the model's step) gives the need of
-    support_received + evolve_need_reference and the referrals of referrals_reference;
-    a candidate list is used only with the ``at_home`` it was drawn for."""
-    from agents import family
-    from agents.local_authority import support_received
-    from sim.config import Scenario
-    from sim.model import CareSystem
-
-    model = CareSystem(Scenario().with_overrides({"run.region": "North East", "run.scale": 0.02,
-                                                  "run.seed": 6, "run.burn_in_years": 0}))
-    for _ in range(20):
-        model.step()
-    f, c = model.pop.families, model.pop.children
-    at_home_mask = model.pop.children_at_home()
-    at_home = np.bincount(c.family[at_home_mask], minlength=f.n).astype(np.int32)
-    need, trio = f.need.copy(), f.trio.copy()
-    family.evolve_need_reference(model, support_received(model).copy())
-    want_need, want_trio = f.need.copy(), f.trio.copy()
-    want_referred, want_source = family.referrals_reference(model, at_home)
-    f.need[:], f.trio[:] = need, trio
-    family.evolve_need(model, None, at_home)
-    assert np.array_equal(f.need, want_need) and np.array_equal(f.trio, want_trio)
-    # Another at_home array: the list kept is not used (and is dropped).
-    assert np.array_equal(family.referrals(model, at_home.copy())[0], want_referred)
-    f.need[:], f.trio[:] = need, trio
-    family.evolve_need(model, None, at_home)  # (the same week: the same draws)
-    referred, source = family.referrals(model, at_home)
-    assert np.array_equal(referred, want_referred) and np.array_equal(source, want_source)
-
-
 def test_kept_list_of_children_in_care_is_the_mask():
     """sim/population.py: care_rows, kept up to date from the rows set_in_care touched, is
     np.flatnonzero(children.in_care) at every week's end, through a year's end (rows
