@@ -241,7 +241,10 @@ def pre_birth(model) -> np.ndarray:
     birth after a pre-birth assessment (midwives and the antenatal health-visitor contact see
     every pregnancy, so the family need not already be known). Returns the babies."""
     c, f = model.pop.children, model.pop.families
-    newborn = np.flatnonzero(c.active & (c.age == 0))
+    # Every child older than a week has aged past 0: in the model's step only the rows
+    # added since its ageing (sim/model.py: new_children_from) are looked at.
+    start = model.__dict__.get("new_children_from", 0)
+    newborn = start + np.flatnonzero(c.active[start:] & (c.age[start:] == 0))
     fam = c.family[newborn]
     return newborn[~f.uasc[fam] & (f.need[fam] >= model.params.social_work.pre_birth_level)]
 

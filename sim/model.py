@@ -366,6 +366,7 @@ class CareSystem(mesa.Model):
         young = scratch(self).get("births_young", pop.families.n, np.bool_)
         young.fill(False)
         adults = pop.age_one_week(young, demography.YOUNG_WEEKS)
+        self.new_children_from = pop.children.n  # (rows added from here on are this week's)
         placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
         self.children_now = int(np.count_nonzero(pop.children.active))
         demography.births(self, young)
@@ -427,6 +428,7 @@ class CareSystem(mesa.Model):
         if (self.week + 1) % WEEKS_PER_YEAR == 0:
             self._close_year()
         self.census = None  # its arrays are work buffers, reused next week
+        self.new_children_from = 0
         for observe in self.observers.week:
             observe(self)
         if self.compact_rows and (self.week + 1) % WEEKS_PER_YEAR == 0:

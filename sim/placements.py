@@ -770,8 +770,11 @@ def settle_families(model) -> None:
     pop = model.pop
     c, f = pop.children, pop.families
     done = kernels.flatnonzero_between(f.case, int(Case.CARE), int(Case.CARE))
-    # (Those families checked against the few families with a child in care, rather than a
-    # pass over every child marking the families.)
-    done = done[~np.isin(done, c.family[model.pop.care_rows()])]
+    # (Those families checked against the families of the children in care, marked from
+    # the list of them, rather than a pass over every child.)
+    still = scratch(model).get("settle_still", f.n, np.bool_)
+    still.fill(False)
+    still[c.family[model.pop.care_rows()]] = True
+    done = done[~still[done]]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
     f.case_weeks[done] = 0
