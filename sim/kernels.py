@@ -635,7 +635,12 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
     order = np.empty((n_cat, n_p), np.int64)
     bounds = np.empty((n_cat, n_p))
     lb = np.empty(n_p)
+    wanted = np.zeros(n_cat, np.bool_)  # (only the needs of this round's groups are sorted)
+    for g in range(u_cat.shape[0]):
+        wanted[u_cat[g]] = True
     for c in range(n_cat):
+        if not wanted[c]:
+            continue
         for k in range(n_p):
             lb[k] = rank[c, kind[k]] * 1e6 + np.float64(price[k])
         o = np.argsort(lb, kind="mergesort") if prune else np.arange(n_p)
