@@ -11,6 +11,13 @@ integer arithmetic on ``uint64`` wraps in both; conversions of integers below 2*
 order (numba's default, not ``fastmath``, so nothing is reassociated or fused). The numpy
 definitions are kept beside them (``*_reference``) and tests/test_exact.py compares the two.
 
+The inverse normal of the weekly need shock is scipy's ``special.ndtri`` (Cephes) recompiled
+here with its coefficients and its order of operations (:func:`ndtri`, equal to scipy's on
+every one of the 2**32 uniforms a keyed pair can give); the shock uses it rounded to float32,
+which :func:`need_draws` computes directly, taking the tails from a table wherever the
+table's value rounds to the same float32 however it errs within a margin far wider than its
+error, and from the exact function otherwise (also checked on all 2**32 uniforms).
+
 All kernels are compiled on first use and cached on disk (``cache=True``), so only the first
 run after an install or a change pays the compilation.
 """
@@ -437,15 +444,6 @@ def age_one_week_marking(age, care_weeks, in_care, active, adult_weeks, adults, 
 
 
 @njit(cache=True, nogil=True)
-def mark_families(mask, family, flags):
-    """``flags[family[j]]`` set for every child ``j`` in ``mask`` (``flags`` zeroed by the
-    caller): ``flags[family[mask]] = True`` without the two temporaries."""
-    for j in range(mask.shape[0]):
-        if mask[j]:
-            flags[family[j]] = True
-
-
-@njit(cache=True, nogil=True)
 def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi, inv_w, bound,
                         rows, us):
     """The families open to referral (active, case at most ``max_case``, a child at home)
@@ -690,62 +688,6 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
                 if not (v < share):
                     continue
             if s < bs or (s == bs and k < bk):
-                bs = s
-                bk = k
-        best[g] = bk
-        ok[g] = np.isfinite(bs)
-
-
-@njit(cache=True, nogil=True)
-def best_providers_full(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, cand,
-                        kind, la_run, t_la, price, free, residential, share, pooled, coop,
-                        site_of, dist, best, ok):
-    """:func:`best_providers` scoring every (group, provider) cell, in the candidates' order
-    (kept to compare with: tests/test_exact.py)."""
-    n_p = cand.shape[0]
-    b_tie = np.empty(n_p, np.uint64)
-    for k in range(n_p):
-        b_tie[k] = _mix(np.uint64(cand[k]) * _M2 + _TIE_ADD)
-    inf = np.inf
-    for g in range(u_cat.shape[0]):
-        node = u_node[g]
-        la = u_la[g]
-        cap_g = cap[g]
-        w = weight[g]
-        bs = inf
-        bk = 0
-        for k in range(n_p):
-            s = rank[u_cat[g], kind[k]]
-            s *= 1e6
-            elsewhere = la_run[k] and t_la[k] != la
-            if pooled and elsewhere:
-                ca = coop[t_la[k]]
-                if ca == coop[la] and ca >= 0:
-                    elsewhere = False
-            if elsewhere:
-                s = inf
-            site = site_of[cand[k], node]
-            miles = dist[node, site]
-            if miles > cap_g and cap_g > 0:
-                s += 1e7
-            s += np.float64(price[k])
-            s += miles * w
-            x = _mix(a_tie[g] ^ b_tie[k]) >> _S11
-            u = np.float64(x)
-            u += 0.5
-            u *= _TWO_M53
-            s += u * 1e-3
-            if residential[kind[k]]:
-                y = np.uint64(cand[k] * _S16 + np.int64(site)) * _M2
-                y = _mix(y ^ a_suit[g]) >> _S11
-                v = np.float64(y)
-                v += 0.5
-                v *= _TWO_M53
-                if not (v < share):
-                    s = inf
-            if free[k] < size[g]:
-                s = inf
-            if k == 0 or s < bs:
                 bs = s
                 bk = k
         best[g] = bk

@@ -505,8 +505,8 @@ def test_best_providers_equal_the_score_matrices(levers):
 
 
 def test_family_marks_equal_their_numpy_definitions():
-    """sim/kernels.py: mark_young_at_home (births) and mark_families (settle_families) against
-    the masks and scatters they replaced, with families in no order (births append)."""
+    """sim/kernels.py: mark_young_at_home (births, outside the model's step) against the mask
+    and scatter it replaced, with families in no order (births append)."""
     from sim import kernels
 
     rng = np.random.default_rng(11)
@@ -518,11 +518,6 @@ def test_family_marks_equal_their_numpy_definitions():
     kernels.mark_young_at_home(active, in_care, age, family, 520, got)
     want = np.zeros(n_fam, bool)
     want[family[active & ~in_care & (age < 520)]] = True
-    assert np.array_equal(got, want)
-    got[:] = False
-    kernels.mark_families(in_care, family, got)
-    want[:] = False
-    want[family[in_care]] = True
     assert np.array_equal(got, want)
 
 
