@@ -99,8 +99,11 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     targeted = np.flatnonzero(f.hv_weeks > 0)
     model.count("hv_contacts", f.la[targeted])
     f.hv_weeks[targeted] -= 1
-    seen = np.union1d(c.family[delivered], targeted)
-    seen = seen[f.need[seen] > p.spot_level]
+    # (Each list kept to its families above the spotting level before they are merged:
+    # the same families, sorted and unique, from shorter lists.)
+    seen_contact = c.family[delivered]
+    seen = np.union1d(seen_contact[f.need[seen_contact] > p.spot_level],
+                      targeted[f.need[targeted] > p.spot_level])
     spotted = seen[model.draws.uniform("hv.spot", f.uid[seen]) < spot_p[f.la[seen]]]
     if len(spotted) == 0:
         return spotted

@@ -196,7 +196,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     f, p = model.pop.families, model.params.social_work
     # Only families with an open case are looked at below: the ones whose case moves this
     # week were open at its start; the review draws are keyed by their uids.
-    known = np.flatnonzero(f.case > Case.NONE)
+    known = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, len(Case) - 1)
     f.case_weeks[known] += 1
     # Assessments that finish this week.
     done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
@@ -241,13 +241,41 @@ def pre_birth(model) -> np.ndarray:
     birth after a pre-birth assessment (midwives and the antenatal health-visitor contact see
     every pregnancy, so the family need not already be known). Returns the babies."""
     c, f = model.pop.children, model.pop.families
-    newborn = np.flatnonzero(c.active & (c.age == 0))
+    # Every child older than a week has aged past 0: in the model's step only the rows
+    # added since its ageing (sim/model.py: new_children_from) are looked at.
+    start = model.__dict__.get("new_children_from", 0)
+    newborn = start + np.flatnonzero(c.active[start:] & (c.age[start:] == 0))
     fam = c.family[newborn]
     return newborn[~f.uasc[fam] & (f.need[fam] >= model.params.social_work.pre_birth_level)]
 
 
 def early_help(model) -> None:
     """Fill free early-help places from the waiting list (longest wait first); end episodes."""
+    f, p = model.pop.families, model.params.early_help
+    # The episodes ending, the waits given up, the places still in use by authority and the
+    # families still waiting, in one compiled pass over the families' cases (those ending
+    # and giving up are the ones the last two leave out: sim/kernels.py, early_help_lists).
+    ending, gave_up, waiting = (np.empty(f.n, np.int64) for _ in range(3))
+    in_use = np.zeros(model.n_la, np.int64)
+    n_end, n_gave, n_wait = kernels.early_help_lists(
+        f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
+        float(p.weeks), float(p.max_wait_weeks), ending, gave_up, waiting, in_use)
+    ending, gave_up, waiting = ending[:n_end], gave_up[:n_gave], waiting[:n_wait]
+    u = model.draws.uniform("early_help.trio", f.uid[ending])
+    resolved = ending[f.trio[ending] & (u < p.trio_resolution)]
+    f.trio[resolved] = False
+    _move(model, ending, Case.NONE)
+    _move(model, gave_up, Case.NONE)
+    places = np.array([la.early_help_places for la in model.authorities])
+    start = waiting[
+        first_per_group(f.la[waiting], np.maximum(places - in_use, 0), -f.case_weeks[waiting])
+    ]
+    _move(model, start, Case.EARLY_HELP, Event.EARLY_HELP)
+    model.count("early_help_started", f.la[start])
+
+
+def early_help_reference(model) -> None:
+    """:func:`early_help` as numpy passes over the families (the definition)."""
     f, p = model.pop.families, model.params.early_help
     ending = np.flatnonzero((f.case == Case.EARLY_HELP) & (f.case_weeks >= p.weeks))
     u = model.draws.uniform("early_help.trio", f.uid[ending])
@@ -275,6 +303,19 @@ def support_received(model) -> np.ndarray:
     work) and its case stage, so it is worked out once per authority and stage and looked up
     (the same products as family by family); the result is valid until the next call."""
     f, p = model.pop.families, model.params
+    # Looked up family by family in one compiled pass (sim/kernels.py: support_lookup), the
+    # same operations as table[la, case] + (hv_weeks > 0) * targeted_effect, as float32.
+    out = scratch(model).get("support", f.n, np.float32)
+    kernels.support_lookup(support_table(model), f.la, f.case, f.hv_weeks,
+                           float(p.health_visiting.targeted_effect), out)
+    return out
+
+
+def support_table(model) -> np.ndarray:
+    """The support a family receives by authority (rows) and case stage (columns), before
+    targeted health visiting: a stage's effect, times the quality of the authority's social
+    work from an assessment on (float64; :func:`support_received`)."""
+    p = model.params
     quality = 1.0 / (1.0 + model.la_overload())
     effect = np.zeros(len(Case), dtype=np.float32)
     effect[Case.EARLY_HELP] = p.early_help.effect
@@ -283,9 +324,4 @@ def support_received(model) -> np.ndarray:
     effect[Case.CARE] = p.social_work.cin_effect
     social_work = np.arange(len(effect)) >= Case.ASSESSMENT
     table = effect[None, :] * np.where(social_work[None, :], quality[:, None], 1.0)
-    # Looked up family by family in one compiled pass (sim/kernels.py: support_lookup), the
-    # same operations as table[la, case] + (hv_weeks > 0) * targeted_effect, as float32.
-    out = scratch(model).get("support", f.n, np.float32)
-    kernels.support_lookup(np.ascontiguousarray(table, dtype=np.float64), f.la, f.case,
-                           f.hv_weeks, float(p.health_visiting.targeted_effect), out)
-    return out
+    return np.ascontiguousarray(table, dtype=np.float64)

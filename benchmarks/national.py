@@ -37,6 +37,24 @@ sim/population.py: compact; outputs byte-identical), scale 1.0, 10 years, cold, 
 rows at the end; after: 10.5 + 471.9 + 6.3 = 488.7 CPU s, peak 3.14 GB, 6.99M family and
 11.33M child rows.
 
+Measured on branch perf13d (fewer and cheaper passes a week: evolve_need's draws and their
+float32 normals in one compiled pass and the trio and need in a vectorised one, the inverse
+normal recompiled bit for bit; the matching visits providers in the order of a lower bound of
+their score; the children in care kept as a list; births' young families marked as everyone
+ages; open children counted by the census; outputs byte-identical), scale 1.0, 10 years, cold,
+before (a5daa2c, as measured for perf13c) and after (e37453b) side by side on the same 2
+shared cores under a load of 3-4:
+
+| case | build | simulate | write | total | family-weeks per CPU s | peak RSS |
+|---|---|---|---|---|---|---|
+| before (a5daa2c) | 10.9 | 472.7 | 5.8 | 489.5 | 7.85M | 3.17 GB |
+| after (e37453b) | 9.8 | 352.2 | 6.2 | 368.1 | 10.54M | 3.06 GB |
+
+The issue's bar is 180 CPU s, not reached: a week at full scale still costs about half a CPU
+second (profiled early in year 1), a sixth of it need's two passes over every family and two
+fifths the other compiled passes over every child (census, ageing, teenagers' crises,
+births' young families) and every family (referrals, support), each a few nanoseconds a row.
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y

@@ -30,6 +30,8 @@ CLA_AGE_BANDS = ("under_1", "1_4", "5_9", "10_15", "16_17")
 CLA_BAND_YEARS = np.array([1, 4, 5, 6, 2])
 #: Ages of unaccompanied children on arrival; their weights are ``care.uasc_age_share_*``.
 UASC_AGES = (14, 15, 16, 17)
+#: A family with a child at home younger than this may have a baby (births).
+YOUNG_WEEKS = 10 * WEEKS_PER_YEAR
 
 
 def cla_age_weight(p) -> np.ndarray:
@@ -150,7 +152,7 @@ def _node_weights(model) -> np.ndarray:
     return model.node_children / model.node_children.sum()
 
 
-def births(model) -> None:
+def births(model, has_young: np.ndarray | None = None) -> None:
     """This week's births: first births found new families, the rest join young families.
 
     Common random numbers (sim/draws.py): the number of first births is a keyed Poisson draw
@@ -160,17 +162,19 @@ def births(model) -> None:
     home has a baby this week with the same chance (a keyed draw of its uid against the week's
     rate): drawing a young *child* instead would favour families with more of them, and large
     families would keep growing (children in families of three or more rose from 30% to 42%
-    over 25 years)."""
+    over 25 years). ``has_young``: those families, if already marked this week (a mask of
+    the families: sim/population.py, age_one_week)."""
     p, pop, d = model.params.population, model.pop, model.draws
     c, f = pop.children, pop.families
     r = model.region
     expected = p.birth_rate / WEEKS_PER_YEAR * model.children_now
     if expected <= 0:
         return
-    has_young = scratch(model).get("births_young", f.n, np.bool_)  # (a reused buffer)
-    has_young.fill(False)  # then a child under 10 at home marks its family: a compiled pass
-    kernels.mark_young_at_home(c.active, c.in_care, c.age, c.family, 10 * WEEKS_PER_YEAR,
-                               has_young)
+    if has_young is None:
+        has_young = scratch(model).get("births_young", f.n, np.bool_)  # (a reused buffer)
+        has_young.fill(False)  # then a child under 10 at home marks its family
+        kernels.mark_young_at_home(c.active, c.in_care, c.age, c.family, YOUNG_WEEKS,
+                                   has_young)
     n_young = int(np.count_nonzero(has_young))
     share = p.first_birth_share if n_young else 1.0
     n_first = d.poisson("births.first", expected * share)

@@ -11,6 +11,13 @@ integer arithmetic on ``uint64`` wraps in both; conversions of integers below 2*
 order (numba's default, not ``fastmath``, so nothing is reassociated or fused). The numpy
 definitions are kept beside them (``*_reference``) and tests/test_exact.py compares the two.
 
+The inverse normal of the weekly need shock is scipy's ``special.ndtri`` (Cephes) recompiled
+here with its coefficients and its order of operations (:func:`ndtri`, equal to scipy's on
+every one of the 2**32 uniforms a keyed pair can give); the shock uses it rounded to float32,
+which :func:`need_draws` computes directly, taking the tails from a table wherever the
+table's value rounds to the same float32 however it errs within a margin far wider than its
+error, and from the exact function otherwise (also checked on all 2**32 uniforms).
+
 All kernels are compiled on first use and cached on disk (``cache=True``), so only the first
 run after an install or a change pays the compilation.
 """
@@ -93,43 +100,244 @@ def keyed_pair(ids, key, hi_out, lo_out):
         hi_out[i], lo_out[i] = _halves(_mix(ids[i] * _GOLDEN + key))
 
 
-@njit(cache=True, nogil=True)
-def need_pairs(active, uid, key, u_out, v_out):
-    """The weekly ``need`` pair (``Draws.pair``) of every active family, in row order, into
-    the first entries of ``u_out`` and ``v_out``; returns how many (agents/family.py)."""
-    j = 0
-    for i in range(active.shape[0]):
-        if active[i]:
-            u_out[j], v_out[j] = _halves(_mix(uid[i] * _GOLDEN + key))
-            j += 1
-    return j
+#: Coefficients of scipy's ``special.ndtri`` (Cephes ndtri.c, S. L. Moshier, as translated
+#: in scipy's xsf/cephes/ndtri.h; BSD licence): the rational approximations for
+#: |y - 0.5| <= 3/8 (P0/Q0), for sqrt(-2 log y) in [2, 8) (P1/Q1) and in [8, 64) (P2/Q2).
+#: The Q polynomials' leading coefficient, 1, is implicit (p1evl).
+_NDTRI_P0 = np.array([-5.99633501014107895267E1, 9.80010754185999661536E1,
+                      -5.66762857469070293439E1, 1.39312609387279679503E1,
+                      -1.23916583867381258016E0])
+_NDTRI_Q0 = np.array([1.95448858338141759834E0, 4.67627912898881538453E0,
+                      8.63602421390890590575E1, -2.25462687854119370527E2,
+                      2.00260212380060660359E2, -8.20372256168333339912E1,
+                      1.59056225126211695515E1, -1.18331621121330003142E0])
+_NDTRI_P1 = np.array([4.05544892305962419923E0, 3.15251094599893866154E1,
+                      5.71628192246421288162E1, 4.40805073893200834700E1,
+                      1.46849561928858024014E1, 2.18663306850790267539E0,
+                      -1.40256079171354495875E-1, -3.50424626827848203418E-2,
+                      -8.57456785154685413611E-4])
+_NDTRI_Q1 = np.array([1.57799883256466749731E1, 4.53907635128879210584E1,
+                      4.13172038254672030440E1, 1.50425385692907503408E1,
+                      2.50464946208309415979E0, -1.42182922854787788574E-1,
+                      -3.80806407691578277194E-2, -9.33259480895457427372E-4])
+_NDTRI_P2 = np.array([3.23774891776946035970E0, 6.91522889068984211695E0,
+                      3.93881025292474443415E0, 1.33303460815807542389E0,
+                      2.01485389549179081538E-1, 1.23716634817820021358E-2,
+                      3.01581553508235416007E-4, 2.65806974686737550832E-6,
+                      6.23974539184983293730E-9])
+_NDTRI_Q2 = np.array([6.02427039364742014255E0, 3.67983563856160859403E0,
+                      1.37702099489081330271E0, 2.16236993594496635890E-1,
+                      1.34204006088543189037E-2, 3.28014464682127739104E-4,
+                      2.89247864745380683936E-6, 6.79019408009981274425E-9])
+_EXP_M2 = 0.13533528323661269189  # exp(-2)
+_SQRT_2PI = 2.50662827463100050242E0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _polevl(x, coef):
+    """Cephes polevl: the polynomial with coefficients ``coef`` (highest degree first), by
+    Horner's rule in its order of operations."""
+    ans = coef[0]
+    for i in range(1, coef.shape[0]):
+        ans = ans * x + coef[i]
+    return ans
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _p1evl(x, coef):
+    """Cephes p1evl: as :func:`_polevl` with an implicit leading coefficient 1."""
+    ans = x + coef[0]
+    for i in range(1, coef.shape[0]):
+        ans = ans * x + coef[i]
+    return ans
 
 
 @njit(cache=True, nogil=True)
-def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset_w, end_w,
-              poverty_effect, trio_effect, tau, shock_scale):
+def ndtri(y0):
+    """The standard normal quantile of ``y0``: scipy's ``special.ndtri`` (Cephes), the same
+    float64 operations in the same order, so bit for bit its value (tests/test_exact.py
+    compares the two; ``log`` and ``sqrt`` are the C library's, as scipy's). Compiled here so
+    the weekly need shock needs no separate pass of scipy over every family (issue 13)."""
+    if y0 == 0.0:
+        return -np.inf
+    if y0 == 1.0:
+        return np.inf
+    if y0 < 0.0 or y0 > 1.0 or y0 != y0:
+        return np.nan
+    code = True
+    y = y0
+    if y > 1.0 - _EXP_M2:
+        y = 1.0 - y
+        code = False
+    if y > _EXP_M2:
+        return _ndtri_central(y)
+    x = _ndtri_tail(y)
+    if code:
+        x = -x
+    return x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ndtri_central(y):
+    """:func:`ndtri` of ``y`` in (exp(-2), 1 - exp(-2)): its rational approximation."""
+    y = y - 0.5
+    y2 = y * y
+    x = y + y * (y2 * _polevl(y2, _NDTRI_P0) / _p1evl(y2, _NDTRI_Q0))
+    return x * _SQRT_2PI
+
+
+@njit(cache=True, nogil=True)
+def _ndtri_tail(y):
+    """-:func:`ndtri` of ``y`` in (0, exp(-2)] (positive): Cephes' tail, its operations."""
+    x = np.sqrt(-2.0 * np.log(y))
+    x0 = x - np.log(x) / x
+    z = 1.0 / x
+    if x < 8.0:
+        x1 = z * _polevl(z, _NDTRI_P1) / _p1evl(z, _NDTRI_Q1)
+    else:
+        x1 = z * _polevl(z, _NDTRI_P2) / _p1evl(z, _NDTRI_Q2)
+    return x0 - x1
+
+
+@njit(cache=True, nogil=True)
+def ndtri_array(y, out):
+    """``out[i] = ndtri(y[i])`` (for tests and callers with an array)."""
+    for i in range(y.shape[0]):
+        out[i] = ndtri(y[i])
+    return out
+
+
+#: The tail of the inverse normal as a table (:func:`ndtri32`): for y in [2**E0, 2**(E1+1))
+#: (after Cephes' reflection, y <= exp(-2) < 2**-2), each binade cut into 2**K segments, on
+#: each a Chebyshev interpolant of degree DEG of -ndtri (at DEG + 1 Chebyshev nodes, worked
+#: out here from :func:`ndtri` itself). Its error, below 1e-14 however the coefficients
+#: round, is far inside ``_TAIL_MARGIN``; where a value's float32 rounding is not settled
+#: within that margin, or y is below the table, the exact function decides.
+_TAIL_E0, _TAIL_E1, _TAIL_K, _TAIL_DEG = -40, -3, 5, 6
+_TAIL_MARGIN = 1e-12
+
+
+def _tail_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each segment's centre, inverse half-width and Chebyshev coefficients (segments in
+    order of the float64 bits of y: binade, then the top ``_TAIL_K`` bits of the mantissa)."""
+    k, deg = _TAIL_K, _TAIL_DEG
+    e = np.repeat(np.arange(_TAIL_E0, _TAIL_E1 + 1), 2**k)
+    j = np.tile(np.arange(2**k), _TAIL_E1 - _TAIL_E0 + 1)
+    lo = np.ldexp(1.0 + j / 2**k, e)
+    hi = np.ldexp(1.0 + (j + 1) / 2**k, e)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2  # (exact: a few bits of mantissa)
+    theta = np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1)
+    y = centre[:, None] + half[:, None] * np.cos(theta)[None, :]
+    g = -ndtri_array(y.ravel(), np.empty(y.size)).reshape(y.shape)
+    coef = 2.0 / (deg + 1) * g @ np.cos(np.outer(theta, np.arange(deg + 1)))
+    coef[:, 0] /= 2
+    return centre, 1.0 / half, np.ascontiguousarray(coef)
+
+
+_TAIL: list = []
+
+
+def tail_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tail_table`, worked out on first use and kept."""
+    if not _TAIL:
+        _TAIL.extend(_tail_table())
+    return _TAIL[0], _TAIL[1], _TAIL[2]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ndtri32_tail(y, bits, centre, inv_half, coef):
+    """float32(-ndtri(y)) for y in (0, exp(-2)] with float64 ``bits``: the table's value when
+    its float32 rounding is settled within the margin, else the exact tail's."""
+    e = np.int64(bits >> np.uint64(52)) - 1023
+    inside = e >= _TAIL_E0
+    # (Below the table, segment 0 is read and its value discarded: a branch around the
+    # interpolation here stops the compiler unrolling it, and costs five times as much.)
+    s = ((max(e, _TAIL_E0) - _TAIL_E0) << _TAIL_K) | np.int64(
+        (bits >> np.uint64(52 - _TAIL_K)) & np.uint64((1 << _TAIL_K) - 1))
+    t = (y - centre[s]) * inv_half[s]
+    t2 = t + t
+    b1 = 0.0
+    b2 = 0.0
+    for d in range(_TAIL_DEG, 0, -1):  # Clenshaw
+        b1, b2 = t2 * b1 - b2 + coef[s, d], b1
+    g = t * b1 - b2 + coef[s, 0]
+    lo = np.float32(g - _TAIL_MARGIN)
+    if inside and lo == np.float32(g + _TAIL_MARGIN):
+        return lo
+    return np.float32(_ndtri_tail(y))
+
+
+@njit(cache=True, nogil=True)
+def ndtri32_array(y, out, centre, inv_half, coef):
+    """``out[i] = float32(ndtri(y[i]))`` for y in (0, 1), to the bit, by :func:`ndtri32`'s
+    route (tests/test_exact.py compares it with scipy's)."""
+    yb = np.empty(1)
+    bb = yb.view(np.uint64)
+    for i in range(y.shape[0]):
+        v = y[i]
+        if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
+            out[i] = np.float32(_ndtri_central(v))
+        else:
+            neg = v <= 1.0 - _EXP_M2
+            w = v if neg else 1.0 - v
+            yb[0] = w
+            z = _ndtri32_tail(w, bb[0], centre, inv_half, coef)
+            out[i] = -z if neg else z
+    return out
+
+
+_BLOCK = 256
+
+
+@njit(cache=True, nogil=True)
+def need_draws(uid, key, centre, inv_half, coef, u_out, z_out):
+    """The weekly ``need`` pair of every family row (``Draws.pair`` of ``uid`` with ``key``):
+    its first uniform into ``u_out`` and the standard normal of its second, rounded to
+    float32 as the rule uses it (``float32(special.ndtri(v))`` to the bit), into ``z_out``
+    (agents/family.py: evolve_need). The normals are made block by block: the uniforms of a
+    block in a small array that stays in the cache, then their inverse, the central part by
+    Cephes' own formula and the tails (where scipy takes two logarithms, a quarter of the
+    draws) by :func:`_ndtri32_tail`."""
+    n = uid.shape[0]
+    ys = np.empty(_BLOCK)
+    yb = ys.view(np.uint64)
+    for b0 in range(0, n, _BLOCK):
+        nb = min(b0 + _BLOCK, n) - b0
+        for k in range(nb):
+            u_out[b0 + k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
+        for k in range(nb):
+            v = ys[k]
+            if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
+                z_out[b0 + k] = np.float32(_ndtri_central(v))
+            else:
+                neg = v <= 1.0 - _EXP_M2
+                w = v if neg else 1.0 - v
+                ys[k] = w
+                z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
+                z_out[b0 + k] = -z if neg else z
+
+
+@njit(cache=True, nogil=True)
+def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, end_w,
+                poverty_effect, trio_effect, tau, shock_scale):
     """One week of toxic trio and need for every family row, in place (agents/family.py:
-    evolve_need): the active families' uniforms and normals are ``u_act``/``z_act`` in row
-    order; the others take 1.0 and 0.0. Each line is one of the numpy operations it replaces,
-    with numpy's types: float64 arithmetic, the shock's normal rounded to float32 first, need
-    stored as float32."""
-    j = 0
-    last = max(u_act.shape[0] - 1, 0)
+    evolve_need), from the rows' draws ``u`` and ``z`` (:func:`need_draws`); families not
+    active take 1.0 and no shock. Each line is one of the numpy operations it replaces, with
+    numpy's types: float64 arithmetic, the shock's normal in float32, need stored as float32.
+    (No branch and no look-up: a loop the compiler vectorises.)"""
     for i in range(active.shape[0]):
         a = active[i]
-        k = min(j, last)  # (selects, not branches: rows' activity is mixed)
-        u = u_act[k] if a else 1.0
-        z = z_act[k] if a else 0.0
-        j += a
+        ui = u[i] if a else 1.0
+        zi = z[i] if a else np.float32(0.0)
         t = trio[i]
-        start = (not t) & (u < onset_w)
-        end = t & (u < end_w)
+        start = (not t) & (ui < onset_w)
+        end = t & (ui < end_w)
         t = (t | start) & (not end)
         trio[i] = t
         long_run = np.float64(poor[i]) * poverty_effect
         long_run += np.float64(t) * trio_effect
         long_run += np.float64(propensity[i])
-        shock = np.float64(np.float32(z)) * shock_scale
+        shock = np.float64(zi) * shock_scale
         old = np.float64(need[i])
         step = long_run - old
         step /= tau
@@ -141,18 +349,23 @@ def need_week(active, u_act, z_act, trio, poor, propensity, need, support, onset
 
 @njit(cache=True, nogil=True)
 def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at_home_mask,
-                at_home, under5, teens):
+                at_home, under5, teens, case, min_case, family_la, open_by_la):
     """One pass over the children (sim/population.py: HomeCensus): marks the families with a
     child active or in care (``live``, zeroed by the caller), the children at home
     (``at_home_mask``: active and not in care), counts them per family (``at_home``, zeroed),
     and lists, in row order, those at home under ``under5_weeks`` old and those at least
-    ``teen_weeks`` old. Returns how many of each.
+    ``teen_weeks`` old. Returns how many of each. If ``open_by_la`` is not empty, adds to it,
+    by the family's authority, the children at home whose family's ``case`` is at least
+    ``min_case`` and the children in care (:func:`open_children_by_la`, in the same pass).
 
     Written without branches on the data (every store is made, the lists' ends move by 0 or
     1): children's states are mixed row by row, and mispredicted branches cost more than the
     stores."""
     n5 = 0
     nt = 0
+    count_open = open_by_la.shape[0] > 0
+    cur = -1  # (the authority's count in a register through each run of rows, as
+    acc = 0  # open_children_by_la)
     for j in range(active.shape[0]):
         a = active[j]
         ic = in_care[j]
@@ -166,6 +379,16 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
         n5 += home & (g < under5_weeks)
         teens[nt] = j
         nt += home & (g >= teen_weeks)
+        if count_open:
+            la = family_la[fam]
+            if la != cur:
+                if cur >= 0:
+                    open_by_la[cur] += acc
+                cur = la
+                acc = 0
+            acc += (home & (case[fam] >= min_case)) + np.int64(ic)
+    if cur >= 0:
+        open_by_la[cur] += acc
     return n5, nt
 
 
@@ -197,12 +420,27 @@ def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
 
 
 @njit(cache=True, nogil=True)
-def mark_families(mask, family, flags):
-    """``flags[family[j]]`` set for every child ``j`` in ``mask`` (``flags`` zeroed by the
-    caller): ``flags[family[mask]] = True`` without the two temporaries."""
-    for j in range(mask.shape[0]):
-        if mask[j]:
-            flags[family[j]] = True
+def age_one_week_marking(age, care_weeks, in_care, active, adult_weeks, adults, family,
+                         young_weeks, young):
+    """:func:`age_one_week`, and, in the same pass, :func:`mark_young_at_home` on the aged
+    children (``young[family]`` set for each active child not in care under ``young_weeks``
+    after the week's ageing and 18th birthdays; ``young`` zeroed by the caller): the births'
+    families with a young child at home, without a second pass over the children."""
+    k = 0
+    for j in range(age.shape[0]):
+        g = age[j]
+        g += g < 32767
+        age[j] = g
+        ic = in_care[j]
+        care_weeks[j] += ic
+        a = active[j]
+        adult = a & (g >= adult_weeks)
+        a = a & (not adult)
+        active[j] = a
+        adults[k] = j
+        k += adult
+        young[family[j]] |= a & (not ic) & (g < young_weeks)
+    return k
 
 
 @njit(cache=True, nogil=True)
@@ -216,24 +454,31 @@ def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi,
     row order) and uniforms to ``rows`` and ``us``; returns how many. The caller computes the
     exact chance for these few only (agents/family.py: referrals)."""
     m = 0
-    last = bound.shape[0] - 1
     for i in range(active.shape[0]):
         if not (active[i] & (case[i] <= max_case) & (at_home[i] > 0)):
             continue  # (most families are open to referral: a well-predicted branch)
-        x = _mix(uid[i] * _GOLDEN + key) >> _S11
-        u = np.float64(x)
-        u += 0.5
-        u *= _TWO_M53
-        v = np.float64(need[i])
-        inside = v <= hi  # (false for NaN)
-        w = v if v >= lo else lo
-        w = w if inside else lo
-        k = min(int((w - lo) * inv_w) + 1, last)  # (floor + 1: a step up at worst)
-        b = bound[k] if inside else 2.0
+        u, kept = _referral_draw(uid[i], key, need[i], lo, hi, inv_w, bound)
         rows[m] = i  # (every store made, the list's end moving by 0 or 1: no branch)
         us[m] = u
-        m += u < b
+        m += kept
     return m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _referral_draw(uid, key, need, lo, hi, inv_w, bound):
+    """A family's keyed ``referral`` uniform and whether it is below the bound of its chance
+    at its ``need`` (:func:`referral_candidates`)."""
+    x = _mix(uid * _GOLDEN + key) >> _S11
+    u = np.float64(x)
+    u += 0.5
+    u *= _TWO_M53
+    v = np.float64(need)
+    inside = v <= hi  # (false for NaN)
+    w = v if v >= lo else lo
+    w = w if inside else lo
+    k = min(int((w - lo) * inv_w) + 1, bound.shape[0] - 1)  # (floor + 1: a step up at worst)
+    b = bound[k] if inside else 2.0
+    return u, u < b
 
 
 @njit(cache=True, nogil=True)
@@ -369,23 +614,60 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
     for k in range(n_p):
         b_tie[k] = _mix(np.uint64(cand[k]) * _M2 + _TIE_ADD)
     inf = np.inf
+    # Each cell's score is its rank * 1e6 plus its price plus terms never negative (the
+    # distance cap's 1e7, miles * weight, the tie-break), so rank * 1e6 + price bounds it
+    # from below, in floating point too (rounding is monotone). With providers visited in
+    # the order of that bound, a group's search stops at the first provider whose bound
+    # exceeds the best score found: it visits the few cheapest providers of its preferred
+    # kind rather than every provider. The best is still the first minimum in the
+    # candidates' order (a later cell of an equal score loses, whichever is visited first).
+    # Prices or weights negative or not numbers: every cell is scored.
+    prune = True
+    for k in range(n_p):
+        if not (price[k] >= 0):
+            prune = False
+    for g in range(u_cat.shape[0]):
+        if not (weight[g] >= 0):
+            prune = False
+    n_cat = rank.shape[0]
+    order = np.empty((n_cat, n_p), np.int64)
+    bounds = np.empty((n_cat, n_p))
+    lb = np.empty(n_p)
+    wanted = np.zeros(n_cat, np.bool_)  # (only the needs of this round's groups are sorted)
+    for g in range(u_cat.shape[0]):
+        wanted[u_cat[g]] = True
+    for c in range(n_cat):
+        if not wanted[c]:
+            continue
+        for k in range(n_p):
+            lb[k] = rank[c, kind[k]] * 1e6 + np.float64(price[k])
+        o = np.argsort(lb, kind="mergesort") if prune else np.arange(n_p)
+        for q in range(n_p):
+            order[c, q] = o[q]
+            bounds[c, q] = lb[o[q]]
     for g in range(u_cat.shape[0]):
         node = u_node[g]
         la = u_la[g]
         cap_g = cap[g]
         w = weight[g]
+        cat = u_cat[g]
         bs = inf
         bk = 0
-        for k in range(n_p):
-            s = rank[u_cat[g], kind[k]]
+        for q in range(n_p):
+            if prune and bounds[cat, q] > bs:
+                break  # (and every provider after it: their bounds are no lower)
+            k = order[cat, q]
+            if free[k] < size[g]:
+                continue  # (an infinite score: never the best)
+            s = rank[cat, kind[k]]
             s *= 1e6
             elsewhere = la_run[k] and t_la[k] != la
             if pooled and elsewhere:
                 ca = coop[t_la[k]]
                 if ca == coop[la] and ca >= 0:
                     elsewhere = False
-            if elsewhere:
-                s = inf
+            if elsewhere or s == inf:
+                continue
             site = site_of[cand[k], node]
             miles = dist[node, site]
             if miles > cap_g and cap_g > 0:
@@ -404,10 +686,8 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
                 v += 0.5
                 v *= _TWO_M53
                 if not (v < share):
-                    s = inf
-            if free[k] < size[g]:
-                s = inf
-            if k == 0 or s < bs:
+                    continue
+            if s < bs or (s == bs and k < bk):
                 bs = s
                 bk = k
         best[g] = bk
@@ -424,3 +704,81 @@ def support_lookup(table, la, case, hv_weeks, targeted_effect, out):
         s = table[la[i], case[i]]
         s += np.float64(hv_weeks[i] > 0) * targeted_effect
         out[i] = np.float32(s)
+
+
+@njit(cache=True, nogil=True)
+def _nonzero_bytes(words, tail, tail_start, out):
+    """The rows of the non-zero bytes of ``words`` (eight bytes a word), then of ``tail``
+    (rows from ``tail_start``), in order, into ``out``; returns how many. A zero word, the
+    common case, is skipped at once."""
+    m = 0
+    for w in range(words.shape[0]):
+        x = words[w]
+        if x != 0:
+            for b in range(8):
+                out[m] = w * 8 + b
+                m += ((x >> np.uint64(8 * b)) & np.uint64(0xFF)) != 0
+    for i in range(tail.shape[0]):
+        out[m] = tail_start + i
+        m += tail[i] != 0
+    return m
+
+
+def flatnonzero_sparse(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` for a boolean mask with few rows set (children in care among
+    every child: under one in a hundred), reading it eight bytes at a time: a fraction of
+    numpy's two passes (count, then fill)."""
+    b = np.ascontiguousarray(mask).view(np.uint8)
+    k = len(b) - len(b) % 8
+    out = np.empty(len(b), np.int64)  # (only the pages written are touched)
+    m = _nonzero_bytes(b[:k].view(np.uint64), b[k:], k, out)
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def rows_between(x, lo, hi, rows):
+    """The rows ``i`` with ``lo <= x[i] <= hi``, in order, into ``rows``; returns how many:
+    ``np.flatnonzero((x >= lo) & (x <= hi))`` in one pass without the temporaries (a case
+    stage among every family)."""
+    m = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        rows[m] = i
+        m += (v >= lo) & (v <= hi)
+    return m
+
+
+def flatnonzero_between(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``np.flatnonzero((x >= lo) & (x <= hi))`` (:func:`rows_between`)."""
+    rows = np.empty(len(x), np.int64)  # (only the pages written are touched)
+    m = rows_between(x, lo, hi, rows)
+    return rows[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def early_help_lists(case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
+                     gave_up, waiting, in_use):
+    """One pass over the families for the week's early help (agents/local_authority.py:
+    early_help): in row order, those helped (``case == helped``) for at least ``weeks``
+    (``ending``) and those waiting (``waiting_case``) for at least ``max_wait`` (``gave_up``),
+    both to close; ``in_use[la]`` plus one for each family helped and not ending; and the
+    families waiting and not giving up (``waiting``). Returns the three lists' lengths."""
+    ne = 0
+    ng = 0
+    nw = 0
+    for i in range(case.shape[0]):
+        c = case[i]
+        if c == helped:  # (few families have either stage: well-predicted branches)
+            if case_weeks[i] >= weeks:
+                ending[ne] = i
+                ne += 1
+            else:
+                in_use[la[i]] += 1
+        elif c == waiting_case:
+            if case_weeks[i] >= max_wait:
+                gave_up[ng] = i
+                ng += 1
+            else:
+                waiting[nw] = i
+                nw += 1
+    return ne, ng, nw

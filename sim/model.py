@@ -360,10 +360,16 @@ class CareSystem(mesa.Model):
             policy.step(self)  # books the week's policy spending
         pop = self.pop
         # 1. Demography.
-        adults = pop.age_one_week()
+        # The families with a young child at home, whom the births may grow, are marked as
+        # everyone ages (one pass over the children; the 18th birthdays' exits from care
+        # below concern no young child).
+        young = scratch(self).get("births_young", pop.families.n, np.bool_)
+        young.fill(False)
+        adults = pop.age_one_week(young, demography.YOUNG_WEEKS)
+        self.new_children_from = pop.children.n  # (rows added from here on are this week's)
         placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
         self.children_now = int(np.count_nonzero(pop.children.active))
-        demography.births(self)
+        demography.births(self, young)
         demography.migration(self)
         arrivals = demography.uasc_arrivals(self)
         self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
@@ -371,7 +377,7 @@ class CareSystem(mesa.Model):
         c, f = pop.children, pop.families
         # The week's shared masks, in one pass over the children (sim/population.py:
         # HomeCensus); need does not move children, so they hold until the casework.
-        self.census = census = pop.home_census(scratch(self))
+        self.census = census = pop.home_census(scratch(self), self.n_la)
         # Families with a child at home or in care stay active.
         np.logical_and(f.active, census.live, out=f.active)  # (not &=: Table keeps a copy)
         # 2. Need.
@@ -383,7 +389,10 @@ class CareSystem(mesa.Model):
         referred, _ = family.referrals(self, at_home)
         hv = hv[f.case[hv] <= Case.EARLY_HELP]
         self.count("referrals_health_visitors", f.la[hv], at_home[hv])
-        self.workforce.week(self.open_children(at_home_mask))
+        # Children with an open case, as counted by the census: the rules since (need,
+        # health visiting, referrals) move no child and open no case at assessment or above
+        # (health visitors put families on the early-help waiting list only).
+        self.workforce.week(census.open_by_la)
         local_authority.front_door(self, np.union1d(referred, hv), at_home)
         # 5. Casework and crises.
         issued = local_authority.casework(self, at_home, at_home_mask)
@@ -419,6 +428,7 @@ class CareSystem(mesa.Model):
         if (self.week + 1) % WEEKS_PER_YEAR == 0:
             self._close_year()
         self.census = None  # its arrays are work buffers, reused next week
+        self.new_children_from = 0
         for observe in self.observers.week:
             observe(self)
         if self.compact_rows and (self.week + 1) % WEEKS_PER_YEAR == 0:
@@ -434,7 +444,7 @@ class CareSystem(mesa.Model):
 
     def _account_week(self) -> None:
         c, pl = self.pop.children, self.pop.placements
-        ids = c.placement[c.in_care]
+        ids = c.placement[self.pop.care_rows()]
         la = pl.home_la[ids]
         other = self.params.placements.other_costs_per_week * self.params.placements.price_index
         self.count("spend_placements_gbp", la, pl.price[ids].astype(float) + other)

@@ -162,7 +162,10 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
     c, f, pl, t = model.pop.children, model.pop.families, model.pop.placements, model.providers
     if len(children) == 0:
         return np.zeros(0, bool)
-    care = np.flatnonzero(c.in_care)
+    # The moving children's brothers and sisters in care (through the index of children by
+    # family: the moving few's families, not everyone in care), in row order.
+    care = np.sort(model.pop.children_of(np.unique(c.family[children])))
+    care = care[c.in_care[care]]
     care = care[~np.isin(care, children)]
     prov = pl.provider[c.placement[care]]
     care, prov = care[prov >= 0], prov[prov >= 0]
@@ -459,7 +462,7 @@ def _open(model, children, *, kind, provider, node, price, cost, for_profit, qua
         legal=c.legal[children],
     )
     c.placement[children] = ids
-    c.in_care[children] = True
+    model.pop.set_in_care(children, True)
     c.placements_year[children] += 1
     prov = np.asarray(provider) * np.ones(n, dtype=np.int64)
     model.providers.occupied[:] += np.bincount(prov[prov >= 0], minlength=model.providers.n)
@@ -515,7 +518,7 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
         return
     c, f = model.pop.children, model.pop.families
     end_placements(model, c.placement[children], reason)
-    c.in_care[children] = False
+    model.pop.set_in_care(children, False)
     c.contact_lost[children] = False
     c.legal[children] = Legal.NONE
     model.count("care_exits", f.la[c.family[children]])
@@ -578,7 +581,7 @@ def placement_week(model) -> None:
     """Breakdowns (and the moves they cause), fading contact, and exits from care."""
     pop, p = model.pop, model.params
     c, f, pl = pop.children, pop.families, pop.placements
-    care = np.flatnonzero(c.in_care)
+    care = model.pop.care_rows()
     model.count("care_weeks", f.la[c.family[care]])
     u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
     ids = c.placement[care]
@@ -600,9 +603,9 @@ def placement_week(model) -> None:
     model.count("placement_breakdowns", f.la[c.family[moved]])
     model.count("placement_moves", f.la[c.family[moved]])
     pop.log(model.week, Event.BREAKDOWN, family=c.family[moved], child=moved)
-    c.in_care[moved] = False  # briefly, so siblings are judged against where they now live
+    pop.set_in_care(moved, False)  # briefly, so siblings are judged against where they now live
     _exits(model)
-    c.in_care[moved] = True
+    pop.set_in_care(moved, True)
     commission(model, moved, first_entry=False)
     _planned_moves(model)
 
@@ -614,7 +617,7 @@ def _planned_moves(model) -> None:
     16-17-year-olds in foster or residential care move on to supported accommodation
     (semi-independent living)."""
     c, pl, p = model.pop.children, model.pop.placements, model.params.care
-    care = np.flatnonzero(c.in_care)
+    care = model.pop.care_rows()
     kind = pl.kind[c.placement[care]]
     _planned_move(model, care[kind == Kind.EMERGENCY], need=None)
     # Out of bridging placements, as a sibling group: one draw per family.
@@ -624,7 +627,7 @@ def _planned_moves(model) -> None:
         WEEKS_PER_YEAR / model.params.placements.short_term_weeks))
     _planned_move(model, care[due], need=None, together=True)
     _refill_inhouse(model)
-    care = np.flatnonzero(c.in_care)
+    care = model.pop.care_rows()
     kind = pl.kind[c.placement[care]]
     ready = (
         (c.age[care] >= 16 * WEEKS_PER_YEAR)
@@ -652,7 +655,7 @@ def _refill_inhouse(model) -> None:
     pools = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active & (t.capacity > t.occupied))
     if len(pools) == 0:
         return
-    care = np.flatnonzero(c.in_care)
+    care = model.pop.care_rows()
     ids = c.placement[care]
     # Not a child placed this week: a placement ends at the earliest a week after it began.
     agency = (
@@ -701,7 +704,7 @@ def _planned_move(
 def _exits(model) -> None:
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
-    care = np.flatnonzero(c.in_care)
+    care = model.pop.care_rows()
     fam = c.family[care]
     # Home, as a sibling group, once the family's need *as the social worker reads it* is
     # low enough: a return is decided on an assessment, with its error, so some children go
@@ -766,9 +769,12 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    still = np.zeros(f.n, bool)  # families with a child in care (one compiled pass)
-    kernels.mark_families(c.in_care, c.family, still)
-    done = np.flatnonzero(f.case == Case.CARE)
+    done = kernels.flatnonzero_between(f.case, int(Case.CARE), int(Case.CARE))
+    # (Those families checked against the families of the children in care, marked from
+    # the list of them, rather than a pass over every child.)
+    still = scratch(model).get("settle_still", f.n, np.bool_)
+    still.fill(False)
+    still[c.family[model.pop.care_rows()]] = True
     done = done[~still[done]]
     f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
     f.case_weeks[done] = 0

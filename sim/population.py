@@ -263,6 +263,10 @@ class Population:
         self.proceedings = Table(PROCEEDINGS_SCHEMA, max(256, n_children // 500))
         self.record_events = record_events
         self._by_family = _ChildrenByFamily()
+        # The rows of the children in care, ascending, and the rows whose in_care was set
+        # since (care_rows); None: to be listed afresh.
+        self._care: np.ndarray | None = None
+        self._care_touched: list[np.ndarray] = []
         #: The children retired by :meth:`compact`, as much of each as is still read.
         self.retired = {k: np.zeros(0, dt) for k, dt in RETIRED_SCHEMA.items()}
 
@@ -356,7 +360,38 @@ class Population:
         c.family[:] = new_row[c.family]
         f.keep(keep_f)
         self._by_family = _ChildrenByFamily()
+        self._care, self._care_touched = None, []  # (rows renumbered)
         return keep_f
+
+    def set_in_care(self, rows: np.ndarray, value: bool) -> None:
+        """Set ``children.in_care`` of ``rows`` to ``value``, noting the rows for
+        :meth:`care_rows`. Every change of ``in_care`` in the rules goes through here."""
+        self.children.in_care[rows] = value
+        if self.__dict__.get("_care") is not None:
+            self._care_touched.append(np.asarray(rows, dtype=np.int64).ravel())
+
+    def care_rows(self) -> np.ndarray:
+        """The rows of the children in care, ascending: ``np.flatnonzero(children.in_care)``
+        (read-only). Asked for a dozen times a week; kept, and brought up to date from the
+        rows :meth:`set_in_care` touched since (a few hundred), so a week does not pass over
+        every child's flag each time (issue 13)."""
+        c = self.children
+        care = self.__dict__.get("_care")  # (absent from a population pickled before it)
+        if care is None:
+            care = kernels.flatnonzero_sparse(c.in_care)
+        elif self._care_touched:
+            t = np.unique(np.concatenate(self._care_touched))
+            at = np.searchsorted(care, t)
+            present = at < len(care)
+            present[present] = care[at[present]] == t[present]
+            now = c.in_care[t]
+            care = np.delete(care, at[present & ~now])
+            add = t[now & ~present]
+            care = np.insert(care, np.searchsorted(care, add), add)
+        self._care_touched = []
+        care.flags.writeable = False
+        self._care = care
+        return care
 
     def children_of(self, families: np.ndarray) -> np.ndarray:
         """The rows of every child ever born to (or arrived with) ``families`` (unique ids),
@@ -428,42 +463,57 @@ class Population:
         risk = draws.normal("child.risk", uid, week=0).astype(np.float32)
         return self.children.append(n, uid=uid, family=family, age=age_weeks, risk=risk)
 
-    def age_one_week(self) -> np.ndarray:
+    def age_one_week(self, young: np.ndarray | None = None, young_weeks: int = 0
+                     ) -> np.ndarray:
         """Everyone gets a week older; returns the ids of children who turn 18 this week.
 
         Children who have left (18, adopted, special guardianship) keep ageing so a birth
-        cohort can be followed to its 18th birthday (see indicators.cohort_at_18)."""
+        cohort can be followed to its 18th birthday (see indicators.cohort_at_18).
+        ``young`` (a mask of the families, zeroed by the caller): marks, in the same pass,
+        the families with a child active, not in care and under ``young_weeks`` once aged
+        (the families the week's births may grow: sim/demography.py, births)."""
         c = self.children
         adults = np.empty(c.n, np.int64)  # (only the pages written are ever touched)
-        k = kernels.age_one_week(c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS, adults)
+        if young is None:
+            k = kernels.age_one_week(c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS,
+                                     adults)
+        else:
+            k = kernels.age_one_week_marking(c.age, c.care_weeks, c.in_care, c.active,
+                                             ADULT_WEEKS, adults, c.family, young_weeks, young)
         return adults[:k].copy()
 
-    def age_one_week_reference(self) -> np.ndarray:
+    def age_one_week_reference(self, young: np.ndarray | None = None, young_weeks: int = 0
+                               ) -> np.ndarray:
         """:meth:`age_one_week` as numpy operations (the definition the kernel must equal)."""
         c = self.children
         np.add(c.age, c.age < np.iinfo(np.int16).max, out=c.age)  # in place, saturating
         c.care_weeks[c.in_care] += 1
         adults = np.flatnonzero(c.active & (c.age >= ADULT_WEEKS))
         c.active[adults] = False
+        if young is not None:
+            young[c.family[c.active & ~c.in_care & (c.age < young_weeks)]] = True
         return adults
 
-    def home_census(self, scratch=None) -> HomeCensus:
+    def home_census(self, scratch=None, n_la: int = 0) -> HomeCensus:
         """Which families are still live and where the children at home are, this week, in
         one compiled pass over the children (sim/kernels.py: home_census); see
         :class:`HomeCensus`. ``scratch``: a sim/util.py Scratch pool to keep the arrays in
-        (valid until the next census)."""
+        (valid until the next census). ``n_la``: if more than 0, the census also counts the
+        children with an open case by authority (``open_by_la``)."""
         c, f = self.children, self.families
         get = scratch.get if scratch is not None else (lambda _, n, dt: np.empty(n, dt))
         live = get("census_live", f.n, np.bool_)
         live.fill(False)
-        at_home = get("census_at_home", f.n, np.int64)
+        at_home = get("census_at_home", f.n, np.int32)  # (counts of a few; half the bytes)
         at_home.fill(0)
         mask = get("census_mask", c.n, np.bool_)
         under5 = get("census_under5", c.n, np.int64)
         teens = get("census_teens", c.n, np.int64)
+        open_by_la = np.zeros(n_la, np.int64)
         n5, nt = kernels.home_census(c.active, c.in_care, c.family, c.age, UNDER_FIVE_WEEKS,
-                                     TEEN_WEEKS, live, mask, at_home, under5, teens)
-        return HomeCensus(live, mask, at_home, under5[:n5], teens[:nt])
+                                     TEEN_WEEKS, live, mask, at_home, under5, teens, f.case,
+                                     int(Case.ASSESSMENT), f.la, open_by_la)
+        return HomeCensus(live, mask, at_home, under5[:n5], teens[:nt], open_by_la)
 
 
 def beta22(u: np.ndarray) -> np.ndarray:
@@ -487,7 +537,9 @@ class HomeCensus:
     - ``under5``: the children at home under five (health visiting, proceedings' urgency);
     - ``teens``: the children at home aged 11 or more (adolescent crises),
 
-    the last two in row order, as ``np.flatnonzero`` of the mask and the age gives them. The
+    the last two in row order, as ``np.flatnonzero`` of the mask and the age gives them;
+    ``open_by_la`` (if asked for): per authority, the children at home in a family whose case
+    is at least an assessment, plus the children in care (sim/model.py: open_children). The
     mask stays the week's mask (children who enter care later in the week are still in it,
     as before); a mechanism that is given this ``at_home_mask`` may use the lists (it checks
     that it was given this very array, else it computes its own)."""
@@ -497,6 +549,7 @@ class HomeCensus:
     at_home: np.ndarray
     under5: np.ndarray
     teens: np.ndarray
+    open_by_la: np.ndarray
 
 
 def census_rows(model, at_home_mask: np.ndarray, name: str) -> np.ndarray | None:
