@@ -19,12 +19,14 @@ from sim.workflows.history import (
     CHANGE,
     FILES,
     FIT_YEARS,
+    FITTED_NAME,
     SERIES,
     SNAPSHOT_YEAR,
     TEST_YEARS,
     denominators,
     england_2010_toml,
     fit_points,
+    forward_baseline_toml,
     history_table,
     history_terms,
     observed,
@@ -49,6 +51,20 @@ def _exit_code(argv: list[str]) -> int:
 # --- the 2010 start ------------------------------------------------------------------------
 def test_the_2010_scenario_file_is_what_the_generator_writes():
     assert scenario_path().read_text() == england_2010_toml()
+
+
+def test_the_england_baseline_is_the_history_fitted_model_from_2023_24_on():
+    """Deliverable 5: ``cscsim run`` and ``validate`` use the model the history tests."""
+    baseline_path = scenario_path().with_name("england_baseline.toml")
+    assert baseline_path.read_text() == forward_baseline_toml()
+    baseline = load_scenario(baseline_path)
+    fitted = load_scenario(scenario_path().with_name(FITTED_NAME))
+    for key in FREE:
+        assert baseline.get(key) == fitted.get(key), key
+    practice = fitted.get("social_work.s47_practice_shift")
+    assert practice.at(2024) == baseline.get("social_work.s47_practice_shift") == 0.0
+    assert (baseline.run.region, baseline.run.start_year) == ("England", 2024)
+    assert baseline.run.burn_in_years == fitted.run.burn_in_years
 
 
 def test_the_2010_start_runs_all_of_england_from_the_year_to_march_2010_to_2024():
