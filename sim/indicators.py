@@ -530,6 +530,16 @@ def disabled_in_need(model) -> np.ndarray:
     return c.active & (c.age < 18 * WEEKS_PER_YEAR) & (u < share)
 
 
+def in_need_at_home(model) -> np.ndarray:
+    """Which children (rows) at home count as in need at year end (the ``cin`` indicator, with
+    every child looked after): a child whose family is being assessed, is a child in need, on
+    a plan or has a child in care, or who is in need because of its own disability. The one
+    definition every table of children in need uses (by authority, by neighbourhood)."""
+    c, f = model.pop.children, model.pop.families
+    home = c.active & ~c.in_care
+    return home & ((f.case[c.family] >= Case.ASSESSMENT) | disabled_in_need(model))
+
+
 def snapshot(model) -> dict[str, np.ndarray]:
     """Year-end stocks and the helper counts behind ratios, per authority."""
     from sim.placements import separated
@@ -549,8 +559,6 @@ def snapshot(model) -> dict[str, np.ndarray]:
             lac[mask], weights=None if weights is None else weights[mask], minlength=n
         ).astype(float)
 
-    open_case = f.case[c.family] >= Case.ASSESSMENT
-    disabled = disabled_in_need(model)
     all_care = np.ones(len(care), bool)
     # DfE records no distance for an unaccompanied asylum-seeking child (no home in England).
     known = ~f.uasc[c.family[care]]
@@ -558,7 +566,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     out = {
         "children": per_la(c.active | c.in_care),
         "cla": care_count(all_care),
-        "cin": per_la(home & (open_case | disabled)) + care_count(all_care),
+        "cin": per_la(in_need_at_home(model)) + care_count(all_care),
         "cpp": per_la(home & (f.case[c.family] == Case.PROTECTION_PLAN)),
         "early_help_places": np.array([la.early_help_places for la in model.authorities], float),
         "early_help_waiting": np.bincount(

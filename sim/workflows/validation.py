@@ -172,6 +172,7 @@ def node_state(model) -> dict[str, np.ndarray]:
     :func:`sim.indicators.snapshot` (children counted where their birth family lives)."""
     import numpy as np
 
+    from sim.indicators import in_need_at_home
     from sim.population import Case
 
     c, f = model.pop.children, model.pop.families
@@ -188,7 +189,7 @@ def node_state(model) -> dict[str, np.ndarray]:
         "children": count(c.active | c.in_care),
         "cla": count(c.in_care),
         "cla_uasc": count(c.in_care & uasc),
-        "cin": count(home & (case >= Case.ASSESSMENT)) + count(c.in_care),
+        "cin": count(in_need_at_home(model)) + count(c.in_care),
         "cpp": count(home & (case == Case.PROTECTION_PLAN)),
     }
 
