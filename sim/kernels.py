@@ -18,6 +18,11 @@ which :func:`need_draws` computes directly, taking the tails from a table wherev
 table's value rounds to the same float32 however it errs within a margin far wider than its
 error, and from the exact function otherwise (also checked on all 2**32 uniforms).
 
+The inverse normal's kernels use numpy's error model (``error_model="numpy"``): a division
+by zero gives inf or nan, as in numpy, rather than raising, so numba adds no check before each
+division and the compiler can vectorise a loop with one (none of theirs divides by zero: the
+values are the same either way).
+
 All kernels are compiled on first use and cached on disk (``cache=True``), so only the first
 run after an install or a change pays the compilation.
 """
@@ -152,7 +157,7 @@ def _p1evl(x, coef):
     return ans
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtri(y0):
     """The standard normal quantile of ``y0``: scipy's ``special.ndtri`` (Cephes), the same
     float64 operations in the same order, so bit for bit its value (tests/test_exact.py
@@ -177,7 +182,7 @@ def ndtri(y0):
     return x
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _ndtri_central(y):
     """:func:`ndtri` of ``y`` in (exp(-2), 1 - exp(-2)): its rational approximation."""
     y = y - 0.5
@@ -186,7 +191,7 @@ def _ndtri_central(y):
     return x * _SQRT_2PI
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _ndtri_tail(y):
     """-:func:`ndtri` of ``y`` in (0, exp(-2)] (positive): Cephes' tail, its operations."""
     x = np.sqrt(-2.0 * np.log(y))
@@ -199,7 +204,7 @@ def _ndtri_tail(y):
     return x0 - x1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtri_array(y, out):
     """``out[i] = ndtri(y[i])`` (for tests and callers with an array)."""
     for i in range(y.shape[0]):
@@ -244,7 +249,7 @@ def tail_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _TAIL[0], _TAIL[1], _TAIL[2]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _ndtri32_tail(y, bits, centre, inv_half, coef):
     """float32(-ndtri(y)) for y in (0, exp(-2)] with float64 ``bits``: the table's value when
     its float32 rounding is settled within the margin, else the exact tail's."""
@@ -267,7 +272,7 @@ def _ndtri32_tail(y, bits, centre, inv_half, coef):
     return np.float32(_ndtri_tail(y))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtri32_array(y, out, centre, inv_half, coef):
     """``out[i] = float32(ndtri(y[i]))`` for y in (0, 1), to the bit, by :func:`ndtri32`'s
     route (tests/test_exact.py compares it with scipy's)."""
@@ -289,32 +294,41 @@ def ndtri32_array(y, out, centre, inv_half, coef):
 _BLOCK = 256
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def need_draws(uid, key, centre, inv_half, coef, u_out, z_out):
     """The weekly ``need`` pair of every family row (``Draws.pair`` of ``uid`` with ``key``):
     its first uniform into ``u_out`` and the standard normal of its second, rounded to
     float32 as the rule uses it (``float32(special.ndtri(v))`` to the bit), into ``z_out``
     (agents/family.py: evolve_need). The normals are made block by block: the uniforms of a
     block in a small array that stays in the cache, then their inverse, the central part by
-    Cephes' own formula and the tails (where scipy takes two logarithms, a quarter of the
-    draws) by :func:`_ndtri32_tail`."""
+    Cephes' own formula for every draw (a branch-free loop the compiler vectorises; a branch
+    on the tails in it kept it scalar, three times slower) and the tails (where scipy takes
+    two logarithms, a quarter of the draws), listed, by :func:`_ndtri32_tail`."""
     n = uid.shape[0]
     ys = np.empty(_BLOCK)
     yb = ys.view(np.uint64)
+    tails = np.empty(_BLOCK, np.int64)
     for b0 in range(0, n, _BLOCK):
         nb = min(b0 + _BLOCK, n) - b0
         for k in range(nb):
             u_out[b0 + k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
+        # Every draw's central value, in a loop the compiler vectorises (the tails' values,
+        # wrong but finite, are overwritten below); then the tails, listed without branches.
+        for k in range(nb):
+            z_out[b0 + k] = np.float32(_ndtri_central(ys[k]))
+        nt = 0
         for k in range(nb):
             v = ys[k]
-            if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
-                z_out[b0 + k] = np.float32(_ndtri_central(v))
-            else:
-                neg = v <= 1.0 - _EXP_M2
-                w = v if neg else 1.0 - v
-                ys[k] = w
-                z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
-                z_out[b0 + k] = -z if neg else z
+            tails[nt] = k
+            nt += not (v > _EXP_M2 and v <= 1.0 - _EXP_M2)
+        for t in range(nt):
+            k = tails[t]
+            v = ys[k]
+            neg = v <= 1.0 - _EXP_M2
+            w = v if neg else 1.0 - v
+            ys[k] = w
+            z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
+            z_out[b0 + k] = -z if neg else z
 
 
 @njit(cache=True, nogil=True)
