@@ -374,13 +374,24 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
 
     Written without branches on the data (every store is made, the lists' ends move by 0 or
     1): children's states are mixed row by row, and mispredicted branches cost more than the
-    stores."""
-    n5 = 0
-    nt = 0
+    stores.
+
+    As :func:`census_from`, from row 0 with empty lists."""
+    return census_from(0, 0, 0, active, in_care, family, age, under5_weeks, teen_weeks, live,
+                       at_home_mask, at_home, under5, teens, case, min_case, family_la,
+                       open_by_la)
+
+
+@njit(cache=True, nogil=True)
+def census_from(start, n5, nt, active, in_care, family, age, under5_weeks, teen_weeks, live,
+                at_home_mask, at_home, under5, teens, case, min_case, family_la, open_by_la):
+    """:func:`home_census` over the child rows from ``start`` on, the lists already holding
+    ``n5`` and ``nt`` rows (the census of the rows before ``start`` made as they aged:
+    :func:`age_and_census`); returns the lists' new lengths."""
     count_open = open_by_la.shape[0] > 0
     cur = -1  # (the authority's count in a register through each run of rows, as
     acc = 0  # open_children_by_la)
-    for j in range(active.shape[0]):
+    for j in range(start, active.shape[0]):
         a = active[j]
         ic = in_care[j]
         fam = family[j]
@@ -404,6 +415,59 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
     if cur >= 0:
         open_by_la[cur] += acc
     return n5, nt
+
+
+@njit(cache=True, nogil=True)
+def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family, young_weeks,
+                   young, under5_weeks, teen_weeks, live, at_home_mask, at_home, under5, teens,
+                   case, min_case, family_la, open_by_la):
+    """:func:`age_one_week_marking` and, in the same pass, :func:`home_census` of the aged
+    rows as it will stand once the children turning 18 in care have left it (the week's next
+    rule: sim/model.py, step): one read of the children's columns, not two. Returns how many
+    turned 18, the lengths of the two lists and how many children are active. The rows the
+    week adds later are counted by :func:`census_from`."""
+    k = 0
+    n5 = 0
+    nt = 0
+    n_active = 0
+    count_open = open_by_la.shape[0] > 0
+    cur = -1
+    acc = 0
+    for j in range(age.shape[0]):
+        g = age[j]
+        g += g < 32767
+        age[j] = g
+        ic = in_care[j]
+        care_weeks[j] += ic
+        a = active[j]
+        adult = a & (g >= adult_weeks)
+        a = a & (not adult)
+        active[j] = a
+        adults[k] = j
+        k += adult
+        n_active += a
+        fam = family[j]
+        home = a & (not ic)
+        young[fam] |= home & (g < young_weeks)
+        ic = ic & (not adult)  # (leaves care at 18 before the census is read)
+        live[fam] |= a | ic
+        at_home_mask[j] = home
+        at_home[fam] += home
+        under5[n5] = j
+        n5 += home & (g < under5_weeks)
+        teens[nt] = j
+        nt += home & (g >= teen_weeks)
+        if count_open:
+            la = family_la[fam]
+            if la != cur:
+                if cur >= 0:
+                    open_by_la[cur] += acc
+                cur = la
+                acc = 0
+            acc += (home & (case[fam] >= min_case)) + np.int64(ic)
+    if cur >= 0:
+        open_by_la[cur] += acc
+    return k, n5, nt, n_active
 
 
 @njit(cache=True, nogil=True)
