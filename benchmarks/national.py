@@ -55,6 +55,22 @@ second (profiled early in year 1), a sixth of it need's two passes over every fa
 fifths the other compiled passes over every child (census, ageing, teenagers' crises,
 births' young families) and every family (referrals, support), each a few nanoseconds a row.
 
+Measured on branch perf13e (the week's census made in the ageing pass, completed with the
+demography's new rows; need's central inverse normal in a loop the compiler vectorises, the
+inverse normal's kernels on numpy's error model; outputs byte-identical), scale 1.0, 10 years,
+cold, before (7fd5dfe) and after (7c8aaac) one after the other on the same 2 shared cores under
+a load of 4-5:
+
+| case | build | simulate | write | total | family-weeks per CPU s | peak RSS |
+|---|---|---|---|---|---|---|
+| before (7fd5dfe) | 10.5 | 354.2 | 6.2 | 370.9 | 10.48M | 3.09 GB |
+| after (7c8aaac) | 7.9 | 338.5 | 5.9 | 352.3 | 10.97M | 3.11 GB |
+
+(At scale 0.2, 2 years, cold, side by side: simulate 12.7 -> 12.0 CPU s.) The per-row passes
+left are bound by their arithmetic per row, not by memory: splitting the referral and crisis
+candidates' passes (a vectorised pass of draws, then a pass keeping the candidates) was no
+faster, as their bound look-ups stayed scalar.
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y

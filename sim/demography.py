@@ -217,8 +217,10 @@ def plan_for_children(model) -> None:
     model.la_children_scale = now / np.maximum(model.la_children_at_build, 1)
 
 
-def migration(model) -> None:
-    """Net migration of children this week (``population.net_migration_rate``).
+def migration(model) -> int:
+    """Net migration of children this week (``population.net_migration_rate``); returns how
+    many children left with families moving away (0 if none did, as when the rate is
+    positive).
 
     Arriving families take the ages of children already here, so migration moves the size of
     the child population and not its age structure; they settle where children live and start
@@ -238,26 +240,27 @@ def migration(model) -> None:
     else:
         rate = p.net_migration_rate
     if rate == 0:
-        return
+        return 0
     c, f = pop.children, pop.families
     expected = abs(rate) / WEEKS_PER_YEAR * model.children_now
     if rate > 0:
         n = d.poisson("migration.arrivals", expected)
         if n:
             _arrive(model, n)
-        return
+        return 0
     free = np.flatnonzero(f.active & ~f.uasc & (f.case == Case.NONE))
     if len(free) == 0:
-        return
+        return 0
     chance = expected / p.children_per_family / len(free)
     leaving = free[d.uniform("migration.leave", f.uid[free]) < chance]
     if len(leaving) == 0:
-        return
+        return 0
     kids = np.sort(pop.children_of(leaving))
     kids = kids[c.active[kids] & ~c.in_care[kids]]
     c.active[kids] = False
     c.moved_away[kids] = True
     f.active[leaving] = False
+    return len(kids)
 
 
 def _arrive(model, n: int) -> None:

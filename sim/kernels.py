@@ -18,6 +18,11 @@ which :func:`need_draws` computes directly, taking the tails from a table wherev
 table's value rounds to the same float32 however it errs within a margin far wider than its
 error, and from the exact function otherwise (also checked on all 2**32 uniforms).
 
+The inverse normal's kernels use numpy's error model (``error_model="numpy"``): a division
+by zero gives inf or nan, as in numpy, rather than raising, so numba adds no check before each
+division and the compiler can vectorise a loop with one (none of theirs divides by zero: the
+values are the same either way).
+
 All kernels are compiled on first use and cached on disk (``cache=True``), so only the first
 run after an install or a change pays the compilation.
 """
@@ -152,7 +157,7 @@ def _p1evl(x, coef):
     return ans
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtri(y0):
     """The standard normal quantile of ``y0``: scipy's ``special.ndtri`` (Cephes), the same
     float64 operations in the same order, so bit for bit its value (tests/test_exact.py
@@ -177,7 +182,7 @@ def ndtri(y0):
     return x
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _ndtri_central(y):
     """:func:`ndtri` of ``y`` in (exp(-2), 1 - exp(-2)): its rational approximation."""
     y = y - 0.5
@@ -186,7 +191,7 @@ def _ndtri_central(y):
     return x * _SQRT_2PI
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _ndtri_tail(y):
     """-:func:`ndtri` of ``y`` in (0, exp(-2)] (positive): Cephes' tail, its operations."""
     x = np.sqrt(-2.0 * np.log(y))
@@ -199,7 +204,7 @@ def _ndtri_tail(y):
     return x0 - x1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtri_array(y, out):
     """``out[i] = ndtri(y[i])`` (for tests and callers with an array)."""
     for i in range(y.shape[0]):
@@ -244,7 +249,7 @@ def tail_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _TAIL[0], _TAIL[1], _TAIL[2]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _ndtri32_tail(y, bits, centre, inv_half, coef):
     """float32(-ndtri(y)) for y in (0, exp(-2)] with float64 ``bits``: the table's value when
     its float32 rounding is settled within the margin, else the exact tail's."""
@@ -267,7 +272,7 @@ def _ndtri32_tail(y, bits, centre, inv_half, coef):
     return np.float32(_ndtri_tail(y))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtri32_array(y, out, centre, inv_half, coef):
     """``out[i] = float32(ndtri(y[i]))`` for y in (0, 1), to the bit, by :func:`ndtri32`'s
     route (tests/test_exact.py compares it with scipy's)."""
@@ -289,32 +294,41 @@ def ndtri32_array(y, out, centre, inv_half, coef):
 _BLOCK = 256
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def need_draws(uid, key, centre, inv_half, coef, u_out, z_out):
     """The weekly ``need`` pair of every family row (``Draws.pair`` of ``uid`` with ``key``):
     its first uniform into ``u_out`` and the standard normal of its second, rounded to
     float32 as the rule uses it (``float32(special.ndtri(v))`` to the bit), into ``z_out``
     (agents/family.py: evolve_need). The normals are made block by block: the uniforms of a
     block in a small array that stays in the cache, then their inverse, the central part by
-    Cephes' own formula and the tails (where scipy takes two logarithms, a quarter of the
-    draws) by :func:`_ndtri32_tail`."""
+    Cephes' own formula for every draw (a branch-free loop the compiler vectorises; a branch
+    on the tails in it kept it scalar, three times slower) and the tails (where scipy takes
+    two logarithms, a quarter of the draws), listed, by :func:`_ndtri32_tail`."""
     n = uid.shape[0]
     ys = np.empty(_BLOCK)
     yb = ys.view(np.uint64)
+    tails = np.empty(_BLOCK, np.int64)
     for b0 in range(0, n, _BLOCK):
         nb = min(b0 + _BLOCK, n) - b0
         for k in range(nb):
             u_out[b0 + k], ys[k] = _halves(_mix(uid[b0 + k] * _GOLDEN + key))
+        # Every draw's central value, in a loop the compiler vectorises (the tails' values,
+        # wrong but finite, are overwritten below); then the tails, listed without branches.
+        for k in range(nb):
+            z_out[b0 + k] = np.float32(_ndtri_central(ys[k]))
+        nt = 0
         for k in range(nb):
             v = ys[k]
-            if v > _EXP_M2 and v <= 1.0 - _EXP_M2:
-                z_out[b0 + k] = np.float32(_ndtri_central(v))
-            else:
-                neg = v <= 1.0 - _EXP_M2
-                w = v if neg else 1.0 - v
-                ys[k] = w
-                z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
-                z_out[b0 + k] = -z if neg else z
+            tails[nt] = k
+            nt += not (v > _EXP_M2 and v <= 1.0 - _EXP_M2)
+        for t in range(nt):
+            k = tails[t]
+            v = ys[k]
+            neg = v <= 1.0 - _EXP_M2
+            w = v if neg else 1.0 - v
+            ys[k] = w
+            z = _ndtri32_tail(w, yb[k], centre, inv_half, coef)
+            z_out[b0 + k] = -z if neg else z
 
 
 @njit(cache=True, nogil=True)
@@ -360,13 +374,24 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
 
     Written without branches on the data (every store is made, the lists' ends move by 0 or
     1): children's states are mixed row by row, and mispredicted branches cost more than the
-    stores."""
-    n5 = 0
-    nt = 0
+    stores.
+
+    As :func:`census_from`, from row 0 with empty lists."""
+    return census_from(0, 0, 0, active, in_care, family, age, under5_weeks, teen_weeks, live,
+                       at_home_mask, at_home, under5, teens, case, min_case, family_la,
+                       open_by_la)
+
+
+@njit(cache=True, nogil=True)
+def census_from(start, n5, nt, active, in_care, family, age, under5_weeks, teen_weeks, live,
+                at_home_mask, at_home, under5, teens, case, min_case, family_la, open_by_la):
+    """:func:`home_census` over the child rows from ``start`` on, the lists already holding
+    ``n5`` and ``nt`` rows (the census of the rows before ``start`` made as they aged:
+    :func:`age_and_census`); returns the lists' new lengths."""
     count_open = open_by_la.shape[0] > 0
     cur = -1  # (the authority's count in a register through each run of rows, as
     acc = 0  # open_children_by_la)
-    for j in range(active.shape[0]):
+    for j in range(start, active.shape[0]):
         a = active[j]
         ic = in_care[j]
         fam = family[j]
@@ -390,6 +415,59 @@ def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at
     if cur >= 0:
         open_by_la[cur] += acc
     return n5, nt
+
+
+@njit(cache=True, nogil=True)
+def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family, young_weeks,
+                   young, under5_weeks, teen_weeks, live, at_home_mask, at_home, under5, teens,
+                   case, min_case, family_la, open_by_la):
+    """:func:`age_one_week_marking` and, in the same pass, :func:`home_census` of the aged
+    rows as it will stand once the children turning 18 in care have left it (the week's next
+    rule: sim/model.py, step): one read of the children's columns, not two. Returns how many
+    turned 18, the lengths of the two lists and how many children are active. The rows the
+    week adds later are counted by :func:`census_from`."""
+    k = 0
+    n5 = 0
+    nt = 0
+    n_active = 0
+    count_open = open_by_la.shape[0] > 0
+    cur = -1
+    acc = 0
+    for j in range(age.shape[0]):
+        g = age[j]
+        g += g < 32767
+        age[j] = g
+        ic = in_care[j]
+        care_weeks[j] += ic
+        a = active[j]
+        adult = a & (g >= adult_weeks)
+        a = a & (not adult)
+        active[j] = a
+        adults[k] = j
+        k += adult
+        n_active += a
+        fam = family[j]
+        home = a & (not ic)
+        young[fam] |= home & (g < young_weeks)
+        ic = ic & (not adult)  # (leaves care at 18 before the census is read)
+        live[fam] |= a | ic
+        at_home_mask[j] = home
+        at_home[fam] += home
+        under5[n5] = j
+        n5 += home & (g < under5_weeks)
+        teens[nt] = j
+        nt += home & (g >= teen_weeks)
+        if count_open:
+            la = family_la[fam]
+            if la != cur:
+                if cur >= 0:
+                    open_by_la[cur] += acc
+                cur = la
+                acc = 0
+            acc += (home & (case[fam] >= min_case)) + np.int64(ic)
+    if cur >= 0:
+        open_by_la[cur] += acc
+    return k, n5, nt, n_active
 
 
 @njit(cache=True, nogil=True)

@@ -361,23 +361,23 @@ class CareSystem(mesa.Model):
         pop = self.pop
         # 1. Demography.
         # The families with a young child at home, whom the births may grow, are marked as
-        # everyone ages (one pass over the children; the 18th birthdays' exits from care
-        # below concern no young child).
+        # everyone ages (the 18th birthdays' exits from care below concern no young child),
+        # and the week's shared masks (sim/population.py: HomeCensus) are made in the same
+        # pass over the children, then completed with the demography's new rows; need does
+        # not move children, so they hold until the casework.
         young = scratch(self).get("births_young", pop.families.n, np.bool_)
         young.fill(False)
-        adults = pop.age_one_week(young, demography.YOUNG_WEEKS)
+        adults, self.children_now, aged = pop.age_and_census(
+            scratch(self), young, demography.YOUNG_WEEKS, self.n_la)
         self.new_children_from = pop.children.n  # (rows added from here on are this week's)
         placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
-        self.children_now = int(np.count_nonzero(pop.children.active))
         demography.births(self, young)
-        demography.migration(self)
+        moved_away = demography.migration(self)
         arrivals = demography.uasc_arrivals(self)
         self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
         self._ever_marked: list[np.ndarray] = []  # and which they are
         c, f = pop.children, pop.families
-        # The week's shared masks, in one pass over the children (sim/population.py:
-        # HomeCensus); need does not move children, so they hold until the casework.
-        self.census = census = pop.home_census(scratch(self), self.n_la)
+        self.census = census = pop.finish_census(aged, moved_away)
         # Families with a child at home or in care stay active.
         np.logical_and(f.active, census.live, out=f.active)  # (not &=: Table keeps a copy)
         # 2. Need.

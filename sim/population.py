@@ -494,6 +494,66 @@ class Population:
             young[c.family[c.active & ~c.in_care & (c.age < young_weeks)]] = True
         return adults
 
+    def age_and_census(self, scratch, young: np.ndarray, young_weeks: int, n_la: int
+                       ) -> tuple[np.ndarray, int, AgedCensus]:
+        """:meth:`age_one_week` (``young`` marked) and, in the same compiled pass over the
+        children, the week's census of the aged rows (sim/kernels.py: age_and_census), as it
+        will stand once those turning 18 in care have left it; :meth:`finish_census` adds the
+        rows the week's demography adds. One read of every child's columns, not two (issue
+        13). Returns the children turning 18, how many children are active after ageing, and
+        the census so far. ``scratch``: a sim/util.py Scratch pool (required: the census's
+        arrays are kept there, with room for the week's new rows)."""
+        c, f = self.children, self.families
+        nf, nc = f.n, c.n
+        room_f, room_c = nf + max(4096, nf // 32), nc + max(8192, nc // 32)
+        live = scratch.get("census_live", room_f, np.bool_)
+        live[:nf].fill(False)
+        at_home = scratch.get("census_at_home", room_f, np.int32)
+        at_home[:nf].fill(0)
+        mask = scratch.get("census_mask", room_c, np.bool_)
+        under5 = scratch.get("census_under5", room_c, np.int64)
+        teens = scratch.get("census_teens", room_c, np.int64)
+        open_by_la = np.zeros(n_la, np.int64)
+        adults = np.empty(nc, np.int64)  # (only the pages written are ever touched)
+        k, n5, nt, n_active = kernels.age_and_census(
+            c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS, adults, c.family,
+            young_weeks, young, UNDER_FIVE_WEEKS, TEEN_WEEKS, live[:nf], mask[:nc],
+            at_home[:nf], under5, teens, f.case, int(Case.ASSESSMENT), f.la, open_by_la)
+        census = AgedCensus(scratch, n_la, nf, nc, int(n5), int(nt), live, mask, at_home,
+                            under5, teens, open_by_la)
+        return adults[:k].copy(), int(n_active), census
+
+    def age_and_census_reference(self, scratch, young: np.ndarray, young_weeks: int, n_la: int
+                                 ) -> tuple[np.ndarray, int, AgedCensus]:
+        """:meth:`age_and_census` by :meth:`age_one_week_reference`, the census left to
+        :meth:`finish_census` (a whole census then: the definition)."""
+        adults = self.age_one_week_reference(young, young_weeks)
+        n_active = int(np.count_nonzero(self.children.active))
+        return adults, n_active, AgedCensus(scratch, n_la, -1, -1, 0, 0, *([None] * 6))
+
+    def finish_census(self, aged: AgedCensus, moved_away: int = 0) -> HomeCensus:
+        """The week's census (:meth:`home_census`) from the one made as the children aged
+        (:meth:`age_and_census`), the rows added since counted by one compiled pass over them
+        (sim/kernels.py: census_from). Between the two only the 18th birthdays' exits from
+        care (allowed for in the ageing pass) and the demography's new rows may have changed
+        the children; ``moved_away``: how many children left with families that moved away
+        (sim/demography.py: migration), which changes rows already counted: then, and when
+        the new rows do not fit the room kept, a whole census is made instead."""
+        c, f = self.children, self.families
+        if (moved_away or aged.families < 0 or f.n > len(aged.live)
+                or c.n > len(aged.at_home_mask)):
+            return self.home_census(aged.scratch, aged.n_la)
+        live, at_home = aged.live[: f.n], aged.at_home[: f.n]
+        live[aged.families :].fill(False)
+        at_home[aged.families :].fill(0)
+        mask = aged.at_home_mask[: c.n]
+        n5, nt = kernels.census_from(aged.children, aged.n5, aged.nt, c.active, c.in_care,
+                                     c.family, c.age, UNDER_FIVE_WEEKS, TEEN_WEEKS, live, mask,
+                                     at_home, aged.under5, aged.teens, f.case,
+                                     int(Case.ASSESSMENT), f.la, aged.open_by_la)
+        return HomeCensus(live, mask, at_home, aged.under5[:n5], aged.teens[:nt],
+                          aged.open_by_la)
+
     def home_census(self, scratch=None, n_la: int = 0) -> HomeCensus:
         """Which families are still live and where the children at home are, this week, in
         one compiled pass over the children (sim/kernels.py: home_census); see
@@ -550,6 +610,27 @@ class HomeCensus:
     under5: np.ndarray
     teens: np.ndarray
     open_by_la: np.ndarray
+
+
+@dataclass(frozen=True)
+class AgedCensus:
+    """The census of the child rows that existed as the week's ageing ran
+    (Population.age_and_census), with the arrays, sized with room for the week's new rows,
+    that Population.finish_census completes: ``families`` and ``children`` rows covered (-1:
+    none, a whole census to be made), the lists' lengths so far."""
+
+    scratch: object
+    n_la: int
+    families: int
+    children: int
+    n5: int
+    nt: int
+    live: np.ndarray | None
+    at_home_mask: np.ndarray | None
+    at_home: np.ndarray | None
+    under5: np.ndarray | None
+    teens: np.ndarray | None
+    open_by_la: np.ndarray | None
 
 
 def census_rows(model, at_home_mask: np.ndarray, name: str) -> np.ndarray | None:

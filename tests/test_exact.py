@@ -6,6 +6,7 @@ some in care, siblings with one carer or several, children added between calls).
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -292,6 +293,72 @@ def test_compiled_need_week_equals_the_numpy_version(overrides):
         model.step()
 
 
+def _week_demography(p: Population, moved: bool, was_active: np.ndarray, seed: int,
+                     n_new: tuple[int, int], new_active: np.ndarray, new_case: np.ndarray
+                     ) -> int:
+    """A week's demography after the ageing, for the census tests: the 18th birthdays' exits
+    from care, births (new rows), and, if ``moved``, departures; returns how many left."""
+    c = p.children
+    c.in_care[np.flatnonzero(was_active & (c.age >= 18 * 52) & ~c.active)] = False
+    n0 = p.families.n
+    _grow(np.random.default_rng(seed), p, *n_new)
+    c, f = p.children, p.families
+    c.active[c.n - n_new[1]:] = new_active
+    f.case[n0:] = new_case
+    if moved:
+        c.active[:50] = False
+        return 50
+    return 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_census_made_as_children_age_equals_the_whole_census(seed):
+    """sim/population.py: age_and_census (the census made in the ageing pass, as it stands
+    once those turning 18 in care have left) completed by finish_census with the rows added
+    since, against age_one_week_reference, the exits from care, then home_census; with
+    departures (a whole census) and with more new rows than the room kept."""
+    from sim.util import Scratch
+
+    rng = np.random.default_rng(seed)
+    pop = _population(rng, 500, 1500)
+    buf = Scratch()
+    for week in range(4):
+        c, f = pop.children, pop.families
+        c.active[:] = rng.random(c.n) < 0.8
+        c.in_care[:] = rng.random(c.n) < 0.1
+        c.age[:] = rng.integers(0, 1000, c.n)
+        c.age[rng.integers(0, c.n, 30)] = 18 * 52 - 1  # (turning 18, some in care)
+        c.age[rng.integers(0, c.n, 20)] = np.iinfo(np.int16).max
+        c.care_weeks[:] = rng.integers(0, 900, c.n)
+        f.case[:] = rng.integers(0, 7, f.n)
+        f.la[:] = np.sort(rng.integers(0, 5, f.n))
+        state = {k: getattr(c, k).copy() for k in ("age", "care_weeks", "active", "in_care")}
+        n_new = (int(rng.integers(0, 300)), int(rng.integers(0, 900)))
+        if week == 3:
+            n_new = (5000, 10000)  # (beyond the room kept: a whole census)
+        new_active = rng.random(n_new[1]) < 0.9
+        new_case = rng.integers(0, 7, n_new[0])
+
+        for moved in (False, True):
+            ref, got_pop = copy.deepcopy(pop), copy.deepcopy(pop)
+            young_ref = np.zeros(ref.families.n, bool)
+            want_adults = ref.age_one_week_reference(young_ref, 520)
+            week_args = (moved, state["active"], seed + week, n_new, new_active, new_case)
+            _week_demography(ref, *week_args)
+            want = ref.home_census(Scratch(), 5)
+            young = np.zeros(got_pop.families.n, bool)
+            adults, n_active, aged = got_pop.age_and_census(buf, young, 520, 5)
+            assert np.array_equal(adults, want_adults)
+            assert n_active == int(np.count_nonzero(got_pop.children.active))
+            assert np.array_equal(young, young_ref)
+            got = got_pop.finish_census(aged, _week_demography(got_pop, *week_args))
+            for k in ("live", "at_home_mask", "at_home", "under5", "teens", "open_by_la"):
+                assert np.array_equal(getattr(got, k), getattr(want, k)), k
+            for k in state:
+                assert np.array_equal(getattr(got_pop.children, k), getattr(ref.children, k)), k
+        _grow(rng, pop, int(rng.integers(0, 50)), int(rng.integers(0, 300)))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_census_and_ageing_equal_their_numpy_definitions(seed):
     """sim/population.py: the week's HomeCensus (one compiled pass) against the numpy masks it
@@ -559,7 +626,7 @@ def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(m
     monkeypatch.setattr(family, "adolescent_crises", family.adolescent_crises_reference)
     monkeypatch.setattr(placements, "_best_providers", placements._best_providers_reference)
     monkeypatch.setattr(CareSystem, "open_children", CareSystem.open_children_reference)
-    monkeypatch.setattr(Population, "age_one_week", Population.age_one_week_reference)
+    monkeypatch.setattr(Population, "age_and_census", Population.age_and_census_reference)
     assert run() == compiled
 
 
