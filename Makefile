@@ -37,7 +37,7 @@ docs: $(STAMP)
 	$(BIN)/cscsim params --format markdown > docs/parameters.md
 	$(BIN)/cscsim params --format toml > policies/scenarios/default.toml
 	$(BIN)/python -m sim.workflows.history > policies/scenarios/england_2010.toml
-	$(BIN)/python -m sim.workflows.history baseline > policies/scenarios/england_baseline.toml
+	$(BIN)/python -m sim.workflows.history baseline > policies/scenarios/england_history_baseline.toml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_speed.py

@@ -20,6 +20,7 @@ from sim.workflows.history import (
     FILES,
     FIT_YEARS,
     FITTED_NAME,
+    HISTORY_BASELINE_NAME,
     SERIES,
     SNAPSHOT_YEAR,
     TEST_YEARS,
@@ -53,9 +54,9 @@ def test_the_2010_scenario_file_is_what_the_generator_writes():
     assert scenario_path().read_text() == england_2010_toml()
 
 
-def test_the_england_baseline_is_the_history_fitted_model_from_2023_24_on():
-    """Deliverable 5: ``cscsim run`` and ``validate`` use the model the history tests."""
-    baseline_path = scenario_path().with_name("england_baseline.toml")
+def test_the_history_baseline_is_the_history_fitted_model_from_2023_24_on():
+    """Deliverable 5's scenario: the model the history tests, run on from today."""
+    baseline_path = scenario_path().with_name(HISTORY_BASELINE_NAME)
     assert baseline_path.read_text() == forward_baseline_toml()
     baseline = load_scenario(baseline_path)
     fitted = load_scenario(scenario_path().with_name(FITTED_NAME))
