@@ -141,10 +141,12 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
     england = denominators()[2024]  # England's children in 2024, for rates as counts
     inflation = y[2024]["cla"][0] / (y[2024]["rate"] * england / 1e4) - 1
     lines += [
-        "", "The counts above are the model's sample divided by the scale. The sample's child "
-        f"population grows through the 20-year warm start and by 2024 is {inflation:.0%} above "
-        "England's, so read the changes as shares of the whole change; the rates in the table "
-        "and figure are unaffected.", "",
+        "", "The counts above are the model's sample divided by the scale. The sample starts "
+        "at England's 2010 children, is held there through the warm start and then follows "
+        "births and the scheduled migration; in 2024 it is "
+        f"{abs(inflation):.0%} {'above' if inflation >= 0 else 'below'} England's (DfE's "
+        "denominator), a difference the counts carry and the rates in the table and figure "
+        "do not.", "",
         f"**Forward, with nothing changed** (the same model run on to {PROJECT_TO} with every "
         f"driver held at its last published value; {proj['reps']} replications at scale "
         f"{proj['scale']:g}): children in care {y[2024]['rate']:.1f} per 10,000 in 2024, "
@@ -153,7 +155,7 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
         f"({england / 1e6:.2f} million) about {_n(y[2032]['rate'] * england / 1e4)} children "
         f"in 2032. The Independent Review warned of \"approaching 100,000\" and over £15bn a "
         "year by the early 2030s without reform. The model's spending (early help, social "
-        "work and placements, 2023-24 prices, on the sample's larger population) is "
+        "work and placements, 2023-24 prices, on the sample's population) is "
         f"£{y[2024]['spend'] / 1e9:.1f}bn in 2024 and £{y[2032]['spend'] / 1e9:.1f}bn in 2032, "
         f"{y[2032]['spend'] / y[2024]['spend'] - 1:+.0%}; docs/validation.md says why the model "
         "differs.", ""]
