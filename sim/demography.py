@@ -163,7 +163,7 @@ def births(model, has_young: np.ndarray | None = None) -> None:
     rate): drawing a young *child* instead would favour families with more of them, and large
     families would keep growing (children in families of three or more rose from 30% to 42%
     over 25 years). ``has_young``: those families, if already marked this week (a mask of
-    the families: sim/population.py, age_one_week)."""
+    the families: sim/population.py, age_and_census)."""
     p, pop, d = model.params.population, model.pop, model.draws
     c, f = pop.children, pop.families
     r = model.region

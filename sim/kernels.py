@@ -421,7 +421,10 @@ def census_from(start, n5, nt, active, in_care, family, age, under5_weeks, teen_
 def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family, young_weeks,
                    young, under5_weeks, teen_weeks, live, at_home_mask, at_home, under5, teens,
                    case, min_case, family_la, open_by_la):
-    """:func:`age_one_week_marking` and, in the same pass, :func:`home_census` of the aged
+    """Everyone a week older (saturating at the int16 maximum), a week more in care for those
+    looked after, the active children who reach ``adult_weeks`` made inactive and listed in
+    ``adults``, ``young[family]`` set for each active child not in care under
+    ``young_weeks`` (births' families); and, in the same pass, :func:`home_census` of the aged
     rows as it will stand once the children turning 18 in care have left it (the week's next
     rule: sim/model.py, step): one read of the children's columns, not two. Returns how many
     turned 18, the lengths of the two lists and how many children are active. The rows the
@@ -471,54 +474,11 @@ def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family
 
 
 @njit(cache=True, nogil=True)
-def age_one_week(age, care_weeks, in_care, active, adult_weeks, adults):
-    """Everyone a week older (saturating at the int16 maximum), a week more in care for those
-    looked after, and the active children who reach ``adult_weeks`` made inactive and listed
-    in ``adults`` (row order); returns how many (sim/population.py: age_one_week)."""
-    k = 0
-    for j in range(age.shape[0]):
-        # Branch-free: every store made (children's states are mixed row by row).
-        g = age[j]
-        g += g < 32767
-        age[j] = g
-        care_weeks[j] += in_care[j]
-        adult = active[j] & (g >= adult_weeks)
-        active[j] = active[j] & (not adult)
-        adults[k] = j
-        k += adult
-    return k
-
-
-@njit(cache=True, nogil=True)
 def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
     """``flags[family]`` set for every child active, not in care and under ``below_weeks``
     (``flags`` zeroed by the caller); branch-free, as :func:`home_census`."""
     for j in range(active.shape[0]):
         flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
-
-
-@njit(cache=True, nogil=True)
-def age_one_week_marking(age, care_weeks, in_care, active, adult_weeks, adults, family,
-                         young_weeks, young):
-    """:func:`age_one_week`, and, in the same pass, :func:`mark_young_at_home` on the aged
-    children (``young[family]`` set for each active child not in care under ``young_weeks``
-    after the week's ageing and 18th birthdays; ``young`` zeroed by the caller): the births'
-    families with a young child at home, without a second pass over the children."""
-    k = 0
-    for j in range(age.shape[0]):
-        g = age[j]
-        g += g < 32767
-        age[j] = g
-        ic = in_care[j]
-        care_weeks[j] += ic
-        a = active[j]
-        adult = a & (g >= adult_weeks)
-        a = a & (not adult)
-        active[j] = a
-        adults[k] = j
-        k += adult
-        young[family[j]] |= a & (not ic) & (g < young_weeks)
-    return k
 
 
 @njit(cache=True, nogil=True)

@@ -463,28 +463,14 @@ class Population:
         risk = draws.normal("child.risk", uid, week=0).astype(np.float32)
         return self.children.append(n, uid=uid, family=family, age=age_weeks, risk=risk)
 
-    def age_one_week(self, young: np.ndarray | None = None, young_weeks: int = 0
-                     ) -> np.ndarray:
-        """Everyone gets a week older; returns the ids of children who turn 18 this week.
-
-        Children who have left (18, adopted, special guardianship) keep ageing so a birth
-        cohort can be followed to its 18th birthday (see indicators.cohort_at_18).
-        ``young`` (a mask of the families, zeroed by the caller): marks, in the same pass,
-        the families with a child active, not in care and under ``young_weeks`` once aged
-        (the families the week's births may grow: sim/demography.py, births)."""
-        c = self.children
-        adults = np.empty(c.n, np.int64)  # (only the pages written are ever touched)
-        if young is None:
-            k = kernels.age_one_week(c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS,
-                                     adults)
-        else:
-            k = kernels.age_one_week_marking(c.age, c.care_weeks, c.in_care, c.active,
-                                             ADULT_WEEKS, adults, c.family, young_weeks, young)
-        return adults[:k].copy()
-
     def age_one_week_reference(self, young: np.ndarray | None = None, young_weeks: int = 0
                                ) -> np.ndarray:
-        """:meth:`age_one_week` as numpy operations (the definition the kernel must equal)."""
+        """Everyone a week older, as numpy operations: the definition :meth:`age_and_census`
+        must equal. Returns the ids of children who turn 18 this week. Children who have left
+        (18, adopted, special guardianship) keep ageing so a birth cohort can be followed to
+        its 18th birthday (see indicators.cohort_at_18). ``young`` (a mask of the families):
+        marks the families with a child active, not in care and under ``young_weeks`` once
+        aged (the families the week's births may grow: sim/demography.py, births)."""
         c = self.children
         np.add(c.age, c.age < np.iinfo(np.int16).max, out=c.age)  # in place, saturating
         c.care_weeks[c.in_care] += 1
@@ -496,11 +482,11 @@ class Population:
 
     def age_and_census(self, scratch, young: np.ndarray, young_weeks: int, n_la: int
                        ) -> tuple[np.ndarray, int, AgedCensus]:
-        """:meth:`age_one_week` (``young`` marked) and, in the same compiled pass over the
-        children, the week's census of the aged rows (sim/kernels.py: age_and_census), as it
-        will stand once those turning 18 in care have left it; :meth:`finish_census` adds the
-        rows the week's demography adds. One read of every child's columns, not two (issue
-        13). Returns the children turning 18, how many children are active after ageing, and
+        """The week's ageing (:meth:`age_one_week_reference`, ``young`` marked) and, in the
+        same compiled pass over the children, the week's census of the aged rows
+        (sim/kernels.py: age_and_census), as it will stand once those turning 18 in care have
+        left it; :meth:`finish_census` adds the rows the week's demography adds. One read of
+        every child's columns, not two (issue 13). Returns the children turning 18, how many children are active after ageing, and
         the census so far. ``scratch``: a sim/util.py Scratch pool (required: the census's
         arrays are kept there, with room for the week's new rows)."""
         c, f = self.children, self.families

@@ -362,8 +362,8 @@ def test_census_made_as_children_age_equals_the_whole_census(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_census_and_ageing_equal_their_numpy_definitions(seed):
     """sim/population.py: the week's HomeCensus (one compiled pass) against the numpy masks it
-    replaced, and age_one_week against age_one_week_reference (ages at the int16 ceiling,
-    children in care, 18th birthdays), on random states, the arrays reused twice."""
+    replaced, on random states, the arrays reused twice (the ageing is checked against
+    age_one_week_reference with the census made in its pass, below)."""
     from sim.population import TEEN_WEEKS, UNDER_FIVE_WEEKS
     from sim.util import Scratch
 
@@ -393,21 +393,7 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
         want_open = np.bincount(f.la[c.family[mask & (f.case[c.family] >= 3)]], minlength=5)
         want_open += np.bincount(f.la[c.family[c.in_care]], minlength=5)
         assert np.array_equal(counted, want_open)
-        state = {k: getattr(c, k).copy() for k in ("age", "care_weeks", "active")}
-        want_young = np.zeros(f.n, bool)
-        want = pop.age_one_week_reference(want_young, 520)
-        after = {k: getattr(c, k).copy() for k in state}
-        for k, v in state.items():
-            getattr(c, k)[:] = v
-        assert np.array_equal(pop.age_one_week(), want)
-        for k, v in after.items():
-            assert np.array_equal(getattr(c, k), v)
-            getattr(c, k)[:] = state[k]
-        young = np.zeros(f.n, bool)
-        assert np.array_equal(pop.age_one_week(young, 520), want)
-        assert np.array_equal(young, want_young)
-        for k, v in after.items():
-            assert np.array_equal(getattr(c, k), v)
+
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
