@@ -486,8 +486,8 @@ class Population:
         same compiled pass over the children, the week's census of the aged rows
         (sim/kernels.py: age_and_census), as it will stand once those turning 18 in care have
         left it; :meth:`finish_census` adds the rows the week's demography adds. One read of
-        every child's columns, not two (issue 13). Returns the children turning 18, how many children are active after ageing, and
-        the census so far. ``scratch``: a sim/util.py Scratch pool (required: the census's
+        every child's columns, not two (issue 13). Returns the children turning 18, how many
+        children are active after ageing, and the census so far. ``scratch``: a sim/util.py Scratch pool (required: the census's
         arrays are kept there, with room for the week's new rows)."""
         c, f = self.children, self.families
         nf, nc = f.n, c.n
