@@ -487,8 +487,9 @@ class Population:
         (sim/kernels.py: age_and_census), as it will stand once those turning 18 in care have
         left it; :meth:`finish_census` adds the rows the week's demography adds. One read of
         every child's columns, not two (issue 13). Returns the children turning 18, how many
-        children are active after ageing, and the census so far. ``scratch``: a sim/util.py Scratch pool (required: the census's
-        arrays are kept there, with room for the week's new rows)."""
+        children are active after ageing, and the census so far. ``scratch``: a sim/util.py
+        Scratch pool (required: the census's arrays are kept there, with room for the week's
+        new rows)."""
         c, f = self.children, self.families
         nf, nc = f.n, c.n
         room_f, room_c = nf + max(4096, nf // 32), nc + max(8192, nc // 32)
