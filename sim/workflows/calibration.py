@@ -75,6 +75,7 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.proceedings_rate": (0.05, 2.0, True),
     "social_work.young_child_proceedings_effect": (0.0, 3.0, False),
     "care.reunification_rate": (0.3, 5.0, True),
+    "care.return_breakdown_level": (1.5, 3.5, False),
     "care.kinship_probability": (0.2, 1.0, False),
     "care.kin_local_share": (0.1, 0.9, False),
     "care.with_parents_probability": (0.0, 0.4, False),
