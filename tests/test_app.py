@@ -126,6 +126,24 @@ def test_a_balancing_loop_drives_when_it_corrects() -> None:
     assert not assess(s, window=W).loops["B2"].driving
 
 
+def test_an_identity_link_is_read_in_the_same_window() -> None:
+    """Placement overspend is placement spend over a fixed budget in the same week, so
+    spend -> overspend has no lag: a rise of both into the latest window transmits, and a rise
+    of spend only the window before (a mechanism's lag) does not, unless overspend rose too."""
+    rng = np.random.default_rng(6)
+    assert LINKS[("spend", "overspend")].lag == 0
+    assert all(lk.lag == 1 for k, lk in LINKS.items() if k != ("spend", "overspend"))
+    s = _flat()
+    s["spend"] = _steps(100, 100, 110, rng, key="spend")
+    s["overspend"] = _steps(100, 100, 110, rng, key="overspend")
+    assert assess(s, window=W).links[("spend", "overspend")].status == "transmitting"
+    # a lagged link with the same series is quiet: its cause did not change into w1
+    s["entries"] = _steps(100, 100, 110, rng, key="entries")
+    assert assess(s, window=W).links[("entries", "spend")].status == "quiet"
+    s["overspend"] = _steps(100, 100, 90, rng, key="overspend")
+    assert assess(s, window=W).links[("spend", "overspend")].status == "contrary"
+
+
 def test_not_ready_before_three_windows() -> None:
     s = {k: v[: 3 * W - 1] for k, v in _flat().items()}
     a = assess(s, window=W)

@@ -51,17 +51,18 @@ def test_default_has_no_reinforcing_loop_driving_most_of_the_time(tmp_path) -> N
     assert reinforcing.mean() < 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0 of 222 weeks: in this model the crisis "
-                   "trap's need -> entries link does not show (entries fall while rising need "
-                   "climbs ~2%), so R1 never goes all the way round")
+@pytest.mark.xfail(strict=True, reason="measured 0 of 222 weeks (issue 14, re-measured): "
+                   "need -> entries never counts; the cut's effect on entries comes a year or "
+                   "more later at 1-2% a quarter, below the noise of ~2.4 entries a week, and "
+                   "early help sits at its floor from year 2 (docs/teaching.md)")
 def test_crisis_trap_drives_most_weeks_after_the_first_year(tmp_path) -> None:
     df = _after_first_year(_loops(tmp_path, "crisis_trap"))
     assert df.R1_driving.mean() > 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0 of 222 weeks: breakdowns -> in-house "
-                   "places full transmits in at most 13 of 222 weeks and never with R2's other "
-                   "links, so R2 never closes")
+@pytest.mark.xfail(strict=True, reason="measured 0 of 222 weeks (issue 14, re-measured): "
+                   "breakdowns -> in-house places full has no mechanism (own carers' places are "
+                   "refilled at once and stay full whatever the demand), so R2 never closes")
 def test_market_squeeze_drives_for_a_sustained_stretch(tmp_path) -> None:
     df = _after_first_year(_loops(tmp_path, "market_squeeze"))
     runs = df.R2_driving.astype(int).groupby((~df.R2_driving).cumsum()).sum()

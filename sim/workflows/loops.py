@@ -26,7 +26,10 @@ A link ``X -> Y`` with polarity ``s`` (+1 "same direction", -1 "opposite directi
 ``sign(dX) * sign(dY) == s``: the effect moved, one window after its cause, the way the link
 says it should. (The one-window lag is what lets a *balancing* loop drive: over a single
 window, the signs of the changes around a loop with a negative link always contradict one
-link, because every variable appears once as a cause and once as an effect.) Its
+link, because every variable appears once as a cause and once as an effect.) A link that is
+an accounting identity rather than a mechanism (``Link.lag == 0``: placement overspend is
+placement spend over a fixed budget, in the same week) compares both changes into ``w0``;
+every loop keeps at least one lagged link. Its
 **strength** is ``sqrt(|rX| * |rY|)`` of the two relative changes. When both changes count but
 the signs disagree with the polarity the link is *contrary*; otherwise it is *quiet*.
 
@@ -60,11 +63,16 @@ class Variable:
 
 @dataclass(frozen=True)
 class Link:
-    """A causal link ``cause -> effect``; ``sign`` +1 moves them together, -1 opposite."""
+    """A causal link ``cause -> effect``; ``sign`` +1 moves them together, -1 opposite.
+
+    ``lag`` is how many windows after its cause the effect is read: 1 (the default) for a
+    mechanism that takes time, 0 for an accounting identity that holds in the same week
+    (see the module docstring)."""
 
     cause: str
     effect: str
     sign: int
+    lag: int = 1
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,8 @@ LINKS: dict[tuple[str, str], Link] = {
         Link("need", "support", +1),
         Link("need", "entries", +1),
         Link("entries", "spend", +1),
-        Link("spend", "overspend", +1),
+        # overspend is (spend - budget) / budget in the same week: an identity, no delay
+        Link("spend", "overspend", +1, lag=0),
         Link("overspend", "early_help", -1),
         Link("workload", "threshold", +1),
         Link("threshold", "need", +1),
@@ -148,13 +157,18 @@ LOOPS: dict[str, Loop] = {
 
 
 def _check_structure() -> None:
-    """Every loop's links exist, and each loop's polarity matches its R/B name."""
+    """Every loop's links exist, each loop's polarity matches its R/B name, and every loop has
+    a lagged link (without one a balancing loop could never drive)."""
     for lp in LOOPS.values():
         product = 1
         for a, b in lp.links():
             product *= LINKS[(a, b)].sign
         if (product > 0) != lp.reinforcing:
             raise AssertionError(f"loop {lp.key} has polarity {product:+d}")
+        if not any(LINKS[k].lag for k in lp.links()):
+            raise AssertionError(f"loop {lp.key} has no lagged link")
+        if any(LINKS[k].lag not in (0, 1) for k in lp.links()):
+            raise AssertionError(f"loop {lp.key}: a link's lag is 0 or 1 window")
 
 
 _check_structure()
@@ -290,7 +304,8 @@ def assess(series: dict[str, np.ndarray], window: int = 13, z_min: float = 2.0,
         cause_change[key] = change(x[:w], x[w:2 * w], var.scale, z_min, rel_min)
         effect_change[key] = change(x[w:2 * w], x[2 * w:], var.scale, z_min, rel_min)
     for key, lk in LINKS.items():
-        cx, ey = cause_change[lk.cause], effect_change[lk.effect]
+        cx = (cause_change if lk.lag else effect_change)[lk.cause]
+        ey = effect_change[lk.effect]
         if cx.counts and ey.counts:
             if cx.sign * ey.sign == lk.sign:
                 out.links[key] = LinkState(lk, "transmitting", float(np.sqrt(abs(cx.rel * ey.rel))))
