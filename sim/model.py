@@ -226,9 +226,10 @@ class CareSystem(mesa.Model):
         c.placements_year[care] = 1
         self._set_budgets()
 
-    def _set_budgets(self) -> None:
+    def _set_budgets(self, settle: bool = True) -> None:
         """Each authority's placement budget: its children in care now at the typical weekly
-        cost of a registered placement (emergency beds excluded); no overspend carried."""
+        cost of a registered placement (emergency beds excluded). ``settle``: no overspend
+        carried (a run's start); at a year's end the overspend just settled stands."""
         c, pl = self.pop.children, self.pop.placements
         ids = c.placement[c.in_care]
         registered = pl.kind[ids] != Kind.EMERGENCY
@@ -237,7 +238,8 @@ class CareSystem(mesa.Model):
         in_care = np.bincount(pl.home_la[ids], minlength=self.n_la)
         for la in self.authorities:
             la.set_placement_budget(int(in_care[la.idx]), typical)
-            la.settle_year(0.0)
+            if settle:
+                la.settle_year(0.0)
 
     # --- policies and levers ----------------------------------------------------------------
     def _init_policies(self) -> None:
@@ -487,6 +489,7 @@ class CareSystem(mesa.Model):
         self.annual.append(total)
         for la, over in zip(self.authorities, flows["overspend_gbp"], strict=True):
             la.settle_year(over)
+        self._set_budgets(settle=False)  # next year's: the children in care now, today's prices
         self.flows = {}
         c = self.pop.children
         c.placements_year[:] = c.in_care

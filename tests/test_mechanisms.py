@@ -93,6 +93,16 @@ def test_overspend_cuts_next_years_early_help():
     assert la.early_help_places == before
 
 
+def test_each_year_is_budgeted_for_the_children_in_care_at_its_prices():
+    """Prices up half in a year: next year's placement budget follows them, so the overspend
+    is the year's change, not everything since the run began (ODD 7.11)."""
+    model = _run(run__years=3, placements__price_index={"2024": 1.0, "2025": 1.5})
+    a = model.annual_frame()
+    assert a.loc[2, "budget_gbp"] > 1.3 * a.loc[0, "budget_gbp"]
+    placement_spend = a.loc[2, "spend_placements_gbp"]
+    assert a.loc[2, "overspend_gbp"] < 0.25 * placement_spend
+
+
 def test_a_tighter_budget_shrinks_early_help_through_the_crisis_trap():
     off = _run(run__years=3, levers__funding=0.8, budget__crisis_trap_strength=0.0)
     on = _run(run__years=3, levers__funding=0.8, budget__crisis_trap_strength=1.0)

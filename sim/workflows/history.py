@@ -235,9 +235,6 @@ PRACTICE_KEY = "social_work.s47_practice_shift"
 #: docs/calibration.md), 2017's today's practice; ``cscsim calibrate --history`` fits both,
 #: and 2024's is 0 by definition (today's practice, at which the 2023-24 snapshot is fitted).
 PRACTICE_SHIFT = {FIRST_YEAR: 0.4, FIT_YEARS[-1]: 0.0, LAST_YEAR: 0.0}
-#: In the history early help is a published driver, so the crisis trap is off (see
-#: england_2010_overrides); the forward baseline and every other scenario keep it.
-TRAP_KEY = "budget.crisis_trap_strength"
 
 
 def _sig(v: float) -> float:
@@ -276,11 +273,6 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     for key, sched in schedules().items():
         values[key] = {str(y): v for y, v in sched.items()}
         notes[key] = "cscsim drivers (sim/data/drivers_england.csv)"
-    values[TRAP_KEY] = 0.0
-    notes[TRAP_KEY] = (
-        "early help follows its published spending (levers.early_help_capacity), which already "
-        "holds what overspends took from it; the crisis trap would take it a second time "
-        "(ODD 7.11; docs/calibration.md, run 17)")
     values[PRACTICE_KEY] = {str(y): v for y, v in PRACTICE_SHIFT.items()}
     notes[PRACTICE_KEY] = (
         f"investigative practice (ODD 7.5): the enquiry threshold falls from {FIRST_YEAR}'s "
