@@ -28,7 +28,7 @@ says it should. (The one-window lag is what lets a *balancing* loop drive: over 
 window, the signs of the changes around a loop with a negative link always contradict one
 link, because every variable appears once as a cause and once as an effect.) A link that is
 an accounting identity rather than a mechanism (``Link.lag == 0``: placement overspend is
-placement spend over a fixed budget, in the same week) compares both changes into ``w0``;
+placement spend over the year's budget, in the same week) compares both changes into ``w0``;
 every loop keeps at least one lagged link. Its
 **strength** is ``sqrt(|rX| * |rY|)`` of the two relative changes. When both changes count but
 the signs disagree with the polarity the link is *contrary*; otherwise it is *quiet*.
