@@ -289,9 +289,10 @@ PARAMS: tuple[Param, ...] = (
           "calibrated",
           "by hand (eighth session), to England's early-intervention spend per child (£159: NCB / "
           "Pro Bono Economics, £1.9bn in 2020-21): the places the base budget buys before the "
-          "crisis trap's cut; the baseline's overspends take about a sixth of it, leaving spend "
+          "crisis trap's cut; the baseline's overspends took about a sixth of it, leaving spend "
           "near £159 a child and about 80 places per 10,000 in use, the figure "
-          "cost_per_place_week is derived from",
+          "cost_per_place_week is derived from (with each year budgeted afresh, ODD 7.11, "
+          "they take about a tenth: £170 a child, validation of 26 November 2026)",
           "early-help places (families supported at once) at today's funding"),
     Param("early_help", "cost_per_place_week", 382, "GBP per week", 0, 10_000, "derived",
           "NCB / Pro Bono Economics: £1.9bn early intervention 2020-21 / (80 places per 10,000 "
