@@ -663,6 +663,7 @@ SCHEDULABLE: frozenset[str] = frozenset(
             "social_work.posts_per_10k_children",
             "placements.price_index",
             "court.proceedings_weeks",
+            "care.adoption_rate",
             "social_work.s47_practice_shift",
         }
     )

@@ -101,6 +101,19 @@ def test_unaccompanied_arrivals_are_the_published_starts_where_published():
     assert min(uasc) == 2010  # before 2021: the stock in care, scaled
 
 
+def test_adoption_practice_is_adoptions_per_child_in_care_against_2024s():
+    """The 2015 peak (5,360 of 69,470 in care) is 2.2 times 2024's rate (2,980 of 83,630)."""
+    from sim.parameters import BY_NAME
+    from sim.workflows.drivers import schedules
+
+    adoption = schedules()["care.adoption_rate"]
+    today = BY_NAME["care.adoption_rate"].default
+    assert adoption[2024] == pytest.approx(today)
+    assert adoption[2015] == pytest.approx(today * (5360 / 69_470) / (2980 / 83_630), rel=1e-5)
+    fitted = load_scenario(scenario_path().with_name(FITTED_NAME)).get("care.adoption_rate")
+    assert dict(zip(fitted.years, fitted.values, strict=True)) == adoption
+
+
 # --- published series and denominators -----------------------------------------------------
 def test_denominators_cover_every_year_on_one_vintage():
     d = denominators()

@@ -26,6 +26,9 @@ input                                          series
                                                Councils Network), relative to 2023-24
 ``court.proceedings_weeks``                    mean weeks from issuing care proceedings to the
                                                first disposal (MoJ Family Court Statistics)
+``care.adoption_rate``                          adoptions from care per child in care at 31
+                                               March (DfE CLA), relative to 2024
+                                               (:func:`adoption_rate`)
 ``care.uasc_per_10k_children``                 unaccompanied asylum-seeking children starting to
                                                be looked after (DfE CLA) per 10,000 children;
                                                before the first year published (2021), the
@@ -96,6 +99,7 @@ def schedules() -> dict[str, dict[int, float]]:
     out["care.uasc_per_10k_children"] = {
         y: v / _nearest(children, y) * 1e4 for y, v in uasc_starts(s).items()
     }
+    out["care.adoption_rate"] = adoption_rate()
     return {k: {y: round(v, 6) for y, v in sorted(d.items())} for k, d in out.items()}
 
 
@@ -137,6 +141,34 @@ def uasc_starts(s: dict[str, dict[int, float]]) -> dict[int, float]:
     ratio = starts[first] / stock[first]
     earlier = {y: v * ratio for y, v in stock.items() if y < first}
     return dict(sorted((earlier | starts).items()))
+
+
+def adoption_rate() -> dict[int, float]:
+    """The adoption hazard by reporting year: ``care.adoption_rate``'s default (today's
+    practice) times the year's adoptions per child in care at 31 March over 2024's.
+
+    Adoption practice moved on its own account: the 2012 Action Plan for Adoption and the
+    Children and Families Act 2014 pushed adoptions from 3,200 (2010) to a peak of 5,360
+    (2015); the Court of Appeal's Re B-S judgment (September 2013) then raised the bar for
+    placement orders, and they fell back to 2,980 (2024). Per child in care that is 7.7% in
+    2015 against 3.6% in 2024. (Adoptions are also an outcome of the system: this driver
+    carries the judgment and the policy, not the number of children young enough to be
+    adopted, which the model draws itself.) Counts: ``england_history_2010_2024.csv``
+    (DfE CLA), the children in care of the nearest published year."""
+    from sim.parameters import BY_NAME
+    from sim.workflows.history import DATA_FILE
+
+    path = resources.files("sim") / "data" / DATA_FILE
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    adopted = {int(r["year"]): float(r["value"]) for r in rows
+               if r["indicator"] == "adoptions_from_care_per_year"}
+    cla = {int(r["year"]): float(r["value"]) for r in rows
+           if r["indicator"] == "cla_at_31_march"}
+    per_child = {y: v / _nearest(cla, y) for y, v in adopted.items()}
+    today = per_child[max(per_child)]
+    return {y: BY_NAME["care.adoption_rate"].default * v / today
+            for y, v in sorted(per_child.items())}
 
 
 def _nearest(by_year: dict[int, float], year: int) -> float:

@@ -273,6 +273,9 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     for key, sched in schedules().items():
         values[key] = {str(y): v for y, v in sched.items()}
         notes[key] = "cscsim drivers (sim/data/drivers_england.csv)"
+    notes["care.adoption_rate"] = (
+        f"cscsim drivers: adoptions per child in care ({DATA_FILE}, DfE CLA) relative to 2024, "
+        "times today's hazard (sim/workflows/drivers.py: adoption_rate)")
     values[PRACTICE_KEY] = {str(y): v for y, v in PRACTICE_SHIFT.items()}
     notes[PRACTICE_KEY] = (
         f"investigative practice (ODD 7.5): the enquiry threshold falls from {FIRST_YEAR}'s "
