@@ -494,9 +494,8 @@ class Population:
         nf, nc = f.n, c.n
         room_f, room_c = nf + max(4096, nf // 32), nc + max(8192, nc // 32)
         live = scratch.get("census_live", room_f, np.bool_)
-        live[:nf].fill(False)
-        at_home = scratch.get("census_at_home", room_f, np.int32)
-        at_home[:nf].fill(0)
+        words = scratch.get("census_at_home", room_f, np.int32)  # (packed, then unpacked)
+        words[:nf].fill(0)
         mask = scratch.get("census_mask", room_c, np.bool_)
         under5 = scratch.get("census_under5", room_c, np.int64)
         teens = scratch.get("census_teens", room_c, np.int64)
@@ -504,9 +503,11 @@ class Population:
         adults = np.empty(nc, np.int64)  # (only the pages written are ever touched)
         k, n5, nt, n_active = kernels.age_and_census(
             c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS, adults, c.family,
-            young_weeks, young, UNDER_FIVE_WEEKS, TEEN_WEEKS, live[:nf], mask[:nc],
-            at_home[:nf], under5, teens, f.case, int(Case.ASSESSMENT), f.la, open_by_la)
-        census = AgedCensus(scratch, n_la, nf, nc, int(n5), int(nt), live, mask, at_home,
+            young_weeks, UNDER_FIVE_WEEKS, TEEN_WEEKS, words[:nf], mask[:nc], under5, teens,
+            f.la, open_by_la)
+        kernels.census_aged_families(words[:nf], live[:nf], words[:nf], young, f.case,
+                                     int(Case.ASSESSMENT), f.la, open_by_la)
+        census = AgedCensus(scratch, n_la, nf, nc, int(n5), int(nt), live, mask, words,
                             under5, teens, open_by_la)
         return adults[:k].copy(), int(n_active), census
 
@@ -543,7 +544,7 @@ class Population:
 
     def home_census(self, scratch=None, n_la: int = 0) -> HomeCensus:
         """Which families are still live and where the children at home are, this week, in
-        one compiled pass over the children (sim/kernels.py: home_census); see
+        one compiled pass over the children (sim/kernels.py: census_from, from row 0); see
         :class:`HomeCensus`. ``scratch``: a sim/util.py Scratch pool to keep the arrays in
         (valid until the next census). ``n_la``: if more than 0, the census also counts the
         children with an open case by authority (``open_by_la``)."""
@@ -557,9 +558,9 @@ class Population:
         under5 = get("census_under5", c.n, np.int64)
         teens = get("census_teens", c.n, np.int64)
         open_by_la = np.zeros(n_la, np.int64)
-        n5, nt = kernels.home_census(c.active, c.in_care, c.family, c.age, UNDER_FIVE_WEEKS,
-                                     TEEN_WEEKS, live, mask, at_home, under5, teens, f.case,
-                                     int(Case.ASSESSMENT), f.la, open_by_la)
+        n5, nt = kernels.census_from(0, 0, 0, c.active, c.in_care, c.family, c.age,
+                                     UNDER_FIVE_WEEKS, TEEN_WEEKS, live, mask, at_home, under5,
+                                     teens, f.case, int(Case.ASSESSMENT), f.la, open_by_la)
         return HomeCensus(live, mask, at_home, under5[:n5], teens[:nt], open_by_la)
 
 
