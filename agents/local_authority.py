@@ -120,7 +120,7 @@ def assess(model, families: np.ndarray, mechanism: str = "assess",
 
 def _move(model, families: np.ndarray, case: Case, event: Event | None = None) -> None:
     f = model.pop.families
-    f.case[families] = case
+    model.pop.set_case(families, case)
     f.case_weeks[families] = 0
     if event is not None:
         model.pop.log(model.week, event, family=families)
@@ -195,8 +195,9 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     """
     f, p = model.pop.families, model.params.social_work
     # Only families with an open case are looked at below: the ones whose case moves this
-    # week were open at its start; the review draws are keyed by their uids.
-    known = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, len(Case) - 1)
+    # week were open at its start; the review draws are keyed by their uids. (The list is
+    # kept as cases open and close: sim/population.py, open_families.)
+    known = model.pop.open_families()
     f.case_weeks[known] += 1
     # Assessments that finish this week.
     done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
@@ -253,12 +254,14 @@ def early_help(model) -> None:
     """Fill free early-help places from the waiting list (longest wait first); end episodes."""
     f, p = model.pop.families, model.params.early_help
     # The episodes ending, the waits given up, the places still in use by authority and the
-    # families still waiting, in one compiled pass over the families' cases (those ending
-    # and giving up are the ones the last two leave out: sim/kernels.py, early_help_lists).
-    ending, gave_up, waiting = (np.empty(f.n, np.int64) for _ in range(3))
+    # families still waiting, in one compiled pass over the families with an open case
+    # (sim/population.py: open_families; those ending and giving up are the ones the last
+    # two leave out: sim/kernels.py, early_help_lists).
+    rows = model.pop.open_families()
+    ending, gave_up, waiting = (np.empty(len(rows), np.int64) for _ in range(3))
     in_use = np.zeros(model.n_la, np.int64)
     n_end, n_gave, n_wait = kernels.early_help_lists(
-        f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
+        rows, f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
         float(p.weeks), float(p.max_wait_weeks), ending, gave_up, waiting, in_use)
     ending, gave_up, waiting = ending[:n_end], gave_up[:n_gave], waiting[:n_wait]
     u = model.draws.uniform("early_help.trio", f.uid[ending])

@@ -791,6 +791,33 @@ def flatnonzero_sparse(mask: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def merge_members(rows, touched, now, out):
+    """A kept list of rows brought up to date (sim/population.py: _kept_up): the ascending
+    ``rows`` merged with the ascending, unique ``touched``, each touched row kept or added
+    where ``now`` says it is a member and dropped where not, into ``out`` (room for both);
+    returns its length. One pass over the list, rather than numpy's delete then insert (two
+    copies of it and a search)."""
+    n = rows.shape[0]
+    nt = touched.shape[0]
+    i = 0
+    k = 0
+    m = 0
+    while i < n or k < nt:
+        if k >= nt or (i < n and rows[i] < touched[k]):
+            out[m] = rows[i]
+            m += 1
+            i += 1
+        else:
+            if now[k]:
+                out[m] = touched[k]
+                m += 1
+            if i < n and rows[i] == touched[k]:
+                i += 1
+            k += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
 def rows_between(x, lo, hi, rows):
     """The rows ``i`` with ``lo <= x[i] <= hi``, in order, into ``rows``; returns how many:
     ``np.flatnonzero((x >= lo) & (x <= hi))`` in one pass without the temporaries (a case
@@ -811,17 +838,20 @@ def flatnonzero_between(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def early_help_lists(case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
+def early_help_lists(rows, case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
                      gave_up, waiting, in_use):
-    """One pass over the families for the week's early help (agents/local_authority.py:
-    early_help): in row order, those helped (``case == helped``) for at least ``weeks``
-    (``ending``) and those waiting (``waiting_case``) for at least ``max_wait`` (``gave_up``),
-    both to close; ``in_use[la]`` plus one for each family helped and not ending; and the
-    families waiting and not giving up (``waiting``). Returns the three lists' lengths."""
+    """One pass over the families ``rows`` (ascending; every family with either stage among
+    them: those with an open case, sim/population.py: open_families) for the week's early
+    help (agents/local_authority.py: early_help): in row order, those helped (``case ==
+    helped``) for at least ``weeks`` (``ending``) and those waiting (``waiting_case``) for at
+    least ``max_wait`` (``gave_up``), both to close; ``in_use[la]`` plus one for each family
+    helped and not ending; and the families waiting and not giving up (``waiting``). Returns
+    the three lists' lengths."""
     ne = 0
     ng = 0
     nw = 0
-    for i in range(case.shape[0]):
+    for r in range(rows.shape[0]):
+        i = rows[r]
         c = case[i]
         if c == helped:  # (few families have either stage: well-predicted branches)
             if case_weeks[i] >= weeks:

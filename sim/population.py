@@ -267,6 +267,9 @@ class Population:
         # since (care_rows); None: to be listed afresh.
         self._care: np.ndarray | None = None
         self._care_touched: list[np.ndarray] = []
+        # The same for the families with an open case (set_case, open_families).
+        self._open: np.ndarray | None = None
+        self._open_touched: list[np.ndarray] = []
         #: The children retired by :meth:`compact`, as much of each as is still read.
         self.retired = {k: np.zeros(0, dt) for k, dt in RETIRED_SCHEMA.items()}
 
@@ -361,6 +364,7 @@ class Population:
         f.keep(keep_f)
         self._by_family = _ChildrenByFamily()
         self._care, self._care_touched = None, []  # (rows renumbered)
+        self._open, self._open_touched = None, []
         return keep_f
 
     def set_in_care(self, rows: np.ndarray, value: bool) -> None:
@@ -380,18 +384,38 @@ class Population:
         if care is None:
             care = kernels.flatnonzero_sparse(c.in_care)
         elif self._care_touched:
-            t = np.unique(np.concatenate(self._care_touched))
-            at = np.searchsorted(care, t)
-            present = at < len(care)
-            present[present] = care[at[present]] == t[present]
-            now = c.in_care[t]
-            care = np.delete(care, at[present & ~now])
-            add = t[now & ~present]
-            care = np.insert(care, np.searchsorted(care, add), add)
+            care = _kept_up(care, self._care_touched, lambda t: c.in_care[t])
         self._care_touched = []
         care.flags.writeable = False
         self._care = care
         return care
+
+    def set_case(self, rows: np.ndarray, value) -> None:
+        """Set ``families.case`` of ``rows`` to ``value`` (a stage, or one per row), noting the
+        rows for :meth:`open_families`. Every change of ``case`` in the rules goes through
+        here."""
+        self.families.case[rows] = value
+        if self.__dict__.get("_open") is not None:
+            self._open_touched.append(np.asarray(rows, dtype=np.int64).ravel())
+
+    def open_families(self) -> np.ndarray:
+        """The rows of the families with an open case (any stage above ``Case.NONE``),
+        ascending (read-only): ``flatnonzero_between(case, 1, CARE)``. Casework, early help
+        and the families leaving care each look at these few (one family in fifteen) rather
+        than every family's stage; kept as :meth:`care_rows` is, from the rows
+        :meth:`set_case` touched since (issue 13)."""
+        f = self.families
+        hi = len(Case) - 1
+        rows = self.__dict__.get("_open")  # (absent from a population pickled before it)
+        if rows is None:
+            rows = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, hi)
+        elif self._open_touched:
+            rows = _kept_up(rows, self._open_touched,
+                            lambda t: (f.case[t] >= int(Case.NONE) + 1) & (f.case[t] <= hi))
+        self._open_touched = []
+        rows.flags.writeable = False
+        self._open = rows
+        return rows
 
     def children_of(self, families: np.ndarray) -> np.ndarray:
         """The rows of every child ever born to (or arrived with) ``families`` (unique ids),
@@ -683,6 +707,17 @@ RETIRED_SCHEMA = {
     "uasc": np.bool_,
     "ever": np.uint8,
 }
+
+
+def _kept_up(rows: np.ndarray, touched: list[np.ndarray], member) -> np.ndarray:
+    """The ascending ``rows`` of a kept list (Population.care_rows, open_families) brought up
+    to date: of the rows ``touched`` since, those no longer members (``member(t)``: a mask)
+    removed and the new members inserted in order (sim/kernels.py: merge_members)."""
+    t = np.unique(np.concatenate(touched))
+    out = np.empty(len(rows) + len(t), np.int64)
+    m = kernels.merge_members(np.ascontiguousarray(rows, dtype=np.int64), t,
+                              np.ascontiguousarray(member(t)), out)
+    return out[:m]
 
 
 def _serials(table: Table, rows):

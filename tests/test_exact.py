@@ -740,3 +740,44 @@ def test_kept_list_of_children_in_care_is_the_mask():
     assert np.array_equal(pop.care_rows(), np.flatnonzero(pop.children.in_care))
     with pytest.raises(ValueError):
         pop.care_rows()[0] = 0  # (read-only: callers take copies)
+
+
+def test_open_families_kept_as_cases_change():
+    """sim/population.py: open_families (kept up to date from the rows set_case touched)
+    equals a pass over every family's stage, every week, across a year's end (rows retired
+    and renumbered) and with unaccompanied children's families arriving in care."""
+    from sim import kernels
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.population import Case
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                  "run.scale": 0.02, "run.seed": 6,
+                                                  "run.burn_in_years": 0}))
+    for _ in range(56):
+        model.step()
+        f = model.pop.families
+        want = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, len(Case) - 1)
+        assert np.array_equal(model.pop.open_families(), want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_merge_members_equals_delete_then_insert(seed):
+    """sim/kernels.py: merge_members (one pass) against the numpy delete and insert it
+    replaced, with touched rows before, inside and after the list, members or not."""
+    from sim import kernels
+
+    rng = np.random.default_rng(seed)
+    for n, k in ((0, 0), (0, 5), (10, 0), (200, 50), (1000, 400)):
+        rows = np.unique(rng.integers(0, 3 * n + 10, n))
+        t = np.unique(rng.integers(0, 3 * n + 20, k))
+        now = rng.random(len(t)) < 0.5
+        at = np.searchsorted(rows, t)
+        present = at < len(rows)
+        present[present] = rows[at[present]] == t[present]
+        want = np.delete(rows, at[present & ~now])
+        add = t[now & ~present]
+        want = np.insert(want, np.searchsorted(want, add), add)
+        out = np.empty(len(rows) + len(t), np.int64)
+        m = kernels.merge_members(rows.astype(np.int64), t.astype(np.int64), now, out)
+        assert np.array_equal(out[:m], want)
