@@ -648,6 +648,37 @@ def count_by_la(mask, family, family_la, counts):
         counts[cur] += acc
 
 
+@njit(cache=True, nogil=True)
+def group_rows(group, n_groups):
+    """The rows ``0..len(group)-1`` grouped by ``group`` (values from 0), rows ascending
+    within a group: ``np.argsort(group, kind="stable")``, as int32, and each group's start in
+    it (``starts``, of length ``max(n_groups, group.max() + 1) + 1``: ``np.bincount``'s
+    counts summed). A counting sort, two passes over the rows and one over the groups, with
+    no temporary: numpy's comparison sort, its cast to int32 and the bincount's int64 copy of
+    the rows (allocations of hundreds of megabytes at full scale, most of the cost in
+    system time) made the index of children by family, rebuilt a few times a year, cost half
+    a CPU second each time (sim/population.py: _ChildrenByFamily)."""
+    n = group.shape[0]
+    m = n_groups
+    for j in range(n):
+        if group[j] + 1 > m:
+            m = group[j] + 1
+    starts = np.zeros(m + 1, np.int64)
+    for j in range(n):
+        starts[group[j] + 1] += 1
+    for g in range(m):
+        starts[g + 1] += starts[g]
+    order = np.empty(n, np.int32)
+    for j in range(n):  # (each group's next slot kept in starts[g], shifted back after)
+        g = group[j]
+        order[starts[g]] = j
+        starts[g] += 1
+    for g in range(m, 0, -1):
+        starts[g] = starts[g - 1]
+    starts[0] = 0
+    return order, starts
+
+
 _TIE_ADD = np.uint64(0x2545F4914F6CDD1D)
 _S16 = np.int64(65536)
 

@@ -671,10 +671,9 @@ class _ChildrenByFamily:
     def _update(self, family: np.ndarray, n_families: int) -> None:
         n = len(family)
         if n - self.n > max(1024, self.n // 32):
-            self.order = np.argsort(family, kind="stable").astype(np.int32)
-            counts = np.bincount(family, minlength=n_families)
-            self.starts = np.zeros(len(counts) + 1, np.int64)
-            np.cumsum(counts, out=self.starts[1:])
+            # (The stable argsort by family and its groups' starts, by a counting sort:
+            # sim/kernels.py, group_rows.)
+            self.order, self.starts = kernels.group_rows(family, n_families)
             self.n = n
             self.tail_n = -1
         if self.tail_n != n:

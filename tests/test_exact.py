@@ -781,3 +781,21 @@ def test_merge_members_equals_delete_then_insert(seed):
         out = np.empty(len(rows) + len(t), np.int64)
         m = kernels.merge_members(rows.astype(np.int64), t.astype(np.int64), now, out)
         assert np.array_equal(out[:m], want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_group_rows_equals_a_stable_argsort(seed):
+    """sim/kernels.py: group_rows (a counting sort) against np.argsort(kind="stable") and the
+    cumulative np.bincount it replaced, sorted or shuffled, with groups beyond ``n_groups``."""
+    from sim import kernels
+
+    rng = np.random.default_rng(seed)
+    for n, k in ((0, 5), (1, 1), (1000, 50), (5000, 4000)):
+        for group in (np.sort(rng.integers(0, k, n)), rng.integers(0, k, n)):
+            group = group.astype(np.int32)
+            for n_groups in (0, k // 2, k + 3):
+                order, starts = kernels.group_rows(group, n_groups)
+                assert order.dtype == np.int32
+                assert np.array_equal(order, np.argsort(group, kind="stable"))
+                counts = np.bincount(group, minlength=n_groups)
+                assert np.array_equal(starts, np.concatenate([[0], np.cumsum(counts)]))
