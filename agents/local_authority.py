@@ -198,9 +198,15 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     # week were open at its start; the review draws are keyed by their uids. (The list is
     # kept as cases open and close: sim/population.py, open_families.)
     known = model.pop.open_families()
-    f.case_weeks[known] += 1
-    # Assessments that finish this week.
-    done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
+    # The lists below are each made in one compiled pass over these families (sim/kernels.py:
+    # casework_due, casework_reviews, casework_high), the numpy expressions of
+    # casework_lists_reference; the thresholds compared as numpy compares them with the
+    # columns (_as_compared).
+    out = np.empty(len(known), np.int64)
+    min_weeks = _as_compared(f.case_weeks, p.assessment_weeks)
+    # Assessments that finish this week (every open case a week older).
+    m = kernels.casework_due(known, f.case, f.case_weeks, int(Case.ASSESSMENT), min_weeks, out)
+    done = out[:m].copy()
     read = assess(model, done, "assess.assessment")
     s47_level = p.s47_level + p.s47_practice_shift  # the practice of the year (ODD 7.5)
     _s47(model, done[read >= s47_level], at_home)
@@ -209,13 +215,11 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     model.mark_ever(cin, "cin")
     _close(model, done[read < p.cin_level])
     # Reviews of open child-in-need cases and plans.
-    u = model.draws.uniform("casework.review", f.uid[known])
-    case = f.case[known]
-    reviewed = known[
-        ((case == Case.CHILD_IN_NEED) | (case == Case.PROTECTION_PLAN))
-        & (f.case_weeks[known] >= p.assessment_weeks)
-        & (u < 1.0 / p.review_weeks)
-    ]
+    m = kernels.casework_reviews(
+        known, f.uid, np.uint64(model.draws.key("casework.review")), f.case, f.case_weeks,
+        int(Case.CHILD_IN_NEED), int(Case.PROTECTION_PLAN), min_weeks,
+        _as_compared(np.zeros(0), 1.0 / p.review_weeks), out)
+    reviewed = out[:m].copy()
     read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= s47_level)], at_home)
@@ -223,8 +227,10 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     _close(model, reviewed[~on_plan & (read < p.close_level)])
     # Care proceedings for families on a plan whose need stays at the care level; sooner where
     # a child under five lives at home (the younger the child, the less harm can be waited on).
-    high = known[(f.case[known] == Case.PROTECTION_PLAN) & (f.need[known] >= p.care_level)]
-    high = high[~f.in_court[high]]  # proceedings already running
+    # (Not those whose proceedings are already running.)
+    m = kernels.casework_high(known, f.case, f.need, f.in_court, int(Case.PROTECTION_PLAN),
+                              _as_compared(f.need, p.care_level), out)
+    high = out[:m].copy()
     c = model.pop.children
     has_young = np.zeros(f.n, bool)
     if len(high):
@@ -235,6 +241,31 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
+
+
+def _as_compared(column: np.ndarray, value) -> float:
+    """``value`` as numpy compares it with ``column`` (``column >= value``): in the two's
+    result type (a Python float against float32 need is rounded to float32 first, NEP 50),
+    returned as the float64 holding it exactly, so a compiled comparison of the column's
+    values as float64 gives numpy's answer."""
+    return float(np.result_type(column.dtype, value).type(value))
+
+
+def casework_lists_reference(model, known: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The numpy definitions of casework's three lists over the open cases ``known``, each
+    read at its point of the week (tests/test_exact.py): assessments done (after the week
+    is added to every open case), reviews due and candidates for proceedings."""
+    f, p = model.pop.families, model.params.social_work
+    done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
+    u = model.draws.uniform("casework.review", f.uid[known])
+    case = f.case[known]
+    reviewed = known[
+        ((case == Case.CHILD_IN_NEED) | (case == Case.PROTECTION_PLAN))
+        & (f.case_weeks[known] >= p.assessment_weeks)
+        & (u < 1.0 / p.review_weeks)
+    ]
+    high = known[(f.case[known] == Case.PROTECTION_PLAN) & (f.need[known] >= p.care_level)]
+    return done, reviewed, high[~f.in_court[high]]
 
 
 def pre_birth(model) -> np.ndarray:

@@ -869,6 +869,52 @@ def flatnonzero_between(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def casework_due(known, case, case_weeks, assessment, min_weeks, done):
+    """A week more in its stage for each family of ``known`` (``case_weeks`` in place, with
+    numpy's int16 arithmetic), and those (in order) whose ``case`` is ``assessment`` with at
+    least ``min_weeks`` in it, into ``done``; returns how many (agents/local_authority.py:
+    casework, the numpy passes over the open cases it replaces, in one)."""
+    m = 0
+    for r in range(known.shape[0]):
+        i = known[r]
+        case_weeks[i] += 1
+        done[m] = i
+        m += (case[i] == assessment) & (np.float64(case_weeks[i]) >= min_weeks)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, chance, out):
+    """The families of ``known`` (in order) whose case is ``cin`` or ``cpp``, with at least
+    ``min_weeks`` in it, and whose keyed uniform (:func:`keyed_uniform` of ``uid`` with
+    ``key``) is below ``chance``, into ``out``; returns how many (casework's reviews)."""
+    m = 0
+    for r in range(known.shape[0]):
+        i = known[r]
+        x = _mix(uid[i] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        c = case[i]
+        out[m] = i
+        m += ((c == cin) | (c == cpp)) & (np.float64(case_weeks[i]) >= min_weeks) & (u < chance)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def casework_high(known, case, need, in_court, cpp, level, out):
+    """The families of ``known`` (in order) on a plan (``case == cpp``) whose ``need`` (as
+    float64, exact) is at least ``level`` and who are not in court, into ``out``; returns
+    how many (casework's candidates for proceedings)."""
+    m = 0
+    for r in range(known.shape[0]):
+        i = known[r]
+        out[m] = i
+        m += (case[i] == cpp) & (np.float64(need[i]) >= level) & (not in_court[i])
+    return m
+
+
+@njit(cache=True, nogil=True)
 def early_help_lists(rows, case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
                      gave_up, waiting, in_use):
     """One pass over the families ``rows`` (ascending; every family with either stage among

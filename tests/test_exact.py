@@ -799,3 +799,47 @@ def test_group_rows_equals_a_stable_argsort(seed):
                 assert np.array_equal(order, np.argsort(group, kind="stable"))
                 counts = np.bincount(group, minlength=n_groups)
                 assert np.array_equal(starts, np.concatenate([[0], np.cumsum(counts)]))
+
+
+@pytest.mark.parametrize("overrides", [{}, {"social_work.assessment_weeks": 3,
+                                            "social_work.care_level": 2.0}])
+def test_casework_lists_equal_their_numpy_definitions(overrides):
+    """agents/local_authority.py: casework's three lists, each one compiled pass over the
+    open cases (sim/kernels.py: casework_due, casework_reviews, casework_high), against
+    casework_lists_reference, on a model's state over weeks, with other thresholds."""
+    from agents import local_authority as la
+    from sim import kernels
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.population import Case
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                  "run.scale": 0.02, "run.seed": 8,
+                                                  "run.burn_in_years": 0, **overrides}))
+    seen = np.zeros(3, np.int64)
+    for _ in range(3):
+        for _ in range(10):
+            model.step()
+        f, p = model.pop.families, model.params.social_work
+        known = model.pop.open_families()
+        weeks = f.case_weeks.copy()
+        f.case_weeks[known] += 1
+        want = la.casework_lists_reference(model, known)
+        want_weeks = f.case_weeks.copy()
+        f.case_weeks[:] = weeks
+        out = np.empty(len(known), np.int64)
+        aw = la._as_compared(f.case_weeks, p.assessment_weeks)
+        m = kernels.casework_due(known, f.case, f.case_weeks, int(Case.ASSESSMENT), aw, out)
+        assert np.array_equal(out[:m], want[0])
+        assert np.array_equal(f.case_weeks, want_weeks)
+        m = kernels.casework_reviews(
+            known, f.uid, np.uint64(model.draws.key("casework.review")), f.case,
+            f.case_weeks, int(Case.CHILD_IN_NEED), int(Case.PROTECTION_PLAN), aw,
+            la._as_compared(np.zeros(0), 1.0 / p.review_weeks), out)
+        assert np.array_equal(out[:m], want[1])
+        m = kernels.casework_high(known, f.case, f.need, f.in_court,
+                                  int(Case.PROTECTION_PLAN),
+                                  la._as_compared(f.need, p.care_level), out)
+        assert np.array_equal(out[:m], want[2])
+        seen += [len(w) for w in want]
+    assert seen.all()  # (each list met families)
