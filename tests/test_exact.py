@@ -843,3 +843,31 @@ def test_casework_lists_equal_their_numpy_definitions(overrides):
         assert np.array_equal(out[:m], want[2])
         seen += [len(w) for w in want]
     assert seen.all()  # (each list met families)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"levers.profit_cap": 0.15, "run.scale": 0.05,
+                                            "market.exit_occupancy": 0.95,
+                                            "market.exit_months": 1}])
+def test_provider_reviews_equal_the_reviews_one_by_one(monkeypatch, overrides):
+    """agents/provider.py: review_providers (array operations over the providers) against
+    review_providers_reference (each provider's review_month in turn), a run of a year and
+    more hashing the same, with a profit cap and with providers closing."""
+    from agents import provider
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    def run(fn) -> tuple:
+        monkeypatch.setattr(provider, "review_providers", fn)
+        model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                      "run.scale": 0.02, "run.seed": 9,
+                                                      "run.burn_in_years": 0, **overrides}))
+        for _ in range(60):
+            model.step()
+        t = model.providers
+        return (_state_hash(model), [a.idx for a in model.provider_agents],
+                len(model.agents), int((~t.active).sum()), int(t.closing.sum()))
+
+    want = run(provider.review_providers_reference)
+    assert run(provider.review_providers) == want
+    if overrides:
+        assert want[3] > 0 and want[4] > 0  # (providers closing, and gone)
