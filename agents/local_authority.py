@@ -167,13 +167,15 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
     conference = families[assess(model, families, "assess.s47") >= p.icpc_level]
     model.count("icpc", f.la[conference], at_home[conference])
     model.pop.log(model.week, Event.CONFERENCE, family=conference)
-    plan = np.zeros(f.n, bool)
-    plan[conference[assess(model, conference, "assess.conference") >= p.cpp_level]] = True
-    planned = families[plan[families] & (f.case[families] != Case.PROTECTION_PLAN)]
+    # (Which of the families the conference plans for, looked up among those few rather
+    # than marked in a mask of every family.)
+    plan = np.isin(families,
+                   conference[assess(model, conference, "assess.conference") >= p.cpp_level])
+    planned = families[plan & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
     model.mark_ever(planned, "cpp")
     _move(model, planned, Case.PROTECTION_PLAN, Event.PROTECTION_PLAN)
-    stay = families[~plan[families] & (f.case[families] != Case.CHILD_IN_NEED)]
+    stay = families[~plan & (f.case[families] != Case.CHILD_IN_NEED)]
     _move(model, stay, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     model.mark_ever(families, "cin")  # an enquiry's child is in need, plan or not
 
@@ -232,13 +234,13 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
                               _as_compared(f.need, p.care_level), out)
     high = out[:m].copy()
     c = model.pop.children
-    has_young = np.zeros(f.n, bool)
+    has_young = np.zeros(len(high), bool)  # (of the families in high)
     if len(high):
         # Only these few families' children are looked at (through the family index).
         kids = model.pop.children_of(high)
         kids = kids[at_home_mask[kids] & (c.age[kids] < 5 * WEEKS_PER_YEAR)]
-        has_young[c.family[kids]] = True
-    rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
+        has_young = np.isin(high, c.family[kids])
+    rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young)
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
 
