@@ -8,6 +8,7 @@ vectorised operation over columns. :class:`~agents.family.Family` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -710,7 +711,8 @@ RETIRED_SCHEMA = {
 }
 
 
-def _kept_up(rows: np.ndarray, touched: list[np.ndarray], member) -> np.ndarray:
+def _kept_up(rows: np.ndarray, touched: list[np.ndarray],
+             member: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """The ascending ``rows`` of a kept list (Population.care_rows, open_families) brought up
     to date: of the rows ``touched`` since, those no longer members (``member(t)``: a mask)
     removed and the new members inserted in order (sim/kernels.py: merge_members)."""
