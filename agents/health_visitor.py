@@ -119,6 +119,6 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     f.hv_weeks[take] = p.targeted_weeks
     # And onto the early-help waiting list if not already known to services.
     wait = support[f.case[support] == Case.NONE]
-    f.case[wait] = Case.EARLY_HELP_WAITING
+    pop.set_case(wait, Case.EARLY_HELP_WAITING)
     f.case_weeks[wait] = 0
     return refer

@@ -120,7 +120,7 @@ def assess(model, families: np.ndarray, mechanism: str = "assess",
 
 def _move(model, families: np.ndarray, case: Case, event: Event | None = None) -> None:
     f = model.pop.families
-    f.case[families] = case
+    model.pop.set_case(families, case)
     f.case_weeks[families] = 0
     if event is not None:
         model.pop.log(model.week, event, family=families)
@@ -167,13 +167,15 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
     conference = families[assess(model, families, "assess.s47") >= p.icpc_level]
     model.count("icpc", f.la[conference], at_home[conference])
     model.pop.log(model.week, Event.CONFERENCE, family=conference)
-    plan = np.zeros(f.n, bool)
-    plan[conference[assess(model, conference, "assess.conference") >= p.cpp_level]] = True
-    planned = families[plan[families] & (f.case[families] != Case.PROTECTION_PLAN)]
+    # (Which of the families the conference plans for, looked up among those few rather
+    # than marked in a mask of every family.)
+    plan = np.isin(families,
+                   conference[assess(model, conference, "assess.conference") >= p.cpp_level])
+    planned = families[plan & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
     model.mark_ever(planned, "cpp")
     _move(model, planned, Case.PROTECTION_PLAN, Event.PROTECTION_PLAN)
-    stay = families[~plan[families] & (f.case[families] != Case.CHILD_IN_NEED)]
+    stay = families[~plan & (f.case[families] != Case.CHILD_IN_NEED)]
     _move(model, stay, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     model.mark_ever(families, "cin")  # an enquiry's child is in need, plan or not
 
@@ -195,11 +197,18 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     """
     f, p = model.pop.families, model.params.social_work
     # Only families with an open case are looked at below: the ones whose case moves this
-    # week were open at its start; the review draws are keyed by their uids.
-    known = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, len(Case) - 1)
-    f.case_weeks[known] += 1
-    # Assessments that finish this week.
-    done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
+    # week were open at its start; the review draws are keyed by their uids. (The list is
+    # kept as cases open and close: sim/population.py, open_families.)
+    known = model.pop.open_families()
+    # The lists below are each made in one compiled pass over these families (sim/kernels.py:
+    # casework_due, casework_reviews, casework_high), the numpy expressions of
+    # casework_lists_reference; the thresholds compared as numpy compares them with the
+    # columns (_as_compared).
+    out = np.empty(len(known), np.int64)
+    min_weeks = _as_compared(f.case_weeks, p.assessment_weeks)
+    # Assessments that finish this week (every open case a week older).
+    m = kernels.casework_due(known, f.case, f.case_weeks, int(Case.ASSESSMENT), min_weeks, out)
+    done = out[:m].copy()
     read = assess(model, done, "assess.assessment")
     s47_level = p.s47_level + p.s47_practice_shift  # the practice of the year (ODD 7.5)
     _s47(model, done[read >= s47_level], at_home)
@@ -208,13 +217,11 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     model.mark_ever(cin, "cin")
     _close(model, done[read < p.cin_level])
     # Reviews of open child-in-need cases and plans.
-    u = model.draws.uniform("casework.review", f.uid[known])
-    case = f.case[known]
-    reviewed = known[
-        ((case == Case.CHILD_IN_NEED) | (case == Case.PROTECTION_PLAN))
-        & (f.case_weeks[known] >= p.assessment_weeks)
-        & (u < 1.0 / p.review_weeks)
-    ]
+    m = kernels.casework_reviews(
+        known, f.uid, np.uint64(model.draws.key("casework.review")), f.case, f.case_weeks,
+        int(Case.CHILD_IN_NEED), int(Case.PROTECTION_PLAN), min_weeks,
+        _as_compared(np.zeros(0), 1.0 / p.review_weeks), out)
+    reviewed = out[:m].copy()
     read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= s47_level)], at_home)
@@ -222,18 +229,45 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     _close(model, reviewed[~on_plan & (read < p.close_level)])
     # Care proceedings for families on a plan whose need stays at the care level; sooner where
     # a child under five lives at home (the younger the child, the less harm can be waited on).
-    high = known[(f.case[known] == Case.PROTECTION_PLAN) & (f.need[known] >= p.care_level)]
-    high = high[~f.in_court[high]]  # proceedings already running
+    # (Not those whose proceedings are already running.)
+    m = kernels.casework_high(known, f.case, f.need, f.in_court, int(Case.PROTECTION_PLAN),
+                              _as_compared(f.need, p.care_level), out)
+    high = out[:m].copy()
     c = model.pop.children
-    has_young = np.zeros(f.n, bool)
+    has_young = np.zeros(len(high), bool)  # (of the families in high)
     if len(high):
         # Only these few families' children are looked at (through the family index).
         kids = model.pop.children_of(high)
         kids = kids[at_home_mask[kids] & (c.age[kids] < 5 * WEEKS_PER_YEAR)]
-        has_young[c.family[kids]] = True
-    rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young[high])
+        has_young = np.isin(high, c.family[kids])
+    rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young)
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
+
+
+def _as_compared(column: np.ndarray, value) -> float:
+    """``value`` as numpy compares it with ``column`` (``column >= value``): in the two's
+    result type (a Python float against float32 need is rounded to float32 first, NEP 50),
+    returned as the float64 holding it exactly, so a compiled comparison of the column's
+    values as float64 gives numpy's answer."""
+    return float(np.result_type(column.dtype, value).type(value))
+
+
+def casework_lists_reference(model, known: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The numpy definitions of casework's three lists over the open cases ``known``, each
+    read at its point of the week (tests/test_exact.py): assessments done (after the week
+    is added to every open case), reviews due and candidates for proceedings."""
+    f, p = model.pop.families, model.params.social_work
+    done = known[(f.case[known] == Case.ASSESSMENT) & (f.case_weeks[known] >= p.assessment_weeks)]
+    u = model.draws.uniform("casework.review", f.uid[known])
+    case = f.case[known]
+    reviewed = known[
+        ((case == Case.CHILD_IN_NEED) | (case == Case.PROTECTION_PLAN))
+        & (f.case_weeks[known] >= p.assessment_weeks)
+        & (u < 1.0 / p.review_weeks)
+    ]
+    high = known[(f.case[known] == Case.PROTECTION_PLAN) & (f.need[known] >= p.care_level)]
+    return done, reviewed, high[~f.in_court[high]]
 
 
 def pre_birth(model) -> np.ndarray:
@@ -253,12 +287,14 @@ def early_help(model) -> None:
     """Fill free early-help places from the waiting list (longest wait first); end episodes."""
     f, p = model.pop.families, model.params.early_help
     # The episodes ending, the waits given up, the places still in use by authority and the
-    # families still waiting, in one compiled pass over the families' cases (those ending
-    # and giving up are the ones the last two leave out: sim/kernels.py, early_help_lists).
-    ending, gave_up, waiting = (np.empty(f.n, np.int64) for _ in range(3))
+    # families still waiting, in one compiled pass over the families with an open case
+    # (sim/population.py: open_families; those ending and giving up are the ones the last
+    # two leave out: sim/kernels.py, early_help_lists).
+    rows = model.pop.open_families()
+    ending, gave_up, waiting = (np.empty(len(rows), np.int64) for _ in range(3))
     in_use = np.zeros(model.n_la, np.int64)
     n_end, n_gave, n_wait = kernels.early_help_lists(
-        f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
+        rows, f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
         float(p.weeks), float(p.max_wait_weeks), ending, gave_up, waiting, in_use)
     ending, gave_up, waiting = ending[:n_end], gave_up[:n_gave], waiting[:n_wait]
     u = model.draws.uniform("early_help.trio", f.uid[ending])

@@ -310,8 +310,9 @@ def uasc_arrivals(model) -> np.ndarray:
     node = d.choice("uasc.node", kid_uid, _node_weights(model))
     fam = pop.families.append(
         n, uid=fam_uid, la=model.region.node_la[node], node=node, uasc=True, kin=0.0,
-        case=Case.CARE, need=0.0,
+        need=0.0,
     )
+    pop.set_case(fam, Case.CARE)  # (noted for Population.open_families)
     share = uasc_age_share(model.params.care)
     age = (UASC_AGES[0] + d.choice("uasc.age", kid_uid, share)) * WEEKS_PER_YEAR + d.integers(
         "uasc.age_weeks", kid_uid, 52)
@@ -341,7 +342,7 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
     weeks = np.minimum(d.integers("build.care_weeks", c.uid[care],
                                   p.initial_max_care_years * WEEKS_PER_YEAR),
                        c.age[care]).astype(np.int16)
-    f.case[c.family[care]] = Case.CARE
+    model.pop.set_case(c.family[care], Case.CARE)
     # Plans, then other children in need, from the highest-need families not already known
     # (children in need because of their own disability are counted apart: ODD 7.5).
     in_need = (p.initial_cin_per_10k - p.initial_cla_per_10k - p.initial_cpp_per_10k
@@ -355,6 +356,6 @@ def initial_stocks(model) -> tuple[np.ndarray, np.ndarray]:
         mean_kids = home_kids[free].mean() if free.any() else 1.0
         fams = weighted_sample(d.uniform(f"build.case_{case.name.lower()}", f.uid), w,
                                round(target / mean_kids))
-        f.case[fams] = case
+        model.pop.set_case(fams, case)
         f.case_weeks[fams] = d.integers(f"build.case_weeks_{case.name.lower()}", f.uid[fams], 26)
     return care, weeks

@@ -361,122 +361,139 @@ def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, en
         need[i] = np.float32(step)
 
 
-@njit(cache=True, nogil=True)
-def home_census(active, in_care, family, age, under5_weeks, teen_weeks, live, at_home_mask,
-                at_home, under5, teens, case, min_case, family_la, open_by_la):
-    """One pass over the children (sim/population.py: HomeCensus): marks the families with a
-    child active or in care (``live``, zeroed by the caller), the children at home
-    (``at_home_mask``: active and not in care), counts them per family (``at_home``, zeroed),
-    and lists, in row order, those at home under ``under5_weeks`` old and those at least
-    ``teen_weeks`` old. Returns how many of each. If ``open_by_la`` is not empty, adds to it,
-    by the family's authority, the children at home whose family's ``case`` is at least
-    ``min_case`` and the children in care (:func:`open_children_by_la`, in the same pass).
-
-    Written without branches on the data (every store is made, the lists' ends move by 0 or
-    1): children's states are mixed row by row, and mispredicted branches cost more than the
-    stores.
-
-    As :func:`census_from`, from row 0 with empty lists."""
-    return census_from(0, 0, 0, active, in_care, family, age, under5_weeks, teen_weeks, live,
-                       at_home_mask, at_home, under5, teens, case, min_case, family_la,
-                       open_by_la)
+@njit(cache=True, nogil=True, inline="always")
+def _census_child(a, ic, g, young_weeks, under5_weeks, teen_weeks):
+    """One child's part of the census (:func:`census_from`), active ``a``, in care ``ic``,
+    ``g`` weeks old: whether it is at home, whether it keeps its family live (active or in
+    care) and young (at home under ``young_weeks``), and whether it joins the lists of the
+    under-fives and the teenagers at home. (Scalars only: a helper given the arrays, even
+    inlined, was five times slower, their reference counts kept up row by row.)"""
+    home = a & (not ic)
+    return home, a | ic, home & (g < young_weeks), home & (g < under5_weeks), home & (
+        g >= teen_weeks)
 
 
 @njit(cache=True, nogil=True)
 def census_from(start, n5, nt, active, in_care, family, age, under5_weeks, teen_weeks, live,
                 at_home_mask, at_home, under5, teens, case, min_case, family_la, open_by_la):
-    """:func:`home_census` over the child rows from ``start`` on, the lists already holding
-    ``n5`` and ``nt`` rows (the census of the rows before ``start`` made as they aged:
-    :func:`age_and_census`); returns the lists' new lengths."""
+    """The census (sim/population.py: HomeCensus) of the child rows from ``start`` on, the
+    lists already holding ``n5`` and ``nt`` rows (those of the rows before ``start``, counted
+    as they aged: :func:`age_and_census`): the families with a child active or in care
+    (``live``), the children at home (``at_home_mask``) and their number by family
+    (``at_home``), the lists of those at home under ``under5_weeks`` old and at least
+    ``teen_weeks`` old, in row order, and, if ``open_by_la`` is not empty, added to it by
+    their family's authority, the children in care and those at home whose family's ``case``
+    is at least ``min_case``. Returns the lists' new lengths. (From row 0, with ``live`` and
+    ``at_home`` zeroed: a whole census.)
+
+    Written without branches on the data but the last (a child in fifteen at most): every
+    store is made, the lists' ends move by 0 or 1, as children's states are mixed row by row
+    and mispredicted branches cost more than the stores."""
     count_open = open_by_la.shape[0] > 0
-    cur = -1  # (the authority's count in a register through each run of rows, as
-    acc = 0  # open_children_by_la)
     for j in range(start, active.shape[0]):
-        a = active[j]
         ic = in_care[j]
         fam = family[j]
-        live[fam] |= a | ic
-        home = a & (not ic)
+        home, keeps, _, is5, is_teen = _census_child(active[j], ic, age[j], 0, under5_weeks,
+                                                     teen_weeks)
+        live[fam] |= keeps
         at_home_mask[j] = home
         at_home[fam] += home
-        g = age[j]
         under5[n5] = j
-        n5 += home & (g < under5_weeks)
+        n5 += is5
         teens[nt] = j
-        nt += home & (g >= teen_weeks)
-        if count_open:
-            la = family_la[fam]
-            if la != cur:
-                if cur >= 0:
-                    open_by_la[cur] += acc
-                cur = la
-                acc = 0
-            acc += (home & (case[fam] >= min_case)) + np.int64(ic)
-    if cur >= 0:
-        open_by_la[cur] += acc
+        nt += is_teen
+        if count_open and (ic or (home and case[fam] >= min_case)):
+            open_by_la[family_la[fam]] += 1
     return n5, nt
+
+
+#: The census's word of a family while :func:`age_and_census` counts its children: those at
+#: home in the low bits, and two flags, live (a child active or in care) and young (a child at
+#: home under the births' age), so that each child updates its family with one read and one
+#: write, not three (an array each); :func:`census_aged_families` unpacks them.
+_LIVE_BIT = 30
+_YOUNG_BIT = 29
+_AT_HOME_BITS = (1 << _YOUNG_BIT) - 1
+
+
+@njit(cache=True, nogil=True)
+def census_aged_families(words, live, at_home, young, case, min_case, family_la, open_by_la):
+    """After :func:`age_and_census`, family by family, the census's arrays from the words:
+    ``live``, the children at home (``at_home``, which may be ``words`` itself: unpacked in
+    place) and ``young`` (set where flagged); and, if ``open_by_la`` is not empty, the
+    family's children at home added to its authority's count if its ``case`` is at least
+    ``min_case`` (read now, as the ageing pass would have: the children's sum of
+    :func:`open_children_by_la`, family by family, the same integers)."""
+    count_open = open_by_la.shape[0] > 0
+    for i in range(words.shape[0]):
+        w = words[i]
+        live[i] = (w >> _LIVE_BIT) & 1
+        young[i] |= np.bool_((w >> _YOUNG_BIT) & 1)
+        h = w & _AT_HOME_BITS
+        at_home[i] = h
+        if count_open and case[i] >= min_case:  # (a family in fifteen: well predicted)
+            open_by_la[family_la[i]] += h
 
 
 @njit(cache=True, nogil=True)
 def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family, young_weeks,
-                   young, under5_weeks, teen_weeks, live, at_home_mask, at_home, under5, teens,
-                   case, min_case, family_la, open_by_la):
+                   under5_weeks, teen_weeks, words, at_home_mask, under5, teens, family_la,
+                   open_by_la):
     """Everyone a week older (saturating at the int16 maximum), a week more in care for those
     looked after, the active children who reach ``adult_weeks`` made inactive and listed in
-    ``adults``, ``young[family]`` set for each active child not in care under
-    ``young_weeks`` (births' families); and, in the same pass, :func:`home_census` of the aged
-    rows as it will stand once the children turning 18 in care have left it (the week's next
-    rule: sim/model.py, step): one read of the children's columns, not two. Returns how many
-    turned 18, the lengths of the two lists and how many children are active. The rows the
-    week adds later are counted by :func:`census_from`."""
+    ``adults``; and, in the same pass, :func:`census_from` of the aged rows as the census will
+    stand once the children turning 18 in care have left care (the week's next rule:
+    sim/model.py, step), into each family's word (``words``, zeroed by the caller;
+    :func:`census_aged_families` unpacks them), which also flags a child active, not in care
+    and under ``young_weeks`` (births' families), and the children in care counted in
+    ``open_by_la`` (if not empty; those at home in a family with an open case are added as
+    the words are unpacked): one read of the children's columns, not two.
+    Returns how many turned 18, the lengths of the two lists and how many children are
+    active. The rows the week adds later are counted by :func:`census_from`.
+
+    A child's weeks in care and its active flag are written only where they change (one
+    child in a hundred, a well-predicted branch): the two columns are then read but, for most
+    of their pages, not written back."""
+    count_open = open_by_la.shape[0] > 0
     k = 0
     n5 = 0
     nt = 0
     n_active = 0
-    count_open = open_by_la.shape[0] > 0
-    cur = -1
-    acc = 0
     for j in range(age.shape[0]):
         g = age[j]
         g += g < 32767
         age[j] = g
         ic = in_care[j]
-        care_weeks[j] += ic
+        if ic:
+            care_weeks[j] += 1
         a = active[j]
         adult = a & (g >= adult_weeks)
+        if adult:
+            active[j] = False
         a = a & (not adult)
-        active[j] = a
         adults[k] = j
         k += adult
         n_active += a
-        fam = family[j]
-        home = a & (not ic)
-        young[fam] |= home & (g < young_weeks)
         ic = ic & (not adult)  # (leaves care at 18 before the census is read)
-        live[fam] |= a | ic
+        fam = family[j]
+        home, keeps, young, is5, is_teen = _census_child(a, ic, g, young_weeks, under5_weeks,
+                                                         teen_weeks)
+        flags = (np.int32(young) << _YOUNG_BIT) | (np.int32(keeps) << _LIVE_BIT)
+        words[fam] = (words[fam] | flags) + np.int32(home)
         at_home_mask[j] = home
-        at_home[fam] += home
         under5[n5] = j
-        n5 += home & (g < under5_weeks)
+        n5 += is5
         teens[nt] = j
-        nt += home & (g >= teen_weeks)
-        if count_open:
-            la = family_la[fam]
-            if la != cur:
-                if cur >= 0:
-                    open_by_la[cur] += acc
-                cur = la
-                acc = 0
-            acc += (home & (case[fam] >= min_case)) + np.int64(ic)
-    if cur >= 0:
-        open_by_la[cur] += acc
+        nt += is_teen
+        if count_open and ic:  # (a child in a hundred: well predicted)
+            open_by_la[family_la[fam]] += 1
     return k, n5, nt, n_active
 
 
 @njit(cache=True, nogil=True)
 def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
     """``flags[family]`` set for every child active, not in care and under ``below_weeks``
-    (``flags`` zeroed by the caller); branch-free, as :func:`home_census`."""
+    (``flags`` zeroed by the caller); branch-free, as :func:`census_from`."""
     for j in range(active.shape[0]):
         flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
 
@@ -631,6 +648,37 @@ def count_by_la(mask, family, family_la, counts):
         counts[cur] += acc
 
 
+@njit(cache=True, nogil=True)
+def group_rows(group, n_groups):
+    """The rows ``0..len(group)-1`` grouped by ``group`` (values from 0), rows ascending
+    within a group: ``np.argsort(group, kind="stable")``, as int32, and each group's start in
+    it (``starts``, of length ``max(n_groups, group.max() + 1) + 1``: ``np.bincount``'s
+    counts summed). A counting sort, two passes over the rows and one over the groups, with
+    no temporary: numpy's comparison sort, its cast to int32 and the bincount's int64 copy of
+    the rows (allocations of hundreds of megabytes at full scale, most of the cost in
+    system time) made the index of children by family, rebuilt a few times a year, cost half
+    a CPU second each time (sim/population.py: _ChildrenByFamily)."""
+    n = group.shape[0]
+    m = n_groups
+    for j in range(n):
+        if group[j] + 1 > m:
+            m = group[j] + 1
+    starts = np.zeros(m + 1, np.int64)
+    for j in range(n):
+        starts[group[j] + 1] += 1
+    for g in range(m):
+        starts[g + 1] += starts[g]
+    order = np.empty(n, np.int32)
+    for j in range(n):  # (each group's next slot kept in starts[g], shifted back after)
+        g = group[j]
+        order[starts[g]] = j
+        starts[g] += 1
+    for g in range(m, 0, -1):
+        starts[g] = starts[g - 1]
+    starts[0] = 0
+    return order, starts
+
+
 _TIE_ADD = np.uint64(0x2545F4914F6CDD1D)
 _S16 = np.int64(65536)
 
@@ -774,6 +822,33 @@ def flatnonzero_sparse(mask: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def merge_members(rows, touched, now, out):
+    """A kept list of rows brought up to date (sim/population.py: _kept_up): the ascending
+    ``rows`` merged with the ascending, unique ``touched``, each touched row kept or added
+    where ``now`` says it is a member and dropped where not, into ``out`` (room for both);
+    returns its length. One pass over the list, rather than numpy's delete then insert (two
+    copies of it and a search)."""
+    n = rows.shape[0]
+    nt = touched.shape[0]
+    i = 0
+    k = 0
+    m = 0
+    while i < n or k < nt:
+        if k >= nt or (i < n and rows[i] < touched[k]):
+            out[m] = rows[i]
+            m += 1
+            i += 1
+        else:
+            if now[k]:
+                out[m] = touched[k]
+                m += 1
+            if i < n and rows[i] == touched[k]:
+                i += 1
+            k += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
 def rows_between(x, lo, hi, rows):
     """The rows ``i`` with ``lo <= x[i] <= hi``, in order, into ``rows``; returns how many:
     ``np.flatnonzero((x >= lo) & (x <= hi))`` in one pass without the temporaries (a case
@@ -794,17 +869,66 @@ def flatnonzero_between(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def early_help_lists(case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
+def casework_due(known, case, case_weeks, assessment, min_weeks, done):
+    """A week more in its stage for each family of ``known`` (``case_weeks`` in place, with
+    numpy's int16 arithmetic), and those (in order) whose ``case`` is ``assessment`` with at
+    least ``min_weeks`` in it, into ``done``; returns how many (agents/local_authority.py:
+    casework, the numpy passes over the open cases it replaces, in one)."""
+    m = 0
+    for r in range(known.shape[0]):
+        i = known[r]
+        case_weeks[i] += 1
+        done[m] = i
+        m += (case[i] == assessment) & (np.float64(case_weeks[i]) >= min_weeks)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, chance, out):
+    """The families of ``known`` (in order) whose case is ``cin`` or ``cpp``, with at least
+    ``min_weeks`` in it, and whose keyed uniform (:func:`keyed_uniform` of ``uid`` with
+    ``key``) is below ``chance``, into ``out``; returns how many (casework's reviews)."""
+    m = 0
+    for r in range(known.shape[0]):
+        i = known[r]
+        x = _mix(uid[i] * _GOLDEN + key) >> _S11
+        u = np.float64(x)
+        u += 0.5
+        u *= _TWO_M53
+        c = case[i]
+        out[m] = i
+        m += ((c == cin) | (c == cpp)) & (np.float64(case_weeks[i]) >= min_weeks) & (u < chance)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def casework_high(known, case, need, in_court, cpp, level, out):
+    """The families of ``known`` (in order) on a plan (``case == cpp``) whose ``need`` (as
+    float64, exact) is at least ``level`` and who are not in court, into ``out``; returns
+    how many (casework's candidates for proceedings)."""
+    m = 0
+    for r in range(known.shape[0]):
+        i = known[r]
+        out[m] = i
+        m += (case[i] == cpp) & (np.float64(need[i]) >= level) & (not in_court[i])
+    return m
+
+
+@njit(cache=True, nogil=True)
+def early_help_lists(rows, case, case_weeks, la, helped, waiting_case, weeks, max_wait, ending,
                      gave_up, waiting, in_use):
-    """One pass over the families for the week's early help (agents/local_authority.py:
-    early_help): in row order, those helped (``case == helped``) for at least ``weeks``
-    (``ending``) and those waiting (``waiting_case``) for at least ``max_wait`` (``gave_up``),
-    both to close; ``in_use[la]`` plus one for each family helped and not ending; and the
-    families waiting and not giving up (``waiting``). Returns the three lists' lengths."""
+    """One pass over the families ``rows`` (ascending; every family with either stage among
+    them: those with an open case, sim/population.py: open_families) for the week's early
+    help (agents/local_authority.py: early_help): in row order, those helped (``case ==
+    helped``) for at least ``weeks`` (``ending``) and those waiting (``waiting_case``) for at
+    least ``max_wait`` (``gave_up``), both to close; ``in_use[la]`` plus one for each family
+    helped and not ending; and the families waiting and not giving up (``waiting``). Returns
+    the three lists' lengths."""
     ne = 0
     ng = 0
     nw = 0
-    for i in range(case.shape[0]):
+    for r in range(rows.shape[0]):
+        i = rows[r]
         c = case[i]
         if c == helped:  # (few families have either stage: well-predicted branches)
             if case_weeks[i] >= weeks:

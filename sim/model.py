@@ -295,9 +295,11 @@ class CareSystem(mesa.Model):
         c = self.pop.children
         if not self._ever_marked:
             return
-        kids = self.pop.children_of(np.unique(np.concatenate(self._ever_marked)))
+        marked = np.unique(np.concatenate(self._ever_marked))
+        kids = self.pop.children_of(marked)
         kids = kids[c.active[kids] & ~c.in_care[kids]]
         c.ever[kids] |= self._ever[c.family[kids]]
+        self._ever[marked] = 0  # (the buffer kept zero: Scratch.zeroed)
 
     def la_thresholds(self) -> np.ndarray:
         """Each authority's front-door threshold: it drifts up when social workers hold more
@@ -376,7 +378,8 @@ class CareSystem(mesa.Model):
         demography.births(self, young)
         moved_away = demography.migration(self)
         arrivals = demography.uasc_arrivals(self)
-        self._ever = np.zeros(pop.families.n, np.uint8)  # families flagged this week
+        # Families flagged this week (cleared where set once applied: _apply_ever).
+        self._ever = scratch(self).zeroed("ever_flags", pop.families.n, np.uint8)
         self._ever_marked: list[np.ndarray] = []  # and which they are
         c, f = pop.children, pop.families
         self.census = census = pop.finish_census(aged, moved_away)

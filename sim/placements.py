@@ -558,7 +558,7 @@ def enter_care(
     c.care_weeks[children] = 0
     c.contact_lost[children] = False
     c.ever[children] |= EVER_CARE | EVER_CIN | EVER_REFERRED
-    f.case[fam] = Case.CARE
+    model.pop.set_case(fam, Case.CARE)
     f.case_weeks[fam] = 0
     model.pop.log(model.week, Event.CARE_ENTRY, family=fam, child=children)
     c.placement[children] = -1
@@ -769,12 +769,13 @@ def settle_families(model) -> None:
     """Families whose children have all left care go back to child-in-need support."""
     pop = model.pop
     c, f = pop.children, pop.families
-    done = kernels.flatnonzero_between(f.case, int(Case.CARE), int(Case.CARE))
+    known = pop.open_families()  # (kept as cases open and close)
+    done = known[f.case[known] == Case.CARE]
     # (Those families checked against the families of the children in care, marked from
     # the list of them, rather than a pass over every child.)
     still = scratch(model).get("settle_still", f.n, np.bool_)
     still.fill(False)
     still[c.family[model.pop.care_rows()]] = True
     done = done[~still[done]]
-    f.case[done] = np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED)
+    pop.set_case(done, np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED))
     f.case_weeks[done] = 0

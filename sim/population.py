@@ -8,6 +8,7 @@ vectorised operation over columns. :class:`~agents.family.Family` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -267,6 +268,9 @@ class Population:
         # since (care_rows); None: to be listed afresh.
         self._care: np.ndarray | None = None
         self._care_touched: list[np.ndarray] = []
+        # The same for the families with an open case (set_case, open_families).
+        self._open: np.ndarray | None = None
+        self._open_touched: list[np.ndarray] = []
         #: The children retired by :meth:`compact`, as much of each as is still read.
         self.retired = {k: np.zeros(0, dt) for k, dt in RETIRED_SCHEMA.items()}
 
@@ -361,6 +365,7 @@ class Population:
         f.keep(keep_f)
         self._by_family = _ChildrenByFamily()
         self._care, self._care_touched = None, []  # (rows renumbered)
+        self._open, self._open_touched = None, []
         return keep_f
 
     def set_in_care(self, rows: np.ndarray, value: bool) -> None:
@@ -380,18 +385,38 @@ class Population:
         if care is None:
             care = kernels.flatnonzero_sparse(c.in_care)
         elif self._care_touched:
-            t = np.unique(np.concatenate(self._care_touched))
-            at = np.searchsorted(care, t)
-            present = at < len(care)
-            present[present] = care[at[present]] == t[present]
-            now = c.in_care[t]
-            care = np.delete(care, at[present & ~now])
-            add = t[now & ~present]
-            care = np.insert(care, np.searchsorted(care, add), add)
+            care = _kept_up(care, self._care_touched, lambda t: c.in_care[t])
         self._care_touched = []
         care.flags.writeable = False
         self._care = care
         return care
+
+    def set_case(self, rows: np.ndarray, value) -> None:
+        """Set ``families.case`` of ``rows`` to ``value`` (a stage, or one per row), noting the
+        rows for :meth:`open_families`. Every change of ``case`` in the rules goes through
+        here."""
+        self.families.case[rows] = value
+        if self.__dict__.get("_open") is not None:
+            self._open_touched.append(np.asarray(rows, dtype=np.int64).ravel())
+
+    def open_families(self) -> np.ndarray:
+        """The rows of the families with an open case (any stage above ``Case.NONE``),
+        ascending (read-only): ``flatnonzero_between(case, 1, CARE)``. Casework, early help
+        and the families leaving care each look at these few (one family in fifteen) rather
+        than every family's stage; kept as :meth:`care_rows` is, from the rows
+        :meth:`set_case` touched since (issue 13)."""
+        f = self.families
+        hi = len(Case) - 1
+        rows = self.__dict__.get("_open")  # (absent from a population pickled before it)
+        if rows is None:
+            rows = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, hi)
+        elif self._open_touched:
+            rows = _kept_up(rows, self._open_touched,
+                            lambda t: (f.case[t] >= int(Case.NONE) + 1) & (f.case[t] <= hi))
+        self._open_touched = []
+        rows.flags.writeable = False
+        self._open = rows
+        return rows
 
     def children_of(self, families: np.ndarray) -> np.ndarray:
         """The rows of every child ever born to (or arrived with) ``families`` (unique ids),
@@ -494,9 +519,8 @@ class Population:
         nf, nc = f.n, c.n
         room_f, room_c = nf + max(4096, nf // 32), nc + max(8192, nc // 32)
         live = scratch.get("census_live", room_f, np.bool_)
-        live[:nf].fill(False)
-        at_home = scratch.get("census_at_home", room_f, np.int32)
-        at_home[:nf].fill(0)
+        words = scratch.get("census_at_home", room_f, np.int32)  # (packed, then unpacked)
+        words[:nf].fill(0)
         mask = scratch.get("census_mask", room_c, np.bool_)
         under5 = scratch.get("census_under5", room_c, np.int64)
         teens = scratch.get("census_teens", room_c, np.int64)
@@ -504,9 +528,11 @@ class Population:
         adults = np.empty(nc, np.int64)  # (only the pages written are ever touched)
         k, n5, nt, n_active = kernels.age_and_census(
             c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS, adults, c.family,
-            young_weeks, young, UNDER_FIVE_WEEKS, TEEN_WEEKS, live[:nf], mask[:nc],
-            at_home[:nf], under5, teens, f.case, int(Case.ASSESSMENT), f.la, open_by_la)
-        census = AgedCensus(scratch, n_la, nf, nc, int(n5), int(nt), live, mask, at_home,
+            young_weeks, UNDER_FIVE_WEEKS, TEEN_WEEKS, words[:nf], mask[:nc], under5, teens,
+            f.la, open_by_la)
+        kernels.census_aged_families(words[:nf], live[:nf], words[:nf], young, f.case,
+                                     int(Case.ASSESSMENT), f.la, open_by_la)
+        census = AgedCensus(scratch, n_la, nf, nc, int(n5), int(nt), live, mask, words,
                             under5, teens, open_by_la)
         return adults[:k].copy(), int(n_active), census
 
@@ -543,7 +569,7 @@ class Population:
 
     def home_census(self, scratch=None, n_la: int = 0) -> HomeCensus:
         """Which families are still live and where the children at home are, this week, in
-        one compiled pass over the children (sim/kernels.py: home_census); see
+        one compiled pass over the children (sim/kernels.py: census_from, from row 0); see
         :class:`HomeCensus`. ``scratch``: a sim/util.py Scratch pool to keep the arrays in
         (valid until the next census). ``n_la``: if more than 0, the census also counts the
         children with an open case by authority (``open_by_la``)."""
@@ -557,9 +583,9 @@ class Population:
         under5 = get("census_under5", c.n, np.int64)
         teens = get("census_teens", c.n, np.int64)
         open_by_la = np.zeros(n_la, np.int64)
-        n5, nt = kernels.home_census(c.active, c.in_care, c.family, c.age, UNDER_FIVE_WEEKS,
-                                     TEEN_WEEKS, live, mask, at_home, under5, teens, f.case,
-                                     int(Case.ASSESSMENT), f.la, open_by_la)
+        n5, nt = kernels.census_from(0, 0, 0, c.active, c.in_care, c.family, c.age,
+                                     UNDER_FIVE_WEEKS, TEEN_WEEKS, live, mask, at_home, under5,
+                                     teens, f.case, int(Case.ASSESSMENT), f.la, open_by_la)
         return HomeCensus(live, mask, at_home, under5[:n5], teens[:nt], open_by_la)
 
 
@@ -641,22 +667,23 @@ class _ChildrenByFamily:
         self.starts = np.zeros(1, np.int64)  # family f's rows: order[starts[f]:starts[f + 1]]
         self.tail_n = 0  # child rows covered by the tail (rows self.n .. tail_n - 1)
         self.tail_order = np.zeros(0, np.int64)
-        self.tail_family = np.zeros(0, np.int32)
+        # (int64, the type of the families asked for: a search between two types converts
+        # the whole tail on every call, a tenth of a millisecond at full scale, ~50 a week)
+        self.tail_family = np.zeros(0, np.int64)
 
     def _update(self, family: np.ndarray, n_families: int) -> None:
         n = len(family)
         if n - self.n > max(1024, self.n // 32):
-            self.order = np.argsort(family, kind="stable").astype(np.int32)
-            counts = np.bincount(family, minlength=n_families)
-            self.starts = np.zeros(len(counts) + 1, np.int64)
-            np.cumsum(counts, out=self.starts[1:])
+            # (The stable argsort by family and its groups' starts, by a counting sort:
+            # sim/kernels.py, group_rows.)
+            self.order, self.starts = kernels.group_rows(family, n_families)
             self.n = n
             self.tail_n = -1
         if self.tail_n != n:
             tail = family[self.n :]
             o = np.argsort(tail, kind="stable")
             self.tail_order = o + self.n
-            self.tail_family = tail[o]
+            self.tail_family = tail[o].astype(np.int64)
             self.tail_n = n
 
     def children_of(self, family: np.ndarray, n_families: int, families: np.ndarray) -> np.ndarray:
@@ -682,6 +709,18 @@ RETIRED_SCHEMA = {
     "uasc": np.bool_,
     "ever": np.uint8,
 }
+
+
+def _kept_up(rows: np.ndarray, touched: list[np.ndarray],
+             member: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The ascending ``rows`` of a kept list (Population.care_rows, open_families) brought up
+    to date: of the rows ``touched`` since, those no longer members (``member(t)``: a mask)
+    removed and the new members inserted in order (sim/kernels.py: merge_members)."""
+    t = np.unique(np.concatenate(touched))
+    out = np.empty(len(rows) + len(t), np.int64)
+    m = kernels.merge_members(np.ascontiguousarray(rows, dtype=np.int64), t,
+                              np.ascontiguousarray(member(t)), out)
+    return out[:m]
 
 
 def _serials(table: Table, rows):

@@ -85,6 +85,16 @@ class Scratch:
             self._bufs[name] = buf
         return buf[:n]
 
+    def zeroed(self, name: str, n: int, dtype: type | np.dtype) -> np.ndarray:
+        """An array of ``n`` zeros that the caller returns to zero after use, clearing only
+        the entries it set (a mask of every family marked at a few thousand rows a week,
+        then, were it made afresh each week, a whole array to clear)."""
+        buf = self._bufs.get(name)
+        if buf is None or len(buf) < n or buf.dtype != np.dtype(dtype):
+            buf = np.zeros(n + n // 8 + 1024, dtype)
+            self._bufs[name] = buf
+        return buf[:n]
+
     def __getstate__(self) -> dict:
         return {"_bufs": {}}
 

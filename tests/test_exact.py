@@ -740,3 +740,134 @@ def test_kept_list_of_children_in_care_is_the_mask():
     assert np.array_equal(pop.care_rows(), np.flatnonzero(pop.children.in_care))
     with pytest.raises(ValueError):
         pop.care_rows()[0] = 0  # (read-only: callers take copies)
+
+
+def test_open_families_kept_as_cases_change():
+    """sim/population.py: open_families (kept up to date from the rows set_case touched)
+    equals a pass over every family's stage, every week, across a year's end (rows retired
+    and renumbered) and with unaccompanied children's families arriving in care."""
+    from sim import kernels
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.population import Case
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                  "run.scale": 0.02, "run.seed": 6,
+                                                  "run.burn_in_years": 0}))
+    for _ in range(56):
+        model.step()
+        f = model.pop.families
+        want = kernels.flatnonzero_between(f.case, int(Case.NONE) + 1, len(Case) - 1)
+        assert np.array_equal(model.pop.open_families(), want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_merge_members_equals_delete_then_insert(seed):
+    """sim/kernels.py: merge_members (one pass) against the numpy delete and insert it
+    replaced, with touched rows before, inside and after the list, members or not."""
+    from sim import kernels
+
+    rng = np.random.default_rng(seed)
+    for n, k in ((0, 0), (0, 5), (10, 0), (200, 50), (1000, 400)):
+        rows = np.unique(rng.integers(0, 3 * n + 10, n))
+        t = np.unique(rng.integers(0, 3 * n + 20, k))
+        now = rng.random(len(t)) < 0.5
+        at = np.searchsorted(rows, t)
+        present = at < len(rows)
+        present[present] = rows[at[present]] == t[present]
+        want = np.delete(rows, at[present & ~now])
+        add = t[now & ~present]
+        want = np.insert(want, np.searchsorted(want, add), add)
+        out = np.empty(len(rows) + len(t), np.int64)
+        m = kernels.merge_members(rows.astype(np.int64), t.astype(np.int64), now, out)
+        assert np.array_equal(out[:m], want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_group_rows_equals_a_stable_argsort(seed):
+    """sim/kernels.py: group_rows (a counting sort) against np.argsort(kind="stable") and the
+    cumulative np.bincount it replaced, sorted or shuffled, with groups beyond ``n_groups``."""
+    from sim import kernels
+
+    rng = np.random.default_rng(seed)
+    for n, k in ((0, 5), (1, 1), (1000, 50), (5000, 4000)):
+        for group in (np.sort(rng.integers(0, k, n)), rng.integers(0, k, n)):
+            group = group.astype(np.int32)
+            for n_groups in (0, k // 2, k + 3):
+                order, starts = kernels.group_rows(group, n_groups)
+                assert order.dtype == np.int32
+                assert np.array_equal(order, np.argsort(group, kind="stable"))
+                counts = np.bincount(group, minlength=n_groups)
+                assert np.array_equal(starts, np.concatenate([[0], np.cumsum(counts)]))
+
+
+@pytest.mark.parametrize("overrides", [{}, {"social_work.assessment_weeks": 3,
+                                            "social_work.care_level": 2.0}])
+def test_casework_lists_equal_their_numpy_definitions(overrides):
+    """agents/local_authority.py: casework's three lists, each one compiled pass over the
+    open cases (sim/kernels.py: casework_due, casework_reviews, casework_high), against
+    casework_lists_reference, on a model's state over weeks, with other thresholds."""
+    from agents import local_authority as la
+    from sim import kernels
+    from sim.config import Scenario
+    from sim.model import CareSystem
+    from sim.population import Case
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                  "run.scale": 0.02, "run.seed": 8,
+                                                  "run.burn_in_years": 0, **overrides}))
+    seen = np.zeros(3, np.int64)
+    for _ in range(3):
+        for _ in range(10):
+            model.step()
+        f, p = model.pop.families, model.params.social_work
+        known = model.pop.open_families()
+        weeks = f.case_weeks.copy()
+        f.case_weeks[known] += 1
+        want = la.casework_lists_reference(model, known)
+        want_weeks = f.case_weeks.copy()
+        f.case_weeks[:] = weeks
+        out = np.empty(len(known), np.int64)
+        aw = la._as_compared(f.case_weeks, p.assessment_weeks)
+        m = kernels.casework_due(known, f.case, f.case_weeks, int(Case.ASSESSMENT), aw, out)
+        assert np.array_equal(out[:m], want[0])
+        assert np.array_equal(f.case_weeks, want_weeks)
+        m = kernels.casework_reviews(
+            known, f.uid, np.uint64(model.draws.key("casework.review")), f.case,
+            f.case_weeks, int(Case.CHILD_IN_NEED), int(Case.PROTECTION_PLAN), aw,
+            la._as_compared(np.zeros(0), 1.0 / p.review_weeks), out)
+        assert np.array_equal(out[:m], want[1])
+        m = kernels.casework_high(known, f.case, f.need, f.in_court,
+                                  int(Case.PROTECTION_PLAN),
+                                  la._as_compared(f.need, p.care_level), out)
+        assert np.array_equal(out[:m], want[2])
+        seen += [len(w) for w in want]
+    assert seen.all()  # (each list met families)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"levers.profit_cap": 0.15, "run.scale": 0.05,
+                                            "market.exit_occupancy": 0.95,
+                                            "market.exit_months": 1}])
+def test_provider_reviews_equal_the_reviews_one_by_one(monkeypatch, overrides):
+    """agents/provider.py: review_providers (array operations over the providers) against
+    review_providers_reference (each provider's review_month in turn), a run of a year and
+    more hashing the same, with a profit cap and with providers closing."""
+    from agents import provider
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    def run(fn) -> tuple:
+        monkeypatch.setattr(provider, "review_providers", fn)
+        model = CareSystem(Scenario().with_overrides({"run.region": "North East",
+                                                      "run.scale": 0.02, "run.seed": 9,
+                                                      "run.burn_in_years": 0, **overrides}))
+        for _ in range(60):
+            model.step()
+        t = model.providers
+        return (_state_hash(model), [a.idx for a in model.provider_agents],
+                len(model.agents), int((~t.active).sum()), int(t.closing.sum()))
+
+    want = run(provider.review_providers_reference)
+    assert run(provider.review_providers) == want
+    if overrides:
+        assert want[3] > 0 and want[4] > 0  # (providers closing, and gone)
