@@ -77,12 +77,19 @@ def keyed_uniform(ids, key, counter, use_counter, out):
         x = ids[i] * _GOLDEN + key
         if use_counter:
             x ^= counter[i] * _COUNTER
-        x = _mix(x) >> _S11
-        u = np.float64(x)
-        u += 0.5
-        u *= _TWO_M53
+        u = _unit53(_mix(x))
         out[i] = u
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit53(x):
+    """The uniform of one hash ``x``: its top 53 bits plus a half, over 2**53 (the operations of
+    ``Draws.uniform``, in its order)."""
+    u = np.float64(x >> _S11)
+    u += 0.5
+    u *= _TWO_M53
+    return u
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -523,10 +530,7 @@ def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi,
 def _referral_draw(uid, key, need, lo, hi, inv_w, bound):
     """A family's keyed ``referral`` uniform and whether it is below the bound of its chance
     at its ``need`` (:func:`referral_candidates`)."""
-    x = _mix(uid * _GOLDEN + key) >> _S11
-    u = np.float64(x)
-    u += 0.5
-    u *= _TWO_M53
+    u = _unit53(_mix(uid * _GOLDEN + key))
     v = np.float64(need)
     inside = v <= hi  # (false for NaN)
     w = v if v >= lo else lo
@@ -549,10 +553,7 @@ def crisis_candidates(teen, age, family, need, risk, uid, key, age_slope, weight
     last = bound.shape[0] - 1
     for t in range(teen.shape[0]):
         j = teen[t]
-        x = _mix(uid[j] * _GOLDEN + key) >> _S11
-        u = np.float64(x)
-        u += 0.5
-        u *= _TWO_M53
+        u = _unit53(_mix(uid[j] * _GOLDEN + key))
         nd = np.float64(need[family[j]])
         part = weight * (nd if nd > 0.0 else 0.0) + np.float64(risk[j])
         lh = (np.float64(age[j]) / 52.0 - 11.0) * age_slope + part
@@ -600,10 +601,7 @@ def keyed_below(flags, uid, key, threshold, rows, tmp):
     nobody uses costs less than a branch on the flag), then the rows kept, without branches."""
     n = flags.shape[0]
     for i in range(n):
-        x = _mix(uid[i] * _GOLDEN + key) >> _S11
-        u = np.float64(x)
-        u += 0.5
-        u *= _TWO_M53
+        u = _unit53(_mix(uid[i] * _GOLDEN + key))
         tmp[i] = u
     m = 0
     for i in range(n):
@@ -760,17 +758,11 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
                 s += 1e7
             s += np.float64(price[k])
             s += miles * w
-            x = _mix(a_tie[g] ^ b_tie[k]) >> _S11
-            u = np.float64(x)
-            u += 0.5
-            u *= _TWO_M53
+            u = _unit53(_mix(a_tie[g] ^ b_tie[k]))
             s += u * 1e-3
             if residential[kind[k]]:
                 y = np.uint64(cand[k] * _S16 + np.int64(site)) * _M2
-                y = _mix(y ^ a_suit[g]) >> _S11
-                v = np.float64(y)
-                v += 0.5
-                v *= _TWO_M53
+                v = _unit53(_mix(y ^ a_suit[g]))
                 if not (v < share):
                     continue
             if s < bs or (s == bs and k < bk):
@@ -891,10 +883,7 @@ def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, cha
     m = 0
     for r in range(known.shape[0]):
         i = known[r]
-        x = _mix(uid[i] * _GOLDEN + key) >> _S11
-        u = np.float64(x)
-        u += 0.5
-        u *= _TWO_M53
+        u = _unit53(_mix(uid[i] * _GOLDEN + key))
         c = case[i]
         out[m] = i
         m += ((c == cin) | (c == cpp)) & (np.float64(case_weeks[i]) >= min_weeks) & (u < chance)
