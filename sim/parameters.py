@@ -341,9 +341,10 @@ PARAMS: tuple[Param, ...] = (
           "(Goldacre et al., 2022, British Journal of Social Work 52(8), on DfE's SSDA903 data)",
           "hazard that a child back home comes into care again while the family's case is open "
           "and its need is at the care level"),
-    Param("care", "return_breakdown_level", 2.12, "need units", -3.0, 9.0, "calibrated",
+    Param("care", "return_breakdown_level", 2.2, "need units", -3.0, 9.0, "calibrated",
           "towards one in five children who went home re-entering care within a year "
-          "(Goldacre et al., 2022)",
+          "(Goldacre et al., 2022); 2.12 until the twelfth session, when re-entry had crept to "
+          "23.1% (bar 23.0%); at 2.2, 21.1% (validation of 26 November 2026, 26 of 26)",
           "family need at which a watched return home breaks down (started at the "
           "section 47 level: the harm that would prompt an enquiry)"),
     Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
