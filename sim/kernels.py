@@ -933,3 +933,74 @@ def early_help_lists(rows, case, case_weeks, la, helped, waiting_case, weeks, ma
                 waiting[nw] = i
                 nw += 1
     return ne, ng, nw
+
+
+@njit(cache=True, nogil=True)
+def care_week(care, uid, key, placement, age, teen_weeks, home_la, log_hazard, miles,
+              with_siblings, teen_effect, distance_effect, separation_effect, contact_loss_rate,
+              counts, u_break, u_lapse, log_h, lapse_h):
+    """One pass over the children in care (``care``) for the week's placements
+    (sim/placements.py: placement_week): ``counts[la]`` plus one for each child, by its
+    placement's home authority (its family's); the keyed pair of ``uid`` (``Draws.pair``)
+    into ``u_break`` and ``u_lapse``; the log breakdown hazard ``log_h`` and the contact lapse
+    hazard ``lapse_h`` (float32).
+
+    In the numpy expressions' dtypes and order: ``log_hazard`` (float32) + ``teen_effect`` *
+    teen (float64) + ``distance_effect`` * miles / 20 (float32: ``distance_effect`` and
+    ``contact_loss_rate`` come as float32, as numpy casts a Python float against a float32
+    array) + ``separation_effect`` * apart (float64), summed left to right in float64.
+
+    Cost. The children in care are a sparse scattering of the children's table, so each of
+    its columns read costs a cache miss a child; this reads three (uid, placement, age), the
+    rest from the placements' table, a hundredth of the size."""
+    twenty = np.float32(20.0)
+    for r in range(care.shape[0]):
+        i = care[r]
+        j = placement[i]
+        counts[home_la[j]] += 1
+        hi, lo = _halves(_mix(uid[i] * _GOLDEN + key))
+        u_break[r] = hi
+        u_lapse[r] = lo
+        m = miles[j]
+        h = np.float64(log_hazard[j]) + teen_effect * (1.0 if age[i] >= teen_weeks else 0.0)
+        h += np.float64(distance_effect * m / twenty)
+        h += separation_effect * (0.0 if with_siblings[j] else 1.0)
+        log_h[r] = h
+        lapse_h[r] = contact_loss_rate * m / twenty
+
+
+@njit(cache=True, nogil=True)
+def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost, uasc,
+               placement, kind, care_weeks, entry_age, p_home_lost, p_home, p_sgo, p_adopt,
+               kinship, sgo_weeks, adopt_age, adopt_weeks, code):
+    """One pass over the children in care (``care``) for the week's exits
+    (sim/placements.py: _exits), the draws and every test but the assessment: ``code[r]``
+    bit 1, the family's keyed uniform (``family_uid``, ``key_home``) is below the chance of
+    going home (``p_home_lost`` where contact is lost, else ``p_home``) and the family is not
+    an unaccompanied child's; bit 2, a special guardianship order from kinship care (the
+    child's keyed uniform, ``key_order``, below ``p_sgo`` after ``sgo_weeks``); bit 4, an
+    adoption (below ``p_adopt``, entered care under ``adopt_age`` weeks old, in care
+    ``adopt_weeks``). The uniforms are ``Draws.uniform``'s (no counter).
+
+    The other columns are read only for a child whose draw is below the larger of the
+    chances it is compared with (a few in a hundred): each is a cache miss a child in the
+    children's table, and the answer is the same."""
+    p_home_max = max(p_home_lost, p_home)
+    p_order_max = max(p_sgo, p_adopt)
+    for r in range(care.shape[0]):
+        i = care[r]
+        fa = family[i]
+        c = np.uint8(0)
+        draw = _unit53(_mix(family_uid[fa] * _GOLDEN + key_home))
+        if draw < p_home_max:
+            p = p_home_lost if contact_lost[i] else p_home
+            if draw < p and not uasc[fa]:
+                c = np.uint8(1)
+        u = _unit53(_mix(uid[i] * _GOLDEN + key_order))
+        if u < p_order_max:
+            w = care_weeks[i]
+            if u < p_sgo and w >= sgo_weeks and kind[placement[i]] == kinship:
+                c |= np.uint8(2)
+            if u < p_adopt and w >= adopt_weeks and entry_age[i] < adopt_age:
+                c |= np.uint8(4)
+        code[r] = c

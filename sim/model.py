@@ -275,11 +275,16 @@ class CareSystem(mesa.Model):
     # --- helpers the mechanisms share ----------------------------------------------------
     def count(self, name: str, la: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Add to this year's flow ``name`` per authority (``weights`` default to 1 each)."""
+        add = np.bincount(np.asarray(la, dtype=np.int64), weights=weights, minlength=self.n_la)
+        self.count_by_la(name, add)
+
+    def count_by_la(self, name: str, add: np.ndarray) -> None:
+        """Add ``add[la]`` to this year's flow ``name`` for each authority: :meth:`count` for
+        a compiled pass that has already counted by authority (int64, as ``np.bincount``)."""
         if name not in self.flows:
             if name not in indicators.FLOWS:
                 raise KeyError(f"unknown flow {name!r}; add it to sim/indicators.py")
             self.flows[name] = np.zeros(self.n_la)
-        add = np.bincount(np.asarray(la, dtype=np.int64), weights=weights, minlength=self.n_la)
         self.flows[name] += add
         self.week_flows[name] = self.week_flows.get(name, 0.0) + float(add.sum())
 

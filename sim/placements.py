@@ -579,23 +579,10 @@ def _bridging(model, children: np.ndarray) -> None:
 
 def placement_week(model) -> None:
     """Breakdowns (and the moves they cause), fading contact, and exits from care."""
-    pop, p = model.pop, model.params
-    c, f, pl = pop.children, pop.families, pop.placements
+    pop = model.pop
+    c, f = pop.children, pop.families
     care = model.pop.care_rows()
-    model.count("care_weeks", f.la[c.family[care]])
-    u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
-    ids = c.placement[care]
-    teen = c.age[care] >= 11 * WEEKS_PER_YEAR
-    log_h = (
-        pl.log_hazard[ids]
-        + p.placements.teen_effect * teen
-        + p.placements.distance_effect * pl.miles[ids] / 20.0
-        + p.placements.separation_effect * ~pl.with_siblings[ids]
-    )
-    broke = u_break < weekly_probability(np.exp(log_h))
-    # Contact with the birth family lapses, more likely the further away the child lives.
-    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0
-    lapse = ~c.contact_lost[care] & (u_lapse < weekly_probability(lapse_h))
+    broke, lapse = _week_hazards(model, care)
     c.contact_lost[care[lapse]] = True
     pop.log(model.week, Event.CONTACT_LOST, family=c.family[care[lapse]], child=care[lapse])
     moved = care[broke]
@@ -608,6 +595,62 @@ def placement_week(model) -> None:
     pop.set_in_care(moved, True)
     commission(model, moved, first_entry=False)
     _planned_moves(model)
+
+
+def _week_hazards(model, care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The week's count of children in care (``care_weeks``), and which of the children in
+    ``care`` see their placement break down and which lose contact with their birth family:
+    the reads and arithmetic over the children in care in one compiled pass
+    (sim/kernels.py: care_week; a gather from the children's table costs about as much as
+    the arithmetic on what it gathers, and the numpy definition gathers five columns one by
+    one), then the hazards' probabilities in numpy (its exp and expm1, which a compiled
+    loop would not reproduce to the bit). A child's authority is its placement's home
+    authority (``placements.home_la``, its family's when the placement opened; a family's
+    authority never changes). Bit for bit :func:`_week_hazards_reference`."""
+    c, pl, p = model.pop.children, model.pop.placements, model.params
+    if not all(type(x) is float for x in (p.placements.distance_effect,
+                                          p.placements.contact_loss_rate)):
+        # (numpy scalars are not weak under NEP 50: numpy would compute in float64)
+        return _week_hazards_reference(model, care)
+    n = len(care)
+    counts = np.zeros(model.n_la, np.int64)
+    u_break, u_lapse, log_h = np.empty(n), np.empty(n), np.empty(n)
+    lapse_h = np.empty(n, np.float32)
+    kernels.care_week(
+        care, c.uid, np.uint64(model.draws.key("placement.week")), c.placement, c.age,
+        11 * WEEKS_PER_YEAR, pl.home_la, pl.log_hazard, pl.miles,
+        pl.with_siblings, float(p.placements.teen_effect),
+        np.float32(p.placements.distance_effect), float(p.placements.separation_effect),
+        np.float32(p.placements.contact_loss_rate), counts, u_break, u_lapse, log_h, lapse_h)
+    model.count_by_la("care_weeks", counts)
+    broke = u_break < weekly_probability(np.exp(log_h, out=log_h))
+    lapse = u_lapse < weekly_probability(lapse_h)
+    # (Contact already lost, read only for those whose draw would lose it.)
+    could = np.flatnonzero(lapse)
+    lapse[could[c.contact_lost[care[could]]]] = False
+    return broke, lapse
+
+
+def _week_hazards_reference(model, care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_week_hazards` as numpy operations (the definition): a placement breaks down
+    with a hazard that rises with distance, for teenagers and for children placed apart from
+    their siblings; contact with the birth family lapses, more likely the further away the
+    child lives."""
+    c, f, pl, p = model.pop.children, model.pop.families, model.pop.placements, model.params
+    model.count("care_weeks", f.la[c.family[care]])
+    u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
+    ids = c.placement[care]
+    teen = c.age[care] >= 11 * WEEKS_PER_YEAR
+    log_h = (
+        pl.log_hazard[ids]
+        + p.placements.teen_effect * teen
+        + p.placements.distance_effect * pl.miles[ids] / 20.0
+        + p.placements.separation_effect * ~pl.with_siblings[ids]
+    )
+    broke = u_break < weekly_probability(np.exp(log_h))
+    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0
+    lapse = ~c.contact_lost[care] & (u_lapse < weekly_probability(lapse_h))
+    return broke, lapse
 
 
 def _planned_moves(model) -> None:
@@ -702,13 +745,58 @@ def _planned_move(
 
 
 def _exits(model) -> None:
+    """Children leave care: home, as a sibling group, once the family's need *as the social
+    worker reads it* is low enough (a return is decided on an assessment, with its error, so
+    some children go home to families whose need is still high, and come back: see
+    return_breakdowns); by a special guardianship order from kinship care; by adoption.
+
+    The draws and tests over every child in care in one compiled pass (sim/kernels.py:
+    care_exits), and the assessment only of the families whose draw would take them home
+    (a few hundred of the ~90,000 in care at full scale, where its inverse normals were most
+    of the cost): each child's reading is the same elementwise arithmetic on the same draw,
+    so the exits are bit for bit :func:`_exits_reference`'s."""
+    pop, p = model.pop, model.params.care
+    c, f, pl = pop.children, pop.families, pop.placements
+    care = model.pop.care_rows()
+    p_lost, p_home = weekly_probability(
+        p.reunification_rate * np.array([p.contact_lost_reunification, 1.0]))
+    code = np.empty(len(care), np.uint8)
+    kernels.care_exits(
+        care, c.family, f.uid, c.uid, np.uint64(model.draws.key("exits.home")),
+        np.uint64(model.draws.key("exits.order")), c.contact_lost, f.uasc, c.placement,
+        pl.kind, c.care_weeks, c.entry_age, float(p_lost), float(p_home),
+        float(weekly_probability(p.sgo_rate)), float(weekly_probability(p.adoption_rate)),
+        int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, code)
+    cand = np.flatnonzero(code & 1)
+    cand_fam = c.family[care[cand]]
+    read = assess(model, cand_fam,
+                  z=per_family_draw(model, "exits.assess", cand_fam, normal=True))
+    home = np.zeros(len(care), bool)
+    home[cand[read < p.reunification_level]] = True
+    sgo = ~home & ((code & 2) > 0)
+    adopt = ~home & ~sgo & ((code & 4) > 0)
+    _leave(model, care, home, sgo, adopt)
+
+
+def _leave(model, care: np.ndarray, home: np.ndarray, sgo: np.ndarray,
+           adopt: np.ndarray) -> None:
+    """The children of ``care`` in ``home``, ``sgo`` and ``adopt`` (masks) leave care."""
+    c, f = model.pop.children, model.pop.families
+    leave_care(model, care[home], End.REUNIFIED)
+    c.home_since[care[home]] = model.week
+    f.return_watched[c.family[care[home]]] = True
+    leave_care(model, care[sgo], End.SGO)
+    leave_care(model, care[adopt], End.ADOPTED)
+    for leaver in (care[sgo], care[adopt]):
+        c.active[leaver] = False  # a new legal family: no longer in the birth family's home
+
+
+def _exits_reference(model) -> None:
+    """:func:`_exits` as numpy operations over every child in care (the definition)."""
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
     care = model.pop.care_rows()
     fam = c.family[care]
-    # Home, as a sibling group, once the family's need *as the social worker reads it* is
-    # low enough: a return is decided on an assessment, with its error, so some children go
-    # home to families whose need is still high, and come back (see return_breakdowns).
     read = assess(model, fam, z=per_family_draw(model, "exits.assess", fam, normal=True))
     draw = per_family_draw(model, "exits.home", fam)
     rate = p.reunification_rate * np.where(c.contact_lost[care], p.contact_lost_reunification,
@@ -733,13 +821,7 @@ def _exits(model) -> None:
         & (c.care_weeks[care] >= WEEKS_PER_YEAR)
         & (u < weekly_probability(p.adoption_rate))
     )
-    leave_care(model, care[home], End.REUNIFIED)
-    c.home_since[care[home]] = model.week
-    f.return_watched[fam[home]] = True
-    leave_care(model, care[sgo], End.SGO)
-    leave_care(model, care[adopt], End.ADOPTED)
-    for leaver in (care[sgo], care[adopt]):
-        c.active[leaver] = False  # a new legal family: no longer in the birth family's home
+    _leave(model, care, home, sgo, adopt)
 
 
 def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:

@@ -574,7 +574,7 @@ def test_family_marks_equal_their_numpy_definitions():
     assert np.array_equal(got, want)
 
 
-def _state_hash(model) -> str:
+def _state_hash(model, annual: bool = True) -> str:
     import hashlib
 
     h = hashlib.sha256()
@@ -584,7 +584,12 @@ def _state_hash(model) -> str:
         for col, arr in sorted(table.columns().items()):
             h.update(col.encode())
             h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(model.annual_frame().to_csv().encode())
+    if annual:  # (and this year's flows so far)
+        h.update(model.annual_frame().to_csv().encode())
+    else:
+        for name, flow in sorted(model.flows.items()):
+            h.update(name.encode())
+            h.update(flow.tobytes())
     return h.hexdigest()
 
 
@@ -611,6 +616,8 @@ def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(m
     monkeypatch.setattr(family, "referrals", family.referrals_reference)
     monkeypatch.setattr(family, "adolescent_crises", family.adolescent_crises_reference)
     monkeypatch.setattr(placements, "_best_providers", placements._best_providers_reference)
+    monkeypatch.setattr(placements, "_week_hazards", placements._week_hazards_reference)
+    monkeypatch.setattr(placements, "_exits", placements._exits_reference)
     monkeypatch.setattr(CareSystem, "open_children", CareSystem.open_children_reference)
     monkeypatch.setattr(Population, "age_and_census", Population.age_and_census_reference)
     assert run() == compiled
@@ -871,3 +878,62 @@ def test_provider_reviews_equal_the_reviews_one_by_one(monkeypatch, overrides):
     assert run(provider.review_providers) == want
     if overrides:
         assert want[3] > 0 and want[4] > 0  # (providers closing, and gone)
+
+
+def _care_model(overrides: dict | None = None):
+    """A small model a few weeks on, with some contact lost and some siblings apart."""
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North West", "run.scale": 0.02,
+                                                  "run.seed": 11, **(overrides or {})}))
+    for _ in range(4):
+        model.step()
+    rng = np.random.default_rng(5)
+    c, pl = model.pop.children, model.pop.placements
+    care = model.pop.care_rows()
+    c.contact_lost[care[rng.random(len(care)) < 0.3]] = True
+    pl.with_siblings[rng.random(pl.n) < 0.2] = False
+    return model
+
+
+def test_week_hazards_equal_the_numpy_definition():
+    """sim/placements.py: _week_hazards (one compiled pass over the children in care, then
+    numpy's exp and expm1) against _week_hazards_reference: the breakdowns and lapses, and the
+    week's count of children in care by authority, on high hazards so that many happen."""
+    from sim import placements
+
+    model = _care_model()
+    far = model.pop.placements.miles
+    far[np.random.default_rng(6).random(len(far)) < 0.3] *= np.float32(40.0)  # lapses
+    care = model.pop.care_rows()
+    before = model.flows["care_weeks"].copy()
+    broke, lapse = placements._week_hazards(model, care)
+    added = model.flows["care_weeks"] - before
+    want_broke, want_lapse = placements._week_hazards_reference(model, care)
+    assert np.array_equal(model.flows["care_weeks"] - before - added, added)
+    assert added.sum() == len(care) > 100
+    assert broke.any() and lapse.any() and (~lapse).any()
+    assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
+
+
+def test_exits_equal_the_numpy_definition():
+    """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
+    draw would take them home) against _exits_reference, on a copy of one model's state,
+    with exits frequent enough that every route out of care is taken."""
+    from sim import placements
+
+    model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
+                         "care.adoption_rate": 5.0, "care.reunification_level": 3.0})
+    c = model.pop.children
+    c.care_weeks[model.pop.care_rows()] += 60  # (old enough for an order or an adoption)
+    model.draws.week += 1  # (not the draws the last step's exits already used)
+    twin = copy.deepcopy(model)
+    in_care = model.pop.children.in_care.copy()
+    placements._exits(model)
+    placements._exits_reference(twin)
+    reasons = model.pop.placements.end_reason[model.pop.placements.end == model.week]
+    assert {int(r) for r in reasons} >= {int(placements.End.REUNIFIED), int(placements.End.SGO),
+                                         int(placements.End.ADOPTED)}
+    assert (in_care & ~model.pop.children.in_care).sum() > 10
+    assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
