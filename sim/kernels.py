@@ -1004,3 +1004,71 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
             if u < p_adopt and w >= adopt_weeks and entry_age[i] < adopt_age:
                 c |= np.uint8(4)
         code[r] = c
+
+
+@njit(cache=True, nogil=True)
+def planned_lists(care, placement, kind, short_term, family, family_uid, key, p_end, emergency,
+                  emergency_out, due_out):
+    """The week's first two lists of planned moves (sim/placements.py: _planned_moves), in one
+    pass over the children in care (``care``): those in an emergency placement
+    (``emergency_out``), and those in a bridging (short-term) placement whose family's keyed
+    uniform (``family_uid``, ``key``; ``Draws.uniform``) is below ``p_end`` (``due_out``);
+    returns the two lengths. The family's draw is made only for a child in a bridging
+    placement (a few in a hundred), which is the same draw."""
+    ne = 0
+    nd = 0
+    for r in range(care.shape[0]):
+        i = care[r]
+        j = placement[i]
+        if kind[j] == emergency:
+            emergency_out[ne] = i
+            ne += 1
+        if short_term[j] and _unit53(_mix(family_uid[family[i]] * _GOLDEN + key)) < p_end:
+            due_out[nd] = i
+            nd += 1
+    return ne, nd
+
+
+@njit(cache=True, nogil=True)
+def move_on_list(care, age, min_age, placement, kind, kinds, uid, key, p, out):
+    """The 16-17-year-olds in care ready to move on to supported accommodation
+    (sim/placements.py: _planned_moves): at least ``min_age`` weeks old, in a placement of one
+    of ``kinds`` (a mask by kind), and the child's keyed uniform (``uid``, ``key``;
+    ``Draws.uniform``) below ``p``; into ``out``, in the order of ``care``; returns how many.
+    The placement and the draw are looked at only for a child old enough."""
+    m = 0
+    for r in range(care.shape[0]):
+        i = care[r]
+        if (age[i] >= min_age and kinds[kind[placement[i]]]
+                and _unit53(_mix(uid[i] * _GOLDEN + key)) < p):
+            out[m] = i
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def refill_waiting(care, family, placement, kind, start, week, age, max_age, agency, mark, fam,
+                   out):
+    """The children in care whose family's every child in care could move to the authority's
+    own foster carers (sim/placements.py: _refill_inhouse): each in agency foster care
+    (``kind == agency``), under ``max_age`` weeks old and placed before ``week``; into
+    ``out``, in the order of ``care``; returns how many. ``mark`` (one byte a family, all zero)
+    is returned to zero; ``fam`` is work space, one a child in care."""
+    for r in range(care.shape[0]):
+        i = care[r]
+        fa = family[i]
+        fam[r] = fa
+        j = placement[i]
+        ok = kind[j] == agency and start[j] < week and age[i] < max_age
+        if mark[fa] == 0:
+            mark[fa] = 1 if ok else 2
+        elif not ok:
+            mark[fa] = 2
+    m = 0
+    for r in range(care.shape[0]):
+        if mark[fam[r]] == 1:
+            out[m] = care[r]
+            m += 1
+    for r in range(care.shape[0]):
+        mark[fam[r]] = 0
+    return m

@@ -658,6 +658,45 @@ def _planned_moves(model) -> None:
     children in emergency placements move to a registered place, children in short-term
     (bridging) placements move to a long-term one after ``short_term_weeks`` on average, and
     16-17-year-olds in foster or residential care move on to supported accommodation
+    (semi-independent living).
+
+    The lists come from compiled passes over the children in care (sim/kernels.py:
+    planned_lists, move_on_list), which read a column only where the answer needs it; bit
+    for bit :func:`_planned_moves_reference`. (Both of the first two lists are made before
+    the emergency moves: a child moved out of an emergency bed was not in a bridging
+    placement, emergency beds never being one, and is not in one after, a move's new
+    placement never being one; nobody else's placement changes.)"""
+    c, f, pl, p = model.pop.children, model.pop.families, model.pop.placements, model.params
+    care = model.pop.care_rows()
+    emergency, due = np.empty(len(care), np.int64), np.empty(len(care), np.int64)
+    ne, nd = kernels.planned_lists(
+        care, c.placement, pl.kind, pl.short_term, c.family, f.uid,
+        np.uint64(model.draws.key("placement.bridging_end")),
+        float(weekly_probability(WEEKS_PER_YEAR / p.placements.short_term_weeks)),
+        int(Kind.EMERGENCY), emergency, due)
+    _planned_move(model, emergency[:ne], need=None)
+    # Out of bridging placements, as a sibling group: one draw per family.
+    _planned_move(model, due[:nd], need=None, together=True)
+    _refill_inhouse(model)
+    care = model.pop.care_rows()
+    ready = np.empty(len(care), np.int64)
+    m = kernels.move_on_list(
+        care, c.age, 16 * WEEKS_PER_YEAR, c.placement, pl.kind, _moves_on,
+        c.uid, np.uint64(model.draws.key("placement.move_on")),
+        float(weekly_probability(p.care.move_on_rate)), ready)
+    _planned_move(model, ready[:m], need=MOVE_ON)
+
+
+_moves_on = np.zeros(len(Kind), bool)  # the kinds of care a 16-17-year-old moves on from
+_moves_on[[Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME]] = True
+
+
+def _planned_moves_reference(model) -> None:
+    """:func:`_planned_moves` as numpy operations over every child in care (the definition).
+    Planned moves (moves, but not breakdowns), each only when a registered place is free:
+    children in emergency placements move to a registered place, children in short-term
+    (bridging) placements move to a long-term one after ``short_term_weeks`` on average, and
+    16-17-year-olds in foster or residential care move on to supported accommodation
     (semi-independent living)."""
     c, pl, p = model.pop.children, model.pop.placements, model.params.care
     care = model.pop.care_rows()
@@ -698,34 +737,54 @@ def _refill_inhouse(model) -> None:
     pools = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active & (t.capacity > t.occupied))
     if len(pools) == 0:
         return
+    wait = _refill_waiting(model)
+    if len(wait) == 0:
+        return
+    room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
+                       minlength=model.n_la).astype(np.int64)
+    # One unit per family, of its size (every child of its in care is waiting), ascending.
+    wait_fam = c.family[wait]
+    g_fam, first, g_size = np.unique(wait_fam, return_index=True, return_counts=True)
+    # Bridging placements first (order < 1), then the most recent placements.
+    g_ids = c.placement[wait[first]]
+    g_order = np.where(pl.short_term[g_ids], 0.0, 1.0 + (model.week - pl.start[g_ids]) / 1e6)
+    g_order += model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
+    g_la = f.la[g_fam]
+    chosen = first_per_group(g_la, room, g_order, g_size)
+    moving = np.isin(wait_fam, g_fam[chosen])
+    _planned_move(model, wait[moving], need=None, together=True)
+
+
+def _refill_waiting(model) -> np.ndarray:
+    """The children who could move to the authority's own foster carers (see
+    :func:`_refill_inhouse`), ascending: in agency foster care, under 16, not placed this week
+    (a placement ends at the earliest a week after it began), with every brother and sister
+    in care the same. One compiled pass over the children in care (sim/kernels.py:
+    refill_waiting, families marked in a byte each rather than sorted); bit for bit
+    :func:`_refill_waiting_reference`."""
+    c, pl = model.pop.children, model.pop.placements
+    care = model.pop.care_rows()
+    out, fam = np.empty(len(care), np.int64), np.empty(len(care), np.int64)
+    mark = scratch(model).zeroed("refill_mark", model.pop.families.n, np.uint8)
+    m = kernels.refill_waiting(care, c.family, c.placement, pl.kind, pl.start, model.week,
+                               c.age, 16 * WEEKS_PER_YEAR, int(Kind.IFA), mark, fam, out)
+    return out[:m]
+
+
+def _refill_waiting_reference(model) -> np.ndarray:
+    """:func:`_refill_waiting` as numpy operations (the definition)."""
+    c, pl = model.pop.children, model.pop.placements
     care = model.pop.care_rows()
     ids = c.placement[care]
-    # Not a child placed this week: a placement ends at the earliest a week after it began.
     agency = (
         (pl.kind[ids] == Kind.IFA)
         & (c.age[care] < 16 * WEEKS_PER_YEAR)
         & (pl.start[ids] < model.week)
     )
-    # Families whose every child in care could move: one unit each, of their size.
+    # Families whose every child in care could move.
     fams, unit, count = np.unique(c.family[care], return_inverse=True, return_counts=True)
     movable = np.bincount(unit, weights=agency, minlength=len(fams)) == count
-    wait = care[movable[unit]]
-    if len(wait) == 0:
-        return
-    room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
-                       minlength=model.n_la).astype(np.int64)
-    group = unit[movable[unit]]
-    first = np.unique(group, return_index=True)[1]  # one child stands for its group
-    g_fam = fams[group[first]]
-    # Bridging placements first (order < 1), then the most recent placements.
-    g_ids = c.placement[wait[first]]
-    g_order = np.where(pl.short_term[g_ids], 0.0, 1.0 + (model.week - pl.start[g_ids]) / 1e6)
-    g_order += model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
-    g_size = count[group[first]]
-    g_la = f.la[g_fam]
-    chosen = first_per_group(g_la, room, g_order, g_size)
-    moving = np.isin(group, group[first][chosen])
-    _planned_move(model, wait[moving], need=None, together=True)
+    return care[movable[unit]]
 
 
 def _planned_move(

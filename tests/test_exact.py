@@ -618,6 +618,8 @@ def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(m
     monkeypatch.setattr(placements, "_best_providers", placements._best_providers_reference)
     monkeypatch.setattr(placements, "_week_hazards", placements._week_hazards_reference)
     monkeypatch.setattr(placements, "_exits", placements._exits_reference)
+    monkeypatch.setattr(placements, "_planned_moves", placements._planned_moves_reference)
+    monkeypatch.setattr(placements, "_refill_waiting", placements._refill_waiting_reference)
     monkeypatch.setattr(CareSystem, "open_children", CareSystem.open_children_reference)
     monkeypatch.setattr(Population, "age_and_census", Population.age_and_census_reference)
     assert run() == compiled
@@ -936,4 +938,30 @@ def test_exits_equal_the_numpy_definition():
     assert {int(r) for r in reasons} >= {int(placements.End.REUNIFIED), int(placements.End.SGO),
                                          int(placements.End.ADOPTED)}
     assert (in_care & ~model.pop.children.in_care).sum() > 10
+    assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
+
+
+def test_planned_moves_equal_the_numpy_definition():
+    """sim/placements.py: _planned_moves (compiled lists of the children in emergency beds,
+    due to leave a bridging placement and ready to move on) and _refill_waiting (families
+    marked a byte each) against their numpy definitions, on copies of one model's state with
+    every kind of planned move frequent."""
+    from sim import placements
+
+    model = _care_model({"placements.short_term_weeks": 2.0, "care.move_on_rate": 5.0})
+    c, pl = model.pop.children, model.pop.placements
+    care = model.pop.care_rows()
+    rng = np.random.default_rng(8)
+    pl.short_term[c.placement[care[rng.random(len(care)) < 0.3]]] = True
+    c.age[care[rng.random(len(care)) < 0.3]] = 16 * 52 + 3
+    pl.start[:] -= 10  # (placed before this week)
+    model.draws.week += 1  # (not the draws the last step's moves already used)
+    assert np.array_equal(placements._refill_waiting(model),
+                          placements._refill_waiting_reference(model))
+    assert len(placements._refill_waiting(model)) > 5
+    twin = copy.deepcopy(model)
+    ends = (pl.end == model.week).sum()
+    placements._planned_moves(model)
+    placements._planned_moves_reference(twin)
+    assert (model.pop.placements.end == model.week).sum() > ends + 10
     assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
