@@ -897,10 +897,13 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
     Published: one in five children who went home re-entered care within a year, over a third
     within six (Goldacre et al., 2022, on DfE's national data, 2014-2020)."""
     c, f, p = model.pop.children, model.pop.families, model.params
-    watched = f.return_watched & (f.need >= p.care.return_breakdown_level)
-    if not watched.any():
+    # (The watched families, a few in a thousand, found eight flags at a time, and only their
+    # need read: two passes over every family's need and flag were most of the cost.)
+    watched = kernels.flatnonzero_sparse(f.return_watched)
+    watched = watched[f.need[watched] >= p.care.return_breakdown_level]
+    if len(watched) == 0:
         return np.zeros(0, dtype=np.int64)
-    kids = np.sort(model.pop.children_of(np.flatnonzero(watched)))  # a few families' children
+    kids = np.sort(model.pop.children_of(watched))  # a few families' children
     kids = kids[at_home_mask[kids] & (c.home_since[kids] >= 0) & ~c.in_care[kids]]
     draw = per_family_draw(model, "exits.return_breakdown", c.family[kids])
     return kids[draw < weekly_probability(p.care.return_breakdown_rate)]
@@ -914,9 +917,11 @@ def settle_families(model) -> None:
     done = known[f.case[known] == Case.CARE]
     # (Those families checked against the families of the children in care, marked from
     # the list of them, rather than a pass over every child.)
-    still = scratch(model).get("settle_still", f.n, np.bool_)
-    still.fill(False)
-    still[c.family[model.pop.care_rows()]] = True
+    # (In a mask kept all False between weeks, cleared where it was set, not refilled.)
+    still = scratch(model).zeroed("settle_still", f.n, np.bool_)
+    in_care = c.family[model.pop.care_rows()]
+    still[in_care] = True
     done = done[~still[done]]
+    still[in_care] = False
     pop.set_case(done, np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED))
     f.case_weeks[done] = 0
