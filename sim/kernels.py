@@ -684,7 +684,7 @@ _S16 = np.int64(65536)
 @njit(cache=True, nogil=True)
 def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, cand, kind,
                    la_run, t_la, price, free, residential, share, pooled, coop, site_of, dist,
-                   best, ok):
+                   best, ok, order, bounds, sorted_):
     """Each sibling group's best provider this round of the matching (sim/placements.py:
     _best_providers, where the numpy version it replaces is kept as the definition): the
     score of every (group, provider) cell, built term by term with the same float64
@@ -692,7 +692,14 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
     matrices. A cell is ruled out (infinite) where the provider is LA-run elsewhere (outside
     the group's co-operative), a home that does not suit the group (a keyed draw of the group
     and the provider's site), or has less room than the group's size; ``ok`` is whether the
-    best cell is finite."""
+    best cell is finite.
+
+    ``order`` and ``bounds`` (needs x candidates) hold, for each need whose ``sorted_`` flag
+    is set, the candidates in the order of their lower bound and those bounds; a need this
+    round's groups have and the arrays lack is sorted here and flagged. The bounds depend
+    only on the candidates' kinds and prices, fixed through one matching's rounds, so the
+    caller keeps the arrays across them and each need is sorted once a matching, not once
+    a round (the sorts were most of a round's cost)."""
     n_p = cand.shape[0]
     b_tie = np.empty(n_p, np.uint64)
     for k in range(n_p):
@@ -714,21 +721,20 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
         if not (weight[g] >= 0):
             prune = False
     n_cat = rank.shape[0]
-    order = np.empty((n_cat, n_p), np.int64)
-    bounds = np.empty((n_cat, n_p))
     lb = np.empty(n_p)
     wanted = np.zeros(n_cat, np.bool_)  # (only the needs of this round's groups are sorted)
     for g in range(u_cat.shape[0]):
         wanted[u_cat[g]] = True
     for c in range(n_cat):
-        if not wanted[c]:
+        if not wanted[c] or sorted_[c] or not prune:
             continue
         for k in range(n_p):
             lb[k] = rank[c, kind[k]] * 1e6 + np.float64(price[k])
-        o = np.argsort(lb, kind="mergesort") if prune else np.arange(n_p)
+        o = np.argsort(lb, kind="mergesort")
         for q in range(n_p):
             order[c, q] = o[q]
             bounds[c, q] = lb[o[q]]
+        sorted_[c] = True
     for g in range(u_cat.shape[0]):
         node = u_node[g]
         la = u_la[g]
@@ -740,7 +746,7 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
         for q in range(n_p):
             if prune and bounds[cat, q] > bs:
                 break  # (and every provider after it: their bounds are no lower)
-            k = order[cat, q]
+            k = order[cat, q] if prune else q
             if free[k] < size[g]:
                 continue  # (an infinite score: never the best)
             s = rank[cat, kind[k]]

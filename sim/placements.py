@@ -228,6 +228,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     home_node = f.node[c.family[children]]
     home_la = f.la[c.family[children]]
     cand = np.flatnonzero(t.active & (t.capacity > t.occupied))
+    sorts = _provider_sorts(len(cand))  # (the candidates' kinds and prices hold all rounds)
     for round_ in range(p.placements.matching_rounds):
         if len(children) == 0 or len(cand) == 0:
             break
@@ -239,7 +240,8 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         gkey = np.minimum.reduceat(c.uid[children[by_unit]], starts)
         u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
-        best, ok = _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_)
+        best, ok = _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_,
+                                   sorts)
         # Groups no provider can take whole are split; single children have nowhere to go.
         stuck_child = np.isin(unit, uid[~ok & (size > 1)])
         nowhere = np.isin(unit, uid[~ok & (size == 1)])
@@ -264,14 +266,18 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     return left
 
 
-def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
+def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_, sorts=None):
     """Each group's best provider among ``cand`` this round and whether it can take the group
     (a finite score): the score of every (group, provider) pair, rank * 1e6 (infinite where
     the provider is LA-run elsewhere) + 1e7 beyond the authority's distance cap + price +
     distance_weight * miles + 1e-3 * a keyed tie-break, infinite where a home does not suit
     the group or has too little room; its first minimum. One compiled pass over the pairs
-    (sim/kernels.py: best_providers), bit for bit :func:`_best_providers_reference`."""
+    (sim/kernels.py: best_providers), bit for bit :func:`_best_providers_reference`.
+    ``sorts``: the candidates' order by each need's lower bound of the score, from
+    :func:`_provider_sorts`, kept by the caller through the rounds of one matching."""
     t, p, lv, d = model.providers, model.params, model.levers, model.draws
+    if sorts is None:
+        sorts = _provider_sorts(len(cand))
     best = np.empty(len(u_cat), np.int64)
     ok = np.empty(len(u_cat), bool)
     kernels.best_providers(
@@ -282,13 +288,22 @@ def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
         d.bits("match.tie", gkey, sub=round_), d.bits("match.suitable", gkey),
         np.ascontiguousarray(cand, dtype=np.int64), t.kind[cand], t.la_run[cand], t.la[cand],
         t.price[cand], free, _residential, float(p.placements.residential_suitable_share),
-        lv.pooled, lv.cooperative, model.provider_site, model.region.distance, best, ok)
+        lv.pooled, lv.cooperative, model.provider_site, model.region.distance, best, ok,
+        *sorts)
     return best, ok
 
 
-def _best_providers_reference(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
+def _provider_sorts(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Room for :func:`_best_providers`' sorts of ``n`` candidates: their order and bounds by
+    need, and which needs are sorted (none yet)."""
+    return (np.empty((len(RANK), n), np.int64), np.empty((len(RANK), n)),
+            np.zeros(len(RANK), np.bool_))
+
+
+def _best_providers_reference(model, cand, free, u_node, u_la, u_cat, size, gkey, round_,
+                              sorts=None):
     """:func:`_best_providers` as numpy operations on the groups x providers matrices, in
-    reused buffers (the definition)."""
+    reused buffers (the definition; ``sorts`` unused)."""
     t, p, d = model.providers, model.params, model.draws
     dist = model.region.distance
     site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
