@@ -58,7 +58,7 @@ from sim.population import (
     Table,
 )
 from sim.region import Region, england
-from sim.util import scratch
+from sim.util import scratch, union_ints, unique_ints
 
 #: Sequential streams, spawned from the root seed, for the few random decisions that concern
 #: no individual: the population's structure at build, and the placement market (providers'
@@ -300,7 +300,7 @@ class CareSystem(mesa.Model):
         c = self.pop.children
         if not self._ever_marked:
             return
-        marked = np.unique(np.concatenate(self._ever_marked))
+        marked = unique_ints(np.concatenate(self._ever_marked))
         kids = self.pop.children_of(marked)
         kids = kids[c.active[kids] & ~c.in_care[kids]]
         c.ever[kids] |= self._ever[c.family[kids]]
@@ -403,7 +403,7 @@ class CareSystem(mesa.Model):
         # health visiting, referrals) move no child and open no case at assessment or above
         # (health visitors put families on the early-help waiting list only).
         self.workforce.week(census.open_by_la)
-        local_authority.front_door(self, np.union1d(referred, hv), at_home)
+        local_authority.front_door(self, union_ints(referred, hv), at_home)
         # 5. Casework and crises.
         issued = local_authority.casework(self, at_home, at_home_mask)
         court.issue(self, issued)
@@ -419,7 +419,7 @@ class CareSystem(mesa.Model):
         # Babies removed at birth: proceedings issued, the baby under an interim order.
         babies = local_authority.pre_birth(self)
         babies = babies[~c.in_care[babies]]
-        court.issue(self, np.unique(c.family[babies]))
+        court.issue(self, unique_ints(c.family[babies]))
         placements.enter_care(self, babies, legal=Legal.INTERIM)
         placements.enter_care(self, arrivals, uasc=True, legal=Legal.S20)
         court.final_hearings(self, at_home_mask)

@@ -35,7 +35,7 @@ from sim.population import (
     Kind,
     Legal,
 )
-from sim.util import first_per_group, scratch, weekly_probability
+from sim.util import first_per_group, scratch, unique_ints, weekly_probability
 
 FOSTER, HOME, SUPPORTED, MOVE_ON = 0, 1, 2, 3  # what a child's needs call for
 INF = np.inf
@@ -164,7 +164,7 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
         return np.zeros(0, bool)
     # The moving children's brothers and sisters in care (through the index of children by
     # family: the moving few's families, not everyone in care), in row order.
-    care = np.sort(model.pop.children_of(np.unique(c.family[children])))
+    care = np.sort(model.pop.children_of(unique_ints(c.family[children])))
     care = care[c.in_care[care]]
     care = care[~np.isin(care, children)]
     prov = pl.provider[c.placement[care]]
@@ -492,7 +492,7 @@ def separated(model, children: np.ndarray) -> np.ndarray:
     children by family), so a call costs the size of those families, not of everyone in care:
     it runs on every placement opened, about 30 times a week."""
     c, pl = model.pop.children, model.pop.placements
-    fams = np.unique(c.family[children])
+    fams = unique_ints(c.family[children])
     sibs = model.pop.children_of(fams)
     sibs = sibs[c.in_care[sibs]]
     fam, carer = c.family[sibs], pl.carer[c.placement[sibs]]

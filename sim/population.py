@@ -16,6 +16,7 @@ import numpy as np
 
 from sim import kernels
 from sim.draws import Draws
+from sim.util import unique_ints
 
 WEEKS_PER_YEAR = 52
 #: National deprivation centiles bounding the three bands (1 = most deprived): the shipped
@@ -716,7 +717,7 @@ def _kept_up(rows: np.ndarray, touched: list[np.ndarray],
     """The ascending ``rows`` of a kept list (Population.care_rows, open_families) brought up
     to date: of the rows ``touched`` since, those no longer members (``member(t)``: a mask)
     removed and the new members inserted in order (sim/kernels.py: merge_members)."""
-    t = np.unique(np.concatenate(touched))
+    t = unique_ints(np.concatenate(touched))
     out = np.empty(len(rows) + len(t), np.int64)
     m = kernels.merge_members(np.ascontiguousarray(rows, dtype=np.int64), t,
                               np.ascontiguousarray(member(t)), out)

@@ -967,3 +967,23 @@ def test_planned_moves_equal_the_numpy_definition():
     placements._planned_moves_reference(twin)
     assert (model.pop.placements.end == model.week).sum() > ends + 10
     assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_unique_ints_equal_numpy(seed):
+    """sim/util.py: unique_ints and union_ints (a sort and a comparison of neighbours)
+    against np.unique and np.union1d: values, order and dtype, empty and mixed inputs."""
+    from sim.util import union_ints, unique_ints
+
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 2, 50, 5000):
+        for dtype in (np.int16, np.int32, np.int64, np.uint64):
+            x = rng.integers(0, max(n // 3, 1) + 1, n).astype(dtype)
+            got, want = unique_ints(x), np.unique(x)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+        a = rng.integers(-5, 10_000, n).astype(np.int32)
+        b = np.unique(rng.integers(0, 10_000, n // 2 + 1))
+        got, want = union_ints(a, b), np.union1d(a, b)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    floats = rng.random(10)
+    assert np.array_equal(unique_ints(floats), np.unique(floats))
