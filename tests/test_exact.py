@@ -38,6 +38,12 @@ def test_children_of_finds_every_child_of_the_families(seed):
         got = np.sort(pop.children_of(fams))
         want = np.flatnonzero(np.isin(pop.children.family, fams))
         assert np.array_equal(got, want)
+        # The tail (new rows merged in as they come) is a stable sort of its rows by family.
+        index = pop._by_family
+        tail = pop.children.family[index.n :]
+        o = np.argsort(tail, kind="stable")
+        assert np.array_equal(index.tail_order, o + index.n)
+        assert np.array_equal(index.tail_family, tail[o])
 
 
 @pytest.mark.parametrize("seed", range(5))
