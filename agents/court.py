@@ -25,6 +25,7 @@ import numpy as np
 
 from sim import placements
 from sim.population import WEEKS_PER_YEAR, Event, Legal
+from sim.util import unique_ints
 
 CARE_ORDER, NO_ORDER = 1, 2  # outcomes; 0 = still open
 
@@ -64,7 +65,7 @@ def _under_16_at_home(model, families: np.ndarray, at_home_mask: np.ndarray) -> 
     """The families' children under 16 at home, in row order (found through the index of
     children by family, not a pass over every child)."""
     c = model.pop.children
-    kids = np.sort(model.pop.children_of(np.unique(families)))
+    kids = np.sort(model.pop.children_of(unique_ints(families)))
     kids = kids[at_home_mask[kids] & (c.age[kids] < 16 * WEEKS_PER_YEAR)]
     return kids[~c.in_care[kids]]
 
@@ -72,7 +73,7 @@ def _under_16_at_home(model, families: np.ndarray, at_home_mask: np.ndarray) -> 
 def _in_care(model, families: np.ndarray) -> np.ndarray:
     """The families' children in care, in row order."""
     c = model.pop.children
-    kids = np.sort(model.pop.children_of(np.unique(families)))
+    kids = np.sort(model.pop.children_of(unique_ints(families)))
     return kids[c.in_care[kids]]
 
 

@@ -20,7 +20,7 @@ from mesa.discrete_space import FixedAgent
 
 from sim import kernels
 from sim.population import UNDER_FIVE_WEEKS, WEEKS_PER_YEAR, Case, Event, census_rows
-from sim.util import first_per_group
+from sim.util import first_per_group, union_ints
 
 #: Ages (in weeks) of the mandated contacts; the antenatal contact is counted at birth.
 MANDATED_WEEKS = (0, 2, 7, 52, 117)
@@ -102,7 +102,7 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     # (Each list kept to its families above the spotting level before they are merged:
     # the same families, sorted and unique, from shorter lists.)
     seen_contact = c.family[delivered]
-    seen = np.union1d(seen_contact[f.need[seen_contact] > p.spot_level],
+    seen = union_ints(seen_contact[f.need[seen_contact] > p.spot_level],
                       targeted[f.need[targeted] > p.spot_level])
     spotted = seen[model.draws.uniform("hv.spot", f.uid[seen]) < spot_p[f.la[seen]]]
     if len(spotted) == 0:

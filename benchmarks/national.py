@@ -71,6 +71,25 @@ left are bound by their arithmetic per row, not by memory: splitting the referra
 candidates' passes (a vectorised pass of draws, then a pass keeping the candidates) was no
 faster, as their bound look-ups stayed scalar.
 
+Measured on branch perf13g (the placement week's passes over the children in care compiled,
+reading a column of the children's table only where the answer needs it; the matching's
+sorts kept through its rounds; integer np.unique/np.union1d by a sort; the children-by-family
+index merged, not re-sorted; outputs byte-identical, the same families and children at the
+end), cold, before (0a603eb) and after (1ae4950) side by side on the same 2 shared cores under
+a load of 4-6 (tests running beside the 1.0 case):
+
+| case | build | simulate | write | total | family-weeks per CPU s | peak RSS |
+|---|---|---|---|---|---|---|
+| 1.0, 10 years, before | 13.4 | 315.6 | 6.4 | 335.4 | 11.76M | 3.15 GB |
+| 1.0, 10 years, after | 10.4 | 286.6 | 6.4 | 303.5 | 12.95M | 3.09 GB |
+| 0.2, 10 years, before | 1.8 | 63.9 | 1.3 | 67.0 | 11.62M | 883 MB |
+| 0.2, 10 years, after | 1.8 | 59.2 | 1.4 | 62.5 | 12.53M | 919 MB |
+
+At scale 1.0 (weeks 11-40, thread CPU) the placement week went from 72 to 51 ms and health
+visiting from 31 to 26 ms; a week costs about 0.39 s. What is left of the placements is
+mostly the matching (about 35 ms a week: the compiled scoring 12 ms, opening placements
+9 ms, the rest small numpy calls per round), not the passes over the children in care.
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y

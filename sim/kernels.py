@@ -684,7 +684,7 @@ _S16 = np.int64(65536)
 @njit(cache=True, nogil=True)
 def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, cand, kind,
                    la_run, t_la, price, free, residential, share, pooled, coop, site_of, dist,
-                   best, ok):
+                   best, ok, order, bounds, sorted_):
     """Each sibling group's best provider this round of the matching (sim/placements.py:
     _best_providers, where the numpy version it replaces is kept as the definition): the
     score of every (group, provider) cell, built term by term with the same float64
@@ -692,7 +692,14 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
     matrices. A cell is ruled out (infinite) where the provider is LA-run elsewhere (outside
     the group's co-operative), a home that does not suit the group (a keyed draw of the group
     and the provider's site), or has less room than the group's size; ``ok`` is whether the
-    best cell is finite."""
+    best cell is finite.
+
+    ``order`` and ``bounds`` (needs x candidates) hold, for each need whose ``sorted_`` flag
+    is set, the candidates in the order of their lower bound and those bounds; a need this
+    round's groups have and the arrays lack is sorted here and flagged. The bounds depend
+    only on the candidates' kinds and prices, fixed through one matching's rounds, so the
+    caller keeps the arrays across them and each need is sorted once a matching, not once
+    a round (the sorts were most of a round's cost)."""
     n_p = cand.shape[0]
     b_tie = np.empty(n_p, np.uint64)
     for k in range(n_p):
@@ -714,21 +721,20 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
         if not (weight[g] >= 0):
             prune = False
     n_cat = rank.shape[0]
-    order = np.empty((n_cat, n_p), np.int64)
-    bounds = np.empty((n_cat, n_p))
     lb = np.empty(n_p)
     wanted = np.zeros(n_cat, np.bool_)  # (only the needs of this round's groups are sorted)
     for g in range(u_cat.shape[0]):
         wanted[u_cat[g]] = True
     for c in range(n_cat):
-        if not wanted[c]:
+        if not wanted[c] or sorted_[c] or not prune:
             continue
         for k in range(n_p):
             lb[k] = rank[c, kind[k]] * 1e6 + np.float64(price[k])
-        o = np.argsort(lb, kind="mergesort") if prune else np.arange(n_p)
+        o = np.argsort(lb, kind="mergesort")
         for q in range(n_p):
             order[c, q] = o[q]
             bounds[c, q] = lb[o[q]]
+        sorted_[c] = True
     for g in range(u_cat.shape[0]):
         node = u_node[g]
         la = u_la[g]
@@ -740,7 +746,7 @@ def best_providers(rank, u_cat, u_node, u_la, size, cap, weight, a_tie, a_suit, 
         for q in range(n_p):
             if prune and bounds[cat, q] > bs:
                 break  # (and every provider after it: their bounds are no lower)
-            k = order[cat, q]
+            k = order[cat, q] if prune else q
             if free[k] < size[g]:
                 continue  # (an infinite score: never the best)
             s = rank[cat, kind[k]]
@@ -933,3 +939,142 @@ def early_help_lists(rows, case, case_weeks, la, helped, waiting_case, weeks, ma
                 waiting[nw] = i
                 nw += 1
     return ne, ng, nw
+
+
+@njit(cache=True, nogil=True)
+def care_week(care, uid, key, placement, age, teen_weeks, home_la, log_hazard, miles,
+              with_siblings, teen_effect, distance_effect, separation_effect, contact_loss_rate,
+              counts, u_break, u_lapse, log_h, lapse_h):
+    """One pass over the children in care (``care``) for the week's placements
+    (sim/placements.py: placement_week): ``counts[la]`` plus one for each child, by its
+    placement's home authority (its family's); the keyed pair of ``uid`` (``Draws.pair``)
+    into ``u_break`` and ``u_lapse``; the log breakdown hazard ``log_h`` and the contact lapse
+    hazard ``lapse_h`` (float32).
+
+    In the numpy expressions' dtypes and order: ``log_hazard`` (float32) + ``teen_effect`` *
+    teen (float64) + ``distance_effect`` * miles / 20 (float32: ``distance_effect`` and
+    ``contact_loss_rate`` come as float32, as numpy casts a Python float against a float32
+    array) + ``separation_effect`` * apart (float64), summed left to right in float64.
+
+    Cost. The children in care are a sparse scattering of the children's table, so each of
+    its columns read costs a cache miss a child; this reads three (uid, placement, age), the
+    rest from the placements' table, a hundredth of the size."""
+    twenty = np.float32(20.0)
+    for r in range(care.shape[0]):
+        i = care[r]
+        j = placement[i]
+        counts[home_la[j]] += 1
+        hi, lo = _halves(_mix(uid[i] * _GOLDEN + key))
+        u_break[r] = hi
+        u_lapse[r] = lo
+        m = miles[j]
+        h = np.float64(log_hazard[j]) + teen_effect * (1.0 if age[i] >= teen_weeks else 0.0)
+        h += np.float64(distance_effect * m / twenty)
+        h += separation_effect * (0.0 if with_siblings[j] else 1.0)
+        log_h[r] = h
+        lapse_h[r] = contact_loss_rate * m / twenty
+
+
+@njit(cache=True, nogil=True)
+def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost, uasc,
+               placement, kind, care_weeks, entry_age, p_home_lost, p_home, p_sgo, p_adopt,
+               kinship, sgo_weeks, adopt_age, adopt_weeks, code):
+    """One pass over the children in care (``care``) for the week's exits
+    (sim/placements.py: _exits), the draws and every test but the assessment: ``code[r]``
+    bit 1, the family's keyed uniform (``family_uid``, ``key_home``) is below the chance of
+    going home (``p_home_lost`` where contact is lost, else ``p_home``) and the family is not
+    an unaccompanied child's; bit 2, a special guardianship order from kinship care (the
+    child's keyed uniform, ``key_order``, below ``p_sgo`` after ``sgo_weeks``); bit 4, an
+    adoption (below ``p_adopt``, entered care under ``adopt_age`` weeks old, in care
+    ``adopt_weeks``). The uniforms are ``Draws.uniform``'s (no counter).
+
+    The other columns are read only for a child whose draw is below the larger of the
+    chances it is compared with (a few in a hundred): each is a cache miss a child in the
+    children's table, and the answer is the same."""
+    p_home_max = max(p_home_lost, p_home)
+    p_order_max = max(p_sgo, p_adopt)
+    for r in range(care.shape[0]):
+        i = care[r]
+        fa = family[i]
+        c = np.uint8(0)
+        draw = _unit53(_mix(family_uid[fa] * _GOLDEN + key_home))
+        if draw < p_home_max:
+            p = p_home_lost if contact_lost[i] else p_home
+            if draw < p and not uasc[fa]:
+                c = np.uint8(1)
+        u = _unit53(_mix(uid[i] * _GOLDEN + key_order))
+        if u < p_order_max:
+            w = care_weeks[i]
+            if u < p_sgo and w >= sgo_weeks and kind[placement[i]] == kinship:
+                c |= np.uint8(2)
+            if u < p_adopt and w >= adopt_weeks and entry_age[i] < adopt_age:
+                c |= np.uint8(4)
+        code[r] = c
+
+
+@njit(cache=True, nogil=True)
+def planned_lists(care, placement, kind, short_term, family, family_uid, key, p_end, emergency,
+                  emergency_out, due_out):
+    """The week's first two lists of planned moves (sim/placements.py: _planned_moves), in one
+    pass over the children in care (``care``): those in an emergency placement
+    (``emergency_out``), and those in a bridging (short-term) placement whose family's keyed
+    uniform (``family_uid``, ``key``; ``Draws.uniform``) is below ``p_end`` (``due_out``);
+    returns the two lengths. The family's draw is made only for a child in a bridging
+    placement (a few in a hundred), which is the same draw."""
+    ne = 0
+    nd = 0
+    for r in range(care.shape[0]):
+        i = care[r]
+        j = placement[i]
+        if kind[j] == emergency:
+            emergency_out[ne] = i
+            ne += 1
+        if short_term[j] and _unit53(_mix(family_uid[family[i]] * _GOLDEN + key)) < p_end:
+            due_out[nd] = i
+            nd += 1
+    return ne, nd
+
+
+@njit(cache=True, nogil=True)
+def move_on_list(care, age, min_age, placement, kind, kinds, uid, key, p, out):
+    """The 16-17-year-olds in care ready to move on to supported accommodation
+    (sim/placements.py: _planned_moves): at least ``min_age`` weeks old, in a placement of one
+    of ``kinds`` (a mask by kind), and the child's keyed uniform (``uid``, ``key``;
+    ``Draws.uniform``) below ``p``; into ``out``, in the order of ``care``; returns how many.
+    The placement and the draw are looked at only for a child old enough."""
+    m = 0
+    for r in range(care.shape[0]):
+        i = care[r]
+        if (age[i] >= min_age and kinds[kind[placement[i]]]
+                and _unit53(_mix(uid[i] * _GOLDEN + key)) < p):
+            out[m] = i
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def refill_waiting(care, family, placement, kind, start, week, age, max_age, agency, mark, fam,
+                   out):
+    """The children in care whose family's every child in care could move to the authority's
+    own foster carers (sim/placements.py: _refill_inhouse): each in agency foster care
+    (``kind == agency``), under ``max_age`` weeks old and placed before ``week``; into
+    ``out``, in the order of ``care``; returns how many. ``mark`` (one byte a family, all zero)
+    is returned to zero; ``fam`` is work space, one a child in care."""
+    for r in range(care.shape[0]):
+        i = care[r]
+        fa = family[i]
+        fam[r] = fa
+        j = placement[i]
+        ok = kind[j] == agency and start[j] < week and age[i] < max_age
+        if mark[fa] == 0:
+            mark[fa] = 1 if ok else 2
+        elif not ok:
+            mark[fa] = 2
+    m = 0
+    for r in range(care.shape[0]):
+        if mark[fam[r]] == 1:
+            out[m] = care[r]
+            m += 1
+    for r in range(care.shape[0]):
+        mark[fam[r]] = 0
+    return m

@@ -58,7 +58,7 @@ from sim.population import (
     Table,
 )
 from sim.region import Region, england
-from sim.util import scratch
+from sim.util import scratch, union_ints, unique_ints
 
 #: Sequential streams, spawned from the root seed, for the few random decisions that concern
 #: no individual: the population's structure at build, and the placement market (providers'
@@ -275,11 +275,16 @@ class CareSystem(mesa.Model):
     # --- helpers the mechanisms share ----------------------------------------------------
     def count(self, name: str, la: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Add to this year's flow ``name`` per authority (``weights`` default to 1 each)."""
+        add = np.bincount(np.asarray(la, dtype=np.int64), weights=weights, minlength=self.n_la)
+        self.count_by_la(name, add)
+
+    def count_by_la(self, name: str, add: np.ndarray) -> None:
+        """Add ``add[la]`` to this year's flow ``name`` for each authority: :meth:`count` for
+        a compiled pass that has already counted by authority (int64, as ``np.bincount``)."""
         if name not in self.flows:
             if name not in indicators.FLOWS:
                 raise KeyError(f"unknown flow {name!r}; add it to sim/indicators.py")
             self.flows[name] = np.zeros(self.n_la)
-        add = np.bincount(np.asarray(la, dtype=np.int64), weights=weights, minlength=self.n_la)
         self.flows[name] += add
         self.week_flows[name] = self.week_flows.get(name, 0.0) + float(add.sum())
 
@@ -295,7 +300,7 @@ class CareSystem(mesa.Model):
         c = self.pop.children
         if not self._ever_marked:
             return
-        marked = np.unique(np.concatenate(self._ever_marked))
+        marked = unique_ints(np.concatenate(self._ever_marked))
         kids = self.pop.children_of(marked)
         kids = kids[c.active[kids] & ~c.in_care[kids]]
         c.ever[kids] |= self._ever[c.family[kids]]
@@ -398,7 +403,7 @@ class CareSystem(mesa.Model):
         # health visiting, referrals) move no child and open no case at assessment or above
         # (health visitors put families on the early-help waiting list only).
         self.workforce.week(census.open_by_la)
-        local_authority.front_door(self, np.union1d(referred, hv), at_home)
+        local_authority.front_door(self, union_ints(referred, hv), at_home)
         # 5. Casework and crises.
         issued = local_authority.casework(self, at_home, at_home_mask)
         court.issue(self, issued)
@@ -414,7 +419,7 @@ class CareSystem(mesa.Model):
         # Babies removed at birth: proceedings issued, the baby under an interim order.
         babies = local_authority.pre_birth(self)
         babies = babies[~c.in_care[babies]]
-        court.issue(self, np.unique(c.family[babies]))
+        court.issue(self, unique_ints(c.family[babies]))
         placements.enter_care(self, babies, legal=Legal.INTERIM)
         placements.enter_care(self, arrivals, uasc=True, legal=Legal.S20)
         court.final_hearings(self, at_home_mask)

@@ -35,7 +35,7 @@ from sim.population import (
     Kind,
     Legal,
 )
-from sim.util import first_per_group, scratch, weekly_probability
+from sim.util import first_per_group, scratch, unique_ints, weekly_probability
 
 FOSTER, HOME, SUPPORTED, MOVE_ON = 0, 1, 2, 3  # what a child's needs call for
 INF = np.inf
@@ -164,7 +164,7 @@ def _rejoin_siblings(model, children: np.ndarray, cat: np.ndarray) -> np.ndarray
         return np.zeros(0, bool)
     # The moving children's brothers and sisters in care (through the index of children by
     # family: the moving few's families, not everyone in care), in row order.
-    care = np.sort(model.pop.children_of(np.unique(c.family[children])))
+    care = np.sort(model.pop.children_of(unique_ints(c.family[children])))
     care = care[c.in_care[care]]
     care = care[~np.isin(care, children)]
     prov = pl.provider[c.placement[care]]
@@ -228,6 +228,7 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     home_node = f.node[c.family[children]]
     home_la = f.la[c.family[children]]
     cand = np.flatnonzero(t.active & (t.capacity > t.occupied))
+    sorts = _provider_sorts(len(cand))  # (the candidates' kinds and prices hold all rounds)
     for round_ in range(p.placements.matching_rounds):
         if len(children) == 0 or len(cand) == 0:
             break
@@ -239,7 +240,8 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
         gkey = np.minimum.reduceat(c.uid[children[by_unit]], starts)
         u_node, u_la, u_cat = home_node[first], home_la[first], cat[first]
         free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
-        best, ok = _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_)
+        best, ok = _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_,
+                                   sorts)
         # Groups no provider can take whole are split; single children have nowhere to go.
         stuck_child = np.isin(unit, uid[~ok & (size > 1)])
         nowhere = np.isin(unit, uid[~ok & (size == 1)])
@@ -264,14 +266,18 @@ def _match(model, children, cat, unit, emergency: bool) -> np.ndarray:
     return left
 
 
-def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
+def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_, sorts=None):
     """Each group's best provider among ``cand`` this round and whether it can take the group
     (a finite score): the score of every (group, provider) pair, rank * 1e6 (infinite where
     the provider is LA-run elsewhere) + 1e7 beyond the authority's distance cap + price +
     distance_weight * miles + 1e-3 * a keyed tie-break, infinite where a home does not suit
     the group or has too little room; its first minimum. One compiled pass over the pairs
-    (sim/kernels.py: best_providers), bit for bit :func:`_best_providers_reference`."""
+    (sim/kernels.py: best_providers), bit for bit :func:`_best_providers_reference`.
+    ``sorts``: the candidates' order by each need's lower bound of the score, from
+    :func:`_provider_sorts`, kept by the caller through the rounds of one matching."""
     t, p, lv, d = model.providers, model.params, model.levers, model.draws
+    if sorts is None:
+        sorts = _provider_sorts(len(cand))
     best = np.empty(len(u_cat), np.int64)
     ok = np.empty(len(u_cat), bool)
     kernels.best_providers(
@@ -282,13 +288,22 @@ def _best_providers(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
         d.bits("match.tie", gkey, sub=round_), d.bits("match.suitable", gkey),
         np.ascontiguousarray(cand, dtype=np.int64), t.kind[cand], t.la_run[cand], t.la[cand],
         t.price[cand], free, _residential, float(p.placements.residential_suitable_share),
-        lv.pooled, lv.cooperative, model.provider_site, model.region.distance, best, ok)
+        lv.pooled, lv.cooperative, model.provider_site, model.region.distance, best, ok,
+        *sorts)
     return best, ok
 
 
-def _best_providers_reference(model, cand, free, u_node, u_la, u_cat, size, gkey, round_):
+def _provider_sorts(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Room for :func:`_best_providers`' sorts of ``n`` candidates: their order and bounds by
+    need, and which needs are sorted (none yet)."""
+    return (np.empty((len(RANK), n), np.int64), np.empty((len(RANK), n)),
+            np.zeros(len(RANK), np.bool_))
+
+
+def _best_providers_reference(model, cand, free, u_node, u_la, u_cat, size, gkey, round_,
+                              sorts=None):
     """:func:`_best_providers` as numpy operations on the groups x providers matrices, in
-    reused buffers (the definition)."""
+    reused buffers (the definition; ``sorts`` unused)."""
     t, p, d = model.providers, model.params, model.draws
     dist = model.region.distance
     site = model.provider_site[cand[None, :], u_node[:, None]]  # its site nearest home
@@ -477,7 +492,7 @@ def separated(model, children: np.ndarray) -> np.ndarray:
     children by family), so a call costs the size of those families, not of everyone in care:
     it runs on every placement opened, about 30 times a week."""
     c, pl = model.pop.children, model.pop.placements
-    fams = np.unique(c.family[children])
+    fams = unique_ints(c.family[children])
     sibs = model.pop.children_of(fams)
     sibs = sibs[c.in_care[sibs]]
     fam, carer = c.family[sibs], pl.carer[c.placement[sibs]]
@@ -579,23 +594,10 @@ def _bridging(model, children: np.ndarray) -> None:
 
 def placement_week(model) -> None:
     """Breakdowns (and the moves they cause), fading contact, and exits from care."""
-    pop, p = model.pop, model.params
-    c, f, pl = pop.children, pop.families, pop.placements
+    pop = model.pop
+    c, f = pop.children, pop.families
     care = model.pop.care_rows()
-    model.count("care_weeks", f.la[c.family[care]])
-    u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
-    ids = c.placement[care]
-    teen = c.age[care] >= 11 * WEEKS_PER_YEAR
-    log_h = (
-        pl.log_hazard[ids]
-        + p.placements.teen_effect * teen
-        + p.placements.distance_effect * pl.miles[ids] / 20.0
-        + p.placements.separation_effect * ~pl.with_siblings[ids]
-    )
-    broke = u_break < weekly_probability(np.exp(log_h))
-    # Contact with the birth family lapses, more likely the further away the child lives.
-    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0
-    lapse = ~c.contact_lost[care] & (u_lapse < weekly_probability(lapse_h))
+    broke, lapse = _week_hazards(model, care)
     c.contact_lost[care[lapse]] = True
     pop.log(model.week, Event.CONTACT_LOST, family=c.family[care[lapse]], child=care[lapse])
     moved = care[broke]
@@ -610,8 +612,103 @@ def placement_week(model) -> None:
     _planned_moves(model)
 
 
+def _week_hazards(model, care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The week's count of children in care (``care_weeks``), and which of the children in
+    ``care`` see their placement break down and which lose contact with their birth family:
+    the reads and arithmetic over the children in care in one compiled pass
+    (sim/kernels.py: care_week; a gather from the children's table costs about as much as
+    the arithmetic on what it gathers, and the numpy definition gathers five columns one by
+    one), then the hazards' probabilities in numpy (its exp and expm1, which a compiled
+    loop would not reproduce to the bit). A child's authority is its placement's home
+    authority (``placements.home_la``, its family's when the placement opened; a family's
+    authority never changes). Bit for bit :func:`_week_hazards_reference`."""
+    c, pl, p = model.pop.children, model.pop.placements, model.params
+    if not all(type(x) is float for x in (p.placements.distance_effect,
+                                          p.placements.contact_loss_rate)):
+        # (numpy scalars are not weak under NEP 50: numpy would compute in float64)
+        return _week_hazards_reference(model, care)
+    n = len(care)
+    counts = np.zeros(model.n_la, np.int64)
+    u_break, u_lapse, log_h = np.empty(n), np.empty(n), np.empty(n)
+    lapse_h = np.empty(n, np.float32)
+    kernels.care_week(
+        care, c.uid, np.uint64(model.draws.key("placement.week")), c.placement, c.age,
+        11 * WEEKS_PER_YEAR, pl.home_la, pl.log_hazard, pl.miles,
+        pl.with_siblings, float(p.placements.teen_effect),
+        np.float32(p.placements.distance_effect), float(p.placements.separation_effect),
+        np.float32(p.placements.contact_loss_rate), counts, u_break, u_lapse, log_h, lapse_h)
+    model.count_by_la("care_weeks", counts)
+    broke = u_break < weekly_probability(np.exp(log_h, out=log_h))
+    lapse = u_lapse < weekly_probability(lapse_h)
+    # (Contact already lost, read only for those whose draw would lose it.)
+    could = np.flatnonzero(lapse)
+    lapse[could[c.contact_lost[care[could]]]] = False
+    return broke, lapse
+
+
+def _week_hazards_reference(model, care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_week_hazards` as numpy operations (the definition): a placement breaks down
+    with a hazard that rises with distance, for teenagers and for children placed apart from
+    their siblings; contact with the birth family lapses, more likely the further away the
+    child lives."""
+    c, f, pl, p = model.pop.children, model.pop.families, model.pop.placements, model.params
+    model.count("care_weeks", f.la[c.family[care]])
+    u_break, u_lapse = model.draws.pair("placement.week", c.uid[care])
+    ids = c.placement[care]
+    teen = c.age[care] >= 11 * WEEKS_PER_YEAR
+    log_h = (
+        pl.log_hazard[ids]
+        + p.placements.teen_effect * teen
+        + p.placements.distance_effect * pl.miles[ids] / 20.0
+        + p.placements.separation_effect * ~pl.with_siblings[ids]
+    )
+    broke = u_break < weekly_probability(np.exp(log_h))
+    lapse_h = p.placements.contact_loss_rate * pl.miles[ids] / 20.0
+    lapse = ~c.contact_lost[care] & (u_lapse < weekly_probability(lapse_h))
+    return broke, lapse
+
+
 def _planned_moves(model) -> None:
     """Planned moves (moves, but not breakdowns), each only when a registered place is free:
+    children in emergency placements move to a registered place, children in short-term
+    (bridging) placements move to a long-term one after ``short_term_weeks`` on average, and
+    16-17-year-olds in foster or residential care move on to supported accommodation
+    (semi-independent living).
+
+    The lists come from compiled passes over the children in care (sim/kernels.py:
+    planned_lists, move_on_list), which read a column only where the answer needs it; bit
+    for bit :func:`_planned_moves_reference`. (Both of the first two lists are made before
+    the emergency moves: a child moved out of an emergency bed was not in a bridging
+    placement, emergency beds never being one, and is not in one after, a move's new
+    placement never being one; nobody else's placement changes.)"""
+    c, f, pl, p = model.pop.children, model.pop.families, model.pop.placements, model.params
+    care = model.pop.care_rows()
+    emergency, due = np.empty(len(care), np.int64), np.empty(len(care), np.int64)
+    ne, nd = kernels.planned_lists(
+        care, c.placement, pl.kind, pl.short_term, c.family, f.uid,
+        np.uint64(model.draws.key("placement.bridging_end")),
+        float(weekly_probability(WEEKS_PER_YEAR / p.placements.short_term_weeks)),
+        int(Kind.EMERGENCY), emergency, due)
+    _planned_move(model, emergency[:ne], need=None)
+    # Out of bridging placements, as a sibling group: one draw per family.
+    _planned_move(model, due[:nd], need=None, together=True)
+    _refill_inhouse(model)
+    care = model.pop.care_rows()
+    ready = np.empty(len(care), np.int64)
+    m = kernels.move_on_list(
+        care, c.age, 16 * WEEKS_PER_YEAR, c.placement, pl.kind, _moves_on,
+        c.uid, np.uint64(model.draws.key("placement.move_on")),
+        float(weekly_probability(p.care.move_on_rate)), ready)
+    _planned_move(model, ready[:m], need=MOVE_ON)
+
+
+_moves_on = np.zeros(len(Kind), bool)  # the kinds of care a 16-17-year-old moves on from
+_moves_on[[Kind.INHOUSE_FOSTER, Kind.IFA, Kind.CHILDRENS_HOME]] = True
+
+
+def _planned_moves_reference(model) -> None:
+    """:func:`_planned_moves` as numpy operations over every child in care (the definition).
+    Planned moves (moves, but not breakdowns), each only when a registered place is free:
     children in emergency placements move to a registered place, children in short-term
     (bridging) placements move to a long-term one after ``short_term_weeks`` on average, and
     16-17-year-olds in foster or residential care move on to supported accommodation
@@ -655,34 +752,54 @@ def _refill_inhouse(model) -> None:
     pools = np.flatnonzero((t.kind == Kind.INHOUSE_FOSTER) & t.active & (t.capacity > t.occupied))
     if len(pools) == 0:
         return
+    wait = _refill_waiting(model)
+    if len(wait) == 0:
+        return
+    room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
+                       minlength=model.n_la).astype(np.int64)
+    # One unit per family, of its size (every child of its in care is waiting), ascending.
+    wait_fam = c.family[wait]
+    g_fam, first, g_size = np.unique(wait_fam, return_index=True, return_counts=True)
+    # Bridging placements first (order < 1), then the most recent placements.
+    g_ids = c.placement[wait[first]]
+    g_order = np.where(pl.short_term[g_ids], 0.0, 1.0 + (model.week - pl.start[g_ids]) / 1e6)
+    g_order += model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
+    g_la = f.la[g_fam]
+    chosen = first_per_group(g_la, room, g_order, g_size)
+    moving = np.isin(wait_fam, g_fam[chosen])
+    _planned_move(model, wait[moving], need=None, together=True)
+
+
+def _refill_waiting(model) -> np.ndarray:
+    """The children who could move to the authority's own foster carers (see
+    :func:`_refill_inhouse`), ascending: in agency foster care, under 16, not placed this week
+    (a placement ends at the earliest a week after it began), with every brother and sister
+    in care the same. One compiled pass over the children in care (sim/kernels.py:
+    refill_waiting, families marked in a byte each rather than sorted); bit for bit
+    :func:`_refill_waiting_reference`."""
+    c, pl = model.pop.children, model.pop.placements
+    care = model.pop.care_rows()
+    out, fam = np.empty(len(care), np.int64), np.empty(len(care), np.int64)
+    mark = scratch(model).zeroed("refill_mark", model.pop.families.n, np.uint8)
+    m = kernels.refill_waiting(care, c.family, c.placement, pl.kind, pl.start, model.week,
+                               c.age, 16 * WEEKS_PER_YEAR, int(Kind.IFA), mark, fam, out)
+    return out[:m]
+
+
+def _refill_waiting_reference(model) -> np.ndarray:
+    """:func:`_refill_waiting` as numpy operations (the definition)."""
+    c, pl = model.pop.children, model.pop.placements
     care = model.pop.care_rows()
     ids = c.placement[care]
-    # Not a child placed this week: a placement ends at the earliest a week after it began.
     agency = (
         (pl.kind[ids] == Kind.IFA)
         & (c.age[care] < 16 * WEEKS_PER_YEAR)
         & (pl.start[ids] < model.week)
     )
-    # Families whose every child in care could move: one unit each, of their size.
+    # Families whose every child in care could move.
     fams, unit, count = np.unique(c.family[care], return_inverse=True, return_counts=True)
     movable = np.bincount(unit, weights=agency, minlength=len(fams)) == count
-    wait = care[movable[unit]]
-    if len(wait) == 0:
-        return
-    room = np.bincount(t.la[pools], weights=t.capacity[pools] - t.occupied[pools],
-                       minlength=model.n_la).astype(np.int64)
-    group = unit[movable[unit]]
-    first = np.unique(group, return_index=True)[1]  # one child stands for its group
-    g_fam = fams[group[first]]
-    # Bridging placements first (order < 1), then the most recent placements.
-    g_ids = c.placement[wait[first]]
-    g_order = np.where(pl.short_term[g_ids], 0.0, 1.0 + (model.week - pl.start[g_ids]) / 1e6)
-    g_order += model.draws.uniform("placement.refill", f.uid[g_fam]) * 1e-9
-    g_size = count[group[first]]
-    g_la = f.la[g_fam]
-    chosen = first_per_group(g_la, room, g_order, g_size)
-    moving = np.isin(group, group[first][chosen])
-    _planned_move(model, wait[moving], need=None, together=True)
+    return care[movable[unit]]
 
 
 def _planned_move(
@@ -702,13 +819,58 @@ def _planned_move(
 
 
 def _exits(model) -> None:
+    """Children leave care: home, as a sibling group, once the family's need *as the social
+    worker reads it* is low enough (a return is decided on an assessment, with its error, so
+    some children go home to families whose need is still high, and come back: see
+    return_breakdowns); by a special guardianship order from kinship care; by adoption.
+
+    The draws and tests over every child in care in one compiled pass (sim/kernels.py:
+    care_exits), and the assessment only of the families whose draw would take them home
+    (a few hundred of the ~90,000 in care at full scale, where its inverse normals were most
+    of the cost): each child's reading is the same elementwise arithmetic on the same draw,
+    so the exits are bit for bit :func:`_exits_reference`'s."""
+    pop, p = model.pop, model.params.care
+    c, f, pl = pop.children, pop.families, pop.placements
+    care = model.pop.care_rows()
+    p_lost, p_home = weekly_probability(
+        p.reunification_rate * np.array([p.contact_lost_reunification, 1.0]))
+    code = np.empty(len(care), np.uint8)
+    kernels.care_exits(
+        care, c.family, f.uid, c.uid, np.uint64(model.draws.key("exits.home")),
+        np.uint64(model.draws.key("exits.order")), c.contact_lost, f.uasc, c.placement,
+        pl.kind, c.care_weeks, c.entry_age, float(p_lost), float(p_home),
+        float(weekly_probability(p.sgo_rate)), float(weekly_probability(p.adoption_rate)),
+        int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, code)
+    cand = np.flatnonzero(code & 1)
+    cand_fam = c.family[care[cand]]
+    read = assess(model, cand_fam,
+                  z=per_family_draw(model, "exits.assess", cand_fam, normal=True))
+    home = np.zeros(len(care), bool)
+    home[cand[read < p.reunification_level]] = True
+    sgo = ~home & ((code & 2) > 0)
+    adopt = ~home & ~sgo & ((code & 4) > 0)
+    _leave(model, care, home, sgo, adopt)
+
+
+def _leave(model, care: np.ndarray, home: np.ndarray, sgo: np.ndarray,
+           adopt: np.ndarray) -> None:
+    """The children of ``care`` in ``home``, ``sgo`` and ``adopt`` (masks) leave care."""
+    c, f = model.pop.children, model.pop.families
+    leave_care(model, care[home], End.REUNIFIED)
+    c.home_since[care[home]] = model.week
+    f.return_watched[c.family[care[home]]] = True
+    leave_care(model, care[sgo], End.SGO)
+    leave_care(model, care[adopt], End.ADOPTED)
+    for leaver in (care[sgo], care[adopt]):
+        c.active[leaver] = False  # a new legal family: no longer in the birth family's home
+
+
+def _exits_reference(model) -> None:
+    """:func:`_exits` as numpy operations over every child in care (the definition)."""
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
     care = model.pop.care_rows()
     fam = c.family[care]
-    # Home, as a sibling group, once the family's need *as the social worker reads it* is
-    # low enough: a return is decided on an assessment, with its error, so some children go
-    # home to families whose need is still high, and come back (see return_breakdowns).
     read = assess(model, fam, z=per_family_draw(model, "exits.assess", fam, normal=True))
     draw = per_family_draw(model, "exits.home", fam)
     rate = p.reunification_rate * np.where(c.contact_lost[care], p.contact_lost_reunification,
@@ -733,13 +895,7 @@ def _exits(model) -> None:
         & (c.care_weeks[care] >= WEEKS_PER_YEAR)
         & (u < weekly_probability(p.adoption_rate))
     )
-    leave_care(model, care[home], End.REUNIFIED)
-    c.home_since[care[home]] = model.week
-    f.return_watched[fam[home]] = True
-    leave_care(model, care[sgo], End.SGO)
-    leave_care(model, care[adopt], End.ADOPTED)
-    for leaver in (care[sgo], care[adopt]):
-        c.active[leaver] = False  # a new legal family: no longer in the birth family's home
+    _leave(model, care, home, sgo, adopt)
 
 
 def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
@@ -756,10 +912,13 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
     Published: one in five children who went home re-entered care within a year, over a third
     within six (Goldacre et al., 2022, on DfE's national data, 2014-2020)."""
     c, f, p = model.pop.children, model.pop.families, model.params
-    watched = f.return_watched & (f.need >= p.care.return_breakdown_level)
-    if not watched.any():
+    # (The watched families, a few in a thousand, found eight flags at a time, and only their
+    # need read: two passes over every family's need and flag were most of the cost.)
+    watched = kernels.flatnonzero_sparse(f.return_watched)
+    watched = watched[f.need[watched] >= p.care.return_breakdown_level]
+    if len(watched) == 0:
         return np.zeros(0, dtype=np.int64)
-    kids = np.sort(model.pop.children_of(np.flatnonzero(watched)))  # a few families' children
+    kids = np.sort(model.pop.children_of(watched))  # a few families' children
     kids = kids[at_home_mask[kids] & (c.home_since[kids] >= 0) & ~c.in_care[kids]]
     draw = per_family_draw(model, "exits.return_breakdown", c.family[kids])
     return kids[draw < weekly_probability(p.care.return_breakdown_rate)]
@@ -773,9 +932,11 @@ def settle_families(model) -> None:
     done = known[f.case[known] == Case.CARE]
     # (Those families checked against the families of the children in care, marked from
     # the list of them, rather than a pass over every child.)
-    still = scratch(model).get("settle_still", f.n, np.bool_)
-    still.fill(False)
-    still[c.family[model.pop.care_rows()]] = True
+    # (In a mask kept all False between weeks, cleared where it was set, not refilled.)
+    still = scratch(model).zeroed("settle_still", f.n, np.bool_)
+    in_care = c.family[model.pop.care_rows()]
+    still[in_care] = True
     done = done[~still[done]]
+    still[in_care] = False
     pop.set_case(done, np.where(f.uasc[done], Case.NONE, Case.CHILD_IN_NEED))
     f.case_weeks[done] = 0

@@ -5,6 +5,29 @@ from __future__ import annotations
 import numpy as np
 
 
+def unique_ints(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` of a 1-D array of integers (its distinct values, ascending, in its
+    dtype), by a sort and a comparison of neighbours. numpy 2's ``np.unique`` finds the
+    distinct values by hashing before it sorts them, fifteen times slower at the tens of
+    thousands of rows the week's lists of families have (3 ms against 0.2 ms for 35,000
+    family rows at full scale). Other dtypes go to ``np.unique``."""
+    x = np.asarray(x)
+    if x.ndim != 1 or x.dtype.kind not in "iu":
+        return np.unique(x)
+    x = np.sort(x)
+    if len(x) == 0:
+        return x
+    keep = np.empty(len(x), bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
+def union_ints(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.union1d(a, b)`` of two 1-D arrays of integers (see :func:`unique_ints`)."""
+    return unique_ints(np.concatenate((a, b)))
+
+
 def first_per_group(
     group: np.ndarray, capacity: np.ndarray, order: np.ndarray, size: np.ndarray | None = None
 ) -> np.ndarray:

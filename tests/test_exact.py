@@ -38,6 +38,12 @@ def test_children_of_finds_every_child_of_the_families(seed):
         got = np.sort(pop.children_of(fams))
         want = np.flatnonzero(np.isin(pop.children.family, fams))
         assert np.array_equal(got, want)
+        # The tail (new rows merged in as they come) is a stable sort of its rows by family.
+        index = pop._by_family
+        tail = pop.children.family[index.n :]
+        o = np.argsort(tail, kind="stable")
+        assert np.array_equal(index.tail_order, o + index.n)
+        assert np.array_equal(index.tail_family, tail[o])
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -545,13 +551,15 @@ def test_best_providers_equal_the_score_matrices(levers):
     cand = np.flatnonzero(t.active)
     free = (t.capacity[cand] - t.occupied[cand]).astype(np.int64)
     free[rng.random(len(free)) < 0.3] = 0
+    sorts = placements._provider_sorts(len(cand))  # (kept through the rounds, as _match does)
     for round_ in range(4):
         g = int(rng.integers(1, 300))
         fam = rng.integers(0, f.n, g)
         args = (cand, free, f.node[fam], f.la[fam], rng.integers(0, 4, g),
                 rng.integers(1, 5, g).astype(np.int64),
                 rng.integers(0, 2**63, g).astype(np.uint64), round_)
-        best, ok = placements._best_providers(model, *args)
+        best, ok = placements._best_providers(model, *args, sorts)
+        assert np.array_equal((best, ok), placements._best_providers(model, *args))
         want_best, want_ok = placements._best_providers_reference(model, *args)
         assert ok.any() and np.array_equal(ok, want_ok)
         assert np.array_equal(best, want_best)
@@ -574,7 +582,7 @@ def test_family_marks_equal_their_numpy_definitions():
     assert np.array_equal(got, want)
 
 
-def _state_hash(model) -> str:
+def _state_hash(model, annual: bool = True) -> str:
     import hashlib
 
     h = hashlib.sha256()
@@ -584,7 +592,12 @@ def _state_hash(model) -> str:
         for col, arr in sorted(table.columns().items()):
             h.update(col.encode())
             h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(model.annual_frame().to_csv().encode())
+    if annual:  # (and this year's flows so far)
+        h.update(model.annual_frame().to_csv().encode())
+    else:
+        for name, flow in sorted(model.flows.items()):
+            h.update(name.encode())
+            h.update(flow.tobytes())
     return h.hexdigest()
 
 
@@ -611,6 +624,10 @@ def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(m
     monkeypatch.setattr(family, "referrals", family.referrals_reference)
     monkeypatch.setattr(family, "adolescent_crises", family.adolescent_crises_reference)
     monkeypatch.setattr(placements, "_best_providers", placements._best_providers_reference)
+    monkeypatch.setattr(placements, "_week_hazards", placements._week_hazards_reference)
+    monkeypatch.setattr(placements, "_exits", placements._exits_reference)
+    monkeypatch.setattr(placements, "_planned_moves", placements._planned_moves_reference)
+    monkeypatch.setattr(placements, "_refill_waiting", placements._refill_waiting_reference)
     monkeypatch.setattr(CareSystem, "open_children", CareSystem.open_children_reference)
     monkeypatch.setattr(Population, "age_and_census", Population.age_and_census_reference)
     assert run() == compiled
@@ -871,3 +888,108 @@ def test_provider_reviews_equal_the_reviews_one_by_one(monkeypatch, overrides):
     assert run(provider.review_providers) == want
     if overrides:
         assert want[3] > 0 and want[4] > 0  # (providers closing, and gone)
+
+
+def _care_model(overrides: dict | None = None):
+    """A small model a few weeks on, with some contact lost and some siblings apart."""
+    from sim.config import Scenario
+    from sim.model import CareSystem
+
+    model = CareSystem(Scenario().with_overrides({"run.region": "North West", "run.scale": 0.02,
+                                                  "run.seed": 11, **(overrides or {})}))
+    for _ in range(4):
+        model.step()
+    rng = np.random.default_rng(5)
+    c, pl = model.pop.children, model.pop.placements
+    care = model.pop.care_rows()
+    c.contact_lost[care[rng.random(len(care)) < 0.3]] = True
+    pl.with_siblings[rng.random(pl.n) < 0.2] = False
+    return model
+
+
+def test_week_hazards_equal_the_numpy_definition():
+    """sim/placements.py: _week_hazards (one compiled pass over the children in care, then
+    numpy's exp and expm1) against _week_hazards_reference: the breakdowns and lapses, and the
+    week's count of children in care by authority, on high hazards so that many happen."""
+    from sim import placements
+
+    model = _care_model()
+    far = model.pop.placements.miles
+    far[np.random.default_rng(6).random(len(far)) < 0.3] *= np.float32(40.0)  # lapses
+    care = model.pop.care_rows()
+    before = model.flows["care_weeks"].copy()
+    broke, lapse = placements._week_hazards(model, care)
+    added = model.flows["care_weeks"] - before
+    want_broke, want_lapse = placements._week_hazards_reference(model, care)
+    assert np.array_equal(model.flows["care_weeks"] - before - added, added)
+    assert added.sum() == len(care) > 100
+    assert broke.any() and lapse.any() and (~lapse).any()
+    assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
+
+
+def test_exits_equal_the_numpy_definition():
+    """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
+    draw would take them home) against _exits_reference, on a copy of one model's state,
+    with exits frequent enough that every route out of care is taken."""
+    from sim import placements
+
+    model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
+                         "care.adoption_rate": 5.0, "care.reunification_level": 3.0})
+    c = model.pop.children
+    c.care_weeks[model.pop.care_rows()] += 60  # (old enough for an order or an adoption)
+    model.draws.week += 1  # (not the draws the last step's exits already used)
+    twin = copy.deepcopy(model)
+    in_care = model.pop.children.in_care.copy()
+    placements._exits(model)
+    placements._exits_reference(twin)
+    reasons = model.pop.placements.end_reason[model.pop.placements.end == model.week]
+    assert {int(r) for r in reasons} >= {int(placements.End.REUNIFIED), int(placements.End.SGO),
+                                         int(placements.End.ADOPTED)}
+    assert (in_care & ~model.pop.children.in_care).sum() > 10
+    assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
+
+
+def test_planned_moves_equal_the_numpy_definition():
+    """sim/placements.py: _planned_moves (compiled lists of the children in emergency beds,
+    due to leave a bridging placement and ready to move on) and _refill_waiting (families
+    marked a byte each) against their numpy definitions, on copies of one model's state with
+    every kind of planned move frequent."""
+    from sim import placements
+
+    model = _care_model({"placements.short_term_weeks": 2.0, "care.move_on_rate": 5.0})
+    c, pl = model.pop.children, model.pop.placements
+    care = model.pop.care_rows()
+    rng = np.random.default_rng(8)
+    pl.short_term[c.placement[care[rng.random(len(care)) < 0.3]]] = True
+    c.age[care[rng.random(len(care)) < 0.3]] = 16 * 52 + 3
+    pl.start[:] -= 10  # (placed before this week)
+    model.draws.week += 1  # (not the draws the last step's moves already used)
+    assert np.array_equal(placements._refill_waiting(model),
+                          placements._refill_waiting_reference(model))
+    assert len(placements._refill_waiting(model)) > 5
+    twin = copy.deepcopy(model)
+    ends = (pl.end == model.week).sum()
+    placements._planned_moves(model)
+    placements._planned_moves_reference(twin)
+    assert (model.pop.placements.end == model.week).sum() > ends + 10
+    assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_unique_ints_equal_numpy(seed):
+    """sim/util.py: unique_ints and union_ints (a sort and a comparison of neighbours)
+    against np.unique and np.union1d: values, order and dtype, empty and mixed inputs."""
+    from sim.util import union_ints, unique_ints
+
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 2, 50, 5000):
+        for dtype in (np.int16, np.int32, np.int64, np.uint64):
+            x = rng.integers(0, max(n // 3, 1) + 1, n).astype(dtype)
+            got, want = unique_ints(x), np.unique(x)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+        a = rng.integers(-5, 10_000, n).astype(np.int32)
+        b = np.unique(rng.integers(0, 10_000, n // 2 + 1))
+        got, want = union_ints(a, b), np.union1d(a, b)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    floats = rng.random(10)
+    assert np.array_equal(unique_ints(floats), np.unique(floats))
