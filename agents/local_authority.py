@@ -220,7 +220,7 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     m = kernels.casework_reviews(
         known, f.uid, np.uint64(model.draws.key("casework.review")), f.case, f.case_weeks,
         int(Case.CHILD_IN_NEED), int(Case.PROTECTION_PLAN), min_weeks,
-        _as_compared(np.zeros(0), 1.0 / p.review_weeks), out)
+        1.0 / p.review_weeks, out)  # (uniforms are float64: no rounding to compare)
     reviewed = out[:m].copy()
     read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN

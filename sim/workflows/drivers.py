@@ -156,11 +156,9 @@ def adoption_rate() -> dict[int, float]:
     adopted, which the model draws itself.) Counts: ``england_history_2010_2024.csv``
     (DfE CLA), the children in care of the nearest published year."""
     from sim.parameters import BY_NAME
-    from sim.workflows.history import DATA_FILE
+    from sim.workflows.history import _rows
 
-    path = resources.files("sim") / "data" / DATA_FILE
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = _rows()
     adopted = {int(r["year"]): float(r["value"]) for r in rows
                if r["indicator"] == "adoptions_from_care_per_year"}
     cla = {int(r["year"]): float(r["value"]) for r in rows
