@@ -112,6 +112,24 @@ INDICATORS: tuple[Indicator, ...] = (
         for r in ("reunified", "sgo", "adopted", "aged_out")
     ),
     _I(
+        "care_exits_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children who ceased to be looked after per 10,000 children at year end (DfE 'ceased')",
+        "care_exits",
+        "children",
+        1e4,
+    ),
+    _I(
+        "adoptions_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children adopted from care per 10,000 children at year end",
+        "exits_adopted",
+        "children",
+        1e4,
+    ),
+    _I(
         "referrals",
         "flow",
         "referrals",

@@ -7,6 +7,7 @@ import math
 import tomllib
 
 import pandas as pd
+import pytest
 
 from sim.config import load_scenario
 from sim.parameters import BY_NAME
@@ -78,6 +79,22 @@ def test_every_target_is_a_model_indicator_with_a_source():
     for t in targets():
         assert t.column in INDICATORS, t.column
         assert t.source and t.value > 0 and t.tolerance > 0
+
+
+def test_fitting_a_scheduled_driver_sets_its_level_today_and_keeps_its_path():
+    """Adoption practice follows England's adoptions per child in care (a driver's path, data);
+    what the history fits is today's hazard, so every year of the path scales with it."""
+    from sim.workflows.calibration import current, with_fitted
+    from sim.workflows.history import history_scenario
+
+    start, _ = history_scenario(None)
+    path = start.get("care.adoption_rate")
+    assert current(start, "care.adoption_rate") == path.at(2024)
+    fitted = with_fitted(start, {"care.adoption_rate": path.at(2024) / 2})
+    halved = fitted.get("care.adoption_rate")
+    assert halved.years == path.years
+    for year in (2010, 2015, 2020, 2024):
+        assert halved.at(year) == pytest.approx(path.at(year) / 2, rel=1e-5)
 
 
 def test_fitting_two_points_of_one_schedule_keeps_both_and_the_rest():

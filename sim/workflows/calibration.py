@@ -99,7 +99,14 @@ FREE: dict[str, tuple[float, float, bool]] = {
 HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.s47_practice_shift@2010": (0.0, 2.0, False),
     "social_work.s47_practice_shift@2017": (0.0, 2.0, False),
+    # Today's adoption hazard; the history schedules it (sim/workflows/drivers.py:
+    # adoption_rate), so fitting it scales the whole path. Fitted against the fit window's
+    # adoptions from care (the series sim/workflows/history.py compares).
+    "care.adoption_rate": (0.05, 1.0, True),
 }
+#: The plain (unscheduled-point) keys a history fit may free beyond FREE: a history-fitted
+#: scenario and the forward baseline carry them like FREE's.
+HISTORY_LEVELS = tuple(k for k in HISTORY_FREE if "@" not in k)
 #: Every range a fit may search, by key.
 RANGES = {**FREE, **HISTORY_FREE}
 #: Default share of England's families in a history trial (issue 11: 0.05 or more).
@@ -398,18 +405,27 @@ def history_fitted_toml(
 
 def current(base: Scenario, key: str) -> float:
     """The value of a free key in ``base``: a parameter's value, or for ``"key@year"`` the
-    value its schedule gives that year."""
+    value its schedule gives that year; for a plain key that ``base`` schedules (a driver such
+    as ``care.adoption_rate`` in the history), the value of its last year: today's level."""
     name, _, year = key.partition("@")
     value = base.get(name)
     if year:
         return value.at(int(year)) if isinstance(value, Schedule) else float(value)
-    return value
+    return value.values[-1] if isinstance(value, Schedule) else value
 
 
 def with_fitted(base: Scenario, params: dict[str, float]) -> Scenario:
     """``base`` with the free keys set: plain parameters replaced, schedule points
-    (``"key@year"``) set in their schedule with its other years kept."""
-    plain = _typed({k: v for k, v in params.items() if "@" not in k})
+    (``"key@year"``) set in their schedule with its other years kept. A plain key that
+    ``base`` schedules keeps the schedule's shape, scaled so that its last year (today) has the
+    fitted value: the driver's path is data, its level today is the parameter fitted."""
+    plain: dict[str, Any] = _typed({k: v for k, v in params.items() if "@" not in k})
+    for name, value in list(plain.items()):
+        old = base.get(name)
+        if isinstance(old, Schedule) and old.values[-1]:
+            ratio = value / old.values[-1]
+            plain[name] = {str(y): float(f"{v * ratio:.6g}")
+                           for y, v in zip(old.years, old.values, strict=True)}
     for key, value in params.items():
         if "@" not in key:
             continue
@@ -534,7 +550,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if k not in allowed:
             raise ConfigError(
                 f"command line: --free names {k!r}, which is not a free parameter"
-                + (" (schedule points are fitted only with --history)" if k in RANGES else "")
+                + (" (it is fitted only with --history)" if k in RANGES else "")
                 + "; allowed: " + ", ".join(allowed)
             )
     if not 0 < args.step <= 0.5:
