@@ -92,6 +92,20 @@ def test_every_driver_follows_its_published_schedule():
         assert dict(zip(value.years, value.values, strict=True)) == sched
 
 
+def test_the_poverty_driver_passes_over_the_year_dwp_flags_and_keeps_the_rest():
+    """HBAI's FYE 2021 (a telephone-only survey year DWP says to compare with caution) is
+    interpolated; every other published year is the published rate over 2023-24's."""
+    from sim.workflows.drivers import POVERTY_2024, POVERTY_UNRELIABLE, schedules, series
+
+    published = series()["child_poverty_rate_ahc"]
+    driver = schedules()["levers.poverty"]
+    assert set(POVERTY_UNRELIABLE) == {2021} and 2021 in published and 2021 not in driver
+    assert driver == {y: round(v / POVERTY_2024, 6) for y, v in published.items()
+                      if y != 2021}
+    path = load_scenario(scenario_path()).get("levers.poverty")
+    assert path.at(2021) == pytest.approx((driver[2020] + driver[2022]) / 2)
+
+
 def test_unaccompanied_arrivals_are_the_published_starts_where_published():
     from sim.workflows.drivers import schedules, series
 
