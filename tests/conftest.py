@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -10,6 +11,24 @@ import pytest
 
 from sim.config import Scenario
 from sim.model import CareSystem
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_start_cache(tmp_path_factory) -> Iterator[Path]:
+    """Teaching warm starts (sim/snapshot.py) are kept for the session in a folder of its own,
+    not the user's cache: tests that run the same preset share one, and leave nothing behind."""
+    import os
+
+    from sim.snapshot import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("warm-starts")
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old
 
 
 def small(**overrides) -> Scenario:

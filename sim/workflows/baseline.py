@@ -254,9 +254,9 @@ KEEP_WARM = 3
 class WarmStarts:
     """Models at week 0, just after their warm start, by :func:`key_of`, pickled.
 
-    Why: a page's model runs two to five years of warm start before week 0, 2.7 CPU seconds at
-    the teaching scale (more for a longer preset): a class of thirty opening the page at once
-    queued 80 seconds of it on the server, for thirty copies of the same model. A later page on
+    Why: a page's model starts from a 20-year warm start (sim/snapshot.py), loaded from disk
+    when an earlier run saved it: a class of thirty opening the page at once would otherwise
+    unpickle thirty copies from disk, or queue thirty warm starts the first time. A later page on
     the same preset and seed gets an unpickled copy instead (under 0.1 s); the copy steps week
     for week as the original does (``tests/test_app.py`` checks it)."""
 

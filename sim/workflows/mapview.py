@@ -41,6 +41,7 @@ from sim.config import Scenario, load_scenario
 from sim.model import CareSystem
 from sim.population import WEEKS_PER_YEAR, End
 from sim.region import synthetic
+from sim.snapshot import TEACHING_WARM_START_YEARS, teaching_scenario, teaching_warm_start
 from sim.workflows.hexmap import HexLayout, layout_for
 from sim.workflows.loops import LINKS, LOOPS, VARIABLES, Assessment, LoopMonitor, observe
 
@@ -52,20 +53,14 @@ FILE_PRESET = "scenario file"
 #: East: about 110 in 2024).
 MAP_RATE_MAX = 160.0
 DPI = 64
-#: Years every preset runs before the page's week 0 (a preset's own ``run.burn_in_years`` wins
-#: when longer). The drawn initial stocks are not in the model's own balance: in the first
-#: half-year of a cold start (default preset, North East, scale 0.1, seed 1) placement moves
-#: ran at 10.5 a week against about 4 after, and children in care climbed from 407 to about
-#: 505 over two years before levelling off. Two years hides that start-up from the charts and
-#: the loop measure; it costs about 3 s at the teaching scale (37 weeks/s on an idle core).
-WARM_START_YEARS = 2
-#: The most years a page runs before week 0. The England baseline's own burn-in is 20 years
-#: (docs/calibration.md, run 9: slow changes in who lives in which family settle over about
-#: two decades); at the teaching scale that would keep a class waiting half a minute on every
-#: Reset, so the page shortens it and says so on the "Running now" card. Children in care then
-#: still drift down about 1% a year for the first decade on the page, a change too slow to
-#: show within a lesson.
-MAX_WARM_START_YEARS = 5
+#: Years every preset runs before the page's week 0 (sim.snapshot.TEACHING_WARM_START_YEARS,
+#: the England baseline's 20; a preset's own longer burn-in stands). The drawn start is far
+#: from the model's own balance: cold-started (default preset, North East, scale 0.25, seed 1)
+#: children in care climbed from 70 to 117 per 10,000 in four years and then fell back to
+#: about 88 over the next ten; after the two years the page used to run they were still
+#: climbing 17% in the next four. The state at week 0 is kept on disk, so only the first page
+#: of a preset and seed (per code version) waits for it (about 13 CPU seconds).
+WARM_START_YEARS = TEACHING_WARM_START_YEARS
 
 
 @dataclass(frozen=True)
@@ -125,15 +120,13 @@ class AppConfig:
     def scenario(self, preset: str, seed: int,
                  overrides: dict[str, Any] | None = None) -> Scenario:
         """The preset's scenario, on the teaching region and scale, with events recorded
-        (the child timeline needs them) and a burn-in of at least :data:`WARM_START_YEARS`
-        and at most :data:`MAX_WARM_START_YEARS`."""
+        (the child timeline needs them) and a burn-in of at least :data:`WARM_START_YEARS`."""
         base = self.base_scenario(preset)
         region = self.region if self.region != "synthetic" else TEACHING_REGION
-        burn = min(max(int(base.run.burn_in_years), WARM_START_YEARS), MAX_WARM_START_YEARS)
-        return base.with_overrides({"run.region": region, "run.scale": self.scale,
-                                    "run.seed": int(seed), "run.record_events": True,
-                                    "run.burn_in_years": burn,
-                                    **(overrides or {})}, where="teaching app")
+        return teaching_scenario(base.with_overrides(
+            {"run.region": region, "run.scale": self.scale, "run.seed": int(seed),
+             "run.record_events": True, **(overrides or {})}, where="teaching app"),
+            WARM_START_YEARS)
 
 
 class TeachingSeries:
@@ -203,6 +196,11 @@ def region_rate(model: CareSystem) -> float:
     return 1e4 * float(c.in_care.sum()) / n if n else 0.0
 
 
+def _restore(cls: type) -> Any:
+    """An empty ``cls`` for the unpickler to fill (:meth:`TeachingModel.__reduce_ex__`)."""
+    return object.__new__(cls)
+
+
 class TeachingModel(CareSystem):
     """The model the teaching page runs: a plain :class:`~sim.model.CareSystem` (it overrides
     none of its behaviour) with a :class:`TeachingSeries` observing it, a log of the class's
@@ -215,13 +213,30 @@ class TeachingModel(CareSystem):
 
     SERIES = TeachingSeries.SERIES
 
+    def __new__(cls, preset: str = "default", seed: int = 1, config: AppConfig | None = None,
+                overrides: dict[str, Any] | None = None) -> TeachingModel:
+        """The preset's model at week 0, after its warm start: a plain ``CareSystem`` loaded
+        from the warm-start cache or run (:func:`sim.snapshot.teaching_warm_start`), made a
+        ``TeachingModel``; ``__init__`` then attaches what the page needs."""
+        config = config or AppConfig.from_env()
+        region = synthetic(8, 0) if config.region == "synthetic" else None
+        model = teaching_warm_start(config.scenario(preset, seed, overrides), region)
+        model.__class__ = cls
+        return model
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """Pickled as the object it is, and unpickled without calling ``__new__`` (whose warm
+        start would build another model): the page's warm copies and the baseline's worker
+        pickle models."""
+        return (_restore, (type(self),), self.__getstate__())
+
     def __init__(self, preset: str = "default", seed: int = 1, config: AppConfig | None = None,
                  overrides: dict[str, Any] | None = None) -> None:
+        # (no CareSystem.__init__: __new__ returned a model already built and warm)
         self.config = config or AppConfig.from_env()
-        region = synthetic(8, 0) if self.config.region == "synthetic" else None
-        # Every row kept (compact=False): the page follows a child for years, after it leaves.
-        super().__init__(self.config.scenario(preset, seed, overrides), region=region,
-                         compact=False)
+        # Every row kept from week 0 (the warm start retired its rows as any run does): the page
+        # follows a child for years, after it leaves.
+        self.compact_rows = False
         self.preset = preset
         #: What the model was built from: its no-change baseline's key (sim.workflows.baseline).
         self.spec = (self.config, preset, int(seed), dict(overrides or {}))
