@@ -49,6 +49,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "placement_prices": ("placements.price_index",),
     "court_delays": ("court.proceedings_weeks",),
     "investigative_practice": ("social_work.s47_practice_shift",),
+    "adoption_practice": ("care.adoption_rate",),
 }
 #: Outcome name -> (annual.csv column, how it is read: "count" is divided by run.scale).
 OUTCOMES: dict[str, tuple[str, str]] = {
