@@ -652,11 +652,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(args: tuple[str, ...] = (), timeout: float = 90.0, log=None):
+def served(args: tuple[str, ...] = (), timeout: float = 300.0, log=None):
     """Run ``cscsim app`` in a subprocess on a free loopback port; yield its URL; stop it.
 
     Waits (at most ``timeout`` seconds) until the server answers, and always terminates the
-    process it started (then kills it if it does not stop within 10 s).
+    process it started (then kills it if it does not stop within 10 s). The server answers only
+    once the first preset's 20-year warm start is ready (:func:`prewarm`: about 13 CPU seconds
+    when it is not in the cache, minutes of wall time on a loaded machine), hence the margin.
     """
     import subprocess
     import time
