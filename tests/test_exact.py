@@ -736,6 +736,30 @@ def test_float32_inverse_normal_is_scipys_rounded():
     assert np.array_equal(got.view(np.uint32), special.ndtri(y).astype(np.float32).view(np.uint32))
 
 
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 1000, 4099])
+def test_need_draws_are_the_keyed_pair_and_scipys_normal(n):
+    """sim/kernels.py: need_draws (a block's tails found as a word's set bits) against the
+    keyed pair (sim/draws.py: pair_reference) and float32(scipy.special.ndtri) of its second
+    uniform, for lengths that are and are not multiples of a block, on uids whose pairs hit
+    the tails often (a quarter of the draws) and on views that start inside a column."""
+    from scipy import special
+
+    from sim import kernels
+    from sim.draws import pair_reference
+
+    rng = np.random.default_rng(n)
+    uid = rng.integers(0, 2**64 - 1, n + 3, dtype=np.uint64)
+    key = 0x1234_5678_9ABC_DEF0
+    for ids in (uid[:n], uid[3:]):
+        u = np.empty(len(ids))
+        z = np.empty(len(ids), np.float32)
+        kernels.need_draws(ids, np.uint64(key), *kernels.tail_table(), u, z)
+        hi, lo = pair_reference(key, ids)
+        assert np.array_equal(u, hi)
+        assert np.array_equal(z.view(np.uint32), special.ndtri(lo).astype(np.float32).view(
+            np.uint32))
+
+
 def test_kept_list_of_children_in_care_is_the_mask():
     """sim/population.py: care_rows, kept up to date from the rows set_in_care touched, is
     np.flatnonzero(children.in_care) at every week's end, through a year's end (rows
