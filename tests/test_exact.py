@@ -477,11 +477,72 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
         flags = rng.random(f.n) < 0.4
         for chance in (0.0, 0.01, 0.5, 1.0):
             rows = np.empty(f.n, np.int64)
-            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows,
-                                    np.empty(f.n))
+            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows)
             cand = np.flatnonzero(flags)
             want = cand[model.draws.uniform("t", f.uid[cand]) < chance]
             assert np.array_equal(rows[:m], want)
+
+
+def _bound_filter(u, x, lo, hi, inv_w, bound, always):
+    """The candidates' test of sim/kernels.py (referral_candidates, crisis_candidates) as
+    numpy: ``u`` below the bound at the step above ``x`` (at ``lo`` below it), or 2 (kept)
+    where ``x`` is above ``hi``, not a number or ``always``."""
+    inside = (x <= hi) & ~always
+    w = np.where(inside, np.maximum(x, lo), lo)
+    k = np.minimum(((w - lo) * inv_w).astype(np.int64) + 1, len(bound) - 1)
+    return u < np.where(inside, bound[k], 2.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_candidate_passes_equal_their_numpy_tests(seed):
+    """sim/kernels.py: referral_candidates, crisis_candidates and keyed_below (a block's
+    answers as a word's set bits) against their tests as numpy, on lengths that are not
+    multiples of a block and with bounds that keep none, some, most and all."""
+    from sim import kernels
+    from sim.draws import uniform_reference
+
+    rng = np.random.default_rng(seed)
+    key = int(rng.integers(0, 2**63))
+    lo, hi, steps = -8.0, 8.0, 64
+    inv_w = steps / (hi - lo)
+    for n in (0, 1, 63, 64, 65, 3001):
+        uid = rng.integers(0, 2**64 - 1, n, dtype=np.uint64)
+        u = uniform_reference(key, uid)
+        need = (rng.normal(0, 4, n)).astype(np.float32)
+        need[rng.random(n) < 0.01] = np.nan
+        active, case = rng.random(n) < 0.9, rng.integers(0, 6, n).astype(np.int8)
+        at_home = rng.integers(0, 3, n).astype(np.int32)
+        for bound in (np.zeros(steps + 1), np.linspace(0, 1, steps + 1) ** 4,
+                      np.ones(steps + 1) * 0.9, np.full(steps + 1, 2.0)):
+            rows, us = np.empty(n, np.int64), np.empty(n)
+            m = kernels.referral_candidates(active, case, at_home, need, uid, np.uint64(key),
+                                            2, lo, hi, inv_w, bound, rows, us)
+            ok = active & (case <= 2) & (at_home > 0) & _bound_filter(
+                u, need.astype(np.float64), lo, hi, inv_w, bound, np.zeros(n, bool))
+            assert np.array_equal(rows[:m], np.flatnonzero(ok))
+            assert np.array_equal(us[:m], u[ok])
+            # Teenagers: children of these families, a list of rows in order.
+            n_c = 2 * n
+            c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
+            family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
+            age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
+            risk = rng.normal(0, 1, n_c).astype(np.float32)
+            teen = np.flatnonzero(age >= 11 * 52) if n else np.zeros(0, np.int64)
+            rows, us = np.empty(len(teen), np.int64), np.empty(len(teen))
+            m = kernels.crisis_candidates(teen, age, family, need, risk, c_uid, np.uint64(key),
+                                          0.5, 0.7, lo, hi, inv_w, bound, rows, us)
+            nd = need[family[teen]].astype(np.float64) if n else np.zeros(0)
+            part = 0.7 * np.where(nd > 0.0, nd, 0.0) + risk[teen].astype(np.float64)
+            lh = (age[teen].astype(np.float64) / 52.0 - 11.0) * 0.5 + part
+            ct = uniform_reference(key, c_uid[teen])
+            ok = _bound_filter(ct, lh, lo, hi, inv_w, bound, ~(np.abs(part) < 1000.0))
+            assert np.array_equal(rows[:m], teen[ok])
+            assert np.array_equal(us[:m], ct[ok])
+        flags = rng.random(n) < 0.5
+        for chance in (0.0, 0.3, 1.0):
+            rows = np.empty(n, np.int64)
+            m = kernels.keyed_below(flags, uid, np.uint64(key), chance, rows)
+            assert np.array_equal(rows[:m], np.flatnonzero(flags & (u < chance)))
 
 
 def test_young_by_la_equals_the_numpy_definition():
