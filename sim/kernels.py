@@ -1136,3 +1136,79 @@ def refill_waiting(care, family, placement, kind, start, week, age, max_age, age
     for r in range(care.shape[0]):
         mark[fam[r]] = 0
     return m
+
+
+@njit(cache=True, nogil=True)
+def keep_in_place(col, keep):
+    """The rows of ``col`` marked in ``keep`` (a mask of its first ``len(keep)`` rows) moved to
+    its front, in their order, in place; returns how many: ``col[:k] = col[:n][keep]`` without
+    the copy numpy's boolean index makes (sim/population.py: Table.keep, at each year's end;
+    a row is only ever moved down, onto a row already read). At full scale the children's
+    and families' tables, 36 columns of 7-12 million rows, cost 0.66 CPU s a year that way
+    against 0.25 here."""
+    m = 0
+    for i in range(keep.shape[0]):
+        col[m] = col[i]  # (every store made: faster than a branch where most rows are kept)
+        m += keep[i]
+    return m
+
+
+@njit(cache=True, nogil=True)
+def mark_groups(group, mask, marks):
+    """``marks[group[j]]`` set for every ``j`` with ``mask[j]`` (``marks`` as given where no
+    row marks it): ``marks |= np.bincount(group[mask], minlength=len(marks)).astype(bool)``
+    without the gather and the counts (sim/population.py: compact, the families with a child
+    kept)."""
+    for j in range(group.shape[0]):
+        marks[group[j]] |= mask[j]
+
+
+@njit(cache=True, nogil=True)
+def year_end_counts(active, in_care, family, age, moved_away, uid, key, share, case, family_la,
+                    min_case, plan, adult_weeks, counts):
+    """The year's stocks of children by their family's authority, in one pass over the
+    children (sim/indicators.py: snapshot; the numpy definitions are its
+    ``_child_counts_reference``): into the rows of ``counts`` (4 x authorities, added to),
+    0, children active or in care; 1, children at home in need (their family's ``case`` at
+    least ``min_case``, or their own disability: active, under ``adult_weeks`` and their keyed
+    uniform of ``uid`` with ``key`` below ``share``); 2, children at home whose family's case
+    is ``plan``; 3, children under ``adult_weeks`` who have not moved away. The keyed uniform
+    is made only for a child at home in a family without an open case (the answer is the
+    same). Counts are kept in registers through a run of rows of one authority, as in
+    :func:`open_children_by_la`."""
+    cur = -1
+    a0 = 0
+    a1 = 0
+    a2 = 0
+    a3 = 0
+    for j in range(active.shape[0]):
+        fam = family[j]
+        la = family_la[fam]
+        if la != cur:
+            if cur >= 0:
+                counts[0, cur] += a0
+                counts[1, cur] += a1
+                counts[2, cur] += a2
+                counts[3, cur] += a3
+            cur = la
+            a0 = 0
+            a1 = 0
+            a2 = 0
+            a3 = 0
+        a = active[j]
+        ic = in_care[j]
+        home = a & (not ic)
+        child = age[j] < adult_weeks
+        a0 += a | ic
+        c = case[fam]
+        need = c >= min_case
+        if home and not need and a and child and share > 0.0:
+            need = _unit53(_mix(uid[j] * _GOLDEN + key)) < share
+        a1 += home & need
+        a2 += home & (c == plan)
+        a3 += child & (not moved_away[j])
+    if cur >= 0:
+        counts[0, cur] += a0
+        counts[1, cur] += a1
+        counts[2, cur] += a2
+        counts[3, cur] += a3

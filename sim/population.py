@@ -167,9 +167,10 @@ class Table:
         """Keep only the rows marked in ``keep`` (a mask of the ``n`` rows), in their order;
         the rows freed take their fill values again (``append`` relies on it)."""
         k = int(np.count_nonzero(keep))
+        keep = np.ascontiguousarray(keep, dtype=np.bool_)
         for name, (_, fill) in self._schema.items():
             col = self._cols[name]
-            col[:k] = col[: self.n][keep]
+            kernels.keep_in_place(col, keep)  # (col[:k] = col[: self.n][keep], in place)
             col[k : self.n] = fill
         self.n = k
         self._refresh()
@@ -345,7 +346,7 @@ class Population:
         keep_c = c.active | c.in_care | ((c.age < ADULT_WEEKS) & ~c.moved_away)
         keep_f = (f.active | (f.case != Case.NONE) | f.in_court | f.return_watched
                   | (f.support_weeks > 0) | (f.hv_weeks > 0))
-        keep_f |= np.bincount(c.family[keep_c], minlength=f.n).astype(bool)
+        kernels.mark_groups(c.family, keep_c, keep_f)  # (a family with a child kept)
         if keep_c.all() and keep_f.all():
             return keep_f
         gone = np.flatnonzero(~keep_c)
@@ -357,9 +358,12 @@ class Population:
             "ever": c.ever[gone],
         }
         r = self.retired
-        order = np.argsort(np.concatenate([r["serial"], add["serial"]]), kind="stable")
-        for k, dt in RETIRED_SCHEMA.items():  # (kept in the order of serials)
-            r[k] = np.concatenate([r[k], add[k].astype(dt)])[order]
+        # Kept in the order of serials: the rows retired now (ascending serials, as rows are)
+        # inserted among those retired before (serials are unique), a merge rather than a
+        # sort and a gather of every retired row, millions after a few years at full scale.
+        at = np.searchsorted(r["serial"], add["serial"])
+        for k, dt in RETIRED_SCHEMA.items():
+            r[k] = np.insert(r[k], at, add[k].astype(dt))
         new_row = np.cumsum(keep_f) - 1
         c.keep(keep_c)
         c.family[:] = new_row[c.family]

@@ -129,6 +129,10 @@ def test_retiring_rows_changes_no_output(tmp_path):
     fp, sp = full.pop, slim.pop
     assert sp.children.n < fp.children.n and sp.families.n < fp.families.n
     assert len(sp.retired["serial"]) == fp.children.n - sp.children.n
+    assert (np.diff(sp.retired["serial"]) > 0).all()  # (kept in the order of serials)
+    gone = np.setdiff1d(fp.children.serial, sp.children.serial)
+    assert np.array_equal(sp.retired["serial"], gone)
+    assert np.array_equal(sp.retired["uid"], fp.children.uid[gone])
     for name, model in (("full", full), ("slim", slim)):
         write_run(model, tmp_path / name, {})
     for f in ("annual.csv", "annual_by_la.csv", "placements.csv", "children.csv"):
@@ -151,6 +155,65 @@ def test_retiring_rows_changes_no_output(tmp_path):
     assert a.family == b.family and full.family(a.family).children == slim.family(b.family).children
     with pytest.raises(KeyError, match="retired"):
         slim.child(int(sp.retired["serial"][0]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rows_kept_in_place_equal_the_boolean_index(seed):
+    """sim/kernels.py: keep_in_place (Table.keep's columns compacted in place) and mark_groups
+    (compact's families with a child kept) against numpy's boolean index and bincount, for
+    each column type of the tables, masks keeping none, some and all, in columns longer than
+    the mask (a table's spare capacity); and sim/population.py: Table.keep against them."""
+    from sim import kernels
+    from sim.population import CHILD_SCHEMA, Table
+
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 100, 5000):
+        for density in (0.0, 0.7, 1.0):
+            keep = rng.random(n) < density
+            for dt in (np.uint64, np.int64, np.int32, np.int16, np.int8, np.uint8, np.float32,
+                       np.bool_):
+                col = rng.integers(0, 100, n + 7).astype(dt)
+                want = col[:n][keep].copy()
+                k = kernels.keep_in_place(col, keep)
+                assert k == len(want) and np.array_equal(col[:k], want)
+            group = rng.integers(0, 50, n).astype(np.int32)
+            marks = rng.random(50) < 0.2
+            want = marks | np.bincount(group[keep], minlength=50).astype(bool)
+            kernels.mark_groups(group, keep, marks)
+            assert np.array_equal(marks, want)
+            t = Table(CHILD_SCHEMA, 16)
+            t.append(n, age=rng.integers(0, 900, n), uid=rng.integers(0, 2**60, n, np.uint64))
+            before = t.columns()
+            before = {c: v.copy() for c, v in before.items()}
+            t.keep(keep)
+            assert t.n == int(keep.sum())
+            assert all(np.array_equal(t.columns()[c], before[c][keep]) for c in before)
+            fill = CHILD_SCHEMA["age"][1]
+            assert (t._cols["age"][t.n : n] == fill).all()
+
+
+@pytest.mark.parametrize("share", [None, 0.0, 0.02])
+def test_year_end_counts_equal_the_numpy_definition(share):
+    """sim/indicators.py: _child_counts (the snapshot's counts over every child, one compiled
+    pass) against _child_counts_reference (masks and bincounts), on a model's state with
+    children in care, cases open and children moved away; with the disability share as
+    shipped, none, and the largest allowed."""
+    from sim.config import Scenario
+    from sim.indicators import _child_counts, _child_counts_reference
+    from sim.model import CareSystem
+
+    over = {"run.region": "North East", "run.scale": 0.02, "run.seed": 6,
+            "run.burn_in_years": 0}
+    if share is not None:
+        over["social_work.disability_cin_per_10k"] = share * 1e4
+    model = CareSystem(Scenario().with_overrides(over))
+    for _ in range(10):
+        model.step()
+    c = model.pop.children
+    c.moved_away[::97] = True
+    got, want = _child_counts(model), _child_counts_reference(model)
+    assert got.keys() == want.keys()
+    assert all(np.array_equal(got[k], want[k]) for k in want)
 
 
 # --- the weekly rules, rewritten in reused buffers, against their plain expressions ---------
