@@ -364,9 +364,8 @@ class Population:
         at = np.searchsorted(r["serial"], add["serial"])
         for k, dt in RETIRED_SCHEMA.items():
             r[k] = np.insert(r[k], at, add[k].astype(dt))
-        new_row = np.cumsum(keep_f) - 1
         c.keep(keep_c)
-        c.family[:] = new_row[c.family]
+        kernels.renumber_kept(c.family, keep_f)  # (every kept child's family is kept)
         f.keep(keep_f)
         self._by_family = _ChildrenByFamily()
         self._care, self._care_touched = None, []  # (rows renumbered)

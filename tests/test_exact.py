@@ -159,8 +159,9 @@ def test_retiring_rows_changes_no_output(tmp_path):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_rows_kept_in_place_equal_the_boolean_index(seed):
-    """sim/kernels.py: keep_in_place (Table.keep's columns compacted in place) and mark_groups
-    (compact's families with a child kept) against numpy's boolean index and bincount, for
+    """sim/kernels.py: keep_in_place (Table.keep's columns compacted in place), mark_groups
+    (compact's families with a child kept) and renumber_kept (their new rows) against
+    numpy's boolean index, bincount and cumulative sum, for
     each column type of the tables, masks keeping none, some and all, in columns longer than
     the mask (a table's spare capacity); and sim/population.py: Table.keep against them."""
     from sim import kernels
@@ -181,6 +182,10 @@ def test_rows_kept_in_place_equal_the_boolean_index(seed):
             want = marks | np.bincount(group[keep], minlength=50).astype(bool)
             kernels.mark_groups(group, keep, marks)
             assert np.array_equal(marks, want)
+            kept = group[marks[group]]  # (rows of groups kept)
+            want = (np.cumsum(marks) - 1)[kept]
+            kernels.renumber_kept(kept, marks)
+            assert np.array_equal(kept, want)
             t = Table(CHILD_SCHEMA, 16)
             t.append(n, age=rng.integers(0, 900, n), uid=rng.integers(0, 2**60, n, np.uint64))
             before = t.columns()
