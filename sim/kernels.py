@@ -1223,3 +1223,34 @@ def renumber_kept(group, keep):
         m += keep[i]
     for j in range(group.shape[0]):
         group[j] = new[group[j]]
+
+
+@njit(cache=True, nogil=True)
+def _positive_int16(words, tail, tail_start, out):
+    """The rows of the positive values of an int16 column read as ``words`` (four values a
+    word), then of ``tail`` (rows from ``tail_start``), in order, into ``out``; returns how
+    many. A zero word, the common case, is skipped at once."""
+    m = 0
+    for w in range(words.shape[0]):
+        x = words[w]
+        if x != 0:
+            for b in range(4):
+                v = np.int16((x >> np.uint64(16 * b)) & np.uint64(0xFFFF))
+                out[m] = w * 4 + b
+                m += v > 0
+    for i in range(tail.shape[0]):
+        out[m] = tail_start + i
+        m += tail[i] > 0
+    return m
+
+
+def flatnonzero_positive(x: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(x > 0)`` for an int16 column with few rows above zero (families on
+    targeted health visiting: agents/health_visitor.py, visit), reading it four values at a
+    time (at full scale, 7 million families, one in 400 on targeted visits: the comparison's
+    mask and numpy's two passes over it, 1.8 ms a week, against 0.9)."""
+    x = np.ascontiguousarray(x, dtype=np.int16)
+    k = len(x) - len(x) % 4
+    out = np.empty(len(x), np.int64)  # (only the pages written are touched)
+    m = _positive_int16(x[:k].view(np.uint64), x[k:], k, out)
+    return out[:m].copy()

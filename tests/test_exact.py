@@ -765,7 +765,8 @@ def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(m
 @pytest.mark.parametrize("seed", range(3))
 def test_row_lists_equal_flatnonzero(seed):
     """sim/kernels.py: flatnonzero_sparse (eight bytes at a time, lengths not a multiple of
-    eight, views that start inside a column) and flatnonzero_between against np.flatnonzero."""
+    eight, views that start inside a column), flatnonzero_positive (int16, four at a time,
+    negative values too) and flatnonzero_between against np.flatnonzero."""
     from sim import kernels
 
     rng = np.random.default_rng(seed)
@@ -774,6 +775,11 @@ def test_row_lists_equal_flatnonzero(seed):
             mask = rng.random(n + 3) < density
             for m in (mask[:n], mask[3:], mask[1 : n + 1]):
                 assert np.array_equal(kernels.flatnonzero_sparse(m), np.flatnonzero(m))
+        for density in (0.0, 0.01, 0.5, 1.0):
+            x16 = np.where(rng.random(n + 3) < density,
+                           rng.integers(-300, 300, n + 3), 0).astype(np.int16)
+            for m in (x16[:n], x16[3:], x16[1 : n + 1]):
+                assert np.array_equal(kernels.flatnonzero_positive(m), np.flatnonzero(m > 0))
         x = rng.integers(-2, 8, n).astype(np.int8)
         for lo, hi in ((1, 6), (6, 6), (0, 0), (3, 2)):
             want = np.flatnonzero((x >= lo) & (x <= hi))
