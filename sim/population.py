@@ -97,9 +97,7 @@ class Table:
 
     def __init__(self, schema: dict[str, tuple[np.dtype, object]], capacity: int = 1024) -> None:
         self._schema = schema
-        self._cols = {
-            k: np.full(max(capacity, 16), fill, dtype=dt) for k, (dt, fill) in schema.items()
-        }
+        self._cols = {k: _filled(max(capacity, 16), fill, dt) for k, (dt, fill) in schema.items()}
         self.n = 0
         self.next_serial = 0  # the serial of the next row appended (tables with a serial column)
         self._refresh()
@@ -144,7 +142,7 @@ class Table:
         if need > cap:
             new_cap = max(need, int(cap * 1.5) + 16)
             for k, (dt, fill) in self._schema.items():
-                col = np.full(new_cap, fill, dtype=dt)
+                col = _filled(new_cap, fill, dt)
                 col[: self.n] = self._cols[k][: self.n]
                 self._cols[k] = col
         ids = np.arange(self.n, need)
@@ -174,6 +172,17 @@ class Table:
             col[k : self.n] = fill
         self.n = k
         self._refresh()
+
+
+def _filled(n: int, fill, dtype) -> np.ndarray:
+    """A column of ``n`` rows of ``fill``: ``np.full``, or ``np.zeros`` where ``fill`` is zero,
+    whose pages the operating system gives already zeroed as they are first written (a
+    table's room to grow is then never touched until it is used, and the rows a build
+    fills are written once, not twice: at full scale the tables' 1.3 GB cost 2.2 CPU s to
+    build by np.full)."""
+    if fill == 0:
+        return np.zeros(n, dtype=dtype)
+    return np.full(n, fill, dtype=dtype)
 
 
 FAMILY_SCHEMA = {
