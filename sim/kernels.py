@@ -477,42 +477,82 @@ def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family
     Returns how many turned 18, the lengths of the two lists and how many children are
     active. The rows the week adds later are counted by :func:`census_from`.
 
-    A child's weeks in care and its active flag are written only where they change (one
-    child in a hundred, a well-predicted branch): the two columns are then read but, for most
-    of their pages, not written back."""
+    Block by block of 64 children: each child's age, state and word in a loop the compiler
+    vectorises (the block's columns read through slices: see :func:`need_draws`), the few
+    answers that are lists (18th birthdays, children in care, the under-fives and the
+    teenagers at home) as the bits of four words, visited bit by bit; then the words added
+    to the families one by one. A child's weeks in care and its active flag are written only
+    where they change (one child in a hundred), so most of their pages are read but not
+    written back. (One loop doing it all, a list's end moved by 0 or 1 each child: 49 ms a
+    week at full scale, against 38-40.)"""
     count_open = open_by_la.shape[0] > 0
     k = 0
     n5 = 0
     nt = 0
     n_active = 0
-    for j in range(age.shape[0]):
-        g = age[j]
-        g += g < 32767
-        age[j] = g
-        ic = in_care[j]
-        if ic:
+    n = age.shape[0]
+    fw = np.empty(_BLOCK, np.int32)  # each child's flags for its family's word, and at home
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        nb = b1 - b0
+        ag = age[b0:b1]
+        icb = in_care[b0:b1]
+        acb = active[b0:b1]
+        hm = at_home_mask[b0:b1]
+        w_adult = np.uint64(0)
+        w_care = np.uint64(0)
+        w5 = np.uint64(0)
+        wt = np.uint64(0)
+        na = 0
+        for q in range(nb):
+            g = ag[q]
+            g += g < 32767
+            ag[q] = g
+            ic = icb[q]
+            a = acb[q]
+            adult = a & (g >= adult_weeks)
+            a = a & (not adult)
+            ic_after = ic & (not adult)  # (leaves care at 18 before the census is read)
+            home, keeps, young, is5, is_teen = _census_child(a, ic_after, g, young_weeks,
+                                                             under5_weeks, teen_weeks)
+            hm[q] = home
+            fw[q] = ((np.int32(young) << _YOUNG_BIT) | (np.int32(keeps) << _LIVE_BIT)
+                     | np.int32(home))
+            sh = np.uint64(q)
+            w_adult |= np.uint64(adult) << sh
+            w_care |= np.uint64(ic) << sh
+            w5 |= np.uint64(is5) << sh
+            wt |= np.uint64(is_teen) << sh
+            na += a
+        n_active += na
+        fb = family[b0:b1]
+        for q in range(nb):
+            fam = fb[q]
+            x = fw[q]
+            words[fam] = (words[fam] | (x & ~np.int32(1))) + (x & np.int32(1))
+        w_open = w_care & ~w_adult  # (in care after the 18th birthdays' exits)
+        while w_care:
+            j = b0 + _low_bit(w_care)
+            w_care &= w_care - np.uint64(1)
             care_weeks[j] += 1
-        a = active[j]
-        adult = a & (g >= adult_weeks)
-        if adult:
+        while w_adult:
+            j = b0 + _low_bit(w_adult)
+            w_adult &= w_adult - np.uint64(1)
             active[j] = False
-        a = a & (not adult)
-        adults[k] = j
-        k += adult
-        n_active += a
-        ic = ic & (not adult)  # (leaves care at 18 before the census is read)
-        fam = family[j]
-        home, keeps, young, is5, is_teen = _census_child(a, ic, g, young_weeks, under5_weeks,
-                                                         teen_weeks)
-        flags = (np.int32(young) << _YOUNG_BIT) | (np.int32(keeps) << _LIVE_BIT)
-        words[fam] = (words[fam] | flags) + np.int32(home)
-        at_home_mask[j] = home
-        under5[n5] = j
-        n5 += is5
-        teens[nt] = j
-        nt += is_teen
-        if count_open and ic:  # (a child in a hundred: well predicted)
-            open_by_la[family_la[fam]] += 1
+            adults[k] = j
+            k += 1
+        while count_open and w_open:
+            j = b0 + _low_bit(w_open)
+            w_open &= w_open - np.uint64(1)
+            open_by_la[family_la[family[j]]] += 1
+        while w5:
+            under5[n5] = b0 + _low_bit(w5)
+            n5 += 1
+            w5 &= w5 - np.uint64(1)
+        while wt:
+            teens[nt] = b0 + _low_bit(wt)
+            nt += 1
+            wt &= wt - np.uint64(1)
     return k, n5, nt, n_active
 
 
