@@ -309,62 +309,91 @@ def _low_bit(w):
     return np.int64(np.float64(b).view(np.uint64) >> np.uint64(52)) - 1023
 
 
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _need_block(ub, key, centre, inv_half, coef, us, ys, zs):
+    """The weekly ``need`` pairs of one block of uids ``ub``: the first uniforms into ``us``,
+    the standard normals of the second, as float32, into ``zs`` (``ys``: work space, the
+    block's second uniforms); see :func:`need_draws`."""
+    nb = ub.shape[0]
+    yb = ys.view(np.uint64)
+    for k in range(nb):
+        us[k], ys[k] = _halves(_mix(ub[k] * _GOLDEN + key))
+    # Every draw's central value, in a loop the compiler vectorises (the tails' values,
+    # wrong but finite, are overwritten below); then the tails, a bit each in a word.
+    for k in range(nb):
+        zs[k] = np.float32(_ndtri_central(ys[k]))
+    w = np.uint64(0)
+    for k in range(nb):
+        v = ys[k]
+        w |= np.uint64(not (v > _EXP_M2 and v <= 1.0 - _EXP_M2)) << np.uint64(k)
+    while w:
+        k = _low_bit(w)
+        w &= w - np.uint64(1)
+        v = ys[k]
+        neg = v <= 1.0 - _EXP_M2
+        x = v if neg else 1.0 - v
+        ys[k] = x
+        z = _ndtri32_tail(x, yb[k], centre, inv_half, coef)
+        zs[k] = -z if neg else z
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def need_draws(uid, key, centre, inv_half, coef, u_out, z_out):
     """The weekly ``need`` pair of every family row (``Draws.pair`` of ``uid`` with ``key``):
     its first uniform into ``u_out`` and the standard normal of its second, rounded to
     float32 as the rule uses it (``float32(special.ndtri(v))`` to the bit), into ``z_out``
-    (agents/family.py: evolve_need). The normals are made block by block: the uniforms of a
-    block in a small array that stays in the cache, then their inverse, the central part by
-    Cephes' own formula for every draw (a branch-free loop the compiler vectorises; a branch
-    on the tails in it kept it scalar, three times slower) and the tails (where scipy takes
-    two logarithms, a quarter of the draws) by :func:`_ndtri32_tail`, found as the set bits
-    of a word (one bit a draw, set in a loop the compiler vectorises).
+    (the week's rule uses :func:`need_week`: these draws and the update in one pass). The
+    normals are made block by block: the uniforms of a block in a small array that stays in
+    the cache, then their inverse, the central part by Cephes' own formula for every draw (a
+    branch-free loop the compiler vectorises; a branch on the tails in it kept it scalar,
+    three times slower) and the tails (where scipy takes two logarithms, a quarter of the
+    draws) by :func:`_ndtri32_tail`, found as the set bits of a word (one bit a draw, set in
+    a loop the compiler vectorises).
 
     Why so. The block's arrays are read through slices (``uid[b0:b1]``), not ``uid[b0 + k]``:
     numba cannot tell that ``b0 + k`` is not negative and checks it, which kept the loops from
     being vectorised. And a list of the tails kept by ``tails[nt] = k; nt += is_tail`` (every
     store made) cost more than the tails themselves: a store a draw, each waiting on the
-    last one's count; the word's set bits are visited one by one instead (at full scale
-    47 -> 33 ms a week)."""
+    last one's count; the word's set bits are visited one by one instead."""
     n = uid.shape[0]
     ys = np.empty(_BLOCK)
-    yb = ys.view(np.uint64)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        _need_block(uid[b0:b1], key, centre, inv_half, coef, u_out[b0:b1], ys, z_out[b0:b1])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def need_week(uid, key, centre, inv_half, coef, active, trio, poor, propensity, need, support,
+              onset_w, end_w, poverty_effect, trio_effect, tau, shock_scale):
+    """One week of toxic trio and need for every family row, in place (agents/family.py:
+    evolve_need): :func:`need_draws` and :func:`need_update` block by block of 64 families,
+    the block's draws kept in small arrays that stay in the cache rather than written to
+    two arrays of every family and read back (84 MB at full scale). The same operations in
+    the same order as the two. At full scale (week 6's families, thread CPU) the draws alone
+    cost 47 ms as one loop keeping a list of the tails, 33 by blocks with the tails as a
+    word's bits; the draws and the update 60 and 45 in two passes, 40 in this one."""
+    n = uid.shape[0]
+    ys = np.empty(_BLOCK)
+    us = np.empty(_BLOCK)
+    zs = np.empty(_BLOCK, np.float32)
     for b0 in range(0, n, _BLOCK):
         b1 = min(b0 + _BLOCK, n)
         nb = b1 - b0
-        ub = uid[b0:b1]
-        uo = u_out[b0:b1]
-        zo = z_out[b0:b1]
-        for k in range(nb):
-            uo[k], ys[k] = _halves(_mix(ub[k] * _GOLDEN + key))
-        # Every draw's central value, in a loop the compiler vectorises (the tails' values,
-        # wrong but finite, are overwritten below); then the tails, a bit each in a word.
-        for k in range(nb):
-            zo[k] = np.float32(_ndtri_central(ys[k]))
-        w = np.uint64(0)
-        for k in range(nb):
-            v = ys[k]
-            w |= np.uint64(not (v > _EXP_M2 and v <= 1.0 - _EXP_M2)) << np.uint64(k)
-        while w:
-            k = _low_bit(w)
-            w &= w - np.uint64(1)
-            v = ys[k]
-            neg = v <= 1.0 - _EXP_M2
-            x = v if neg else 1.0 - v
-            ys[k] = x
-            z = _ndtri32_tail(x, yb[k], centre, inv_half, coef)
-            zo[k] = -z if neg else z
+        _need_block(uid[b0:b1], key, centre, inv_half, coef, us[:nb], ys, zs[:nb])
+        _need_update(active[b0:b1], us, zs, trio[b0:b1], poor[b0:b1], propensity[b0:b1],
+                     need[b0:b1], support[b0:b1], onset_w, end_w, poverty_effect, trio_effect,
+                     tau, shock_scale)
 
 
-@njit(cache=True, nogil=True)
-def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, end_w,
+@njit(cache=True, nogil=True, inline="always")
+def _need_update(active, u, z, trio, poor, propensity, need, support, onset_w, end_w,
                 poverty_effect, trio_effect, tau, shock_scale):
-    """One week of toxic trio and need for every family row, in place (agents/family.py:
-    evolve_need), from the rows' draws ``u`` and ``z`` (:func:`need_draws`); families not
-    active take 1.0 and no shock. Each line is one of the numpy operations it replaces, with
-    numpy's types: float64 arithmetic, the shock's normal in float32, need stored as float32.
-    (No branch and no look-up: a loop the compiler vectorises.)"""
+    """One week of toxic trio and need for the family rows of ``active`` (and the other
+    columns), in place, from the rows' draws ``u`` and ``z`` (:func:`need_draws`; at least as
+    long as ``active``); families not active take 1.0 and no shock. Each line is one of the
+    numpy operations it replaces, with numpy's types: float64 arithmetic, the shock's normal
+    in float32, need stored as float32. (No branch and no look-up: a loop the compiler
+    vectorises.)"""
     for i in range(active.shape[0]):
         a = active[i]
         ui = u[i] if a else 1.0
@@ -385,6 +414,14 @@ def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, en
         step += shock
         step -= np.float64(support[i])
         need[i] = np.float32(step)
+
+
+@njit(cache=True, nogil=True)
+def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, end_w,
+                poverty_effect, trio_effect, tau, shock_scale):
+    """:func:`_need_update` of every family row, from :func:`need_draws`' arrays."""
+    _need_update(active, u, z, trio, poor, propensity, need, support, onset_w, end_w,
+                 poverty_effect, trio_effect, tau, shock_scale)
 
 
 @njit(cache=True, nogil=True, inline="always")
