@@ -745,16 +745,27 @@ def young_by_la(young, family, age, family_la, is_contact, counts, due, la_due):
     """For the children ``young`` (agents/health_visitor.py: visit): ``counts[la]`` plus one
     for each, by its family's authority, and, in order, those with a mandated contact due at
     their age (``is_contact[age] > 0``) and their authorities into ``due`` and ``la_due``;
-    returns how many are due."""
+    returns how many are due. The count is kept in a register through each run of one
+    authority (as :func:`open_children_by_la`: adding into ``counts`` child by child chains
+    each child on the last one's store)."""
     m = 0
+    cur = -1
+    acc = 0
     for t in range(young.shape[0]):
         j = young[t]
         la = family_la[family[j]]
-        counts[la] += 1
+        if la != cur:
+            if cur >= 0:
+                counts[cur] += acc
+            cur = la
+            acc = 0
+        acc += 1
         if is_contact[age[j]] > 0:
             due[m] = j
             la_due[m] = la
             m += 1
+    if cur >= 0:
+        counts[cur] += acc
     return m
 
 
@@ -1033,12 +1044,15 @@ def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, cha
 def casework_high(known, case, need, in_court, cpp, level, out):
     """The families of ``known`` (in order) on a plan (``case == cpp``) whose ``need`` (as
     float64, exact) is at least ``level`` and who are not in court, into ``out``; returns
-    how many (casework's candidates for proceedings)."""
+    how many (casework's candidates for proceedings). A family's need and court flag are
+    read only where it is on a plan (a family's row of a column of millions is a cache miss
+    a family)."""
     m = 0
     for r in range(known.shape[0]):
         i = known[r]
-        out[m] = i
-        m += (case[i] == cpp) & (np.float64(need[i]) >= level) & (not in_court[i])
+        if case[i] == cpp and np.float64(need[i]) >= level and not in_court[i]:
+            out[m] = i
+            m += 1
     return m
 
 
