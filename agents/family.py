@@ -120,22 +120,20 @@ def evolve_need(model, support: np.ndarray) -> None:
     sim/draws.py); families no longer active (every child grown up, moved away or adopted) draw
     nothing: their trio stays as it was and the shock is zero.
 
-    Computed by two compiled passes over the family rows (sim/kernels.py: need_draws, the
-    draws and their inverse normal, made as the float32 the rule uses, exactly scipy's; then
-    need_update, the trio and need in place), bit for bit the numpy expressions of
+    Computed by one compiled pass over the family rows, block by block (sim/kernels.py:
+    need_week: need_draws, the draws and their inverse normal, made as the float32 the rule
+    uses, exactly scipy's; then need_update, the trio and need in place), bit for bit the
+    numpy expressions of
     :func:`evolve_need_reference` (tests/test_exact.py): a change to the rule goes into both."""
     f = model.pop.families
     p = model.params.need
-    buf, n = scratch(model), f.n
-    u = buf.get("need_u", n, np.float64)
-    z = buf.get("need_z32", n, np.float32)
-    kernels.need_draws(f.uid, np.uint64(model.draws.key("need")), *kernels.tail_table(), u, z)
     onset_w, end_w = _trio_thresholds(p)
     tau = p.persistence_weeks
-    kernels.need_update(f.active, u, z, f.trio, poverty(model), f.propensity, f.need,
-                        np.ascontiguousarray(support), onset_w, end_w,
-                        float(p.poverty_effect), float(p.toxic_trio_effect), float(tau),
-                        float(p.noise_sd * np.sqrt(2.0 / tau)))
+    kernels.need_week(f.uid, np.uint64(model.draws.key("need")), *kernels.tail_table(),
+                      f.active, f.trio, poverty(model), f.propensity, f.need,
+                      np.ascontiguousarray(support), onset_w, end_w,
+                      float(p.poverty_effect), float(p.toxic_trio_effect), float(tau),
+                      float(p.noise_sd * np.sqrt(2.0 / tau)))
 
 
 def _trio_thresholds(p) -> tuple[float, float]:

@@ -96,7 +96,7 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     contacts = _IS_CONTACT[c.age[delivered]]
     model.count("hv_contacts", la_due[hit], contacts)
     # Families seen: those with a delivered contact, plus those on targeted visits.
-    targeted = np.flatnonzero(f.hv_weeks > 0)
+    targeted = kernels.flatnonzero_positive(f.hv_weeks)  # (np.flatnonzero(hv_weeks > 0))
     model.count("hv_contacts", f.la[targeted])
     f.hv_weeks[targeted] -= 1
     # (Each list kept to its families above the spotting level before they are merged:

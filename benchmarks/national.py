@@ -90,6 +90,27 @@ visiting from 31 to 26 ms; a week costs about 0.39 s. What is left of the placem
 mostly the matching (about 35 ms a week: the compiled scoring 12 ms, opening placements
 9 ms, the rest small numpy calls per round), not the passes over the children in care.
 
+Measured on branch perf13h (the weekly kernels' hashing passes block by block of 64 rows
+through slices, so the compiler vectorises them, with the rows kept found as the set bits of
+a word rather than listed by a store a row; need's draws and update in one pass; the ageing
+and census pass in blocks; the year's end in compiled passes (the tables kept in place, the
+snapshot's counts over every child); zero-filled columns by np.zeros; outputs
+byte-identical, the same families and children at the end), cold, before (main at af6c17e)
+and after (be04216) one after the other on the same 2 shared cores under a load of 1-2:
+
+| case | build | simulate | write | total | family-weeks per CPU s | peak RSS |
+|---|---|---|---|---|---|---|
+| 1.0, 10 years, before | 9.3 | 245.7 | 5.4 | 260.4 | 15.11M | 3.14 GB |
+| 1.0, 10 years, after | 8.8 | 190.7 | 5.8 | 205.3 | 19.47M | 2.93 GB |
+| 0.2, 10 years, before | 1.0 | 52.8 | 1.3 | 55.0 | 14.07M | 895 MB |
+| 0.2, 10 years, after | 1.0 | 41.6 | 1.2 | 43.9 | 17.83M | 843 MB |
+
+The bar (180 CPU s) is still 25 s away. At scale 1.0 (weeks 11-40, thread CPU) a week costs
+about 0.31 s, against 0.40 before: the ageing and census pass 42 ms (and 11 to unpack the
+families' words), need 41, the placements 51 (the matching most of it), health visiting 26,
+casework 22, teenagers' crises 24, referrals 19, births 13; each year's end about 1.2 s more
+(the tables kept, 0.34; the snapshot, 0.28), against 2.1.
+
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/national.py                     # 1.0 and 0.2, 10 y

@@ -184,8 +184,7 @@ def births(model, has_young: np.ndarray | None = None) -> None:
         chance = expected * (1.0 - share) / n_young
         rows = np.empty(f.n, np.int64)  # (only the pages written are touched)
         m = kernels.keyed_below(has_young, f.uid, np.uint64(d.key("births.sibling")),
-                                float(chance), rows,
-                                scratch(model).get("births_u", f.n, np.float64))
+                                float(chance), rows)
         older = rows[:m].copy()
     new = np.zeros(0, np.int64)
     if n_first:

@@ -129,6 +129,10 @@ def test_retiring_rows_changes_no_output(tmp_path):
     fp, sp = full.pop, slim.pop
     assert sp.children.n < fp.children.n and sp.families.n < fp.families.n
     assert len(sp.retired["serial"]) == fp.children.n - sp.children.n
+    assert (np.diff(sp.retired["serial"]) > 0).all()  # (kept in the order of serials)
+    gone = np.setdiff1d(fp.children.serial, sp.children.serial)
+    assert np.array_equal(sp.retired["serial"], gone)
+    assert np.array_equal(sp.retired["uid"], fp.children.uid[gone])
     for name, model in (("full", full), ("slim", slim)):
         write_run(model, tmp_path / name, {})
     for f in ("annual.csv", "annual_by_la.csv", "placements.csv", "children.csv"):
@@ -151,6 +155,70 @@ def test_retiring_rows_changes_no_output(tmp_path):
     assert a.family == b.family and full.family(a.family).children == slim.family(b.family).children
     with pytest.raises(KeyError, match="retired"):
         slim.child(int(sp.retired["serial"][0]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rows_kept_in_place_equal_the_boolean_index(seed):
+    """sim/kernels.py: keep_in_place (Table.keep's columns compacted in place), mark_groups
+    (compact's families with a child kept) and renumber_kept (their new rows) against
+    numpy's boolean index, bincount and cumulative sum, for
+    each column type of the tables, masks keeping none, some and all, in columns longer than
+    the mask (a table's spare capacity); and sim/population.py: Table.keep against them."""
+    from sim import kernels
+    from sim.population import CHILD_SCHEMA, Table
+
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 100, 5000):
+        for density in (0.0, 0.7, 1.0):
+            keep = rng.random(n) < density
+            for dt in (np.uint64, np.int64, np.int32, np.int16, np.int8, np.uint8, np.float32,
+                       np.bool_):
+                col = rng.integers(0, 100, n + 7).astype(dt)
+                want = col[:n][keep].copy()
+                k = kernels.keep_in_place(col, keep)
+                assert k == len(want) and np.array_equal(col[:k], want)
+            group = rng.integers(0, 50, n).astype(np.int32)
+            marks = rng.random(50) < 0.2
+            want = marks | np.bincount(group[keep], minlength=50).astype(bool)
+            kernels.mark_groups(group, keep, marks)
+            assert np.array_equal(marks, want)
+            kept = group[marks[group]]  # (rows of groups kept)
+            want = (np.cumsum(marks) - 1)[kept]
+            kernels.renumber_kept(kept, marks)
+            assert np.array_equal(kept, want)
+            t = Table(CHILD_SCHEMA, 16)
+            t.append(n, age=rng.integers(0, 900, n), uid=rng.integers(0, 2**60, n, np.uint64))
+            before = t.columns()
+            before = {c: v.copy() for c, v in before.items()}
+            t.keep(keep)
+            assert t.n == int(keep.sum())
+            assert all(np.array_equal(t.columns()[c], before[c][keep]) for c in before)
+            fill = CHILD_SCHEMA["age"][1]
+            assert (t._cols["age"][t.n : n] == fill).all()
+
+
+@pytest.mark.parametrize("share", [None, 0.0, 0.02])
+def test_year_end_counts_equal_the_numpy_definition(share):
+    """sim/indicators.py: _child_counts (the snapshot's counts over every child, one compiled
+    pass) against _child_counts_reference (masks and bincounts), on a model's state with
+    children in care, cases open and children moved away; with the disability share as
+    shipped, none, and the largest allowed."""
+    from sim.config import Scenario
+    from sim.indicators import _child_counts, _child_counts_reference
+    from sim.model import CareSystem
+
+    over = {"run.region": "North East", "run.scale": 0.02, "run.seed": 6,
+            "run.burn_in_years": 0}
+    if share is not None:
+        over["social_work.disability_cin_per_10k"] = share * 1e4
+    model = CareSystem(Scenario().with_overrides(over))
+    for _ in range(10):
+        model.step()
+    c = model.pop.children
+    c.moved_away[::97] = True
+    got, want = _child_counts(model), _child_counts_reference(model)
+    assert got.keys() == want.keys()
+    assert all(np.array_equal(got[k], want[k]) for k in want)
 
 
 # --- the weekly rules, rewritten in reused buffers, against their plain expressions ---------
@@ -477,11 +545,72 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
         flags = rng.random(f.n) < 0.4
         for chance in (0.0, 0.01, 0.5, 1.0):
             rows = np.empty(f.n, np.int64)
-            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows,
-                                    np.empty(f.n))
+            m = kernels.keyed_below(flags, f.uid, np.uint64(model.draws.key("t")), chance, rows)
             cand = np.flatnonzero(flags)
             want = cand[model.draws.uniform("t", f.uid[cand]) < chance]
             assert np.array_equal(rows[:m], want)
+
+
+def _bound_filter(u, x, lo, hi, inv_w, bound, always):
+    """The candidates' test of sim/kernels.py (referral_candidates, crisis_candidates) as
+    numpy: ``u`` below the bound at the step above ``x`` (at ``lo`` below it), or 2 (kept)
+    where ``x`` is above ``hi``, not a number or ``always``."""
+    inside = (x <= hi) & ~always
+    w = np.where(inside, np.maximum(x, lo), lo)
+    k = np.minimum(((w - lo) * inv_w).astype(np.int64) + 1, len(bound) - 1)
+    return u < np.where(inside, bound[k], 2.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_candidate_passes_equal_their_numpy_tests(seed):
+    """sim/kernels.py: referral_candidates, crisis_candidates and keyed_below (a block's
+    answers as a word's set bits) against their tests as numpy, on lengths that are not
+    multiples of a block and with bounds that keep none, some, most and all."""
+    from sim import kernels
+    from sim.draws import uniform_reference
+
+    rng = np.random.default_rng(seed)
+    key = int(rng.integers(0, 2**63))
+    lo, hi, steps = -8.0, 8.0, 64
+    inv_w = steps / (hi - lo)
+    for n in (0, 1, 63, 64, 65, 3001):
+        uid = rng.integers(0, 2**64 - 1, n, dtype=np.uint64)
+        u = uniform_reference(key, uid)
+        need = (rng.normal(0, 4, n)).astype(np.float32)
+        need[rng.random(n) < 0.01] = np.nan
+        active, case = rng.random(n) < 0.9, rng.integers(0, 6, n).astype(np.int8)
+        at_home = rng.integers(0, 3, n).astype(np.int32)
+        for bound in (np.zeros(steps + 1), np.linspace(0, 1, steps + 1) ** 4,
+                      np.ones(steps + 1) * 0.9, np.full(steps + 1, 2.0)):
+            rows, us = np.empty(n, np.int64), np.empty(n)
+            m = kernels.referral_candidates(active, case, at_home, need, uid, np.uint64(key),
+                                            2, lo, hi, inv_w, bound, rows, us)
+            ok = active & (case <= 2) & (at_home > 0) & _bound_filter(
+                u, need.astype(np.float64), lo, hi, inv_w, bound, np.zeros(n, bool))
+            assert np.array_equal(rows[:m], np.flatnonzero(ok))
+            assert np.array_equal(us[:m], u[ok])
+            # Teenagers: children of these families, a list of rows in order.
+            n_c = 2 * n
+            c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
+            family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
+            age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
+            risk = rng.normal(0, 1, n_c).astype(np.float32)
+            teen = np.flatnonzero(age >= 11 * 52) if n else np.zeros(0, np.int64)
+            rows, us = np.empty(len(teen), np.int64), np.empty(len(teen))
+            m = kernels.crisis_candidates(teen, age, family, need, risk, c_uid, np.uint64(key),
+                                          0.5, 0.7, lo, hi, inv_w, bound, rows, us)
+            nd = need[family[teen]].astype(np.float64) if n else np.zeros(0)
+            part = 0.7 * np.where(nd > 0.0, nd, 0.0) + risk[teen].astype(np.float64)
+            lh = (age[teen].astype(np.float64) / 52.0 - 11.0) * 0.5 + part
+            ct = uniform_reference(key, c_uid[teen])
+            ok = _bound_filter(ct, lh, lo, hi, inv_w, bound, ~(np.abs(part) < 1000.0))
+            assert np.array_equal(rows[:m], teen[ok])
+            assert np.array_equal(us[:m], ct[ok])
+        flags = rng.random(n) < 0.5
+        for chance in (0.0, 0.3, 1.0):
+            rows = np.empty(n, np.int64)
+            m = kernels.keyed_below(flags, uid, np.uint64(key), chance, rows)
+            assert np.array_equal(rows[:m], np.flatnonzero(flags & (u < chance)))
 
 
 def test_young_by_la_equals_the_numpy_definition():
@@ -636,7 +765,8 @@ def test_a_run_with_the_compiled_kernels_equals_one_with_the_numpy_definitions(m
 @pytest.mark.parametrize("seed", range(3))
 def test_row_lists_equal_flatnonzero(seed):
     """sim/kernels.py: flatnonzero_sparse (eight bytes at a time, lengths not a multiple of
-    eight, views that start inside a column) and flatnonzero_between against np.flatnonzero."""
+    eight, views that start inside a column), flatnonzero_positive (int16, four at a time,
+    negative values too) and flatnonzero_between against np.flatnonzero."""
     from sim import kernels
 
     rng = np.random.default_rng(seed)
@@ -645,6 +775,11 @@ def test_row_lists_equal_flatnonzero(seed):
             mask = rng.random(n + 3) < density
             for m in (mask[:n], mask[3:], mask[1 : n + 1]):
                 assert np.array_equal(kernels.flatnonzero_sparse(m), np.flatnonzero(m))
+        for density in (0.0, 0.01, 0.5, 1.0):
+            x16 = np.where(rng.random(n + 3) < density,
+                           rng.integers(-300, 300, n + 3), 0).astype(np.int16)
+            for m in (x16[:n], x16[3:], x16[1 : n + 1]):
+                assert np.array_equal(kernels.flatnonzero_positive(m), np.flatnonzero(m > 0))
         x = rng.integers(-2, 8, n).astype(np.int8)
         for lo, hi in ((1, 6), (6, 6), (0, 0), (3, 2)):
             want = np.flatnonzero((x >= lo) & (x <= hi))
@@ -734,6 +869,30 @@ def test_float32_inverse_normal_is_scipys_rounded():
                         rng.random(100000) * 0.14, [np.exp(-2), 1 - np.exp(-2), 0.5]])
     got = kernels.ndtri32_array(y, np.empty(len(y), np.float32), *kernels.tail_table())
     assert np.array_equal(got.view(np.uint32), special.ndtri(y).astype(np.float32).view(np.uint32))
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 1000, 4099])
+def test_need_draws_are_the_keyed_pair_and_scipys_normal(n):
+    """sim/kernels.py: need_draws (a block's tails found as a word's set bits) against the
+    keyed pair (sim/draws.py: pair_reference) and float32(scipy.special.ndtri) of its second
+    uniform, for lengths that are and are not multiples of a block, on uids whose pairs hit
+    the tails often (a quarter of the draws) and on views that start inside a column."""
+    from scipy import special
+
+    from sim import kernels
+    from sim.draws import pair_reference
+
+    rng = np.random.default_rng(n)
+    uid = rng.integers(0, 2**64 - 1, n + 3, dtype=np.uint64)
+    key = 0x1234_5678_9ABC_DEF0
+    for ids in (uid[:n], uid[3:]):
+        u = np.empty(len(ids))
+        z = np.empty(len(ids), np.float32)
+        kernels.need_draws(ids, np.uint64(key), *kernels.tail_table(), u, z)
+        hi, lo = pair_reference(key, ids)
+        assert np.array_equal(u, hi)
+        assert np.array_equal(z.view(np.uint32), special.ndtri(lo).astype(np.float32).view(
+            np.uint32))
 
 
 def test_kept_list_of_children_in_care_is_the_mask():
