@@ -116,6 +116,36 @@ def staged(out: str | Path):
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """``df`` as CSV, floats as :data:`FLOAT_FORMAT` (missing: empty), the bytes of
+    :func:`write_csv_reference`. Why not pandas' own ``float_format``: pandas formats each
+    value through three Python calls (a check for missing values, a wrapper, the format), a
+    microsecond a value, which at full scale for ten years (two float columns of three million
+    placements) was half of the time spent writing; here each numpy float column is formatted
+    by one list comprehension with the same ``%`` operation, and given to pandas as strings,
+    which it writes as they are (no float string needs quoting)."""
+    text = _floats_as_text(df)
+    text.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _floats_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each numpy float column as the strings ``FLOAT_FORMAT % value`` would write
+    (``""`` where missing, as pandas' default ``na_rep``); other columns untouched (a shallow
+    copy: ``df`` itself is not changed)."""
+    floats = [i for i, dt in enumerate(df.dtypes) if isinstance(dt, np.dtype) and dt.kind == "f"]
+    if not floats:
+        return df
+    out = df.copy(deep=False)
+    fmt = FLOAT_FORMAT
+    for i in floats:
+        values = df.iloc[:, i].to_numpy()
+        text = np.array([fmt % v for v in values.tolist()], dtype=object)
+        text[np.isnan(values)] = ""
+        out.isetitem(i, text)
+    return out
+
+
+def write_csv_reference(df: pd.DataFrame, path: Path) -> None:
+    """:func:`write_csv` by pandas' own float formatting (the definition)."""
     df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 

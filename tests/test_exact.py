@@ -1152,3 +1152,33 @@ def test_unique_ints_equal_numpy(seed):
         assert got.dtype == want.dtype and np.array_equal(got, want)
     floats = rng.random(10)
     assert np.array_equal(unique_ints(floats), np.unique(floats))
+
+
+def test_csv_floats_formatted_as_pandas_formats_them(tmp_path):
+    """sim/output.py: write_csv formats float columns itself; the file is the bytes pandas'
+    own ``float_format`` writes, with missing values, infinities, negative zero, float32,
+    integers held as floats, duplicate column names and columns of other kinds."""
+    import pandas as pd
+
+    from sim.output import write_csv, write_csv_reference
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1e3, 500) * 10.0 ** rng.integers(-12, 12, 500)
+    x[::37] = np.nan
+    x[5:8] = [np.inf, -np.inf, -0.0]
+    frame = pd.DataFrame({
+        "a": x,
+        "b": rng.random(500).astype(np.float32),
+        "c": np.round(rng.random(500) * 1000, 2),
+        "d": np.arange(500),
+        "e": pd.array([None if i % 7 == 0 else i for i in range(500)], dtype="Int64"),
+        "f": np.where(rng.random(500) < 0.5, "x", "y, z"),
+        "g": rng.random(500) < 0.5,
+        "h": np.floor(rng.random(500) * 10),
+    })
+    frame = pd.concat([frame, frame[["c"]]], axis=1)  # a duplicate name
+    for df in (frame, frame.iloc[:0], frame[["d", "f"]]):
+        write_csv(df, tmp_path / "fast.csv")
+        write_csv_reference(df, tmp_path / "ref.csv")
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+    assert frame["a"].dtype == np.float64  # (the frame given is not changed)
