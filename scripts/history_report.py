@@ -104,7 +104,10 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
         "",
         f"**{manifest['points_within']} of {manifest['points']} published points within "
         f"tolerance; {manifest['test_points_within']} of {manifest['test_points']} in the "
-        "2018-2024 test window, which the fit never saw.**",
+        "2018-2024 test window, which the fit never saw.** (The six series `--strict` "
+        "judges, and the change since 2010; care exits and adoptions are compared too, "
+        f"{manifest.get('ungated_points_within', 0)} of {manifest.get('ungated_points', 0)} "
+        "points within, and not gated.)",
         "",
         f"![England's history: published points and the model's band]({figures}/history.png)",
         "",
@@ -119,9 +122,13 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
             f"| {indicator} | {window} | {int(g['within'].sum())} of {len(g)} | "
             f"{int(worst['year'])} ({fmt.format(worst['observed'])}, "
             f"{fmt.format(worst['model_mean'])}) |")
-    lines += ["", "Outside in the test window: "
-              + (", ".join(f"{r.indicator} {r.year}" for r in test[~test["within"].astype(bool)]
-                           .itertuples()) or "none") + ".", ""]
+    out = test[~test["within"].astype(bool)]
+    gated = out["gated"].astype(bool)
+    lines += ["", "Outside in the test window (what `--strict` judges): "
+              + (", ".join(f"{r.indicator} {r.year}" for r in out[gated].itertuples())
+                 or "none") + "; not gated: "
+              + (", ".join(f"{r.indicator} {r.year}" for r in out[~gated].itertuples())
+                 or "none") + ".", ""]
     cla = attribution[attribution["outcome"] == "children_in_care"]
     lines += ["**What drove the rise in children in care, 2010-2024, in the model** "
               "(change with every driver as published minus the change with one held at its "
