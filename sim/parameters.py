@@ -350,9 +350,11 @@ PARAMS: tuple[Param, ...] = (
     Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
           "hazard of a special guardianship or child arrangements order from a kinship placement"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A,
-          "a round figure; measured against DfE CLA it is high: at 0.5 the model's history "
-          "adopts 5.7 per 100 children in care in 2024 against England's 3.6 (2,980 of 83,630; "
-          "one run, scale 0.02, twelfth session), so it is the next to calibrate",
+          "a round figure, kept by the 2023-24 snapshot fit (england_baseline), where it adopts "
+          "5.5-7.4 per 100 children in care against England's 3.6 (2,980 of 83,630; one run, "
+          "scale 0.05, thirteenth session); the history fit sets today's level from the fit "
+          "window's adoptions (run 19: 0.189, which the forward baseline carries; "
+          "docs/calibration.md)",
           "hazard of adoption for a child who entered under 4, after a year in care"),
     Param("care", "initial_s20_share", 0.19, "share", 0.0, 1.0, "published",
           DFE_CLA + " (2023: 19% of children looked after at 31 March under section 20)",
