@@ -61,7 +61,7 @@ POVERTY_2024 = 0.31
 #: its neighbours instead). FYE 2021 (27%, against 31% the year before and 29% after): the
 #: Family Resources Survey went from face-to-face to telephone interviews for the whole year,
 #: and DWP recommends "that users exercise caution when using the data for FYE 2021,
-#: particularly when making comparisons with previous years ... especially ... larger changes"
+#: particularly when making comparisons with previous years", above all for its larger changes
 #: (DWP, Technical report: assessment of the impact of COVID-19 on the HBAI statistics for
 #: FYE2021, updated 24 May 2022). The point is kept in the data file with DWP's flag.
 POVERTY_UNRELIABLE: frozenset[int] = frozenset({2021})
