@@ -97,6 +97,19 @@ def test_fitting_a_scheduled_driver_sets_its_level_today_and_keeps_its_path():
         assert halved.at(year) == pytest.approx(path.at(year) / 2, rel=1e-5)
 
 
+def test_a_start_outside_a_keys_range_starts_the_search_at_its_edge():
+    """A scenario may set a rate to 0 (allowed for the parameter, below a log range's floor):
+    the search starts at the range's edge rather than failing on log(0)."""
+    from sim.workflows.calibration import RANGES, _from_unit, _to_unit
+
+    lo, hi, _ = RANGES["care.adoption_rate"]
+    assert _to_unit("care.adoption_rate", 0.0) == 0.0
+    assert _to_unit("care.adoption_rate", 5.0) == 1.0
+    assert _from_unit("care.adoption_rate", _to_unit("care.adoption_rate", 0.3)) == (
+        pytest.approx(0.3))
+    assert (lo, hi) == (0.05, 1.0)
+
+
 def test_fitting_two_points_of_one_schedule_keeps_both_and_the_rest():
     """A history fit may set several points of one schedule ("key@year"); each keeps the
     others, and the schedule's unfitted points (2024's anchor) stay as they were."""

@@ -202,7 +202,10 @@ def model_seeds(seed: int, k: int) -> list[int]:
 
 
 def _to_unit(key: str, value: float) -> float:
+    """``value`` in the unit cube of ``key``'s range; a start outside the range (a scenario may
+    set a rate to 0, below a log range's floor) starts the search at the range's edge."""
     lo, hi, log = RANGES[key]
+    value = min(max(float(value), lo), hi)
     if log:
         return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
     return (value - lo) / (hi - lo)

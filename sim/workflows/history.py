@@ -508,10 +508,15 @@ def _counts(table: pd.DataFrame) -> dict[str, int]:
             "ungated_points_within": int((~gated & within).sum())}
 
 
+def strict_failures(table: pd.DataFrame) -> pd.DataFrame:
+    """The gated test-window points outside their tolerances: what ``--strict`` fails on."""
+    return table[(table["window"] == "test") & table["gated"].astype(bool)
+                 & ~table["within"].astype(bool)]
+
+
 def strict_exit_code(table: pd.DataFrame) -> int:
     """1 if any gated test-window point is outside its tolerance, else 0."""
-    test = table[(table["window"] == "test") & table["gated"].astype(bool)]
-    return int(bool(len(test)) and not test["within"].astype(bool).all())
+    return int(len(strict_failures(table)) > 0)
 
 
 def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
@@ -673,9 +678,8 @@ def cmd_validate_history(args: argparse.Namespace) -> int:
           f"{m['ungated_points_within']} of {m['ungated_points']}); wrote "
           f"{args.out}/: {' '.join(FILES)} ({m['timings_seconds']['total']:.0f} s)")
     if args.strict and m["strict_exit_code"]:
-        bad = table[(table["window"] == "test") & table["gated"].astype(bool)
-                    & ~table["within"].astype(bool)]
-        outside = ", ".join(f"{r.indicator} {r.year}" for r in bad.itertuples())
+        outside = ", ".join(f"{r.indicator} {r.year}"
+                            for r in strict_failures(table).itertuples())
         print(f"cscsim: --strict: test-window points outside tolerance: {outside}",
               file=sys.stderr)
         return 1
