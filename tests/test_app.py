@@ -692,8 +692,9 @@ def test_app_in_a_real_browser() -> None:
             page.locator(".cscsim-preset", has_text="Crisis trap").wait_for(timeout=120_000)
             page.get_by_text("Week 0 of the run").wait_for(timeout=30_000)
             _play_until(page, 52.0, timeout=120.0)
-            # a year in, the class puts funding back (0.85 -> 1.0, three steps of 0.05): the
-            # charts' faint line goes on without it, the crisis trap as the preset has it
+            # a year in (the page's clock moves 8 weeks at a time: 56 weeks run, so year 2's
+            # scheduled cut is in force), the class puts funding back (0.85 -> 1.0, three steps
+            # of 0.05): the charts' faint line goes on without it, the trap as the preset has it
             slider = page.locator(".lever-funding [role=slider]").first
             slider.focus()
             for _ in range(3):
