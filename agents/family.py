@@ -23,7 +23,6 @@ from sim.population import (
     Case,
     Event,
     Kind,
-    census_rows,
 )
 from sim.util import scratch
 
@@ -272,21 +271,23 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     c = model.pop.children
     f = model.pop.families
     p = model.params.need
+    rate = float(p.adolescent_risk_rate)
+    if not rate > 0:  # (no chance above zero, or not a number: nobody, as the definition)
+        return np.zeros(0, np.int64)
+    if len(at_home_mask) != c.n:
+        raise ValueError("adolescent_crises: the mask must mark every child row")
+    # Every teenager's keyed draw, in one compiled pass over the children that keeps only
+    # the draws below an upper bound of the teenager's chance (twice its first-order term,
+    # compared by the draw's power of two: sim/kernels.py, crisis_candidates); the exact
+    # chance for those few.
     buf = scratch(model)
-    teen = census_rows(model, at_home_mask, "teens")  # the week's census, if this is its mask
-    if teen is None:
-        mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
-        teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
-    # Every teenager's keyed draw, in one compiled pass that keeps only the draws below an
-    # upper bound of the teenager's chance (a table by log-hazard, as for referrals); the
-    # exact chance for those few.
-    lo, hi, inv_w, bound = _crisis_bounds(model)
-    rows = buf.get("crisis_rows", len(teen), np.int64)
-    us = buf.get("crisis_u", len(teen), np.float64)
+    rows = buf.get("crisis_rows", c.n, np.int64)  # (only the pages written are touched)
+    us = buf.get("crisis_u", c.n, np.float64)
     m = kernels.crisis_candidates(
-        np.ascontiguousarray(teen, dtype=np.int64), c.age, c.family, f.need, c.risk, c.uid,
-        np.uint64(model.draws.key("adolescent")), float(p.adolescent_age_slope),
-        float(p.adolescent_family_weight), lo, hi, inv_w, bound, rows, us)
+        np.ascontiguousarray(at_home_mask, dtype=np.bool_), c.age, ADOLESCENT_WEEKS, c.family,
+        f.need, c.risk, c.uid, np.uint64(model.draws.key("adolescent")),
+        float(p.adolescent_age_slope), float(p.adolescent_family_weight),
+        float(np.log2(rate / WEEKS_PER_YEAR)) + 1.0 + 1e-9, rows, us)
     cand, u = rows[:m], us[:m]
     return cand[u < _crisis_chance(model, cand)]
 
@@ -316,20 +317,6 @@ def _chance_of_log_hazard(model, log_h: np.ndarray) -> np.ndarray:
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
     return prob
-
-
-_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS = -40.0, 24.0, 1024
-
-
-def _crisis_bounds(model) -> tuple[float, float, float, np.ndarray]:
-    """(lo, hi, 1 / step, bounds): no teenager whose log-hazard is below ``lo + k step``
-    (less the margin) has a weekly chance above ``bounds[k]`` (the chance rises with the
-    log-hazard), worked out by the chance's own operations at each step plus the margin."""
-    edges = np.linspace(_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS + 1) + _BOUND_MARGIN
-    bound = _chance_of_log_hazard(model, edges) * (1 + 1e-6)
-    if model.params.need.adolescent_risk_rate < 0:  # (a chance falling with hazard: no bound)
-        bound[:] = 2.0
-    return _CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS / (_CRISIS_HI - _CRISIS_LO), bound
 
 
 def adolescent_crises_reference(model, at_home_mask: np.ndarray) -> np.ndarray:

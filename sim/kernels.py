@@ -670,42 +670,97 @@ def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi,
     return m
 
 
-@njit(cache=True, nogil=True)
-def crisis_candidates(teen, age, family, need, risk, uid, key, age_slope, weight, lo, hi,
-                      inv_w, bound, rows, us):
-    """The teenagers ``teen`` whose keyed ``adolescent`` uniform is below ``bound``, an upper
-    bound of their weekly chance of a crisis looked up by their log-hazard (agents/family.py:
-    adolescent_crises), worked out here in float64 (within a few float32 steps of the float32
-    original: the bounds' margin is far larger). Log-hazards from ``lo`` up read the bound at
-    the next step up; above ``hi``, not a number, or a family part beyond +-1000 (where float32
-    steps approach the margin): 2, always kept. Writes rows and uniforms; returns how many.
+@intrinsic
+def _ctlz(typingctx, w):
+    """LLVM's count of leading zeros of a ``uint64`` (64 for zero), which numba does not
+    expose; in a loop the compiler vectorises, one instruction for eight (AVX-512)."""
+    sig = types.int64(types.uint64)
 
-    Block by block of 64 teenagers, as :func:`referral_candidates`: the draws and bounds in a
-    loop the compiler vectorises (its gathers), each answer a bit of a word, then the set
-    bits listed, their uniforms made again (at full scale 36 -> 24 ms a week)."""
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = builder.module.declare_intrinsic("llvm.ctlz", [i64], fnty)
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 0)])
+
+    return sig, codegen
+
+
+_LOG2E = 1.4426950408889634  # log2(e)
+#: Below 2**_FLOOR_EXP a draw is always kept (:func:`crisis_candidates`).
+_FLOOR_EXP = -50
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit53_exponent(x):
+    """floor(log2(u)) of the uniform of hash ``x`` (:func:`_unit53`), or one less where
+    rounding carries u up to a power of two: the top 53 bits h give u = (h + 0.5) / 2**53
+    and 2**(floor(log2 h)) <= h <= u * 2**53 (h = 0: u = 2**-54, and 64 leading zeros give
+    -54 too). So u >= 2**e always."""
+    return 10 - _ctlz(x >> _S11)
+
+
+@njit(cache=True, nogil=True)
+def crisis_candidates(home, age, teen_weeks, family, need, risk, uid, key, age_slope, weight,
+                      log2_scale, rows, us):
+    """The teenagers (children marked at ``home``, at least ``teen_weeks`` old) whose keyed
+    ``adolescent`` uniform may be below their weekly chance of a crisis (agents/family.py:
+    adolescent_crises), with the uniforms; returns how many. Every teenager whose uniform is
+    below the chance is among them (in row order); the caller works out the exact chance for
+    these few only.
+
+    The test. The chance is ``1 - exp(-rate e**lh / 52)``, never above ``x = rate e**lh / 52``
+    but for rounding: at most 2**-52 above it where x is tiny (the chance is one less a
+    float64 near one) and a relative 2**-52 otherwise; ``lh``, worked out here in float64,
+    is within 10**-3 of the rule's (its family part in float32) while the family part's two
+    terms are below 1000 in size (else the teenager is kept). A teenager is kept where
+    ``e < log2(x) + 1`` (``log2_scale`` is ``log2(rate / 52) + 1`` and a hair), e being
+    floor(log2(u)) from the hash's leading zeros (:func:`_unit53_exponent`), or where
+    ``e < -50``. One not kept has u >= 2**e >= max(2 x, 2**-50) >= x + 2**-51, above the
+    chance. At most four times the teenagers with a crisis are kept (a factor 2 for the
+    margin, up to 2 for the floor), so the exact chances cost nothing; no table, logarithm
+    or exponential is needed for the test.
+
+    Block by block of 64 children: the teenagers at home as a word's bits (a loop the
+    compiler vectorises), their families' needs into a small buffer one by one (the
+    compiler would make these gathers, which this processor does slowly), then every
+    child's draw and test in a vectorised loop reading the block's columns through slices
+    (see :func:`need_draws`; a child not a teenager costs a lane, not a branch), and the
+    kept rows as the set bits of a word. At full scale (year 5, week 6) 34 -> 14 ms a week,
+    against the list of the teenagers with five gathers each and a table of bounds."""
+    n = uid.shape[0]
     m = 0
-    last = bound.shape[0] - 1
-    n = teen.shape[0]
-    for t0 in range(0, n, _BLOCK):
-        t1 = min(t0 + _BLOCK, n)
-        tb = teen[t0:t1]
-        w = np.uint64(0)
-        for k in range(t1 - t0):
-            j = tb[k]
-            u = _unit53(_mix(uid[j] * _GOLDEN + key))
-            nd = np.float64(need[family[j]])
-            part = weight * (nd if nd > 0.0 else 0.0) + np.float64(risk[j])
-            lh = (np.float64(age[j]) / 52.0 - 11.0) * age_slope + part
-            inside = (lh <= hi) & (abs(part) < 1000.0)  # (false for NaN)
-            x = lh if lh >= lo else lo
-            x = x if inside else lo
-            s = min(int((x - lo) * inv_w) + 1, last)
-            b = bound[s] if inside else 2.0
-            w |= np.uint64(u < b) << np.uint64(k)
+    nbuf = np.zeros(_BLOCK, np.float32)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        hb = home[b0:b1]
+        ag = age[b0:b1]
+        wt = np.uint64(0)
+        for q in range(b1 - b0):
+            wt |= np.uint64(hb[q] & (ag[q] >= teen_weeks)) << np.uint64(q)
+        if wt == 0:
+            continue
+        fb = family[b0:b1]
+        w = wt
         while w:
             k = _low_bit(w)
             w &= w - np.uint64(1)
-            j = tb[k]
+            nbuf[k] = need[fb[k]]
+        ub = uid[b0:b1]
+        rb = risk[b0:b1]
+        wc = np.uint64(0)
+        for q in range(b1 - b0):
+            e = _unit53_exponent(_mix(ub[q] * _GOLDEN + key))
+            nd = np.float64(nbuf[q])  # (stale in a lane not a teenager's: not kept below)
+            wn = weight * (nd if nd > 0.0 else 0.0)
+            r = np.float64(rb[q])
+            lh = (np.float64(ag[q]) / 52.0 - 11.0) * age_slope + (wn + r)
+            inside = (abs(wn) < 1000.0) & (abs(r) < 1000.0)  # (false for NaN)
+            keep = (np.float64(e) < lh * _LOG2E + log2_scale) | (e < _FLOOR_EXP) | (not inside)
+            wc |= np.uint64(keep) << np.uint64(q)
+        wc &= wt
+        while wc:
+            j = b0 + _low_bit(wc)
+            wc &= wc - np.uint64(1)
             rows[m] = j
             us[m] = _unit53(_mix(uid[j] * _GOLDEN + key))
             m += 1

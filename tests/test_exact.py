@@ -499,11 +499,13 @@ def test_referrals_by_bound_equal_the_full_computation(overrides):
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
 @pytest.mark.parametrize("overrides", [{}, {"need.adolescent_age_slope": -1.0},
-                                       {"need.adolescent_risk_rate": 0.2}])
+                                       {"need.adolescent_risk_rate": 0.2},
+                                       {"need.adolescent_risk_rate": 0.0},
+                                       {"need.adolescent_family_weight": 3.0}])
 def test_crises_by_bound_equal_the_full_computation(overrides):
     """agents/family.py: adolescent_crises (the exact chance only where a teenager's draw falls
-    below the bound for its log-hazard) against adolescent_crises_reference, with needs and
-    risks far off the grid (and NaN), with and without the week's census."""
+    below the bound of its chance) against adolescent_crises_reference, with needs and risks
+    far off the usual (and NaN)."""
     from agents import family
     from sim.config import Scenario
     from sim.model import CareSystem
@@ -520,7 +522,7 @@ def test_crises_by_bound_equal_the_full_computation(overrides):
         got = family.adolescent_crises(model, mask)
         assert np.array_equal(got, family.adolescent_crises_reference(model, mask))
         if week == 3:
-            assert len(got) > 0
+            assert (len(got) > 0) == (model.params.need.adolescent_risk_rate > 0)
 
 
 def test_open_children_and_keyed_below_equal_their_numpy_definitions():
@@ -552,7 +554,7 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
 
 
 def _bound_filter(u, x, lo, hi, inv_w, bound, always):
-    """The candidates' test of sim/kernels.py (referral_candidates, crisis_candidates) as
+    """The candidates' test of sim/kernels.py (referral_candidates) as
     numpy: ``u`` below the bound at the step above ``x`` (at ``lo`` below it), or 2 (kept)
     where ``x`` is above ``hi``, not a number or ``always``."""
     inside = (x <= hi) & ~always
@@ -567,7 +569,7 @@ def test_candidate_passes_equal_their_numpy_tests(seed):
     answers as a word's set bits) against their tests as numpy, on lengths that are not
     multiples of a block and with bounds that keep none, some, most and all."""
     from sim import kernels
-    from sim.draws import uniform_reference
+    from sim.draws import bits_reference, uniform_reference
 
     rng = np.random.default_rng(seed)
     key = int(rng.integers(0, 2**63))
@@ -589,23 +591,30 @@ def test_candidate_passes_equal_their_numpy_tests(seed):
                 u, need.astype(np.float64), lo, hi, inv_w, bound, np.zeros(n, bool))
             assert np.array_equal(rows[:m], np.flatnonzero(ok))
             assert np.array_equal(us[:m], u[ok])
-            # Teenagers: children of these families, a list of rows in order.
+            # Teenagers: children of these families (at home or not), every row visited.
             n_c = 2 * n
             c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
             family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
             age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
             risk = rng.normal(0, 1, n_c).astype(np.float32)
-            teen = np.flatnonzero(age >= 11 * 52) if n else np.zeros(0, np.int64)
-            rows, us = np.empty(len(teen), np.int64), np.empty(len(teen))
-            m = kernels.crisis_candidates(teen, age, family, need, risk, c_uid, np.uint64(key),
-                                          0.5, 0.7, lo, hi, inv_w, bound, rows, us)
-            nd = need[family[teen]].astype(np.float64) if n else np.zeros(0)
-            part = 0.7 * np.where(nd > 0.0, nd, 0.0) + risk[teen].astype(np.float64)
-            lh = (age[teen].astype(np.float64) / 52.0 - 11.0) * 0.5 + part
-            ct = uniform_reference(key, c_uid[teen])
-            ok = _bound_filter(ct, lh, lo, hi, inv_w, bound, ~(np.abs(part) < 1000.0))
-            assert np.array_equal(rows[:m], teen[ok])
-            assert np.array_equal(us[:m], ct[ok])
+            risk[rng.random(n_c) < 0.01] = rng.choice([np.nan, 2000.0, -5000.0])
+            home = rng.random(n_c) < 0.8
+            for log2_scale in (-np.inf, -30.0, float(np.log2(1e-3)), 5.0, np.inf):
+                rows, us = np.empty(n_c, np.int64), np.empty(n_c)
+                m = kernels.crisis_candidates(home, age, 11 * 52, family, need, risk, c_uid,
+                                              np.uint64(key), 0.5, 0.7, log2_scale, rows, us)
+                nd = need[family].astype(np.float64) if n else np.zeros(0)
+                wn = 0.7 * np.where(nd > 0.0, nd, 0.0)
+                r = risk.astype(np.float64)
+                lh = (age.astype(np.float64) / 52.0 - 11.0) * 0.5 + (wn + r)
+                h = bits_reference(key, c_uid) >> np.uint64(11)
+                e = np.array([int(x).bit_length() - 54 for x in h], np.int64)  # floor(log2 u)
+                inside = (np.abs(wn) < 1000.0) & (np.abs(r) < 1000.0)
+                with np.errstate(invalid="ignore"):
+                    ok = home & (age >= 11 * 52) & (
+                        (e < lh * 1.4426950408889634 + log2_scale) | (e < -50) | ~inside)
+                assert np.array_equal(rows[:m], np.flatnonzero(ok))
+                assert np.array_equal(us[:m], uniform_reference(key, c_uid)[ok])
         flags = rng.random(n) < 0.5
         for chance in (0.0, 0.3, 1.0):
             rows = np.empty(n, np.int64)
