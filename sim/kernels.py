@@ -448,83 +448,116 @@ def need_update(active, u, z, trio, poor, propensity, need, support, onset_w, en
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _census_child(a, ic, g, young_weeks, under5_weeks, teen_weeks):
+def _census_child(a, ic, g, young_weeks, under5_weeks):
     """One child's part of the census (:func:`census_from`), active ``a``, in care ``ic``,
     ``g`` weeks old: whether it is at home, whether it keeps its family live (active or in
-    care) and young (at home under ``young_weeks``), and whether it joins the lists of the
-    under-fives and the teenagers at home. (Scalars only: a helper given the arrays, even
-    inlined, was five times slower, their reference counts kept up row by row.)"""
+    care) and young (at home under ``young_weeks``), and whether it is an under-five at home.
+    (Scalars only: a helper given the arrays, even inlined, was five times slower, their
+    reference counts kept up row by row.)"""
     home = a & (not ic)
-    return home, a | ic, home & (g < young_weeks), home & (g < under5_weeks), home & (
-        g >= teen_weeks)
+    return home, a | ic, home & (g < young_weeks), home & (g < under5_weeks)
 
 
 @njit(cache=True, nogil=True)
-def census_from(start, n5, nt, active, in_care, family, age, under5_weeks, teen_weeks, live,
-                at_home_mask, at_home, under5, teens, case, min_case, family_la, open_by_la):
+def census_from(start, n5, active, in_care, family, age, under5_weeks, live, at_home_mask,
+                at_home, under5, case, min_case, family_la, open_by_la):
     """The census (sim/population.py: HomeCensus) of the child rows from ``start`` on, the
-    lists already holding ``n5`` and ``nt`` rows (those of the rows before ``start``, counted
-    as they aged: :func:`age_and_census`): the families with a child active or in care
-    (``live``), the children at home (``at_home_mask``) and their number by family
-    (``at_home``), the lists of those at home under ``under5_weeks`` old and at least
-    ``teen_weeks`` old, in row order, and, if ``open_by_la`` is not empty, added to it by
-    their family's authority, the children in care and those at home whose family's ``case``
-    is at least ``min_case``. Returns the lists' new lengths. (From row 0, with ``live`` and
-    ``at_home`` zeroed: a whole census.)
+    list of under-fives already holding ``n5`` rows: the families with a child active or in
+    care (``live``), the children at home (``at_home_mask``) and their number by family
+    (``at_home``), the list of those at home under ``under5_weeks`` old, in row order, and, if
+    ``open_by_la`` is not empty, added to it by their family's authority, the children in care
+    and those at home whose family's ``case`` is at least ``min_case``. Returns the list's new
+    length. (From row 0, with ``live`` and ``at_home`` zeroed: a whole census; from the first
+    row the week added, the rest of the one :func:`age_and_census` made.)
 
     Written without branches on the data but the last (a child in fifteen at most): every
-    store is made, the lists' ends move by 0 or 1, as children's states are mixed row by row
+    store is made, the list's end moves by 0 or 1, as children's states are mixed row by row
     and mispredicted branches cost more than the stores."""
     count_open = open_by_la.shape[0] > 0
     for j in range(start, active.shape[0]):
         ic = in_care[j]
         fam = family[j]
-        home, keeps, _, is5, is_teen = _census_child(active[j], ic, age[j], 0, under5_weeks,
-                                                     teen_weeks)
+        home, keeps, _, is5 = _census_child(active[j], ic, age[j], 0, under5_weeks)
         live[fam] |= keeps
         at_home_mask[j] = home
         at_home[fam] += home
         under5[n5] = j
         n5 += is5
-        teens[nt] = j
-        nt += is_teen
         if count_open and (ic or (home and case[fam] >= min_case)):
             open_by_la[family_la[fam]] += 1
-    return n5, nt
+    return n5
 
 
 #: The census's word of a family while :func:`age_and_census` counts its children: those at
-#: home in the low bits, and two flags, live (a child active or in care) and young (a child at
-#: home under the births' age), so that each child updates its family with one read and one
-#: write, not three (an array each); :func:`census_aged_families` unpacks them.
+#: home in the low bits, those of them under five in the next, and two flags, live (a child
+#: active or in care) and young (a child at home under the births' age), so that each child
+#: updates its family with one read and one write, not four (an array each);
+#: :func:`census_aged_families` unpacks them (and finds any count that overflowed its bits:
+#: the counts' totals are then short, and a whole census is made instead).
 _LIVE_BIT = 30
 _YOUNG_BIT = 29
-_AT_HOME_BITS = (1 << _YOUNG_BIT) - 1
+_UNDER5_SHIFT = 14
+_COUNT_BITS = (1 << _UNDER5_SHIFT) - 1  # (each count's field)
+_COUNT_ONES = np.int32(1 | (1 << _UNDER5_SHIFT))  # (the two counts' bits of a child's word)
 
 
 @njit(cache=True, nogil=True)
-def census_aged_families(words, live, at_home, young, case, min_case, family_la, open_by_la):
+def census_aged_families(words, live, at_home, young, case, min_case, family_la, open_by_la,
+                         under5_by_la):
     """After :func:`age_and_census`, family by family, the census's arrays from the words:
     ``live``, the children at home (``at_home``, which may be ``words`` itself: unpacked in
-    place) and ``young`` (set where flagged); and, if ``open_by_la`` is not empty, the
-    family's children at home added to its authority's count if its ``case`` is at least
-    ``min_case`` (read now, as the ageing pass would have: the children's sum of
-    :func:`open_children_by_la`, family by family, the same integers)."""
+    place) and ``young`` (set where flagged); each family's under-fives at home added to its
+    authority's count in ``under5_by_la``; and, if ``open_by_la`` is not empty, the family's
+    children at home added to its authority's count if its ``case`` is at least ``min_case``
+    (read now, as the ageing pass would have: the children's sum of
+    :func:`open_children_by_la`, family by family, the same integers). Returns the totals of
+    the two counts unpacked (the children at home, the under-fives at home), which fall short
+    of the children's if a count overflowed its field.
+
+    Block by block of 64 families: the words unpacked in a loop the compiler vectorises, the
+    families with an open case or an under-five at home as the bits of two words, then
+    visited one by one. (Family by family with a branch on the case, 16 ms a week at full
+    scale.)"""
     count_open = open_by_la.shape[0] > 0
-    for i in range(words.shape[0]):
-        w = words[i]
-        live[i] = (w >> _LIVE_BIT) & 1
-        young[i] |= np.bool_((w >> _YOUNG_BIT) & 1)
-        h = w & _AT_HOME_BITS
-        at_home[i] = h
-        if count_open and case[i] >= min_case:  # (a family in fifteen: well predicted)
-            open_by_la[family_la[i]] += h
+    n = words.shape[0]
+    n_home = 0
+    n5 = 0
+    u5b = np.empty(_BLOCK, np.int32)  # (the block's under-five counts: at_home may be words)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        wb = words[b0:b1]
+        lb = live[b0:b1]
+        yb = young[b0:b1]
+        hb = at_home[b0:b1]
+        cb = case[b0:b1]
+        w_open = np.uint64(0)
+        w5 = np.uint64(0)
+        for q in range(b1 - b0):
+            w = wb[q]
+            lb[q] = (w >> _LIVE_BIT) & 1
+            yb[q] |= np.bool_((w >> _YOUNG_BIT) & 1)
+            h = w & _COUNT_BITS
+            u5 = (w >> _UNDER5_SHIFT) & _COUNT_BITS
+            hb[q] = h
+            u5b[q] = u5
+            n_home += h
+            n5 += u5
+            w_open |= np.uint64(cb[q] >= min_case) << np.uint64(q)
+            w5 |= np.uint64(u5 > 0) << np.uint64(q)
+        while w5:
+            k = _low_bit(w5)
+            w5 &= w5 - np.uint64(1)
+            under5_by_la[family_la[b0 + k]] += u5b[k]
+        while count_open and w_open:
+            i = b0 + _low_bit(w_open)
+            w_open &= w_open - np.uint64(1)
+            open_by_la[family_la[i]] += at_home[i]
+    return n_home, n5
 
 
 @njit(cache=True, nogil=True)
 def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family, young_weeks,
-                   under5_weeks, teen_weeks, words, at_home_mask, under5, teens, family_la,
-                   open_by_la):
+                   under5_weeks, words, at_home_mask, family_la, open_by_la, is_contact, due):
     """Everyone a week older (saturating at the int16 maximum), a week more in care for those
     looked after, the active children who reach ``adult_weeks`` made inactive and listed in
     ``adults``; and, in the same pass, :func:`census_from` of the aged rows as the census will
@@ -533,23 +566,32 @@ def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family
     :func:`census_aged_families` unpacks them), which also flags a child active, not in care
     and under ``young_weeks`` (births' families), and the children in care counted in
     ``open_by_la`` (if not empty; those at home in a family with an open case are added as
-    the words are unpacked): one read of the children's columns, not two.
-    Returns how many turned 18, the lengths of the two lists and how many children are
-    active. The rows the week adds later are counted by :func:`census_from`.
+    the words are unpacked): one read of the children's columns, not two. And health
+    visiting's part (agents/health_visitor.py: visit, :func:`young_by_la`) of the under-fives
+    at home, rather than their list: counted in their families' words (by authority as the
+    words are unpacked), and those with a mandated contact due at their age
+    (``is_contact[age] > 0``; ``is_contact`` longer than ``under5_weeks``) listed in
+    ``due``, in row order. Returns how many turned 18, how many contacts are due, how many
+    children are active, at home, and at home under five. The rows the week adds later are
+    counted by :func:`census_from`.
 
     Block by block of 64 children: each child's age, state and word in a loop the compiler
     vectorises (the block's columns read through slices: see :func:`need_draws`), the few
-    answers that are lists (18th birthdays, children in care, the under-fives and the
-    teenagers at home) as the bits of four words, visited bit by bit; then the words added
-    to the families one by one. A child's weeks in care and its active flag are written only
-    where they change (one child in a hundred), so most of their pages are read but not
-    written back. (One loop doing it all, a list's end moved by 0 or 1 each child: 49 ms a
-    week at full scale, against 38-40.)"""
+    answers that are lists (18th birthdays, children in care, the under-fives at home) as the
+    bits of three words, visited bit by bit; then the words added to the families one by one.
+    A child's weeks in care and its active flag are written only where they change (one
+    child in a hundred), so most of their pages are read but not written back. (One loop
+    doing it all, a list's end moved by 0 or 1 each child: 49 ms a week at full scale,
+    against 38-40.) Health visiting's own pass over the list of the under-fives cost 22 ms a
+    week at full scale within the week: their families' authorities read one by one, a
+    random read of memory each (most under-fives are rows added since the start, in the
+    order of their births)."""
     count_open = open_by_la.shape[0] > 0
     k = 0
-    n5 = 0
-    nt = 0
+    nd = 0
     n_active = 0
+    n_home = 0
+    n5 = 0
     n = age.shape[0]
     fw = np.empty(_BLOCK, np.int32)  # each child's flags for its family's word, and at home
     for b0 in range(0, n, _BLOCK):
@@ -562,8 +604,9 @@ def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family
         w_adult = np.uint64(0)
         w_care = np.uint64(0)
         w5 = np.uint64(0)
-        wt = np.uint64(0)
         na = 0
+        nh = 0
+        n5b = 0
         for q in range(nb):
             g = ag[q]
             g += g < 32767
@@ -573,23 +616,25 @@ def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family
             adult = a & (g >= adult_weeks)
             a = a & (not adult)
             ic_after = ic & (not adult)  # (leaves care at 18 before the census is read)
-            home, keeps, young, is5, is_teen = _census_child(a, ic_after, g, young_weeks,
-                                                             under5_weeks, teen_weeks)
+            home, keeps, young, is5 = _census_child(a, ic_after, g, young_weeks, under5_weeks)
             hm[q] = home
             fw[q] = ((np.int32(young) << _YOUNG_BIT) | (np.int32(keeps) << _LIVE_BIT)
-                     | np.int32(home))
+                     | (np.int32(is5) << _UNDER5_SHIFT) | np.int32(home))
             sh = np.uint64(q)
             w_adult |= np.uint64(adult) << sh
             w_care |= np.uint64(ic) << sh
             w5 |= np.uint64(is5) << sh
-            wt |= np.uint64(is_teen) << sh
             na += a
+            nh += home
+            n5b += is5
         n_active += na
+        n_home += nh
+        n5 += n5b
         fb = family[b0:b1]
         for q in range(nb):
             fam = fb[q]
             x = fw[q]
-            words[fam] = (words[fam] | (x & ~np.int32(1))) + (x & np.int32(1))
+            words[fam] = (words[fam] | (x & ~_COUNT_ONES)) + (x & _COUNT_ONES)
         w_open = w_care & ~w_adult  # (in care after the 18th birthdays' exits)
         while w_care:
             j = b0 + _low_bit(w_care)
@@ -606,14 +651,11 @@ def age_and_census(age, care_weeks, in_care, active, adult_weeks, adults, family
             w_open &= w_open - np.uint64(1)
             open_by_la[family_la[family[j]]] += 1
         while w5:
-            under5[n5] = b0 + _low_bit(w5)
-            n5 += 1
+            q = _low_bit(w5)
             w5 &= w5 - np.uint64(1)
-        while wt:
-            teens[nt] = b0 + _low_bit(wt)
-            nt += 1
-            wt &= wt - np.uint64(1)
-    return k, n5, nt, n_active
+            due[nd] = b0 + q
+            nd += is_contact[ag[q]] > 0
+    return k, nd, n_active, n_home, n5
 
 
 @njit(cache=True, nogil=True)

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from agents.health_visitor import CONTACTS
 from sim.population import Population
 
 
@@ -379,10 +380,19 @@ def _week_demography(p: Population, moved: bool, was_active: np.ndarray, seed: i
     c, f = p.children, p.families
     c.active[c.n - n_new[1]:] = new_active
     f.case[n0:] = new_case
+    f.la[n0:] = np.random.default_rng(seed + 1).integers(0, 5, f.n - n0)
     if moved:
         c.active[:50] = False
         return 50
     return 0
+
+
+def _young_by_la(young: np.ndarray, c, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Health visiting's counts of the under-fives ``young`` (by authority, of 5), the
+    contacts due and their authorities, as numpy."""
+    la = f.la[c.family[young]]
+    due = CONTACTS[c.age[young]] > 0
+    return np.bincount(la, minlength=5), young[due], la[due]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -421,16 +431,53 @@ def test_census_made_as_children_age_equals_the_whole_census(seed):
             _week_demography(ref, *week_args)
             want = ref.home_census(Scratch(), 5)
             young = np.zeros(got_pop.families.n, bool)
-            adults, n_active, aged = got_pop.age_and_census(buf, young, 520, 5)
+            adults, n_active, aged = got_pop.age_and_census(buf, young, 520, 5, CONTACTS)
             assert np.array_equal(adults, want_adults)
             assert n_active == int(np.count_nonzero(got_pop.children.active))
             assert np.array_equal(young, young_ref)
             got = got_pop.finish_census(aged, _week_demography(got_pop, *week_args))
-            for k in ("live", "at_home_mask", "at_home", "under5", "teens", "open_by_la"):
+            for k in ("live", "at_home_mask", "at_home", "open_by_la"):
                 assert np.array_equal(getattr(got, k), getattr(want, k)), k
+            # The under-fives: listed, or health visiting's counts of those that aged and
+            # the list of the new rows' (a whole census, with departures, lists them all).
+            assert (got.young is None) == (moved or week == 3)
+            assert got.under5 is None if got.young is not None else np.array_equal(
+                got.under5, want.under5)
+            if got.young is not None:
+                y, c_got, f_got = got.young, got_pop.children, got_pop.families
+                want_hv = _young_by_la(want.under5, c_got, f_got)
+                assert np.array_equal(y.rest, want.under5[want.under5 >= y.counted])
+                rest_hv = _young_by_la(y.rest, c_got, f_got)
+                assert np.array_equal(y.by_la + rest_hv[0], want_hv[0])
+                assert np.array_equal(np.concatenate([y.due, rest_hv[1]]), want_hv[1])
             for k in state:
                 assert np.array_equal(getattr(got_pop.children, k), getattr(ref.children, k)), k
         _grow(rng, pop, int(rng.integers(0, 50)), int(rng.integers(0, 300)))
+
+
+def test_census_of_a_family_too_large_for_its_word_is_made_whole():
+    """sim/population.py: age_and_census packs a family's children at home and under-fives
+    into 14 bits each of its word; a family with more (none has, but nothing forbids it)
+    is found by the counts' totals and the census is made whole instead, as the definition."""
+    from sim.util import Scratch
+
+    rng = np.random.default_rng(3)
+    pop = _population(rng, 50, 300)
+    c = pop.children
+    pop.children.append(20000, family=np.full(20000, 7, np.int32),
+                        age=rng.integers(0, 400, 20000).astype(np.int16))
+    pop.families.la[:] = rng.integers(0, 5, pop.families.n)
+    ref = copy.deepcopy(pop)
+    ref.age_one_week_reference(np.zeros(ref.families.n, bool), 520)
+    want = ref.home_census(Scratch(), 5)
+    adults, _, aged = pop.age_and_census(Scratch(), np.zeros(pop.families.n, bool), 520, 5,
+                                         CONTACTS)
+    assert aged.families == -1
+    got = pop.finish_census(aged)
+    assert got.young is None
+    for k in ("live", "at_home_mask", "at_home", "under5", "open_by_la"):
+        assert np.array_equal(getattr(got, k), getattr(want, k)), k
+    assert np.array_equal(c.age, ref.children.age)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -438,7 +485,7 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
     """sim/population.py: the week's HomeCensus (one compiled pass) against the numpy masks it
     replaced, on random states, the arrays reused twice (the ageing is checked against
     age_one_week_reference with the census made in its pass, below)."""
-    from sim.population import TEEN_WEEKS, UNDER_FIVE_WEEKS
+    from sim.population import UNDER_FIVE_WEEKS
     from sim.util import Scratch
 
     rng = np.random.default_rng(seed)
@@ -460,7 +507,6 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
         live[c.family[c.active | c.in_care]] = True
         assert np.array_equal(census.live, live)
         assert np.array_equal(census.under5, np.flatnonzero(mask & (c.age < UNDER_FIVE_WEEKS)))
-        assert np.array_equal(census.teens, np.flatnonzero(mask & (c.age >= TEEN_WEEKS)))
         f.case[:] = rng.integers(0, 7, f.n)
         f.la[:] = np.sort(rng.integers(0, 5, f.n))
         counted = pop.home_census(buf, 5).open_by_la
