@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -301,6 +302,34 @@ def ndtri32_array(y, out, centre, inv_half, coef):
 
 
 _BLOCK = 64  # (a block's tails are one 64-bit word's set bits)
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i):
+    """Ask the processor to bring ``arr[i]`` into the cache (LLVM's prefetch, for reading, kept
+    close): a hint only, which changes no value and never faults. A loop over a list of rows
+    of a table of millions (the open cases, the children in care) waits on memory at every
+    row; asking for the row :data:`_AHEAD` places on as each row is read overlaps the waits
+    (casework's reviews at full scale, 6.6 -> 3.1 ms a week)."""
+    sig = types.void(arr, i)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                       wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+_AHEAD = 64  # (rows ahead a loop over a list of rows asks for: :func:`_prefetch`)
 
 
 @intrinsic
@@ -1134,7 +1163,11 @@ def casework_due(known, case, case_weeks, assessment, min_weeks, done):
     least ``min_weeks`` in it, into ``done``; returns how many (agents/local_authority.py:
     casework, the numpy passes over the open cases it replaces, in one)."""
     m = 0
-    for r in range(known.shape[0]):
+    n = known.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            _prefetch(case, known[r + _AHEAD])
+            _prefetch(case_weeks, known[r + _AHEAD])
         i = known[r]
         case_weeks[i] += 1
         done[m] = i
@@ -1150,7 +1183,12 @@ def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, cha
     family's uid is read and its draw made only for a case under review (a family's row in
     a column of millions is a cache miss a family; at full scale 6.6 -> 4.8 ms a week)."""
     m = 0
-    for r in range(known.shape[0]):
+    n = known.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            _prefetch(case, known[r + _AHEAD])
+            _prefetch(case_weeks, known[r + _AHEAD])
+            _prefetch(uid, known[r + _AHEAD])
         i = known[r]
         c = case[i]
         if (((c == cin) | (c == cpp)) and np.float64(case_weeks[i]) >= min_weeks
@@ -1168,7 +1206,12 @@ def casework_high(known, case, need, in_court, cpp, level, out):
     read only where it is on a plan (a family's row of a column of millions is a cache miss
     a family)."""
     m = 0
-    for r in range(known.shape[0]):
+    n = known.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            _prefetch(case, known[r + _AHEAD])
+            _prefetch(need, known[r + _AHEAD])
+            _prefetch(in_court, known[r + _AHEAD])
         i = known[r]
         if case[i] == cpp and np.float64(need[i]) >= level and not in_court[i]:
             out[m] = i
@@ -1189,7 +1232,10 @@ def early_help_lists(rows, case, case_weeks, la, helped, waiting_case, weeks, ma
     ne = 0
     ng = 0
     nw = 0
-    for r in range(rows.shape[0]):
+    n = rows.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            _prefetch(case, rows[r + _AHEAD])
         i = rows[r]
         c = case[i]
         if c == helped:  # (few families have either stage: well-predicted branches)
@@ -1227,7 +1273,13 @@ def care_week(care, uid, key, placement, age, teen_weeks, home_la, log_hazard, m
     its columns read costs a cache miss a child; this reads three (uid, placement, age), the
     rest from the placements' table, a hundredth of the size."""
     twenty = np.float32(20.0)
-    for r in range(care.shape[0]):
+    n = care.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            i2 = care[r + _AHEAD]
+            _prefetch(placement, i2)
+            _prefetch(uid, i2)
+            _prefetch(age, i2)
         i = care[r]
         j = placement[i]
         counts[home_la[j]] += 1
@@ -1260,7 +1312,14 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
     children's table, and the answer is the same."""
     p_home_max = max(p_home_lost, p_home)
     p_order_max = max(p_sgo, p_adopt)
-    for r in range(care.shape[0]):
+    n = care.shape[0]
+    for r in range(n):
+        if r + 2 * _AHEAD < n:  # (the family's uid two steps on: its row first)
+            _prefetch(family, care[r + 2 * _AHEAD])
+        if r + _AHEAD < n:
+            i2 = care[r + _AHEAD]
+            _prefetch(family_uid, family[i2])
+            _prefetch(uid, i2)
         i = care[r]
         fa = family[i]
         c = np.uint8(0)
@@ -1290,7 +1349,10 @@ def planned_lists(care, placement, kind, short_term, family, family_uid, key, p_
     placement (a few in a hundred), which is the same draw."""
     ne = 0
     nd = 0
-    for r in range(care.shape[0]):
+    n = care.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            _prefetch(placement, care[r + _AHEAD])
         i = care[r]
         j = placement[i]
         if kind[j] == emergency:
@@ -1310,7 +1372,10 @@ def move_on_list(care, age, min_age, placement, kind, kinds, uid, key, p, out):
     ``Draws.uniform``) below ``p``; into ``out``, in the order of ``care``; returns how many.
     The placement and the draw are looked at only for a child old enough."""
     m = 0
-    for r in range(care.shape[0]):
+    n = care.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            _prefetch(age, care[r + _AHEAD])
         i = care[r]
         if (age[i] >= min_age and kinds[kind[placement[i]]]
                 and _unit53(_mix(uid[i] * _GOLDEN + key)) < p):
@@ -1327,7 +1392,13 @@ def refill_waiting(care, family, placement, kind, start, week, age, max_age, age
     (``kind == agency``), under ``max_age`` weeks old and placed before ``week``; into
     ``out``, in the order of ``care``; returns how many. ``mark`` (one byte a family, all zero)
     is returned to zero; ``fam`` is work space, one a child in care."""
-    for r in range(care.shape[0]):
+    n = care.shape[0]
+    for r in range(n):
+        if r + _AHEAD < n:
+            i2 = care[r + _AHEAD]
+            _prefetch(family, i2)
+            _prefetch(placement, i2)
+            _prefetch(age, i2)
         i = care[r]
         fa = family[i]
         fam[r] = fa
