@@ -704,52 +704,6 @@ def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
         flags[family[j]] |= active[j] & (not in_care[j]) & (age[j] < below_weeks)
 
 
-@njit(cache=True, nogil=True)
-def referral_candidates(active, case, at_home, need, uid, key, max_case, lo, hi, inv_w, bound,
-                        rows, us):
-    """The families open to referral (active, case at most ``max_case``, a child at home)
-    whose keyed ``referral`` uniform (:func:`keyed_uniform`) is below ``bound``, an upper
-    bound of their weekly chance looked up by need (need in [lo + (k-1) w, lo + k w) reads
-    ``bound[k]``, the chance at the step's top; need above ``hi`` or not a number: 2, always
-    kept). Writes their rows (in row order) and uniforms to ``rows`` and ``us``; returns how
-    many. The caller computes the exact chance for these few only (agents/family.py:
-    referrals).
-
-    Block by block of 64 families: every family's draw and bound in a loop the compiler
-    vectorises, each family's answer a bit of a word (its need and uid read through slices:
-    see :func:`need_draws`); then the families whose bit is set (one in four hundred) are
-    checked for being open to referral and listed, their uniform made again. (A family's
-    draw is made whether it is open or not: a test of its three flags in the vectorised loop
-    kept it scalar, and costs more than the draws it saves. At full scale 29 -> 19 ms.)"""
-    n = active.shape[0]
-    m = 0
-    last = bound.shape[0] - 1
-    for b0 in range(0, n, _BLOCK):
-        b1 = min(b0 + _BLOCK, n)
-        nb = need[b0:b1]
-        ub = uid[b0:b1]
-        w = np.uint64(0)
-        for k in range(b1 - b0):
-            # (Written out here: the same lines in an inlined helper returning the draw and
-            # the answer kept the loop scalar, twice as slow.)
-            u = _unit53(_mix(ub[k] * _GOLDEN + key))
-            v = np.float64(nb[k])
-            inside = v <= hi  # (false for NaN)
-            x = v if v >= lo else lo
-            x = x if inside else lo
-            s = min(int((x - lo) * inv_w) + 1, last)  # (floor + 1: a step up at worst)
-            b = bound[s] if inside else 2.0
-            w |= np.uint64(u < b) << np.uint64(k)
-        while w:
-            i = b0 + _low_bit(w)
-            w &= w - np.uint64(1)
-            if active[i] & (case[i] <= max_case) & (at_home[i] > 0):
-                rows[m] = i
-                us[m] = _unit53(_mix(uid[i] * _GOLDEN + key))
-                m += 1
-    return m
-
-
 @intrinsic
 def _ctlz(typingctx, w):
     """LLVM's count of leading zeros of a ``uint64`` (64 for zero), which numba does not
@@ -766,8 +720,21 @@ def _ctlz(typingctx, w):
 
 
 _LOG2E = 1.4426950408889634  # log2(e)
-#: Below 2**_FLOOR_EXP a draw is always kept (:func:`crisis_candidates`).
+#: Below 2**_FLOOR_EXP a draw is always kept (:func:`crisis_candidates`; float64 chances).
 _FLOOR_EXP = -50
+#: The same for :func:`referral_candidates` (float32 chances).
+_REFERRAL_FLOOR = -15
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit53_log2_floor(x):
+    """A lower bound of log2(u) for the uniform of hash ``x`` finer than
+    :func:`_unit53_exponent`: e + m / 8, m the three bits of h below its leading one, as
+    u >= 2**e (1 + m / 8) and log2(1 + t) >= t on [0, 1]; within 0.21 of log2(u)."""
+    h = x >> _S11
+    lz = _ctlz(h)
+    m = ((h << np.uint64(min(lz, 63))) >> np.uint64(60)) & np.uint64(7)
+    return np.float64(10 - lz) + np.float64(m) * 0.125
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -777,6 +744,65 @@ def _unit53_exponent(x):
     and 2**(floor(log2 h)) <= h <= u * 2**53 (h = 0: u = 2**-54, and 64 leading zeros give
     -54 too). So u >= 2**e always."""
     return 10 - _ctlz(x >> _S11)
+
+
+@njit(cache=True, nogil=True)
+def referral_candidates(active, case, at_home, need, uid, key, max_case, last_referral,
+                        known_since, threshold, slope, log2_rate, log2_known, log2_background,
+                        rows, us):
+    """The families open to referral (active, case at most ``max_case``, a child at home)
+    whose keyed ``referral`` uniform (:func:`keyed_uniform`) may be below their weekly chance
+    of a referral (agents/family.py: referrals); writes their rows (in row order) and
+    uniforms to ``rows`` and ``us`` and returns how many. Every family whose uniform is below
+    its chance is among them; the caller works out the exact chance for these few only.
+
+    The test, as :func:`crisis_candidates`'. The chance is ``1 - exp(-(a + b) / 52)`` in
+    float32, a = rate K exp(slope (need - threshold)) (K: the known-family effect for a
+    family referred since week ``known_since``, else 1) and b the background rate: never
+    above ``(a + b) / 52`` but for rounding (a relative 10**-6, and 2**-23 where it is tiny:
+    one less a float32 near one), and a + b <= 2 max(a, b). The exponent, worked out here in
+    float64, is within 10**-4 of the float32 one while it is below 80 in size (else the
+    family is kept). ``log2_rate`` and ``log2_known`` are log2(rate K / 52) + 1.01 for the
+    two K (K at least 1), ``log2_background`` log2(b / 52) + 1.01 (-inf for a term not above
+    zero). A family is kept where a lower bound of log2(u) (:func:`_unit53_log2_floor`) is
+    below ``slope (need - threshold) log2(e)`` plus its K's term, or below
+    ``log2_background``, or below -15. One not kept has u >= 2.01 max(a, b) / 52 and
+    u >= 2**-15, above the chance (the margin, 0.01 max(a, b) / 52, passes 2**-23 where
+    max(a, b) / 52 exceeds 2**-23 / 0.01, and below that the floor holds). About twice the
+    families referred are kept, their own K counted.
+
+    Block by block of 64 families: every family's draw and test in a loop the compiler
+    vectorises (its need, uid and last referral read through slices: see
+    :func:`need_draws`), each family's answer a bit of a word; then the families whose bit
+    is set (about one in a thousand) are checked for being open to referral and listed,
+    their uniform made again. (A family's draw is made whether it is open or not: a test of
+    its three flags in the vectorised loop kept it scalar, and costs more than the draws it
+    saves. A table of bounds by need for the larger K, read by a gather: 11 ms a week at
+    full scale, year 5; this test, 8.3 ms.)"""
+    n = active.shape[0]
+    m = 0
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        nb = need[b0:b1]
+        ub = uid[b0:b1]
+        lb = last_referral[b0:b1]
+        w = np.uint64(0)
+        for k in range(b1 - b0):
+            e = _unit53_log2_floor(_mix(ub[k] * _GOLDEN + key))
+            arg = (np.float64(nb[k]) - threshold) * slope
+            inside = abs(arg) < 80.0  # (false for NaN)
+            scale = log2_known if lb[k] >= known_since else log2_rate
+            keep = ((e < arg * _LOG2E + scale) | (e < log2_background)
+                    | (e < _REFERRAL_FLOOR) | (not inside))
+            w |= np.uint64(keep) << np.uint64(k)
+        while w:
+            i = b0 + _low_bit(w)
+            w &= w - np.uint64(1)
+            if active[i] & (case[i] <= max_case) & (at_home[i] > 0):
+                rows[m] = i
+                us[m] = _unit53(_mix(uid[i] * _GOLDEN + key))
+                m += 1
+    return m
 
 
 @njit(cache=True, nogil=True)

@@ -519,11 +519,13 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
 @pytest.mark.parametrize("overrides", [{}, {"social_work.referral_slope": 0.0},
                                        {"social_work.known_family_effect": 20.0,
-                                        "social_work.referral_rate": 20.0}])
+                                        "social_work.referral_rate": 20.0},
+                                       {"social_work.background_referral_rate": 0.0},
+                                       {"social_work.referral_slope": 5.0}])
 def test_referrals_by_bound_equal_the_full_computation(overrides):
     """agents/family.py: referrals (the exact chance only where a family's draw falls below
-    the bound for its need) against referrals_reference (every open family's chance), with
-    needs beyond the bounds' grid, families referred within the year, and several weeks."""
+    the bound of its chance) against referrals_reference (every open family's chance), with
+    needs far off the usual, families referred within the year, and several weeks."""
     from agents import family
     from sim.config import Scenario
     from sim.model import CareSystem
@@ -534,7 +536,8 @@ def test_referrals_by_bound_equal_the_full_computation(overrides):
     rng = np.random.default_rng(1)
     for _ in range(4):
         model.step()
-        f.need[rng.integers(0, f.n, 50)] = rng.choice([-20.0, -8.0, 7.99, 8.0, 8.01, 30.0], 50)
+        f.need[rng.integers(0, f.n, 50)] = rng.choice([-20.0, -8.0, 7.99, 8.0, 8.01, 30.0,
+                                                        60.0, 1e4], 50)
         f.need[rng.integers(0, f.n, 5)] = np.nan
         at_home = np.bincount(model.pop.children.family[model.pop.children_at_home()],
                               minlength=f.n)
@@ -599,16 +602,6 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
             assert np.array_equal(rows[:m], want)
 
 
-def _bound_filter(u, x, lo, hi, inv_w, bound, always):
-    """The candidates' test of sim/kernels.py (referral_candidates) as
-    numpy: ``u`` below the bound at the step above ``x`` (at ``lo`` below it), or 2 (kept)
-    where ``x`` is above ``hi``, not a number or ``always``."""
-    inside = (x <= hi) & ~always
-    w = np.where(inside, np.maximum(x, lo), lo)
-    k = np.minimum(((w - lo) * inv_w).astype(np.int64) + 1, len(bound) - 1)
-    return u < np.where(inside, bound[k], 2.0)
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_candidate_passes_equal_their_numpy_tests(seed):
     """sim/kernels.py: referral_candidates, crisis_candidates and keyed_below (a block's
@@ -619,48 +612,56 @@ def test_candidate_passes_equal_their_numpy_tests(seed):
 
     rng = np.random.default_rng(seed)
     key = int(rng.integers(0, 2**63))
-    lo, hi, steps = -8.0, 8.0, 64
-    inv_w = steps / (hi - lo)
     for n in (0, 1, 63, 64, 65, 3001):
         uid = rng.integers(0, 2**64 - 1, n, dtype=np.uint64)
         u = uniform_reference(key, uid)
+        h = bits_reference(key, uid) >> np.uint64(11)
+        # A lower bound of log2(u): floor(log2 u) plus the three bits below the leading one.
+        e = np.array([int(x).bit_length() - 54 + (((int(x) << 3) >> max(int(x).bit_length() - 1, 0))
+                                                   & 7) / 8 for x in h])
+        last = rng.integers(-5, 5, n).astype(np.int32)
         need = (rng.normal(0, 4, n)).astype(np.float32)
-        need[rng.random(n) < 0.01] = np.nan
+        need[rng.random(n) < 0.01] = rng.choice([np.nan, 1e6, -1e6])
         active, case = rng.random(n) < 0.9, rng.integers(0, 6, n).astype(np.int8)
         at_home = rng.integers(0, 3, n).astype(np.int32)
-        for bound in (np.zeros(steps + 1), np.linspace(0, 1, steps + 1) ** 4,
-                      np.ones(steps + 1) * 0.9, np.full(steps + 1, 2.0)):
+        for log2_rate, log2_background in ((-np.inf, -np.inf), (-12.0, -16.0), (-3.0, -np.inf),
+                                           (-np.inf, -2.0), (np.inf, -10.0)):
             rows, us = np.empty(n, np.int64), np.empty(n)
             m = kernels.referral_candidates(active, case, at_home, need, uid, np.uint64(key),
-                                            2, lo, hi, inv_w, bound, rows, us)
-            ok = active & (case <= 2) & (at_home > 0) & _bound_filter(
-                u, need.astype(np.float64), lo, hi, inv_w, bound, np.zeros(n, bool))
+                                            2, last, 0, 1.9, 1.6, log2_rate, log2_rate + 2.0,
+                                            log2_background, rows, us)
+            arg = (need.astype(np.float64) - 1.9) * 1.6
+            scale = np.where(last >= 0, log2_rate + 2.0, log2_rate)
+            with np.errstate(invalid="ignore"):
+                test = ((e < arg * 1.4426950408889634 + scale) | (e < log2_background)
+                        | (e < -15) | ~(np.abs(arg) < 80.0))
+            ok = active & (case <= 2) & (at_home > 0) & test
             assert np.array_equal(rows[:m], np.flatnonzero(ok))
             assert np.array_equal(us[:m], u[ok])
-            # Teenagers: children of these families (at home or not), every row visited.
-            n_c = 2 * n
-            c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
-            family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
-            age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
-            risk = rng.normal(0, 1, n_c).astype(np.float32)
-            risk[rng.random(n_c) < 0.01] = rng.choice([np.nan, 2000.0, -5000.0])
-            home = rng.random(n_c) < 0.8
-            for log2_scale in (-np.inf, -30.0, float(np.log2(1e-3)), 5.0, np.inf):
-                rows, us = np.empty(n_c, np.int64), np.empty(n_c)
-                m = kernels.crisis_candidates(home, age, 11 * 52, family, need, risk, c_uid,
-                                              np.uint64(key), 0.5, 0.7, log2_scale, rows, us)
-                nd = need[family].astype(np.float64) if n else np.zeros(0)
-                wn = 0.7 * np.where(nd > 0.0, nd, 0.0)
-                r = risk.astype(np.float64)
-                lh = (age.astype(np.float64) / 52.0 - 11.0) * 0.5 + (wn + r)
-                h = bits_reference(key, c_uid) >> np.uint64(11)
-                e = np.array([int(x).bit_length() - 54 for x in h], np.int64)  # floor(log2 u)
-                inside = (np.abs(wn) < 1000.0) & (np.abs(r) < 1000.0)
-                with np.errstate(invalid="ignore"):
-                    ok = home & (age >= 11 * 52) & (
-                        (e < lh * 1.4426950408889634 + log2_scale) | (e < -50) | ~inside)
-                assert np.array_equal(rows[:m], np.flatnonzero(ok))
-                assert np.array_equal(us[:m], uniform_reference(key, c_uid)[ok])
+        # Teenagers: children of these families (at home or not), every row visited.
+        n_c = 2 * n
+        c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
+        family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
+        age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
+        risk = rng.normal(0, 1, n_c).astype(np.float32)
+        risk[rng.random(n_c) < 0.01] = rng.choice([np.nan, 2000.0, -5000.0])
+        home = rng.random(n_c) < 0.8
+        for log2_scale in (-np.inf, -30.0, float(np.log2(1e-3)), 5.0, np.inf):
+            rows, us = np.empty(n_c, np.int64), np.empty(n_c)
+            m = kernels.crisis_candidates(home, age, 11 * 52, family, need, risk, c_uid,
+                                          np.uint64(key), 0.5, 0.7, log2_scale, rows, us)
+            nd = need[family].astype(np.float64) if n else np.zeros(0)
+            wn = 0.7 * np.where(nd > 0.0, nd, 0.0)
+            r = risk.astype(np.float64)
+            lh = (age.astype(np.float64) / 52.0 - 11.0) * 0.5 + (wn + r)
+            h_c = bits_reference(key, c_uid) >> np.uint64(11)
+            e_c = np.array([int(x).bit_length() - 54 for x in h_c], np.int64)
+            inside = (np.abs(wn) < 1000.0) & (np.abs(r) < 1000.0)
+            with np.errstate(invalid="ignore"):
+                ok = home & (age >= 11 * 52) & (
+                    (e_c < lh * 1.4426950408889634 + log2_scale) | (e_c < -50) | ~inside)
+            assert np.array_equal(rows[:m], np.flatnonzero(ok))
+            assert np.array_equal(us[:m], uniform_reference(key, c_uid)[ok])
         flags = rng.random(n) < 0.5
         for chance in (0.0, 0.3, 1.0):
             rows = np.empty(n, np.int64)
