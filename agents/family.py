@@ -23,7 +23,6 @@ from sim.population import (
     Case,
     Event,
     Kind,
-    census_rows,
 )
 from sim.util import scratch
 
@@ -197,15 +196,15 @@ def referrals(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f = model.pop.families
     # The draw (keyed by the family's uid) is made for every family open to referral, in one
     # compiled pass that keeps only those whose draw falls below an upper bound of their
-    # chance (a table by need: see _referral_bounds); the exact chance is worked out for
-    # those few, so the referred families are the ones the full computation refers.
+    # chance (2.01 times the larger of its two terms, compared by the draw's logarithm:
+    # sim/kernels.py, referral_candidates); the exact chance is worked out for those few, so
+    # the referred families are the ones the full computation refers.
     buf = scratch(model)
-    lo, hi, inv_w, bound = _referral_bounds(model)
     rows = buf.get("referral_rows", f.n, np.int64)
     us = buf.get("referral_u", f.n, np.float64)
     m = kernels.referral_candidates(
         f.active, f.case, at_home, f.need, f.uid, np.uint64(model.draws.key("referral")),
-        int(Case.EARLY_HELP), lo, hi, inv_w, bound, rows, us)
+        int(Case.EARLY_HELP), f.last_referral, *_referral_test(model), rows, us)
     cand, u = rows[:m], us[:m]
     referred = cand[u < _referral_chance(model, f.need[cand], f.last_referral[cand])]
     source = model.draws.choice("referral.source", f.uid[referred], SOURCE_SHARES)
@@ -234,27 +233,28 @@ def _referral_chance(model, need: np.ndarray, last_referral: np.ndarray) -> np.n
     return prob
 
 
-#: The need grid of the referral bounds: steps of 1/32 from -8 to 8 (exact in binary); each
-#: bound is the chance at its step's top plus ``_BOUND_MARGIN``, far more than any rounding.
-_BOUND_LO, _BOUND_HI, _BOUND_STEPS = -8.0, 8.0, 512
-_BOUND_MARGIN = 1e-3
+def _referral_test(model) -> tuple[int, float, float, float, float, float]:
+    """The terms of referral_candidates' test (sim/kernels.py): the first week of the year
+    in which a referral makes a family known, the threshold and slope, and log2 of 2.01
+    times each of the chance's terms' scale per week (the rate for a family not known, the
+    rate times the larger of 1 and the known-family effect for one known; the background),
+    -inf for a term never above zero; every family kept (the background's term infinite)
+    where the threshold or slope are so large that the float32 exponent's rounding could
+    pass the test's margin."""
+    p = model.params.social_work
+    rate, background = float(p.referral_rate), float(p.background_referral_rate)
+    slope, threshold = float(p.referral_slope), float(p.threshold)
 
+    def log2_term(x: float) -> float:
+        return float(np.log2(x / WEEKS_PER_YEAR)) + 1.01 if x > 0 else -np.inf
 
-def _referral_bounds(model) -> tuple[float, float, float, np.ndarray]:
-    """(lo, hi, 1 / step, bounds): for need in (lo + (k - 1) step, lo + k step], no family's
-    weekly chance of referral exceeds ``bounds[k]``, known to services or not (the chance
-    rises with need). Worked out by :func:`_referral_chance` itself, at each step's top plus
-    a margin, so the bound holds for the float32 arithmetic as computed (the exact chance
-    is compared only where a draw falls below it)."""
-    edges = np.linspace(_BOUND_LO, _BOUND_HI, _BOUND_STEPS + 1) + _BOUND_MARGIN
-    need = edges.astype(np.float32)
-    week = np.full(len(need), model.week, np.int64)
-    unknown = _referral_chance(model, need.copy(), week - 10 * WEEKS_PER_YEAR)
-    known = _referral_chance(model, need.copy(), week)
-    bound = np.maximum(unknown, known).astype(np.float64) * (1 + 1e-6)
-    if model.params.social_work.referral_slope < 0:  # (a chance falling with need: no bound)
-        bound[:] = 2.0
-    return _BOUND_LO, _BOUND_HI, _BOUND_STEPS / (_BOUND_HI - _BOUND_LO), bound
+    log2_rate = log2_term(rate)
+    log2_known = log2_term(rate * max(1.0, float(p.known_family_effect)))
+    log2_background = log2_term(background)
+    if not (abs(slope) < 1000.0 and abs(slope * threshold) < 1000.0):
+        log2_background = np.inf
+    known_since = model.week - WEEKS_PER_YEAR  # (referred since: known to services)
+    return known_since, threshold, slope, log2_rate, log2_known, log2_background
 
 
 def referrals_reference(model, at_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -272,21 +272,23 @@ def adolescent_crises(model, at_home_mask: np.ndarray) -> np.ndarray:
     c = model.pop.children
     f = model.pop.families
     p = model.params.need
+    rate = float(p.adolescent_risk_rate)
+    if not rate > 0:  # (no chance above zero, or not a number: nobody, as the definition)
+        return np.zeros(0, np.int64)
+    if len(at_home_mask) != c.n:
+        raise ValueError("adolescent_crises: the mask must mark every child row")
+    # Every teenager's keyed draw, in one compiled pass over the children that keeps only
+    # the draws below an upper bound of the teenager's chance (twice its first-order term,
+    # compared by the draw's power of two: sim/kernels.py, crisis_candidates); the exact
+    # chance for those few.
     buf = scratch(model)
-    teen = census_rows(model, at_home_mask, "teens")  # the week's census, if this is its mask
-    if teen is None:
-        mask = np.greater_equal(c.age, ADOLESCENT_WEEKS, out=buf.get("teen_mask", c.n, np.bool_))
-        teen = np.flatnonzero(np.logical_and(mask, at_home_mask, out=mask))
-    # Every teenager's keyed draw, in one compiled pass that keeps only the draws below an
-    # upper bound of the teenager's chance (a table by log-hazard, as for referrals); the
-    # exact chance for those few.
-    lo, hi, inv_w, bound = _crisis_bounds(model)
-    rows = buf.get("crisis_rows", len(teen), np.int64)
-    us = buf.get("crisis_u", len(teen), np.float64)
+    rows = buf.get("crisis_rows", c.n, np.int64)  # (only the pages written are touched)
+    us = buf.get("crisis_u", c.n, np.float64)
     m = kernels.crisis_candidates(
-        np.ascontiguousarray(teen, dtype=np.int64), c.age, c.family, f.need, c.risk, c.uid,
-        np.uint64(model.draws.key("adolescent")), float(p.adolescent_age_slope),
-        float(p.adolescent_family_weight), lo, hi, inv_w, bound, rows, us)
+        np.ascontiguousarray(at_home_mask, dtype=np.bool_), c.age, ADOLESCENT_WEEKS, c.family,
+        f.need, c.risk, c.uid, np.uint64(model.draws.key("adolescent")),
+        float(p.adolescent_age_slope), float(p.adolescent_family_weight),
+        float(np.log2(rate / WEEKS_PER_YEAR)) + 1.0 + 1e-9, rows, us)
     cand, u = rows[:m], us[:m]
     return cand[u < _crisis_chance(model, cand)]
 
@@ -316,20 +318,6 @@ def _chance_of_log_hazard(model, log_h: np.ndarray) -> np.ndarray:
     np.exp(prob, out=prob)
     np.subtract(1.0, prob, out=prob)
     return prob
-
-
-_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS = -40.0, 24.0, 1024
-
-
-def _crisis_bounds(model) -> tuple[float, float, float, np.ndarray]:
-    """(lo, hi, 1 / step, bounds): no teenager whose log-hazard is below ``lo + k step``
-    (less the margin) has a weekly chance above ``bounds[k]`` (the chance rises with the
-    log-hazard), worked out by the chance's own operations at each step plus the margin."""
-    edges = np.linspace(_CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS + 1) + _BOUND_MARGIN
-    bound = _chance_of_log_hazard(model, edges) * (1 + 1e-6)
-    if model.params.need.adolescent_risk_rate < 0:  # (a chance falling with hazard: no bound)
-        bound[:] = 2.0
-    return _CRISIS_LO, _CRISIS_HI, _CRISIS_STEPS / (_CRISIS_HI - _CRISIS_LO), bound
 
 
 def adolescent_crises_reference(model, at_home_mask: np.ndarray) -> np.ndarray:

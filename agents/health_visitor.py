@@ -27,6 +27,9 @@ MANDATED_WEEKS = (0, 2, 7, 52, 117)
 _IS_CONTACT = np.zeros(18 * WEEKS_PER_YEAR + 2, dtype=np.int8)
 _IS_CONTACT[list(MANDATED_WEEKS)] = 1
 _IS_CONTACT[0] = 2  # birth week: antenatal and new-birth (counted as two contacts)
+#: The contacts by age, as the week's census finds those due while the children age
+#: (sim/population.py: age_and_census).
+CONTACTS = _IS_CONTACT
 
 
 class HealthVisitorTeam(FixedAgent):
@@ -73,10 +76,17 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     c, f = pop.children, pop.families
     teams = model.hv_teams
     # Only the under-fives at home are looked up (their authority, their contacts due), not
-    # every child: a fifth of the children, and fewer once rows of adults accumulate.
-    young = census_rows(model, at_home, "under5")  # the week's census, if this is its mask
-    if young is None:
-        young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
+    # every child: a fifth of the children, and fewer once rows of adults accumulate. The
+    # week's census has counted those of the rows that aged this week (sim/population.py:
+    # UnderFives) and lists the rest (the week's births and arrivals), or lists them all.
+    census = getattr(model, "census", None)
+    counted = census.young if census is not None and census.at_home_mask is at_home else None
+    if counted is not None:
+        young = counted.rest
+    else:
+        young = census_rows(model, at_home, "under5")  # the week's census, if this is its mask
+        if young is None:
+            young = np.flatnonzero(at_home & (c.age < UNDER_FIVE_WEEKS))
     # Their number per authority and those with a mandated contact due this week (with
     # their authority), in one compiled pass over them.
     young = np.ascontiguousarray(young, dtype=np.int64)
@@ -85,6 +95,10 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     la_due = np.empty(len(young), f.la.dtype)
     m = kernels.young_by_la(young, c.family, c.age, f.la, _IS_CONTACT, under5, due, la_due)
     due, la_due = due[:m], la_due[:m]
+    if counted is not None:  # (the rows counted come first: the list in row order)
+        under5 += counted.by_la
+        la_counted = f.la[c.family[counted.due]]
+        due, la_due = np.concatenate([counted.due, due]), np.concatenate([la_counted, la_due])
     for team in teams:
         team.review_caseload(int(under5[team.la]))
     coverage = np.array([t.coverage for t in teams])

@@ -240,12 +240,27 @@ def represented_sites(
 
 def _add_sites(model, sites: list[np.ndarray]) -> None:
     """Extend ``model.provider_site``: for each new provider and each neighbourhood, its site
-    nearest to that neighbourhood (where a child from there would live)."""
+    nearest to that neighbourhood (where a child from there would live).
+
+    The matrix is the first rows of a larger one, with room for half as many providers
+    again, so that providers opening (every market review) add their rows rather than copy
+    the whole matrix each time (at full scale after five years, 9,949 providers by 459
+    neighbourhoods: three copies a review, 8 ms each). A pickled model keeps only the rows
+    (the room is made again when needed)."""
     dist = model.region.distance
     rows = np.empty((len(sites), model.region.n_nodes), dtype=np.int16)
     for i, sx in enumerate(sites):
         rows[i] = sx[np.argmin(dist[sx], axis=0)]
-    model.provider_site = np.vstack([model.provider_site, rows])
+    old = model.provider_site
+    n0, n1 = len(old), len(old) + len(rows)
+    room = old.base
+    if not (isinstance(room, np.ndarray) and room.ndim == 2 and room.shape[1] == old.shape[1]
+            and room.shape[0] >= n1 and room.dtype == old.dtype
+            and old.__array_interface__["data"][0] == room.__array_interface__["data"][0]):
+        room = np.empty((n1 + n1 // 2 + 64, old.shape[1]), dtype=old.dtype)
+        room[:n0] = old
+    room[n0:n1] = rows
+    model.provider_site = room[:n1]
 
 
 def build_market(model) -> None:

@@ -377,7 +377,7 @@ class CareSystem(mesa.Model):
         young = scratch(self).get("births_young", pop.families.n, np.bool_)
         young.fill(False)
         adults, self.children_now, aged = pop.age_and_census(
-            scratch(self), young, demography.YOUNG_WEEKS, self.n_la)
+            scratch(self), young, demography.YOUNG_WEEKS, self.n_la, health_visitor.CONTACTS)
         self.new_children_from = pop.children.n  # (rows added from here on are this week's)
         placements.leave_care(self, adults[pop.children.in_care[adults]], End.AGED_OUT)
         demography.births(self, young)

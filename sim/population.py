@@ -518,44 +518,52 @@ class Population:
             young[c.family[c.active & ~c.in_care & (c.age < young_weeks)]] = True
         return adults
 
-    def age_and_census(self, scratch, young: np.ndarray, young_weeks: int, n_la: int
-                       ) -> tuple[np.ndarray, int, AgedCensus]:
+    def age_and_census(self, scratch, young: np.ndarray, young_weeks: int, n_la: int,
+                       is_contact: np.ndarray) -> tuple[np.ndarray, int, AgedCensus]:
         """The week's ageing (:meth:`age_one_week_reference`, ``young`` marked) and, in the
         same compiled pass over the children, the week's census of the aged rows
         (sim/kernels.py: age_and_census), as it will stand once those turning 18 in care have
         left it; :meth:`finish_census` adds the rows the week's demography adds. One read of
-        every child's columns, not two (issue 13). Returns the children turning 18, how many
-        children are active after ageing, and the census so far. ``scratch``: a sim/util.py
-        Scratch pool (required: the census's arrays are kept there, with room for the week's
-        new rows)."""
+        every child's columns, not two (issue 13). The under-fives at home are counted for
+        health visiting as they age (by authority, and those with a contact due at their age:
+        ``is_contact``, agents/health_visitor.py), rather than listed. Returns the children
+        turning 18, how many children are active after ageing, and the census so far.
+        ``scratch``: a sim/util.py Scratch pool (required: the census's arrays are kept
+        there, with room for the week's new rows)."""
         c, f = self.children, self.families
         nf, nc = f.n, c.n
+        if len(is_contact) <= UNDER_FIVE_WEEKS:
+            raise ValueError("age_and_census: is_contact must cover every age under five")
         room_f, room_c = nf + max(4096, nf // 32), nc + max(8192, nc // 32)
         live = scratch.get("census_live", room_f, np.bool_)
         words = scratch.get("census_at_home", room_f, np.int32)  # (packed, then unpacked)
         words[:nf].fill(0)
         mask = scratch.get("census_mask", room_c, np.bool_)
-        under5 = scratch.get("census_under5", room_c, np.int64)
-        teens = scratch.get("census_teens", room_c, np.int64)
+        under5 = scratch.get("census_under5", room_c - nc, np.int64)  # (the new rows')
         open_by_la = np.zeros(n_la, np.int64)
+        by_la = np.zeros(n_la, np.int64)
+        due = scratch.get("census_due", nc, np.int64)  # (only the pages written are touched)
         adults = np.empty(nc, np.int64)  # (only the pages written are ever touched)
-        k, n5, nt, n_active = kernels.age_and_census(
+        k, nd, n_active, n_home, n5 = kernels.age_and_census(
             c.age, c.care_weeks, c.in_care, c.active, ADULT_WEEKS, adults, c.family,
-            young_weeks, UNDER_FIVE_WEEKS, TEEN_WEEKS, words[:nf], mask[:nc], under5, teens,
-            f.la, open_by_la)
-        kernels.census_aged_families(words[:nf], live[:nf], words[:nf], young, f.case,
-                                     int(Case.ASSESSMENT), f.la, open_by_la)
-        census = AgedCensus(scratch, n_la, nf, nc, int(n5), int(nt), live, mask, words,
-                            under5, teens, open_by_la)
+            young_weeks, UNDER_FIVE_WEEKS, words[:nf], mask[:nc], f.la, open_by_la,
+            np.ascontiguousarray(is_contact), due)
+        counted = kernels.census_aged_families(words[:nf], live[:nf], words[:nf], young, f.case,
+                                               int(Case.ASSESSMENT), f.la, open_by_la, by_la)
+        if counted != (n_home, n5):  # (a family's count overflowed its bits: start again)
+            return adults[:k].copy(), int(n_active), AgedCensus(scratch, n_la, -1, -1,
+                                                                  *([None] * 7))
+        census = AgedCensus(scratch, n_la, nf, nc, live, mask, words, under5, open_by_la,
+                            by_la, due[:nd])
         return adults[:k].copy(), int(n_active), census
 
-    def age_and_census_reference(self, scratch, young: np.ndarray, young_weeks: int, n_la: int
-                                 ) -> tuple[np.ndarray, int, AgedCensus]:
+    def age_and_census_reference(self, scratch, young: np.ndarray, young_weeks: int, n_la: int,
+                                 is_contact: np.ndarray) -> tuple[np.ndarray, int, AgedCensus]:
         """:meth:`age_and_census` by :meth:`age_one_week_reference`, the census left to
         :meth:`finish_census` (a whole census then: the definition)."""
         adults = self.age_one_week_reference(young, young_weeks)
         n_active = int(np.count_nonzero(self.children.active))
-        return adults, n_active, AgedCensus(scratch, n_la, -1, -1, 0, 0, *([None] * 6))
+        return adults, n_active, AgedCensus(scratch, n_la, -1, -1, *([None] * 7))
 
     def finish_census(self, aged: AgedCensus, moved_away: int = 0) -> HomeCensus:
         """The week's census (:meth:`home_census`) from the one made as the children aged
@@ -573,12 +581,11 @@ class Population:
         live[aged.families :].fill(False)
         at_home[aged.families :].fill(0)
         mask = aged.at_home_mask[: c.n]
-        n5, nt = kernels.census_from(aged.children, aged.n5, aged.nt, c.active, c.in_care,
-                                     c.family, c.age, UNDER_FIVE_WEEKS, TEEN_WEEKS, live, mask,
-                                     at_home, aged.under5, aged.teens, f.case,
-                                     int(Case.ASSESSMENT), f.la, aged.open_by_la)
-        return HomeCensus(live, mask, at_home, aged.under5[:n5], aged.teens[:nt],
-                          aged.open_by_la)
+        n5 = kernels.census_from(aged.children, 0, c.active, c.in_care, c.family, c.age,
+                                 UNDER_FIVE_WEEKS, live, mask, at_home, aged.under5, f.case,
+                                 int(Case.ASSESSMENT), f.la, aged.open_by_la)
+        young = UnderFives(aged.under5_by_la, aged.due, aged.children, aged.under5[:n5])
+        return HomeCensus(live, mask, at_home, None, aged.open_by_la, young)
 
     def home_census(self, scratch=None, n_la: int = 0) -> HomeCensus:
         """Which families are still live and where the children at home are, this week, in
@@ -594,12 +601,11 @@ class Population:
         at_home.fill(0)
         mask = get("census_mask", c.n, np.bool_)
         under5 = get("census_under5", c.n, np.int64)
-        teens = get("census_teens", c.n, np.int64)
         open_by_la = np.zeros(n_la, np.int64)
-        n5, nt = kernels.census_from(0, 0, 0, c.active, c.in_care, c.family, c.age,
-                                     UNDER_FIVE_WEEKS, TEEN_WEEKS, live, mask, at_home, under5,
-                                     teens, f.case, int(Case.ASSESSMENT), f.la, open_by_la)
-        return HomeCensus(live, mask, at_home, under5[:n5], teens[:nt], open_by_la)
+        n5 = kernels.census_from(0, 0, c.active, c.in_care, c.family, c.age, UNDER_FIVE_WEEKS,
+                                 live, mask, at_home, under5, f.case, int(Case.ASSESSMENT),
+                                 f.la, open_by_la)
+        return HomeCensus(live, mask, at_home, under5[:n5], open_by_la)
 
 
 def beta22(u: np.ndarray) -> np.ndarray:
@@ -609,7 +615,22 @@ def beta22(u: np.ndarray) -> np.ndarray:
 
 
 UNDER_FIVE_WEEKS = 5 * WEEKS_PER_YEAR
-TEEN_WEEKS = 11 * WEEKS_PER_YEAR
+TEEN_WEEKS = 11 * WEEKS_PER_YEAR  # (agents/family.py: adolescent crises)
+
+
+@dataclass(frozen=True)
+class UnderFives:
+    """Health visiting's part of the under-fives at home (agents/health_visitor.py: visit,
+    sim/kernels.py: young_by_la) for the child rows below ``counted``, worked out as they
+    aged (Population.age_and_census): their number by authority (``by_la``) and those with a
+    mandated contact due at their age (``due``, in row order); and the list of the
+    under-fives at home among the rows from ``counted`` on, the week's new rows (``rest``, in
+    row order)."""
+
+    by_la: np.ndarray
+    due: np.ndarray
+    counted: int
+    rest: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -620,22 +641,23 @@ class HomeCensus:
     - ``live``: per family, a child active (at home) or in care (the rest become inactive);
     - ``at_home_mask``: per child, active and not in care (``Population.children_at_home``);
     - ``at_home``: per family, how many of its children are at home;
-    - ``under5``: the children at home under five (health visiting, proceedings' urgency);
-    - ``teens``: the children at home aged 11 or more (adolescent crises),
+    - ``under5``: the children at home under five (health visiting), in row order, as
+      ``np.flatnonzero`` of the mask and the age gives them; or None where ``young`` has
+      health visiting's counts of them instead (a census made as the children aged:
+      Population.finish_census);
 
-    the last two in row order, as ``np.flatnonzero`` of the mask and the age gives them;
     ``open_by_la`` (if asked for): per authority, the children at home in a family whose case
     is at least an assessment, plus the children in care (sim/model.py: open_children). The
     mask stays the week's mask (children who enter care later in the week are still in it,
-    as before); a mechanism that is given this ``at_home_mask`` may use the lists (it checks
-    that it was given this very array, else it computes its own)."""
+    as before); a mechanism that is given this ``at_home_mask`` may use the lists and counts
+    (it checks that it was given this very array, else it computes its own)."""
 
     live: np.ndarray
     at_home_mask: np.ndarray
     at_home: np.ndarray
-    under5: np.ndarray
-    teens: np.ndarray
+    under5: np.ndarray | None
     open_by_la: np.ndarray
+    young: UnderFives | None = None
 
 
 @dataclass(frozen=True)
@@ -643,20 +665,20 @@ class AgedCensus:
     """The census of the child rows that existed as the week's ageing ran
     (Population.age_and_census), with the arrays, sized with room for the week's new rows,
     that Population.finish_census completes: ``families`` and ``children`` rows covered (-1:
-    none, a whole census to be made), the lists' lengths so far."""
+    none, a whole census to be made), the list of the new rows' under-fives to be filled
+    (``under5``), and health visiting's counts of the aged under-fives (UnderFives)."""
 
     scratch: object
     n_la: int
     families: int
     children: int
-    n5: int
-    nt: int
     live: np.ndarray | None
     at_home_mask: np.ndarray | None
     at_home: np.ndarray | None
     under5: np.ndarray | None
-    teens: np.ndarray | None
     open_by_la: np.ndarray | None
+    under5_by_la: np.ndarray | None
+    due: np.ndarray | None
 
 
 def census_rows(model, at_home_mask: np.ndarray, name: str) -> np.ndarray | None:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from agents.health_visitor import CONTACTS
 from sim.population import Population
 
 
@@ -379,10 +380,19 @@ def _week_demography(p: Population, moved: bool, was_active: np.ndarray, seed: i
     c, f = p.children, p.families
     c.active[c.n - n_new[1]:] = new_active
     f.case[n0:] = new_case
+    f.la[n0:] = np.random.default_rng(seed + 1).integers(0, 5, f.n - n0)
     if moved:
         c.active[:50] = False
         return 50
     return 0
+
+
+def _young_by_la(young: np.ndarray, c, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Health visiting's counts of the under-fives ``young`` (by authority, of 5), the
+    contacts due and their authorities, as numpy."""
+    la = f.la[c.family[young]]
+    due = CONTACTS[c.age[young]] > 0
+    return np.bincount(la, minlength=5), young[due], la[due]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -421,16 +431,53 @@ def test_census_made_as_children_age_equals_the_whole_census(seed):
             _week_demography(ref, *week_args)
             want = ref.home_census(Scratch(), 5)
             young = np.zeros(got_pop.families.n, bool)
-            adults, n_active, aged = got_pop.age_and_census(buf, young, 520, 5)
+            adults, n_active, aged = got_pop.age_and_census(buf, young, 520, 5, CONTACTS)
             assert np.array_equal(adults, want_adults)
             assert n_active == int(np.count_nonzero(got_pop.children.active))
             assert np.array_equal(young, young_ref)
             got = got_pop.finish_census(aged, _week_demography(got_pop, *week_args))
-            for k in ("live", "at_home_mask", "at_home", "under5", "teens", "open_by_la"):
+            for k in ("live", "at_home_mask", "at_home", "open_by_la"):
                 assert np.array_equal(getattr(got, k), getattr(want, k)), k
+            # The under-fives: listed, or health visiting's counts of those that aged and
+            # the list of the new rows' (a whole census, with departures, lists them all).
+            assert (got.young is None) == (moved or week == 3)
+            assert got.under5 is None if got.young is not None else np.array_equal(
+                got.under5, want.under5)
+            if got.young is not None:
+                y, c_got, f_got = got.young, got_pop.children, got_pop.families
+                want_hv = _young_by_la(want.under5, c_got, f_got)
+                assert np.array_equal(y.rest, want.under5[want.under5 >= y.counted])
+                rest_hv = _young_by_la(y.rest, c_got, f_got)
+                assert np.array_equal(y.by_la + rest_hv[0], want_hv[0])
+                assert np.array_equal(np.concatenate([y.due, rest_hv[1]]), want_hv[1])
             for k in state:
                 assert np.array_equal(getattr(got_pop.children, k), getattr(ref.children, k)), k
         _grow(rng, pop, int(rng.integers(0, 50)), int(rng.integers(0, 300)))
+
+
+def test_census_of_a_family_too_large_for_its_word_is_made_whole():
+    """sim/population.py: age_and_census packs a family's children at home and under-fives
+    into 14 bits each of its word; a family with more (none has, but nothing forbids it)
+    is found by the counts' totals and the census is made whole instead, as the definition."""
+    from sim.util import Scratch
+
+    rng = np.random.default_rng(3)
+    pop = _population(rng, 50, 300)
+    c = pop.children
+    pop.children.append(20000, family=np.full(20000, 7, np.int32),
+                        age=rng.integers(0, 400, 20000).astype(np.int16))
+    pop.families.la[:] = rng.integers(0, 5, pop.families.n)
+    ref = copy.deepcopy(pop)
+    want_adults = ref.age_one_week_reference(np.zeros(ref.families.n, bool), 520)
+    want = ref.home_census(Scratch(), 5)
+    adults, _, aged = pop.age_and_census(Scratch(), np.zeros(pop.families.n, bool), 520, 5,
+                                         CONTACTS)
+    assert aged.families == -1 and np.array_equal(adults, want_adults)
+    got = pop.finish_census(aged)
+    assert got.young is None
+    for k in ("live", "at_home_mask", "at_home", "under5", "open_by_la"):
+        assert np.array_equal(getattr(got, k), getattr(want, k)), k
+    assert np.array_equal(c.age, ref.children.age)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -438,7 +485,7 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
     """sim/population.py: the week's HomeCensus (one compiled pass) against the numpy masks it
     replaced, on random states, the arrays reused twice (the ageing is checked against
     age_one_week_reference with the census made in its pass, below)."""
-    from sim.population import TEEN_WEEKS, UNDER_FIVE_WEEKS
+    from sim.population import UNDER_FIVE_WEEKS
     from sim.util import Scratch
 
     rng = np.random.default_rng(seed)
@@ -460,7 +507,6 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
         live[c.family[c.active | c.in_care]] = True
         assert np.array_equal(census.live, live)
         assert np.array_equal(census.under5, np.flatnonzero(mask & (c.age < UNDER_FIVE_WEEKS)))
-        assert np.array_equal(census.teens, np.flatnonzero(mask & (c.age >= TEEN_WEEKS)))
         f.case[:] = rng.integers(0, 7, f.n)
         f.la[:] = np.sort(rng.integers(0, 5, f.n))
         counted = pop.home_census(buf, 5).open_by_la
@@ -473,11 +519,13 @@ def test_census_and_ageing_equal_their_numpy_definitions(seed):
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
 @pytest.mark.parametrize("overrides", [{}, {"social_work.referral_slope": 0.0},
                                        {"social_work.known_family_effect": 20.0,
-                                        "social_work.referral_rate": 20.0}])
+                                        "social_work.referral_rate": 20.0},
+                                       {"social_work.background_referral_rate": 0.0},
+                                       {"social_work.referral_slope": 5.0}])
 def test_referrals_by_bound_equal_the_full_computation(overrides):
     """agents/family.py: referrals (the exact chance only where a family's draw falls below
-    the bound for its need) against referrals_reference (every open family's chance), with
-    needs beyond the bounds' grid, families referred within the year, and several weeks."""
+    the bound of its chance) against referrals_reference (every open family's chance), with
+    needs far off the usual, families referred within the year, and several weeks."""
     from agents import family
     from sim.config import Scenario
     from sim.model import CareSystem
@@ -488,7 +536,8 @@ def test_referrals_by_bound_equal_the_full_computation(overrides):
     rng = np.random.default_rng(1)
     for _ in range(4):
         model.step()
-        f.need[rng.integers(0, f.n, 50)] = rng.choice([-20.0, -8.0, 7.99, 8.0, 8.01, 30.0], 50)
+        f.need[rng.integers(0, f.n, 50)] = rng.choice([-20.0, -8.0, 7.99, 8.0, 8.01, 30.0,
+                                                        60.0, 1e4], 50)
         f.need[rng.integers(0, f.n, 5)] = np.nan
         at_home = np.bincount(model.pop.children.family[model.pop.children_at_home()],
                               minlength=f.n)
@@ -499,11 +548,13 @@ def test_referrals_by_bound_equal_the_full_computation(overrides):
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # (the needs put off the grid)
 @pytest.mark.parametrize("overrides", [{}, {"need.adolescent_age_slope": -1.0},
-                                       {"need.adolescent_risk_rate": 0.2}])
+                                       {"need.adolescent_risk_rate": 0.2},
+                                       {"need.adolescent_risk_rate": 0.0},
+                                       {"need.adolescent_family_weight": 3.0}])
 def test_crises_by_bound_equal_the_full_computation(overrides):
     """agents/family.py: adolescent_crises (the exact chance only where a teenager's draw falls
-    below the bound for its log-hazard) against adolescent_crises_reference, with needs and
-    risks far off the grid (and NaN), with and without the week's census."""
+    below the bound of its chance) against adolescent_crises_reference, with needs and risks
+    far off the usual (and NaN)."""
     from agents import family
     from sim.config import Scenario
     from sim.model import CareSystem
@@ -520,7 +571,7 @@ def test_crises_by_bound_equal_the_full_computation(overrides):
         got = family.adolescent_crises(model, mask)
         assert np.array_equal(got, family.adolescent_crises_reference(model, mask))
         if week == 3:
-            assert len(got) > 0
+            assert (len(got) > 0) == (model.params.need.adolescent_risk_rate > 0)
 
 
 def test_open_children_and_keyed_below_equal_their_numpy_definitions():
@@ -551,61 +602,66 @@ def test_open_children_and_keyed_below_equal_their_numpy_definitions():
             assert np.array_equal(rows[:m], want)
 
 
-def _bound_filter(u, x, lo, hi, inv_w, bound, always):
-    """The candidates' test of sim/kernels.py (referral_candidates, crisis_candidates) as
-    numpy: ``u`` below the bound at the step above ``x`` (at ``lo`` below it), or 2 (kept)
-    where ``x`` is above ``hi``, not a number or ``always``."""
-    inside = (x <= hi) & ~always
-    w = np.where(inside, np.maximum(x, lo), lo)
-    k = np.minimum(((w - lo) * inv_w).astype(np.int64) + 1, len(bound) - 1)
-    return u < np.where(inside, bound[k], 2.0)
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_candidate_passes_equal_their_numpy_tests(seed):
     """sim/kernels.py: referral_candidates, crisis_candidates and keyed_below (a block's
     answers as a word's set bits) against their tests as numpy, on lengths that are not
     multiples of a block and with bounds that keep none, some, most and all."""
     from sim import kernels
-    from sim.draws import uniform_reference
+    from sim.draws import bits_reference, uniform_reference
 
     rng = np.random.default_rng(seed)
     key = int(rng.integers(0, 2**63))
-    lo, hi, steps = -8.0, 8.0, 64
-    inv_w = steps / (hi - lo)
     for n in (0, 1, 63, 64, 65, 3001):
         uid = rng.integers(0, 2**64 - 1, n, dtype=np.uint64)
         u = uniform_reference(key, uid)
+        h = bits_reference(key, uid) >> np.uint64(11)
+        # A lower bound of log2(u): floor(log2 u) plus the three bits below the leading one.
+        e = np.array([int(x).bit_length() - 54 + (((int(x) << 3) >> max(int(x).bit_length() - 1, 0))
+                                                   & 7) / 8 for x in h])
+        last = rng.integers(-5, 5, n).astype(np.int32)
         need = (rng.normal(0, 4, n)).astype(np.float32)
-        need[rng.random(n) < 0.01] = np.nan
+        need[rng.random(n) < 0.01] = rng.choice([np.nan, 1e6, -1e6])
         active, case = rng.random(n) < 0.9, rng.integers(0, 6, n).astype(np.int8)
         at_home = rng.integers(0, 3, n).astype(np.int32)
-        for bound in (np.zeros(steps + 1), np.linspace(0, 1, steps + 1) ** 4,
-                      np.ones(steps + 1) * 0.9, np.full(steps + 1, 2.0)):
+        for log2_rate, log2_background in ((-np.inf, -np.inf), (-12.0, -16.0), (-3.0, -np.inf),
+                                           (-np.inf, -2.0), (np.inf, -10.0)):
             rows, us = np.empty(n, np.int64), np.empty(n)
             m = kernels.referral_candidates(active, case, at_home, need, uid, np.uint64(key),
-                                            2, lo, hi, inv_w, bound, rows, us)
-            ok = active & (case <= 2) & (at_home > 0) & _bound_filter(
-                u, need.astype(np.float64), lo, hi, inv_w, bound, np.zeros(n, bool))
+                                            2, last, 0, 1.9, 1.6, log2_rate, log2_rate + 2.0,
+                                            log2_background, rows, us)
+            arg = (need.astype(np.float64) - 1.9) * 1.6
+            scale = np.where(last >= 0, log2_rate + 2.0, log2_rate)
+            with np.errstate(invalid="ignore"):
+                test = ((e < arg * 1.4426950408889634 + scale) | (e < log2_background)
+                        | (e < -15) | ~(np.abs(arg) < 80.0))
+            ok = active & (case <= 2) & (at_home > 0) & test
             assert np.array_equal(rows[:m], np.flatnonzero(ok))
             assert np.array_equal(us[:m], u[ok])
-            # Teenagers: children of these families, a list of rows in order.
-            n_c = 2 * n
-            c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
-            family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
-            age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
-            risk = rng.normal(0, 1, n_c).astype(np.float32)
-            teen = np.flatnonzero(age >= 11 * 52) if n else np.zeros(0, np.int64)
-            rows, us = np.empty(len(teen), np.int64), np.empty(len(teen))
-            m = kernels.crisis_candidates(teen, age, family, need, risk, c_uid, np.uint64(key),
-                                          0.5, 0.7, lo, hi, inv_w, bound, rows, us)
-            nd = need[family[teen]].astype(np.float64) if n else np.zeros(0)
-            part = 0.7 * np.where(nd > 0.0, nd, 0.0) + risk[teen].astype(np.float64)
-            lh = (age[teen].astype(np.float64) / 52.0 - 11.0) * 0.5 + part
-            ct = uniform_reference(key, c_uid[teen])
-            ok = _bound_filter(ct, lh, lo, hi, inv_w, bound, ~(np.abs(part) < 1000.0))
-            assert np.array_equal(rows[:m], teen[ok])
-            assert np.array_equal(us[:m], ct[ok])
+        # Teenagers: children of these families (at home or not), every row visited.
+        n_c = 2 * n
+        c_uid = rng.integers(0, 2**64 - 1, n_c, dtype=np.uint64)
+        family = rng.integers(0, max(n, 1), n_c).astype(np.int32)
+        age = rng.integers(0, 18 * 52, n_c).astype(np.int16)
+        risk = rng.normal(0, 1, n_c).astype(np.float32)
+        risk[rng.random(n_c) < 0.01] = rng.choice([np.nan, 2000.0, -5000.0])
+        home = rng.random(n_c) < 0.8
+        for log2_scale in (-np.inf, -30.0, float(np.log2(1e-3)), 5.0, np.inf):
+            rows, us = np.empty(n_c, np.int64), np.empty(n_c)
+            m = kernels.crisis_candidates(home, age, 11 * 52, family, need, risk, c_uid,
+                                          np.uint64(key), 0.5, 0.7, log2_scale, rows, us)
+            nd = need[family].astype(np.float64) if n else np.zeros(0)
+            wn = 0.7 * np.where(nd > 0.0, nd, 0.0)
+            r = risk.astype(np.float64)
+            lh = (age.astype(np.float64) / 52.0 - 11.0) * 0.5 + (wn + r)
+            h_c = bits_reference(key, c_uid) >> np.uint64(11)
+            e_c = np.array([int(x).bit_length() - 54 for x in h_c], np.int64)
+            inside = (np.abs(wn) < 1000.0) & (np.abs(r) < 1000.0)
+            with np.errstate(invalid="ignore"):
+                ok = home & (age >= 11 * 52) & (
+                    (e_c < lh * 1.4426950408889634 + log2_scale) | (e_c < -50) | ~inside)
+            assert np.array_equal(rows[:m], np.flatnonzero(ok))
+            assert np.array_equal(us[:m], uniform_reference(key, c_uid)[ok])
         flags = rng.random(n) < 0.5
         for chance in (0.0, 0.3, 1.0):
             rows = np.empty(n, np.int64)
@@ -784,6 +840,38 @@ def test_row_lists_equal_flatnonzero(seed):
         for lo, hi in ((1, 6), (6, 6), (0, 0), (3, 2)):
             want = np.flatnonzero((x >= lo) & (x <= hi))
             assert np.array_equal(kernels.flatnonzero_between(x, lo, hi), want)
+
+
+def test_low_bit_is_the_index_of_the_lowest_set_bit():
+    """sim/kernels.py: _low_bit (LLVM's count of trailing zeros), with which every kernel
+    lists a block's rows, against its Python definition on every single bit, the words with
+    the top bit set beside it, and random words, each listed bit by bit."""
+    from numba import njit
+
+    from sim import kernels
+
+    low_bit = kernels._low_bit
+
+    @njit
+    def set_bits(w, out):
+        m = 0
+        while w:
+            out[m] = low_bit(w)
+            m += 1
+            w &= w - np.uint64(1)
+        return m
+
+    rng = np.random.default_rng(0)
+    words = [1 << b for b in range(64)] + [(1 << b) | (1 << 63) for b in range(64)]
+    words += [int(x) for x in rng.integers(1, 2**63, 200, dtype=np.int64)] + [2**64 - 1]
+    out = np.empty(64, np.int64)
+    for w in words:
+        m = set_bits(np.uint64(w), out)
+        want, x = [], w
+        while x:
+            want.append(kernels._low_bit_reference(x))
+            x &= x - 1
+        assert out[:m].tolist() == want == [b for b in range(64) if w >> b & 1]
 
 
 def test_compiled_early_help_equals_the_numpy_version(monkeypatch):
