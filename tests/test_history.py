@@ -258,6 +258,8 @@ def test_the_fitted_scenario_is_a_2010_start_holding_every_free_parameter(fit):
     assert practice.at(2024) == 0.0
     trials = pd.read_csv(fit / "trials.csv")
     assert len(trials) == 2 and np.isfinite(trials["loss"]).all()
+    # The record counts the trials that ran (CMA-ES rounds a request up to whole generations).
+    assert record["trials"] == len(trials) and record["trials_requested"] == 2
     assert "model_cla_rate_per_10k_2018" not in trials  # no test-window value is scored
 
 

@@ -340,7 +340,8 @@ def calibrate(
         "seed": seed,
         "sampler": sampler,
         "step": step,
-        "trials": trials,
+        "trials": len(rows),  # run: CMA-ES rounds the request up to whole generations
+        "trials_requested": trials,
         "workers": workers,
         "scale": base.run.scale,
         "years": base.run.years,
