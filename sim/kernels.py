@@ -338,22 +338,36 @@ def _prefetch(typingctx, arr, i):
     return sig, codegen
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_three(rows, r, a, b, c):
+    """While row ``rows[r]`` is read, ask for the row :data:`_AHEAD` places on in three
+    columns of its table (:func:`_prefetch`), if there is one."""
+    if r + _AHEAD < rows.shape[0]:
+        i = rows[r + _AHEAD]
+        _prefetch(a, i)
+        _prefetch(b, i)
+        _prefetch(c, i)
+
+
 _AHEAD = 64  # (rows ahead a loop over a list of rows asks for: :func:`_prefetch`)
+
+
+def _llvm_bit_count(builder, name: str, word, zero_is_undefined: bool):
+    """Emit a call of LLVM's ``llvm.cttz`` or ``llvm.ctlz`` on a 64-bit ``word`` (the code of
+    :func:`_cttz` and :func:`_ctlz`, run when numba compiles a caller)."""
+    i64 = ir.IntType(64)
+    fn = builder.module.declare_intrinsic(name, [i64], ir.FunctionType(i64, [i64, ir.IntType(1)]))
+    return builder.call(fn, [word, ir.Constant(ir.IntType(1), int(zero_is_undefined))])
 
 
 @intrinsic
 def _cttz(typingctx, w):
     """LLVM's count of trailing zeros of a ``uint64`` (one ``tzcnt`` instruction), which numba
     does not expose; undefined for zero (every caller has a non-zero word)."""
-    sig = types.int64(types.uint64)
-
     def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
-        fn = builder.module.declare_intrinsic("llvm.cttz", [i64], fnty)
-        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+        return _llvm_bit_count(builder, "llvm.cttz", args[0], zero_is_undefined=True)
 
-    return sig, codegen
+    return types.int64(types.uint64), codegen
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -708,15 +722,10 @@ def mark_young_at_home(active, in_care, age, family, below_weeks, flags):
 def _ctlz(typingctx, w):
     """LLVM's count of leading zeros of a ``uint64`` (64 for zero), which numba does not
     expose; in a loop the compiler vectorises, one instruction for eight (AVX-512)."""
-    sig = types.int64(types.uint64)
-
     def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
-        fn = builder.module.declare_intrinsic("llvm.ctlz", [i64], fnty)
-        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 0)])
+        return _llvm_bit_count(builder, "llvm.ctlz", args[0], zero_is_undefined=False)
 
-    return sig, codegen
+    return types.int64(types.uint64), codegen
 
 
 _LOG2E = 1.4426950408889634  # log2(e)
@@ -1220,10 +1229,7 @@ def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, cha
     m = 0
     n = known.shape[0]
     for r in range(n):
-        if r + _AHEAD < n:
-            _prefetch(case, known[r + _AHEAD])
-            _prefetch(case_weeks, known[r + _AHEAD])
-            _prefetch(uid, known[r + _AHEAD])
+        _prefetch_three(known, r, case, case_weeks, uid)
         i = known[r]
         c = case[i]
         if (((c == cin) | (c == cpp)) and np.float64(case_weeks[i]) >= min_weeks
@@ -1243,10 +1249,7 @@ def casework_high(known, case, need, in_court, cpp, level, out):
     m = 0
     n = known.shape[0]
     for r in range(n):
-        if r + _AHEAD < n:
-            _prefetch(case, known[r + _AHEAD])
-            _prefetch(need, known[r + _AHEAD])
-            _prefetch(in_court, known[r + _AHEAD])
+        _prefetch_three(known, r, case, need, in_court)
         i = known[r]
         if case[i] == cpp and np.float64(need[i]) >= level and not in_court[i]:
             out[m] = i
@@ -1310,11 +1313,7 @@ def care_week(care, uid, key, placement, age, teen_weeks, home_la, log_hazard, m
     twenty = np.float32(20.0)
     n = care.shape[0]
     for r in range(n):
-        if r + _AHEAD < n:
-            i2 = care[r + _AHEAD]
-            _prefetch(placement, i2)
-            _prefetch(uid, i2)
-            _prefetch(age, i2)
+        _prefetch_three(care, r, placement, uid, age)
         i = care[r]
         j = placement[i]
         counts[home_la[j]] += 1
@@ -1429,11 +1428,7 @@ def refill_waiting(care, family, placement, kind, start, week, age, max_age, age
     is returned to zero; ``fam`` is work space, one a child in care."""
     n = care.shape[0]
     for r in range(n):
-        if r + _AHEAD < n:
-            i2 = care[r + _AHEAD]
-            _prefetch(family, i2)
-            _prefetch(placement, i2)
-            _prefetch(age, i2)
+        _prefetch_three(care, r, family, placement, age)
         i = care[r]
         fa = family[i]
         fam[r] = fa
