@@ -24,12 +24,11 @@ from sim.util import first_per_group, union_ints
 
 #: Ages (in weeks) of the mandated contacts; the antenatal contact is counted at birth.
 MANDATED_WEEKS = (0, 2, 7, 52, 117)
-_IS_CONTACT = np.zeros(18 * WEEKS_PER_YEAR + 2, dtype=np.int8)
-_IS_CONTACT[list(MANDATED_WEEKS)] = 1
-_IS_CONTACT[0] = 2  # birth week: antenatal and new-birth (counted as two contacts)
-#: The contacts by age, as the week's census finds those due while the children age
-#: (sim/population.py: age_and_census).
-CONTACTS = _IS_CONTACT
+#: Mandated contacts by age in weeks (also read by the week's census, which finds those due
+#: as the children age: sim/population.py, age_and_census).
+CONTACTS = np.zeros(18 * WEEKS_PER_YEAR + 2, dtype=np.int8)
+CONTACTS[list(MANDATED_WEEKS)] = 1
+CONTACTS[0] = 2  # birth week: antenatal and new-birth (counted as two contacts)
 
 
 class HealthVisitorTeam(FixedAgent):
@@ -93,7 +92,7 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     under5 = np.zeros(model.n_la, np.int64)
     due = np.empty(len(young), np.int64)
     la_due = np.empty(len(young), f.la.dtype)
-    m = kernels.young_by_la(young, c.family, c.age, f.la, _IS_CONTACT, under5, due, la_due)
+    m = kernels.young_by_la(young, c.family, c.age, f.la, CONTACTS, under5, due, la_due)
     due, la_due = due[:m], la_due[:m]
     if counted is not None:  # (the rows counted come first: the list in row order)
         under5 += counted.by_la
@@ -107,7 +106,7 @@ def visit(model, at_home: np.ndarray) -> np.ndarray:
     # Mandated contacts due this week, delivered as coverage allows.
     hit = model.draws.uniform("hv.contact", c.uid[due]) < coverage[la_due]
     delivered = due[hit]
-    contacts = _IS_CONTACT[c.age[delivered]]
+    contacts = CONTACTS[c.age[delivered]]
     model.count("hv_contacts", la_due[hit], contacts)
     # Families seen: those with a delivered contact, plus those on targeted visits.
     targeted = kernels.flatnonzero_positive(f.hv_weeks)  # (np.flatnonzero(hv_weeks > 0))

@@ -672,7 +672,6 @@ def test_candidate_passes_equal_their_numpy_tests(seed):
 def test_young_by_la_equals_the_numpy_definition():
     """sim/kernels.py: young_by_la (health visiting's under-fives by authority and contacts
     due) against the gathers, bincount and mask it replaced."""
-    from agents.health_visitor import _IS_CONTACT
     from sim import kernels
 
     rng = np.random.default_rng(5)
@@ -683,9 +682,9 @@ def test_young_by_la_equals_the_numpy_definition():
     young = np.sort(rng.choice(c.n, 700, replace=False))
     counts = np.zeros(7, np.int64)
     due, la_due = np.empty(700, np.int64), np.empty(700, f.la.dtype)
-    m = kernels.young_by_la(young, c.family, c.age, f.la, _IS_CONTACT, counts, due, la_due)
+    m = kernels.young_by_la(young, c.family, c.age, f.la, CONTACTS, counts, due, la_due)
     la_young = f.la[c.family[young]]
-    is_due = _IS_CONTACT[c.age[young]] > 0
+    is_due = CONTACTS[c.age[young]] > 0
     assert np.array_equal(counts, np.bincount(la_young, minlength=7))
     assert m > 0 and np.array_equal(due[:m], young[is_due])
     assert np.array_equal(la_due[:m], la_young[is_due])
