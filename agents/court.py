@@ -25,9 +25,12 @@ import numpy as np
 
 from sim import placements
 from sim.population import WEEKS_PER_YEAR, Event, Legal
-from sim.util import unique_ints
+from sim.util import unique_ints, weekly_probability
 
 CARE_ORDER, NO_ORDER = 1, 2  # outcomes; 0 = still open
+#: Weeks under section 20 after which a stay counts as long (*Re N*'s concern; an assumption:
+#: the court's six-month review of a care plan).
+S20_REVIEW_WEEKS = 26
 
 
 def issue(model, families: np.ndarray) -> None:
@@ -49,6 +52,26 @@ def issue(model, families: np.ndarray) -> None:
     f.in_court[families] = True
     model.count("proceedings_issued", f.la[families])
     model.pop.log(model.week, Event.PROCEEDINGS, family=families)
+
+
+def s20_proceedings(model) -> np.ndarray:
+    """The families of children accommodated under section 20 for six months or more (not
+    unaccompanied children, whose stays are voluntary by nature) for whom the authority
+    issues care proceedings this week (``court.s20_proceedings_rate``, a keyed draw per
+    family); returns them for :func:`issue`. The practice after *Re N* (2015): long stays by
+    agreement were to be put before a court. Their children stay in care meanwhile, under
+    section 20, and come under a care order at the final hearing if the family's need still
+    stands at the care level (:func:`final_hearings`)."""
+    rate = model.params.court.s20_proceedings_rate
+    if rate <= 0:
+        return np.zeros(0, dtype=np.int64)
+    c, f = model.pop.children, model.pop.families
+    care = model.pop.care_rows()
+    long = care[(c.legal[care] == Legal.S20) & (c.care_weeks[care] >= S20_REVIEW_WEEKS)]
+    fam = unique_ints(c.family[long])
+    fam = fam[~f.uasc[fam] & ~f.in_court[fam]]
+    draw = model.draws.uniform("court.s20", f.uid[fam])
+    return fam[draw < weekly_probability(rate)]
 
 
 def interim_removals(model, families: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray:

@@ -227,13 +227,13 @@ def migration(model) -> int:
     known to children's services (a family with an open case, or a child in care, stays): each
     such family leaves with the same chance, a keyed draw of its uid (sim/draws.py).
 
-    During the burn-in (weeks before year 1) the rate is the one that holds the child
-    population at its size (:func:`burn_in_migration_rate`), plus the log of the drawn size
-    over today's, which returns any drift (children leaving through care, rounding of ages)
-    within about a year: the warm start settles who is where, not how many children there
-    are."""
+    During the warm start (the burn-in's weeks before any replayed year: sim/model.py) the
+    rate is the one that holds the child population at its size
+    (:func:`burn_in_migration_rate`), plus the log of the drawn size over today's, which
+    returns any drift (children leaving through care, rounding of ages) within about a year:
+    the warm start settles who is where, not how many children there are."""
     p, pop, d = model.params.population, model.pop, model.draws
-    if model.week < 0:  # the burn-in holds the population the build drew
+    if model.warming:  # the warm start holds the population the build drew
         held = float(model.la_children_at_build.sum())
         rate = burn_in_migration_rate(p.birth_rate) + np.log(held / max(model.children_now, 1))
     else:

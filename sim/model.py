@@ -42,7 +42,7 @@ from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, re
 from agents.workforce import Workforce
 from sim import demography, indicators, kernels, placements
 from sim import levers as lever_arrays
-from sim.config import Scenario
+from sim.config import ConfigError, Scenario
 from sim.draws import Draws
 from sim.population import (
     EVER_ASSESSED,
@@ -133,7 +133,11 @@ class CareSystem(mesa.Model):
         # burn-in runs at the first year's values, so the warm state is in balance with them.
         # (Not ``self.scenario``: Mesa 3.5 keeps that name for its own experimental Scenario.)
         self.inputs = scenario
-        self.params = scenario.at_year(scenario.run.start_year)
+        # A replay (``run.replay_from``): the warm start is in balance with that earlier year,
+        # and the years from it to year 1 run on their own schedules before year 1, unreported,
+        # so year 1 carries the state the history left (a forward baseline "run on from 2024").
+        self.replay_years = _replay_years(scenario)
+        self.params = scenario.at_year(scenario.run.start_year - self.replay_years)
         seeds = np.random.SeedSequence(scenario.run.seed).spawn(len(STREAMS))
         self.streams = {n: np.random.default_rng(s) for n, s in zip(STREAMS, seeds, strict=True)}
         self.draws = Draws(scenario.run.seed)  # week = BUILD_WEEK until the first step
@@ -153,7 +157,7 @@ class CareSystem(mesa.Model):
         self.flows: dict[str, np.ndarray] = {}  # this year's counts per authority, by name
         self.week_flows: dict[str, float] = {}
         # Burn-in weeks are numbered -N..-1, so year 1 always starts at week 0.
-        self.burn_weeks = WEEKS_PER_YEAR * scenario.run.burn_in_years
+        self.burn_weeks = WEEKS_PER_YEAR * (scenario.run.burn_in_years + self.replay_years)
         self.week = -self.burn_weeks
         self.annual: list[pd.Series] = []
         self.annual_by_la: list[pd.DataFrame] = []
@@ -192,7 +196,9 @@ class CareSystem(mesa.Model):
         which placements, for how long), and relaxing towards it takes years; the burn-in lets
         that happen before year 1. Its events stay in the log, at negative weeks. Budgets are
         then set afresh for the children in care as year 1 begins, as at the start of a run
-        without a burn-in (the year's budget is "today's" children in care at today's prices)."""
+        without a burn-in (the year's budget is "today's" children in care at today's prices);
+        after a replay they stand as its last year left them, with the overspend it carries
+        into year 1's early help (the crisis trap), as any year's end leaves them."""
         if self.burn_weeks == 0:
             return
         for _ in range(self.burn_weeks):
@@ -200,7 +206,8 @@ class CareSystem(mesa.Model):
             if progress:
                 progress(self.week)
         self.annual, self.annual_by_la = [], []
-        self._set_budgets()
+        if not self.replay_years:
+            self._set_budgets()
 
     def _place_initial_stock(self) -> None:
         """Today's children in care, placed by the ordinary rules, dated back to when they
@@ -341,9 +348,18 @@ class CareSystem(mesa.Model):
         )
 
     @property
+    def warming(self) -> bool:
+        """A warm-start week: the burn-in before any replayed year, run at the first year's
+        values with the population held at the size the build drew."""
+        return self.week < -WEEKS_PER_YEAR * self.replay_years
+
+    @property
     def calendar_year(self) -> int:
-        """The DfE reporting year the current week belongs to (burn-in weeks: before year 1)."""
-        return self.params.run.start_year + self.week // WEEKS_PER_YEAR
+        """The DfE reporting year the current week belongs to (burn-in weeks: before year 1;
+        in a replay's warm start, the year it replays from)."""
+        year = self.params.run.start_year + self.week // WEEKS_PER_YEAR
+        return max(year, self.params.run.start_year - self.replay_years) if self.replay_years \
+            else year
 
     def family(self, i: int) -> Family:
         """Family ``i`` (its id in the outputs and events: its serial, the row it would have
@@ -361,7 +377,8 @@ class CareSystem(mesa.Model):
         self.week = int(self.time) - 1 - self.burn_weeks
         self.draws.week = self.week  # every keyed draw of this step belongs to this week
         self.week_flows: dict[str, float] = {}  # this week's regional totals, for live charts
-        new_year = self.week >= 0 and self.week % WEEKS_PER_YEAR == 0
+        # (A replayed year begins as a reported one does: its schedules come into force.)
+        new_year = not self.warming and self.week % WEEKS_PER_YEAR == 0
         if new_year:
             self._new_year()
         self._update_levers(new_year)
@@ -422,6 +439,7 @@ class CareSystem(mesa.Model):
         court.issue(self, unique_ints(c.family[babies]))
         placements.enter_care(self, babies, legal=Legal.INTERIM)
         placements.enter_care(self, arrivals, uasc=True, legal=Legal.S20)
+        court.issue(self, court.s20_proceedings(self))
         court.final_hearings(self, at_home_mask)
         # 6. Early help.
         local_authority.early_help(self)
@@ -520,3 +538,17 @@ class CareSystem(mesa.Model):
         return (
             pd.concat(self.annual_by_la, ignore_index=True) if self.annual_by_la else pd.DataFrame()
         )
+
+
+def _replay_years(scenario: Scenario) -> int:
+    """The years a run replays before year 1 (``run.replay_from`` to ``run.start_year``; 0
+    when it replays none)."""
+    run = scenario.run
+    if not run.replay_from:
+        return 0
+    if not 1990 <= run.replay_from <= run.start_year:
+        raise ConfigError(f"run.replay_from = {run.replay_from} is not allowed: 0 (no replay) "
+                          f"or a reporting year from 1990 to run.start_year ({run.start_year}); "
+                          f"a replay runs from an earlier year up to year 1")
+    return run.start_year - run.replay_from
+

@@ -72,6 +72,12 @@ PARAMS: tuple[Param, ...] = (
           "2024 is the year of the calibration snapshot (April 2023 to March 2024)",
           "the reporting year of year 1 (2024 = the year ending 31 March 2024); annual.csv's "
           "year is this calendar, and schedules are read on it"),
+    Param("run", "replay_from", 0, "DfE reporting year", 0, 2100, A,
+          "0 (none); the history-fitted forward baseline replays from 2010 "
+          "(policies/scenarios/england_history_baseline.toml)",
+          "a reporting year before ``start_year``: the warm start is run at its values, then "
+          "the years from it to year 1 follow their schedules, unreported, so year 1 begins "
+          "from the state that history left"),
     Param("run", "seed", 1, "", 0, 2**32 - 1, A, "any seed; runs are reproducible from it",
           "root random seed; every decision about an individual is a keyed draw of it "
           "(sim/draws.py)"),
@@ -341,10 +347,12 @@ PARAMS: tuple[Param, ...] = (
           "(Goldacre et al., 2022, British Journal of Social Work 52(8), on DfE's SSDA903 data)",
           "hazard that a child back home comes into care again while the family's case is open "
           "and its need is at the care level"),
-    Param("care", "return_breakdown_level", 2.2, "need units", -3.0, 9.0, "calibrated",
+    Param("care", "return_breakdown_level", 2.4, "need units", -3.0, 9.0, "calibrated",
           "towards one in five children who went home re-entering care within a year "
           "(Goldacre et al., 2022); 2.12 until the twelfth session, when re-entry had crept to "
-          "23.1% (bar 23.0%); at 2.2, 21.1% (validation of 26 November 2026, 26 of 26)",
+          "23.1% (bar 23.0%); at 2.2, 21.1% (26 of 26); 2.4 since the fifteenth, when returns "
+          "home made in the burn-in came to be watched too (re-entry 22.9% at 2.2, 17.9% at "
+          "2.4; validation of 26 November 2026, 26 of 26)",
           "family need at which a watched return home breaks down (started at the "
           "section 47 level: the harm that would prompt an enquiry)"),
     Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
@@ -419,6 +427,19 @@ PARAMS: tuple[Param, ...] = (
           "final hearing; to be checked against Cafcass data",
           "chance that the children of a family in new proceedings are accommodated at once "
           "under interim care orders"),
+    Param("court", "s20_proceedings_rate", 1.0, "per family per year", 0.0, 10.0, "calibrated",
+          "today's practice: the history's schedule (england_2010.toml: 0 until 2015) holds "
+          "its 2017 point since; probes of the fit window and the 2023-24 share at scale 0.02 "
+          "(1.0 against 3.0: section 20 in 2020 17.3% against 15.5%, England 17%) and run 22 "
+          "of cscsim calibrate --history, where no trial beat it (docs/calibration.md). Why "
+          "it moved: Re N (Children) [2015] EWFC 112, where the President of "
+          "the Family Division criticised long stays under section 20 without proceedings; "
+          "children in care under section 20 fell from 27.8% (2015) to 17% (2020; DfE CLA, "
+          "sim/data/drivers_england.csv: cla_s20_share)",
+          "hazard a year that an authority issues care proceedings for a family with a child "
+          "accommodated under section 20 for six months or more (not an unaccompanied child): "
+          "at the final hearing the child comes under a care order, or stays accommodated if "
+          "no order is made (agents/court.py: s20_proceedings)"),
     Param("placements", "breakdown_kinship", 0.05, "per placement per year", 0.0, 5.0, A, "",
           "base breakdown hazard of a kinship placement"),
     Param("placements", "breakdown_inhouse", 0.24, "per placement per year", 0.0, 5.0,
@@ -671,6 +692,7 @@ SCHEDULABLE: frozenset[str] = frozenset(
             "court.proceedings_weeks",
             "care.adoption_rate",
             "social_work.s47_practice_shift",
+            "court.s20_proceedings_rate",
         }
     )
 )

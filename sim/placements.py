@@ -28,6 +28,7 @@ from sim.population import (
     EVER_CARE,
     EVER_CIN,
     EVER_REFERRED,
+    NEVER,
     WEEKS_PER_YEAR,
     Case,
     End,
@@ -919,7 +920,7 @@ def return_breakdowns(model, at_home_mask: np.ndarray) -> np.ndarray:
     if len(watched) == 0:
         return np.zeros(0, dtype=np.int64)
     kids = np.sort(model.pop.children_of(watched))  # a few families' children
-    kids = kids[at_home_mask[kids] & (c.home_since[kids] >= 0) & ~c.in_care[kids]]
+    kids = kids[at_home_mask[kids] & (c.home_since[kids] > NEVER) & ~c.in_care[kids]]
     draw = per_family_draw(model, "exits.return_breakdown", c.family[kids])
     return kids[draw < weekly_probability(p.care.return_breakdown_rate)]
 

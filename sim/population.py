@@ -24,6 +24,9 @@ WEEKS_PER_YEAR = 52
 #: neighbourhoods (population-weighted shares, sim/data/england_local_authorities.csv).
 BAND_CENTILES = np.array([0.0, 0.41, 0.81, 1.0])
 ADULT_WEEKS = 18 * WEEKS_PER_YEAR
+#: The week of an event that has not happened (a family never referred, a child never home
+#: from care): far before any burn-in, whose weeks are negative too.
+NEVER = -(2**30)
 
 
 class Case(IntEnum):
@@ -202,7 +205,7 @@ FAMILY_SCHEMA = {
     "hv_weeks": (np.int16, 0),  # weeks left of targeted health visiting
     "active": (np.bool_, True),
     "uasc": (np.bool_, False),  # a placeholder family for an unaccompanied child
-    "last_referral": (np.int32, -(2**30)),  # week of the family's last referral
+    "last_referral": (np.int32, NEVER),  # week of the family's last referral
     "in_court": (np.bool_, False),  # care proceedings open (agents/court.py)
     "return_watched": (np.bool_, False),  # a child came home from care; the case still open
 }
@@ -223,7 +226,7 @@ CHILD_SCHEMA = {
     "care_weeks": (np.int16, 0),  # weeks in the current care episode
     "moved_away": (np.bool_, False),  # left the area with its family (net migration)
     "legal": (np.int8, 0),  # Legal status while looked after
-    "home_since": (np.int32, -(2**30)),  # week of the child's latest return home from care
+    "home_since": (np.int32, NEVER),  # week of the child's latest return home from care
 }
 EVER_REFERRED, EVER_CIN, EVER_CPP, EVER_CARE, EVER_ASSESSED = 1, 2, 4, 8, 16
 

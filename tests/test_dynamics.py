@@ -9,7 +9,7 @@ import pytest
 from sim.config import load_scenario
 from sim.demography import age_gradient, stationary_ages
 from sim.model import CareSystem
-from sim.population import EVER_ASSESSED, EVER_CIN, WEEKS_PER_YEAR, Kind, Legal
+from sim.population import EVER_ASSESSED, EVER_CIN, NEVER, WEEKS_PER_YEAR, Kind, Legal
 from tests.conftest import small
 
 
@@ -206,7 +206,7 @@ def test_a_watched_return_home_breaks_down_when_need_climbs_back_to_the_care_lev
     at_home = model.pop.children_at_home()
     kids = np.flatnonzero(at_home)[:30]
     fam = c.family[kids]
-    c.home_since[:] = -(2**30)
+    c.home_since[:] = NEVER
     f.return_watched[:] = False
     c.home_since[kids] = model.week - 10
     care_level = model.params.care.return_breakdown_level
@@ -222,6 +222,26 @@ def test_a_watched_return_home_breaks_down_when_need_climbs_back_to_the_care_lev
 
     _close(model, np.unique(fam))
     assert len(return_breakdowns(model, at_home)) == 0  # the case closed: no longer watched
+
+
+def test_a_return_home_made_in_the_burn_in_is_watched_like_any_other():
+    """Burn-in weeks are negative: a child who went home in one is still a child back home
+    (only the week an event never happened, NEVER, means no return)."""
+    from sim.placements import return_breakdowns
+
+    model = CareSystem(small(run__years=1, run__scale=0.04, care__return_breakdown_rate=1000.0))
+    model.run()
+    c, f = model.pop.children, model.pop.families
+    at_home = model.pop.children_at_home()
+    kids = np.flatnonzero(at_home)[:30]
+    fam = c.family[kids]
+    c.home_since[:] = NEVER
+    f.return_watched[:] = False
+    f.return_watched[fam] = True
+    f.need[fam] = model.params.care.return_breakdown_level + 1.0
+    assert len(return_breakdowns(model, at_home)) == 0  # never home from care
+    c.home_since[kids] = -300  # home since a burn-in week
+    assert set(return_breakdowns(model, at_home)) == set(kids)
 
 
 def test_more_returns_breaking_down_means_more_children_back_within_a_year():
@@ -370,3 +390,37 @@ def test_investigative_practice_moves_enquiries_not_referrals():
     today, then = run(0.0), run(0.6)
     assert then["referrals"] == pytest.approx(today["referrals"], rel=0.1)
     assert then["s47_enquiries"] < 0.6 * today["s47_enquiries"]
+
+
+def test_a_replayed_year_follows_its_schedule_and_moves_the_population():
+    """``run.replay_from``: the warm start at the first year's values (population held), then
+    each replayed year on its own schedules (population moving), unreported; year 1 is
+    ``run.start_year``."""
+    years = []
+
+    class Watch(CareSystem):
+        def _close_year(self):
+            years.append((self.calendar_year, self.params.levers.poverty, self.children_now))
+            super()._close_year()
+
+    model = Watch(small(run__years=1, run__burn_in_years=1, run__start_year=2013,
+                        run__replay_from=2010, run__record_events=False,
+                        levers__poverty={"2010": 0.5, "2012": 1.5},
+                        population__net_migration_rate={"2010": 0.0, "2011": 0.1}))
+    model.run()
+    assert [(y, p) for y, p, _ in years] == [(2010, 0.5), (2010, 0.5), (2011, 1.0), (2012, 1.5),
+                                             (2013, 1.5)]
+    children = [n for _, _, n in years]
+    assert abs(children[1] / children[0] - 1) < 0.02  # the warm start holds the population
+    assert children[3] / children[2] > 1.05  # a replayed year's 10% net migration moves it
+    assert model.annual_frame()["year"].tolist() == [2013]  # the replay is not reported
+
+
+def test_a_replay_must_start_before_year_1():
+    import pytest
+
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"run\.replay_from = 2030"):
+        CareSystem(small(run__replay_from=2030))
+

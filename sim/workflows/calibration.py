@@ -99,6 +99,10 @@ FREE: dict[str, tuple[float, float, bool]] = {
 HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.s47_practice_shift@2010": (0.0, 2.0, False),
     "social_work.s47_practice_shift@2017": (0.0, 2.0, False),
+    # Proceedings for long stays under section 20 after Re N (2015; agents/court.py), held
+    # from the end of the fit window; the 2023-24 structure's share under section 20 and the
+    # fit window's care starts and exits say how often.
+    "court.s20_proceedings_rate@2017": (0.0, 4.0, False),
     # Today's adoption hazard; the history schedules it (sim/workflows/drivers.py:
     # adoption_rate), so fitting it scales the whole path. Fitted against the fit window's
     # adoptions from care (the series sim/workflows/history.py compares).
