@@ -195,20 +195,28 @@ def test_children_who_were_in_care_before_count_as_re_entries():
     assert (a["care_reentries"] <= a["care_entries"]).all()
 
 
-def test_a_watched_return_home_breaks_down_when_need_climbs_back_to_the_care_level():
-    """A child back home comes into care again only while the family's case watches the
-    return and the family's need is at the care level; the case closing ends the watch."""
-    from sim.placements import return_breakdowns
-
+def _thirty_children_at_home():
+    """A run whose returns home always break down when watched (rate 1000 a year), and 30
+    children at home in it, with no one marked as back home from care or watched."""
     model = CareSystem(small(run__years=1, run__scale=0.04, care__return_breakdown_rate=1000.0))
     model.run()
     c, f = model.pop.children, model.pop.families
     at_home = model.pop.children_at_home()
     kids = np.flatnonzero(at_home)[:30]
-    fam = c.family[kids]
     c.home_since[:] = NEVER
     f.return_watched[:] = False
-    c.home_since[kids] = model.week - 10
+    return model, at_home, kids, c.family[kids]
+
+
+def test_a_watched_return_home_breaks_down_when_need_climbs_back_to_the_care_level():
+    """A child back home comes into care again only while the family's case watches the
+    return and the family's need is at the care level; the case closing ends the watch."""
+    from agents.local_authority import _close
+    from sim.placements import return_breakdowns
+
+    model, at_home, kids, fam = _thirty_children_at_home()
+    f = model.pop.families
+    model.pop.children.home_since[kids] = model.week - 10
     care_level = model.params.care.return_breakdown_level
     f.need[fam] = care_level + 1.0
     assert len(return_breakdowns(model, at_home)) == 0  # nobody's return is watched
@@ -218,8 +226,6 @@ def test_a_watched_return_home_breaks_down_when_need_climbs_back_to_the_care_lev
     f.need[fam] = care_level - 0.5
     assert len(return_breakdowns(model, at_home)) == 0  # need below the care level
     f.need[fam] = care_level + 1.0
-    from agents.local_authority import _close
-
     _close(model, np.unique(fam))
     assert len(return_breakdowns(model, at_home)) == 0  # the case closed: no longer watched
 
@@ -229,18 +235,12 @@ def test_a_return_home_made_in_the_burn_in_is_watched_like_any_other():
     (only the week an event never happened, NEVER, means no return)."""
     from sim.placements import return_breakdowns
 
-    model = CareSystem(small(run__years=1, run__scale=0.04, care__return_breakdown_rate=1000.0))
-    model.run()
-    c, f = model.pop.children, model.pop.families
-    at_home = model.pop.children_at_home()
-    kids = np.flatnonzero(at_home)[:30]
-    fam = c.family[kids]
-    c.home_since[:] = NEVER
-    f.return_watched[:] = False
+    model, at_home, kids, fam = _thirty_children_at_home()
+    f = model.pop.families
     f.return_watched[fam] = True
     f.need[fam] = model.params.care.return_breakdown_level + 1.0
     assert len(return_breakdowns(model, at_home)) == 0  # never home from care
-    c.home_since[kids] = -300  # home since a burn-in week
+    model.pop.children.home_since[kids] = -300  # home since a burn-in week
     assert set(return_breakdowns(model, at_home)) == set(kids)
 
 
