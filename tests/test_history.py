@@ -68,7 +68,7 @@ def test_the_history_baseline_is_the_history_fitted_model_run_on_from_2023_24():
             if dotted not in run_keys:
                 assert baseline.get(dotted) == fitted.get(dotted), dotted
     assert (baseline.run.region, baseline.run.start_year) == ("England", 2024)
-    assert baseline.run.replay_from == fitted.run.start_year == 2010
+    assert baseline.run.replay_from == fitted.run.replay_from == 2008  # its warm start's year
     assert baseline.run.burn_in_years == fitted.run.burn_in_years
 
 

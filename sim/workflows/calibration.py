@@ -95,8 +95,10 @@ FREE: dict[str, tuple[float, float, bool]] = {
 #: Free points of a schedule, fitted only by ``--history``: ``"section.key@year"`` is the
 #: schedule's value in that year (its other points are kept). The investigative-practice shift
 #: is 0 in 2024 by definition (today's practice, at which the 2023-24 snapshot is fitted); its
-#: 2010 and 2017 points are what the fit window says about practice then (ODD 7.5).
+#: 2008 (the warm start), 2010 and 2017 points are what the fit window says about practice
+#: then (ODD 7.5).
 HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
+    "social_work.s47_practice_shift@2008": (0.0, 3.0, False),
     "social_work.s47_practice_shift@2010": (0.0, 2.0, False),
     "social_work.s47_practice_shift@2017": (0.0, 2.0, False),
     # Proceedings for long stays under section 20 after Re N (2015; agents/court.py), held

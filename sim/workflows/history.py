@@ -246,6 +246,15 @@ PRACTICE_KEY = "social_work.s47_practice_shift"
 #: docs/calibration.md), 2017's today's practice; ``cscsim calibrate --history`` fits both,
 #: and 2024's is 0 by definition (today's practice, at which the 2023-24 snapshot is fitted).
 PRACTICE_SHIFT = {FIRST_YEAR: 0.4, FIT_YEARS[-1]: 0.0, LAST_YEAR: 0.0}
+#: The year the warm start is at: England in 2010 was not in balance but still rising from the
+#: surge after Peter Connelly's death was reported (November 2008): children on plans 29,200
+#: at 31 March 2008 against 39,100 in 2010 (DCSF/DfE), care applications 6,488 in 2008-09
+#: against 10,199 in 2011-12 (Cafcass), after a low in mid-2008. So the warm start is at
+#: 2008's practice (its point, ``PRACTICE_SHIFT_2008``, a guess that ``cscsim calibrate
+#: --history`` fits against 2010's published stocks and enquiries) and 2008-2009 are replayed
+#: (``run.replay_from``), every driver held at its first published value before it.
+REPLAY_FROM = 2008
+PRACTICE_SHIFT_2008 = 0.9
 
 #: The schedule that carries the practice after *Re N* (2015): proceedings for long stays
 #: under section 20 (agents/court.py: s20_proceedings). None before the judgment; its 2017
@@ -268,10 +277,12 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     first = {p.indicator: p for p in observed() if p.year == FIRST_YEAR}
     values: dict[str, Any] = {"run.region": "England", "run.start_year": FIRST_YEAR,
                               "run.years": LAST_YEAR - FIRST_YEAR + 1,
-                              "run.burn_in_years": BURN_IN_YEARS}
+                              "run.burn_in_years": BURN_IN_YEARS, "run.replay_from": REPLAY_FROM}
     notes = {"run.start_year": "year 1 is the year ending 31 March 2010",
              "run.years": f"{FIRST_YEAR} to {LAST_YEAR}",
-             "run.burn_in_years": "warm start: the burn-in runs at 2010's driver values"}
+             "run.burn_in_years": f"warm start: the burn-in runs at {REPLAY_FROM}'s values",
+             "run.replay_from": (f"{REPLAY_FROM}-{FIRST_YEAR - 1} replayed before {FIRST_YEAR}: "
+                                 "the practice after Peter Connelly's death (November 2008)")}
     values["population.child_population_index"] = _sig(children / ENGLAND_CHILDREN)
     notes["population.child_population_index"] = (
         f"{children:,.0f} children in {FIRST_YEAR} (sim/workflows/history.py: denominators) over "
@@ -294,12 +305,14 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
     notes["care.adoption_rate"] = (
         f"cscsim drivers: adoptions per child in care ({DATA_FILE}, DfE CLA) relative to 2024, "
         "times today's hazard (sim/workflows/drivers.py: adoption_rate)")
-    values[PRACTICE_KEY] = {str(y): v for y, v in PRACTICE_SHIFT.items()}
+    values[PRACTICE_KEY] = {str(y): v for y, v in
+                            {REPLAY_FROM: PRACTICE_SHIFT_2008, **PRACTICE_SHIFT}.items()}
     notes[PRACTICE_KEY] = (
-        f"investigative practice (ODD 7.5): the enquiry threshold falls from {FIRST_YEAR}'s "
+        f"investigative practice (ODD 7.5): the enquiry threshold falls from {REPLAY_FROM}'s "
+        f"(the warm start's) through {FIRST_YEAR}'s "
         f"point through {FIT_YEARS[-1]}'s (the end of the fit window) to today's (0) in "
-        f"{LAST_YEAR}; the {FIRST_YEAR} and {FIT_YEARS[-1]} points are fitted by cscsim "
-        "calibrate --history")
+        f"{LAST_YEAR}; the {REPLAY_FROM}, {FIRST_YEAR} and {FIT_YEARS[-1]} points are fitted "
+        "by cscsim calibrate --history")
     values[S20_KEY] = {str(y): v for y, v in S20_PROCEEDINGS.items()}
     notes[S20_KEY] = (
         "proceedings for long stays under section 20 after Re N (2015): none before it; the "
@@ -723,12 +736,13 @@ def forward_baseline(fitted: Scenario) -> Scenario:
     the model the history tests, run on from the state that history left (not a new balance at
     2024's drivers). ``england_baseline.toml`` keeps the 2023-24 snapshot fit until a history
     fit holds the snapshot too (docs/validation.md)."""
-    run = {"run.start_year": LAST_YEAR, "run.replay_from": FIRST_YEAR,
+    run = {"run.start_year": LAST_YEAR,
+           "run.replay_from": fitted.run.replay_from or fitted.run.start_year,
            "run.years": BASELINE_YEARS}
     return Scenario(fitted.with_overrides(run, where=FITTED_NAME).values,
                     "England baseline (history-fitted)",
-                    f"The history-fitted model ({FITTED_NAME}) replayed from {FIRST_YEAR} and "
-                    f"run on from {LAST_YEAR}", fitted.policies)
+                    f"The history-fitted model ({FITTED_NAME}) replayed from "
+                    f"{run['run.replay_from']} and run on from {LAST_YEAR}", fitted.policies)
 
 
 def forward_baseline_toml() -> str:
@@ -742,7 +756,7 @@ def forward_baseline_toml() -> str:
              "",
              "[run]",
              f"start_year = {LAST_YEAR}",
-             f"replay_from = {FIRST_YEAR}",
+             f"replay_from = {b.run.replay_from}",
              f"years = {BASELINE_YEARS}",
              ]
     return "\n".join(lines) + "\n"
