@@ -75,6 +75,7 @@ class Scenario:
                 continue
             param = _lookup(dotted, where)
             values[param.section][param.key] = check_value(dotted, value, where)
+        _check_replay(values["run"], where)
         return Scenario(values, self.name, self.description, self.policies)
 
     def with_policies(self, policies: list[dict[str, Any]], where: str = "policies") -> Scenario:
@@ -150,6 +151,16 @@ def _lookup(dotted: str, where: str):
         f"{where}: unknown key {dotted!r}{_suggest(dotted, list(BY_NAME))} "
         f"(`cscsim params` lists every key)"
     )
+
+
+def _check_replay(run: dict[str, Any], where: str) -> None:
+    """``run.replay_from`` against ``run.start_year``: a replay runs from an earlier year up to
+    year 1 (sim/model.py)."""
+    replay, start = run["replay_from"], run["start_year"]
+    if replay and not 1990 <= replay <= start:
+        raise ConfigError(f"{where}: run.replay_from = {replay} is not allowed: 0 (no replay) or "
+                          f"a reporting year from 1990 to run.start_year ({start}); a replay "
+                          f"runs from an earlier year up to year 1")
 
 
 def check_value(dotted: str, value: Any, where: str = "scenario") -> Any:

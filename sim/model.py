@@ -42,7 +42,7 @@ from agents.provider import PROVIDER_SCHEMA, PlacementProvider, build_market, re
 from agents.workforce import Workforce
 from sim import demography, indicators, kernels, placements
 from sim import levers as lever_arrays
-from sim.config import ConfigError, Scenario
+from sim.config import Scenario
 from sim.draws import Draws
 from sim.population import (
     EVER_ASSESSED,
@@ -355,11 +355,10 @@ class CareSystem(mesa.Model):
 
     @property
     def calendar_year(self) -> int:
-        """The DfE reporting year the current week belongs to (burn-in weeks: before year 1;
-        in a replay's warm start, the year it replays from)."""
-        year = self.params.run.start_year + self.week // WEEKS_PER_YEAR
-        return max(year, self.params.run.start_year - self.replay_years) if self.replay_years \
-            else year
+        """The DfE reporting year the current week belongs to: a warm-start week belongs to the
+        year the warm start is at (year 1's, or the year a replay starts from)."""
+        start = self.params.run.start_year
+        return max(start - self.replay_years, start + self.week // WEEKS_PER_YEAR)
 
     def family(self, i: int) -> Family:
         """Family ``i`` (its id in the outputs and events: its serial, the row it would have
@@ -541,14 +540,8 @@ class CareSystem(mesa.Model):
 
 
 def _replay_years(scenario: Scenario) -> int:
-    """The years a run replays before year 1 (``run.replay_from`` to ``run.start_year``; 0
-    when it replays none)."""
+    """The years a run replays before year 1 (``run.replay_from`` to ``run.start_year``, which
+    the scenario has checked; 0 when it replays none)."""
     run = scenario.run
-    if not run.replay_from:
-        return 0
-    if not 1990 <= run.replay_from <= run.start_year:
-        raise ConfigError(f"run.replay_from = {run.replay_from} is not allowed: 0 (no replay) "
-                          f"or a reporting year from 1990 to run.start_year ({run.start_year}); "
-                          f"a replay runs from an earlier year up to year 1")
-    return run.start_year - run.replay_from
+    return run.start_year - run.replay_from if run.replay_from else 0
 

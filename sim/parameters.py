@@ -73,8 +73,8 @@ PARAMS: tuple[Param, ...] = (
           "the reporting year of year 1 (2024 = the year ending 31 March 2024); annual.csv's "
           "year is this calendar, and schedules are read on it"),
     Param("run", "replay_from", 0, "DfE reporting year", 0, 2100, A,
-          "0 (none); the history-fitted forward baseline replays from 2010 "
-          "(policies/scenarios/england_history_baseline.toml)",
+          "0 (none); the 2010 start and the history-fitted forward baseline replay from 2008 "
+          "(policies/scenarios/england_2010.toml, england_history_baseline.toml)",
           "a reporting year before ``start_year``: the warm start is run at its values, then "
           "the years from it to year 1 follow their schedules, unreported, so year 1 begins "
           "from the state that history left"),
@@ -431,7 +431,8 @@ PARAMS: tuple[Param, ...] = (
           "today's practice: the history's schedule (england_2010.toml: 0 until 2015) holds "
           "its 2017 point since; probes of the fit window and the 2023-24 share at scale 0.02 "
           "(1.0 against 3.0: section 20 in 2020 17.3% against 15.5%, England 17%) and run 22 "
-          "of cscsim calibrate --history, where no trial beat it (docs/calibration.md). Why "
+          "of cscsim calibrate --history, where no trial beat it (held in runs 23-24; "
+          "docs/calibration.md). Why "
           "it moved: Re N (Children) [2015] EWFC 112, where the President of "
           "the Family Division criticised long stays under section 20 without proceedings; "
           "children in care under section 20 fell from 27.8% (2015) to 17% (2020; DfE CLA, "

@@ -467,6 +467,17 @@ def test_deeply_nested_toml_is_refused(tmp_path, capsys, text, expected):
     assert expected in one_error_line(capsys)
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_replay_from_after_year_1_is_refused_before_anything_is_written(tmp_path, capsys,
+                                                                          command):
+    path = write(tmp_path / "s.toml", "[run]\nstart_year = 2010\nreplay_from = 2012\n")
+    args = [str(path)] if command == "run" else [str(path), str(path), "--reps", "2"]
+    assert main([command, *args, "--out", str(tmp_path / "o")]) == 2
+    line = one_error_line(capsys)
+    assert "run.replay_from = 2012 is not allowed" in line and "(2010)" in line
+    assert tree(tmp_path) == {"s.toml"}
+
+
 def test_an_endless_file_is_refused_without_reading_it_all(tmp_path, capsys):
     assert main(["run", "/dev/zero", "--out", str(tmp_path / "o")]) == 2
     assert "larger than" in one_error_line(capsys)

@@ -309,8 +309,8 @@ def england_2010_overrides() -> tuple[dict[str, Any], dict[str, str]]:
                             {REPLAY_FROM: PRACTICE_SHIFT_2008, **PRACTICE_SHIFT}.items()}
     notes[PRACTICE_KEY] = (
         f"investigative practice (ODD 7.5): the enquiry threshold falls from {REPLAY_FROM}'s "
-        f"(the warm start's) through {FIRST_YEAR}'s "
-        f"point through {FIT_YEARS[-1]}'s (the end of the fit window) to today's (0) in "
+        f"point (the warm start's) through {FIRST_YEAR}'s and {FIT_YEARS[-1]}'s (the end of "
+        f"the fit window) to today's (0) in "
         f"{LAST_YEAR}; the {REPLAY_FROM}, {FIRST_YEAR} and {FIT_YEARS[-1]} points are fitted "
         "by cscsim calibrate --history")
     values[S20_KEY] = {str(y): v for y, v in S20_PROCEEDINGS.items()}
@@ -732,7 +732,7 @@ BASELINE_YEARS = 10
 def forward_baseline(fitted: Scenario) -> Scenario:
     """The England baseline as the history-fitted model run on from 2023-24 (issue 11):
     ``fitted`` (the 2010 start with its fitted values and every driver's schedule), replayed
-    from 2010 before year 1 (``run.replay_from``), with year 1 the history's 2023-24. It is
+    from its own warm start's year (``run.replay_from``), with year 1 the history's 2023-24. It is
     the model the history tests, run on from the state that history left (not a new balance at
     2024's drivers). ``england_baseline.toml`` keeps the 2023-24 snapshot fit until a history
     fit holds the snapshot too (docs/validation.md)."""
