@@ -1211,12 +1211,15 @@ def casework_due(known, case, case_weeks, assessment, min_weeks, done):
 
 
 @njit(cache=True, nogil=True)
-def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, chance, out):
-    """The families of ``known`` (in order) whose case is ``cin`` or ``cpp``, with at least
-    ``min_weeks`` in it, and whose keyed uniform (:func:`keyed_uniform` of ``uid`` with
-    ``key``) is below ``chance``, into ``out``; returns how many (casework's reviews). The
-    family's uid is read and its draw made only for a case under review (a family's row in
-    a column of millions is a cache miss a family; at full scale 6.6 -> 4.8 ms a week)."""
+def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, chance,
+                     plan_first, plan_every, out):
+    """The families of ``known`` (in order) due a review this week, into ``out``; returns how
+    many (casework's reviews). A child-in-need case (``cin``) with at least ``min_weeks`` in
+    it is reviewed when its keyed uniform (:func:`keyed_uniform` of ``uid`` with ``key``) is
+    below ``chance``; a plan (``cpp``) at its review conferences, ``plan_first`` weeks after
+    it began and every ``plan_every`` weeks after that. The family's uid is read and its
+    draw made only for a case that could be under review (a family's row in a column of
+    millions is a cache miss a family; at full scale 6.6 -> 4.8 ms a week)."""
     m = 0
     n = known.shape[0]
     for r in range(n):
@@ -1226,8 +1229,13 @@ def casework_reviews(known, uid, key, case, case_weeks, cin, cpp, min_weeks, cha
             _prefetch(uid, known[r + _AHEAD])
         i = known[r]
         c = case[i]
-        if (((c == cin) | (c == cpp)) and np.float64(case_weeks[i]) >= min_weeks
-                and _unit53(_mix(uid[i] * _GOLDEN + key)) < chance):
+        w = np.int64(case_weeks[i])
+        if c == cpp:
+            due = w >= plan_first and (w - plan_first) % plan_every == 0
+        else:
+            due = (c == cin and np.float64(w) >= min_weeks
+                   and _unit53(_mix(uid[i] * _GOLDEN + key)) < chance)
+        if due:
             out[m] = i
             m += 1
     return m

@@ -406,6 +406,7 @@ class CareSystem(mesa.Model):
         self.census = census = pop.finish_census(aged, moved_away)
         # Families with a child at home or in care stay active.
         np.logical_and(f.active, census.live, out=f.active)  # (not &=: Table keeps a copy)
+        local_authority.close_departed(self, census.live)
         # 2. Need.
         family.evolve_need(self, local_authority.support_received(self))
         at_home_mask = census.at_home_mask

@@ -246,7 +246,15 @@ PARAMS: tuple[Param, ...] = (
     Param("social_work", "close_level", 1.410875, "need units", -3.0, 6.0, "calibrated", FIT,
           "need below which a child-in-need case is closed"),
     Param("social_work", "review_weeks", 13, "weeks", 1, 104, A, "",
-          "mean time between case reviews that can close or escalate a case"),
+          "mean time between reviews of a child-in-need case, which can close or escalate it"),
+    Param("social_work", "plan_first_review_weeks", 13, "weeks", 1, 104, "published",
+          "HM Government, Working Together to Safeguard Children (2018), ch. 1: the first "
+          "child protection review conference within three months of the initial conference",
+          "weeks from a plan's start to its first review conference, where it can end"),
+    Param("social_work", "plan_review_interval_weeks", 26, "weeks", 1, 104, "published",
+          "HM Government, Working Together to Safeguard Children (2018), ch. 1: further "
+          "review conferences at intervals of not more than six months",
+          "weeks between a plan's later review conferences"),
     Param("social_work", "cin_effect", 0.012, "need units per week", 0.0, 0.5, A, "",
           "need reduced by a week of child-in-need support at normal workload"),
     Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A, "",

@@ -1098,7 +1098,7 @@ def test_casework_lists_equal_their_numpy_definitions(overrides):
         m = kernels.casework_reviews(
             known, f.uid, np.uint64(model.draws.key("casework.review")), f.case,
             f.case_weeks, int(Case.CHILD_IN_NEED), int(Case.PROTECTION_PLAN), aw,
-            la._as_compared(np.zeros(0), 1.0 / p.review_weeks), out)
+            la._as_compared(np.zeros(0), 1.0 / p.review_weeks), *la.plan_review_weeks(p), out)
         assert np.array_equal(out[:m], want[1])
         m = kernels.casework_high(known, f.case, f.need, f.in_court,
                                   int(Case.PROTECTION_PLAN),

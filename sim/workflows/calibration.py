@@ -68,7 +68,7 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.cin_level": (1.2, 3.0, False),
     "social_work.s47_level": (2.0, 3.6, False),
     "social_work.icpc_level": (2.0, 4.0, False),
-    "social_work.cpp_level": (2.3, 4.0, False),
+    "social_work.cpp_level": (1.9, 4.0, False),
     "social_work.care_level": (2.6, 4.5, False),
     "social_work.pre_birth_level": (1.5, 4.0, False),
     "social_work.close_level": (0.8, 2.2, False),
