@@ -193,6 +193,36 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     _I("cpp_starts", "flow", "plans", "children who became the subject of a child protection plan"),
     _I(
+        "cpp_starts_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children who became the subject of a plan per 10,000 children",
+        "cpp_starts",
+        "children",
+        1e4,
+    ),
+    _I(
+        "cpp_ended",
+        "flow",
+        "plans",
+        "children whose child protection plan ended (at a review conference, or on coming "
+        "into care), counted as the children at home in the family",
+    ),
+    _I(
+        "cpp_ended_2y",
+        "flow",
+        "plans",
+        "of the plans ended, those that had lasted two years or more (DfE CIN table D7)",
+    ),
+    _I(
+        "share_cpp_ended_2y",
+        "ratio",
+        "share",
+        "share of the plans ended that had lasted two years or more (DfE CIN table D7)",
+        "cpp_ended_2y",
+        "cpp_ended",
+    ),
+    _I(
         "cin",
         "stock",
         "children",

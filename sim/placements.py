@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.local_authority import assess
+from agents.local_authority import assess, count_plans_ending
 from sim import kernels
 from sim.draws import mix64
 from sim.population import (
@@ -574,6 +574,7 @@ def enter_care(
     c.care_weeks[children] = 0
     c.contact_lost[children] = False
     c.ever[children] |= EVER_CARE | EVER_CIN | EVER_REFERRED
+    count_plans_ending(model, fam, np.ones(len(fam)))  # (each child's plan)
     model.pop.set_case(fam, Case.CARE)
     f.case_weeks[fam] = 0
     model.pop.log(model.week, Event.CARE_ENTRY, family=fam, child=children)

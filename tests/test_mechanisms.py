@@ -393,3 +393,45 @@ def test_children_in_need_include_disabled_children_at_their_share_the_same_ever
     stayed = np.isin(first, c.uid[c.active])
     assert stayed.mean() > 0.8
     assert np.isin(first[stayed], again).all()  # the same children, as they age
+
+
+def test_a_family_whose_last_child_has_left_has_no_open_case():
+    """Once no child of a family is at home or in care (turned 18, adopted, moved away), its
+    case is closed: no family on a plan or in need is left without a child."""
+    from sim.population import Case
+
+    model = CareSystem(small(run__years=3, run__burn_in_years=2))
+    seen = 0
+    for _ in range(3 * 52):
+        model.step()
+        f = model.pop.families
+        open_rows = model.pop.open_families()
+        gone = open_rows[~f.active[open_rows]]
+        assert len(gone) == 0, f"week {model.week}: {len(gone)} inactive families with a case"
+        seen += int(np.count_nonzero(f.case[open_rows] == Case.PROTECTION_PLAN))
+    assert seen  # (families were on plans)
+
+
+def test_plans_are_reviewed_at_review_conferences_not_every_few_weeks():
+    """A plan comes up for review 3 months after the initial conference and every 6 months
+    after that (Working Together); a child-in-need case at its keyed chance each week."""
+    from agents.local_authority import plan_review_weeks
+    from sim import kernels
+    from sim.population import Case
+
+    p = small().social_work
+    first, every = plan_review_weeks(p)
+    assert (first, every) == (13, 26)
+    weeks = np.arange(0, 200, dtype=np.int16)
+    n = len(weeks)
+    case = np.full(n, int(Case.PROTECTION_PLAN), np.int8)
+    out = np.empty(n, np.int64)
+    m = kernels.casework_reviews(np.arange(n), np.arange(n, dtype=np.uint64), np.uint64(1),
+                                 case, weeks, int(Case.CHILD_IN_NEED),
+                                 int(Case.PROTECTION_PLAN), 6.0, 1.0, first, every, out)
+    assert list(weeks[out[:m]]) == [13, 39, 65, 91, 117, 143, 169, 195]
+    case[:] = int(Case.CHILD_IN_NEED)  # (chance 1: every case past its assessment weeks)
+    m = kernels.casework_reviews(np.arange(n), np.arange(n, dtype=np.uint64), np.uint64(1),
+                                 case, weeks, int(Case.CHILD_IN_NEED),
+                                 int(Case.PROTECTION_PLAN), 6.0, 1.0, first, every, out)
+    assert m == n - 6

@@ -101,6 +101,11 @@ SERIES: tuple[Series, ...] = (
            gated=False),
     Series("adoptions_from_care_per_year", "adoptions_rate_per_10k", "adoptions from care",
            0.15, gated=False),
+    # How many conferences were held and plans begun (sparse, mostly secondary summaries: not
+    # gated): with the stock on plans they fix how long a plan lasts.
+    Series("icpc_per_year", "icpc_rate_per_10k", "initial child protection conferences", 0.12,
+           gated=False),
+    Series("cpp_starts_per_year", "cpp_starts_rate_per_10k", "plans begun", 0.12, gated=False),
 )
 BY_INDICATOR = {s.indicator: s for s in SERIES}
 #: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).
@@ -556,9 +561,13 @@ def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
 
     from sim.workflows.validation import interval
 
-    fig, axes = plt.subplots(2, 4, figsize=(19, 8), constrained_layout=True)
+    cols = 5
+    rows = -(-len(SERIES) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4 * rows), constrained_layout=True)
+    for ax in axes.flat[len(SERIES):]:
+        ax.set_visible(False)
     years = annuals[0]["year"].to_numpy()
-    for ax, s in zip(axes.flat, SERIES, strict=True):
+    for ax, s in zip(axes.flat[: len(SERIES)], SERIES, strict=True):
         ax.axvspan(FIT_YEARS[0] - 0.5, FIT_YEARS[-1] + 0.5, color="tab:blue", alpha=0.08,
                    label="fit window")
         ax.axvspan(TEST_YEARS[0] - 0.5, TEST_YEARS[-1] + 0.5, color="tab:orange", alpha=0.10,
