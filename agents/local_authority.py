@@ -104,13 +104,14 @@ class LocalAuthority(FixedAgent):
 
 
 def assess(model, families: np.ndarray, mechanism: str = "assess",
-           z: np.ndarray | None = None) -> np.ndarray:
+           z: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
     """Need as an assessment reads it: true need plus error that grows with overload.
     ``z``: standard normal draws to use (default: keyed draws of the families' uids for
     ``mechanism``; each kind of assessment has its own name, so the conference's reading of a
-    family is not the enquiry's reading again)."""
+    family is not the enquiry's reading again). ``scale``: the error's size relative to an
+    assessment's (a Section 47 enquiry's is ``enquiry_noise``)."""
     p = model.params.social_work
-    noise_sd = p.assessment_noise * (
+    noise_sd = scale * p.assessment_noise * (
         1.0 + p.overload_noise * model.la_overload()[model.pop.families.la[families]]
     )
     if z is None:
@@ -186,7 +187,9 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
         return
     model.count("s47_enquiries", f.la[families], at_home[families])
     model.pop.log(model.week, Event.S47, family=families)
-    conference = families[assess(model, families, "assess.s47") >= p.icpc_level]
+    # (An enquiry gathers evidence an assessment does not: its reading errs less.)
+    found = assess(model, families, "assess.s47", scale=p.enquiry_noise)
+    conference = families[found >= p.icpc_level]
     model.count("icpc", f.la[conference], at_home[conference])
     model.pop.log(model.week, Event.CONFERENCE, family=conference)
     # (Which of the families the conference plans for, looked up among those few rather

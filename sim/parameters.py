@@ -201,6 +201,10 @@ PARAMS: tuple[Param, ...] = (
           "error in an assessment's reading of need at normal workload"),
     Param("social_work", "overload_noise", 1.0, "", 0.0, 5.0, A, "",
           "extra assessment error per unit of overload (weaker assessments)"),
+    Param("social_work", "enquiry_noise", 0.5, "share of assessment_noise", 0.0, 2.0, A, "",
+          "error in a Section 47 enquiry's reading of need (which decides whether a "
+          "conference is held), as a share of an assessment's: an enquiry gathers evidence "
+          "(interviews, checks with police and health) that an assessment does not"),
     Param("social_work", "assessment_weeks", 6, "weeks", 1, 26, A,
           "DfE's 45-working-day limit for assessments", "length of an assessment"),
     Param("social_work", "disability_cin_per_10k", 32.0, "per 10,000 children", 0.0, 200.0,
