@@ -217,9 +217,9 @@ PARAMS: tuple[Param, ...] = (
           "children in need at 31 March because of their own disability (Children Act 1989 "
           "s17; support such as short breaks), not through the family's need: each child's "
           "fixed draw says whether it is one (ODD 7.5)"),
-    Param("social_work", "cin_level", 1.825067, "need units", -3.0, 6.0, "calibrated",
+    Param("social_work", "cin_level", 1.86721, "need units", -3.0, 6.0, "calibrated",
           FIT, "assessed need that makes a child in need"),
-    Param("social_work", "s47_level", 2.57, "need units", -3.0, 8.0, "calibrated",
+    Param("social_work", "s47_level", 2.48482, "need units", -3.0, 8.0, "calibrated",
           FIT, "assessed need that starts a Section 47 enquiry"),
     Param("social_work", "s47_practice_shift", 0.0, "need units", -2.0, 3.0, A,
           "0 today; scheduled in the history (england_2010.toml), its 2010 and 2017 points "
@@ -229,13 +229,16 @@ PARAMS: tuple[Param, ...] = (
           "Bilson and Martin, BJSW 2017, 'Referrals and child protection in England'",
           "how much higher than today the assessed need that starts a Section 47 enquiry "
           "stood (practice's shift to investigation lowered it; ODD 7.5)"),
-    Param("social_work", "icpc_level", 2.9, "need units", -3.0, 8.0, "calibrated",
-          FIT + " (run 7), to DfE CIN 2023: 74,380 initial conferences after 225,400 enquiries",
+    Param("social_work", "icpc_level", 2.8393, "need units", -3.0, 8.0, "calibrated",
+          FIT + " (run 7; refitted with the other casework levels in the sixteenth session), "
+          "to DfE CIN 2023: 74,380 initial conferences after 225,400 enquiries",
           "assessed need at which a Section 47 enquiry leads to an initial child protection "
           "conference"),
-    Param("social_work", "cpp_level", 2.72, "need units", -3.0, 8.0, "calibrated",
-          FIT, "assessed need at which a conference makes a plan"),
-    Param("social_work", "care_level", 3.12, "need units", -3.0, 9.0, "calibrated",
+    Param("social_work", "cpp_level", 2.26095, "need units", -3.0, 8.0, "calibrated",
+          FIT + " (sixteenth session, with plans ending at review conferences)",
+          "assessed need at which a conference makes a plan, and below which a review "
+          "conference ends it"),
+    Param("social_work", "care_level", 3.21764, "need units", -3.0, 9.0, "calibrated",
           FIT, "need on a plan at which care proceedings are issued"),
     Param("social_work", "proceedings_rate", 0.116692, "per family per month", 0.0, 4.0,
           "calibrated", FIT,
