@@ -105,7 +105,8 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
         f"**{manifest['points_within']} of {manifest['points']} published points within "
         f"tolerance; {manifest['test_points_within']} of {manifest['test_points']} in the "
         "2018-2024 test window, which the fit never saw.** (The six series `--strict` "
-        "judges, and the change since 2010; care exits and adoptions are compared too, "
+        "judges, and the change since 2010; care exits, adoptions, initial conferences and "
+        "plans begun are compared too, "
         f"{manifest.get('ungated_points_within', 0)} of {manifest.get('ungated_points', 0)} "
         "points within, and not gated.)",
         "",
