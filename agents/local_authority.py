@@ -297,8 +297,8 @@ def plan_review_weeks(p) -> tuple[int, int]:
     England's plans end in clusters (42% of those ending in 2019-20 had lasted six months to
     a year, 11% three to six months: DfE CIN table D7), and a family on a plan is not
     looked at again every few weeks as a child-in-need case is."""
-    return (max(1, int(round(p.plan_first_review_weeks))),
-            max(1, int(round(p.plan_review_interval_weeks))))
+    return (max(1, round(p.plan_first_review_weeks)),
+            max(1, round(p.plan_review_interval_weeks)))
 
 
 def _as_compared(column: np.ndarray, value) -> float:
