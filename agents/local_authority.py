@@ -132,7 +132,15 @@ def count_plans_ending(model, families: np.ndarray, children: np.ndarray | None 
     if not on.any():
         return
     fam = families[on]
-    kids = (model.census.at_home[fam] if children is None else children[on]).astype(float)
+    if children is not None:
+        kids = children[on].astype(float)
+    elif model.census is not None:  # (the week's census: every step has one)
+        kids = model.census.at_home[fam].astype(float)
+    else:  # (outside a step, as a test may call it: the same count, made here)
+        c = model.pop.children
+        rows = model.pop.children_of(fam)
+        rows = rows[c.active[rows] & ~c.in_care[rows]]
+        kids = np.bincount(c.family[rows], minlength=model.pop.families.n)[fam].astype(float)
     la = f.la[fam]
     model.count("cpp_ended", la, kids)
     long = f.case_weeks[fam] >= PLAN_LONG_WEEKS
