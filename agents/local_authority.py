@@ -132,15 +132,10 @@ def count_plans_ending(model, families: np.ndarray, children: np.ndarray | None 
     if not on.any():
         return
     fam = families[on]
-    if children is not None:
-        kids = children[on].astype(float)
-    elif model.census is not None:  # (the week's census: every step has one)
-        kids = model.census.at_home[fam].astype(float)
-    else:  # (outside a step, as a test may call it: the same count, made here)
-        c = model.pop.children
-        rows = model.pop.children_of(fam)
-        rows = rows[c.active[rows] & ~c.in_care[rows]]
-        kids = np.bincount(c.family[rows], minlength=model.pop.families.n)[fam].astype(float)
+    if children is None:  # (the week's census; outside a step, as a test may call it, one made now)
+        census = model.census if model.census is not None else model.pop.home_census()
+        children = census.at_home[families]
+    kids = children[on].astype(float)
     la = f.la[fam]
     model.count("cpp_ended", la, kids)
     long = f.case_weeks[fam] >= PLAN_LONG_WEEKS
@@ -305,8 +300,7 @@ def plan_review_weeks(p) -> tuple[int, int]:
     England's plans end in clusters (42% of those ending in 2019-20 had lasted six months to
     a year, 11% three to six months: DfE CIN table D7), and a family on a plan is not
     looked at again every few weeks as a child-in-need case is."""
-    return (max(1, round(p.plan_first_review_weeks)),
-            max(1, round(p.plan_review_interval_weeks)))
+    return int(p.plan_first_review_weeks), int(p.plan_review_interval_weeks)  # (whole, >= 1)
 
 
 def _as_compared(column: np.ndarray, value) -> float:
