@@ -13,7 +13,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from sim import kernels
-from sim.population import WEEKS_PER_YEAR, Case, Event
+from sim.population import EVER_CPP, WEEKS_PER_YEAR, Case, Event
 from sim.util import first_per_group, scratch, weekly_probability
 
 
@@ -201,11 +201,38 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
                    conference[assess(model, conference, "assess.conference") >= p.cpp_level])
     planned = families[plan & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
+    count_repeat_plans(model, planned)
     model.mark_ever(planned, "cpp")
     _move(model, planned, Case.PROTECTION_PLAN, Event.PROTECTION_PLAN)
     stay = families[~plan & (f.case[families] != Case.CHILD_IN_NEED)]
     _move(model, stay, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     model.mark_ever(families, "cin")  # an enquiry's child is in need, plan or not
+
+
+def count_repeat_plans(model, planned: np.ndarray) -> None:
+    """Count, of the children at home in the families given a plan, those who had been on a
+    plan before (DfE CIN table D3's children becoming the subject of a plan for a second or
+    subsequent time: 13% in 2009-10, 16.6% in 2014-15). Why it is measured: a plan that ends
+    while the family's need is still high is soon followed by another, and this share is how
+    England sees that revolving door (ODD 7.5)."""
+    if len(planned) == 0:
+        return
+    c = model.pop.children
+    census = model.census
+    at_home = census.at_home_mask if census is not None else model.pop.children_at_home()
+    kids = model.pop.children_of(planned)
+    kids = kids[at_home[kids] & ((c.ever[kids] & EVER_CPP) > 0)]
+    model.count("cpp_starts_repeat", model.pop.families.la[c.family[kids]])
+
+
+def resolve_trio(model, families: np.ndarray, chance: float, mechanism: str) -> None:
+    """A toxic-trio factor of ``families`` ends for good with probability ``chance`` (a keyed
+    draw of the family's uid for ``mechanism``): the lasting part of what support achieves."""
+    f = model.pop.families
+    if chance <= 0.0 or len(families) == 0:
+        return
+    u = model.draws.uniform(mechanism, f.uid[families])
+    f.trio[families[f.trio[families] & (u < chance)]] = False
 
 
 def _close(model, families: np.ndarray) -> None:
@@ -272,7 +299,11 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= s47_level)], at_home)
-    _move(model, reviewed[on_plan & (read < p.cpp_level)], Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
+    # A plan ends when its review conference reads the risk as reduced; the change work it
+    # commissioned may have ended a toxic-trio factor for good (plan_trio_resolution).
+    ended = reviewed[on_plan & (read < p.cpp_level)]
+    resolve_trio(model, ended, p.plan_trio_resolution, "casework.plan_trio")
+    _move(model, ended, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     _close(model, reviewed[~on_plan & (read < p.close_level)])
     # Care proceedings for families on a plan whose need stays at the care level; sooner where
     # a child under five lives at home (the younger the child, the less harm can be waited on).
@@ -356,9 +387,7 @@ def early_help(model) -> None:
         rows, f.case, f.case_weeks, f.la, int(Case.EARLY_HELP), int(Case.EARLY_HELP_WAITING),
         float(p.weeks), float(p.max_wait_weeks), ending, gave_up, waiting, in_use)
     ending, gave_up, waiting = ending[:n_end], gave_up[:n_gave], waiting[:n_wait]
-    u = model.draws.uniform("early_help.trio", f.uid[ending])
-    resolved = ending[f.trio[ending] & (u < p.trio_resolution)]
-    f.trio[resolved] = False
+    resolve_trio(model, ending, p.trio_resolution, "early_help.trio")
     _move(model, ending, Case.NONE)
     _move(model, gave_up, Case.NONE)
     places = np.array([la.early_help_places for la in model.authorities])
@@ -373,9 +402,7 @@ def early_help_reference(model) -> None:
     """:func:`early_help` as numpy passes over the families (the definition)."""
     f, p = model.pop.families, model.params.early_help
     ending = np.flatnonzero((f.case == Case.EARLY_HELP) & (f.case_weeks >= p.weeks))
-    u = model.draws.uniform("early_help.trio", f.uid[ending])
-    resolved = ending[f.trio[ending] & (u < p.trio_resolution)]
-    f.trio[resolved] = False
+    resolve_trio(model, ending, p.trio_resolution, "early_help.trio")
     _move(model, ending, Case.NONE)
     gave_up = np.flatnonzero(
         (f.case == Case.EARLY_HELP_WAITING) & (f.case_weeks >= p.max_wait_weeks)

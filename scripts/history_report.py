@@ -105,8 +105,8 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
         f"**{manifest['points_within']} of {manifest['points']} published points within "
         f"tolerance; {manifest['test_points_within']} of {manifest['test_points']} in the "
         "2018-2024 test window, which the fit never saw.** (The six series `--strict` "
-        "judges, and the change since 2010; care exits, adoptions, initial conferences and "
-        "plans begun are compared too, "
+        "judges, and the change since 2010; care exits, adoptions, initial conferences, plans "
+        "begun and the share of plans that are a child's second or later are compared too, "
         f"{manifest.get('ungated_points_within', 0)} of {manifest.get('ungated_points', 0)} "
         "points within, and not gated.)",
         "",
@@ -118,7 +118,7 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
     for (indicator, window), g in table.groupby(["indicator", "window"], sort=False):
         gap = ((g["model_mean"] - g["observed"]) / g["observed"]).abs()
         worst = g.loc[gap.idxmax()]
-        fmt = "{:+.1%}" if worst["kind"] == "proportion" else "{:.1f}"
+        fmt = {"proportion": "{:+.1%}", "share": "{:.1%}"}.get(worst["kind"], "{:.1f}")
         lines.append(
             f"| {indicator} | {window} | {int(g['within'].sum())} of {len(g)} | "
             f"{int(worst['year'])} ({fmt.format(worst['observed'])}, "

@@ -202,6 +202,22 @@ INDICATORS: tuple[Indicator, ...] = (
         1e4,
     ),
     _I(
+        "cpp_starts_repeat",
+        "flow",
+        "plans",
+        "of the children who became the subject of a plan, those who had been on a plan "
+        "before (DfE CIN table D3: a second or subsequent plan)",
+    ),
+    _I(
+        "share_cpp_starts_repeat",
+        "ratio",
+        "share",
+        "share of the children who became the subject of a plan who had been on one before "
+        "(DfE CIN table D3)",
+        "cpp_starts_repeat",
+        "cpp_starts",
+    ),
+    _I(
         "cpp_ended",
         "flow",
         "plans",

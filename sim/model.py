@@ -158,6 +158,7 @@ class CareSystem(mesa.Model):
         self.week_flows: dict[str, float] = {}
         # Burn-in weeks are numbered -N..-1, so year 1 always starts at week 0.
         self.burn_weeks = WEEKS_PER_YEAR * (scenario.run.burn_in_years + self.replay_years)
+        self.census = None  # the week's HomeCensus, while a week is being stepped
         self.week = -self.burn_weeks
         self.annual: list[pd.Series] = []
         self.annual_by_la: list[pd.DataFrame] = []

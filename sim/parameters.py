@@ -262,6 +262,15 @@ PARAMS: tuple[Param, ...] = (
           "HM Government, Working Together to Safeguard Children (2018), ch. 1: further "
           "review conferences at intervals of not more than six months",
           "weeks between a plan's later review conferences"),
+    Param("social_work", "plan_trio_resolution", 0.0, "probability", 0.0, 1.0, A,
+          "0: off in every shipped scenario until a history fit that keeps the strict check "
+          "adopts it; seventeenth session's run 28 fitted 0.48 (DfE CIN table D3's second or "
+          "subsequent plans, 2010-2015) but its children in care rose 23% 2010-2024 against "
+          "England's 30% (docs/calibration.md)",
+          "chance that a plan ending at a review conference (risk read as reduced) has "
+          "resolved a toxic-trio factor for good: the change work a plan commissions "
+          "(domestic-abuse, substance-misuse and mental-health services), as an early-help "
+          "episode's trio_resolution"),
     Param("social_work", "cin_effect", 0.012, "need units per week", 0.0, 0.5, A, "",
           "need reduced by a week of child-in-need support at normal workload"),
     Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A, "",

@@ -157,6 +157,18 @@ def test_published_points_are_rates_of_the_published_counts():
     assert cla_2024.window == "test"
 
 
+def test_a_share_series_is_compared_as_published_within_points() -> None:
+    """DfE publishes second-or-later plans as a percentage of the plans begun: it is compared
+    as that proportion, with a tolerance in points, and it enters the loss like a rate."""
+    share = [p for p in observed() if p.indicator == "cpp_second_or_later_share"]
+    assert [(p.year, p.value) for p in share] == [(2010, 0.13), (2014, 0.133), (2015, 0.166)]
+    assert all(p.tolerance == 0.03 and p.window == "fit" for p in share)
+    base = _annual_at_published(range(2010, 2025))
+    off = base.copy()
+    off.loc[off["year"] == 2014, "share_cpp_starts_repeat"] += 0.03  # one tolerance
+    assert history_terms(off)["share_cpp_starts_repeat"] == pytest.approx(1 / 3)
+
+
 def test_the_fit_uses_the_fit_window_only_and_the_test_window_is_not_empty():
     assert set(FIT_YEARS).isdisjoint(TEST_YEARS)
     fit = fit_points()

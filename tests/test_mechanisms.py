@@ -435,3 +435,56 @@ def test_plans_are_reviewed_at_review_conferences_not_every_few_weeks():
                                  case, weeks, int(Case.CHILD_IN_NEED),
                                  int(Case.PROTECTION_PLAN), 6.0, 1.0, first, every, out)
     assert m == n - 6
+
+
+def _families_at_their_first_review(model: CareSystem, n: int = 40) -> np.ndarray:
+    """``n`` families with a child at home and a toxic-trio factor, put on a plan a week before
+    its first review conference, with need so low that the conference ends the plan."""
+    from sim.population import Case
+
+    census = model.pop.home_census()
+    f = model.pop.families
+    rows = np.flatnonzero(f.active & ~f.uasc & (census.at_home > 0) & (f.case == Case.NONE))[:n]
+    model.pop.set_case(rows, Case.PROTECTION_PLAN)
+    f.case_weeks[rows] = model.params.social_work.plan_first_review_weeks - 1
+    f.trio[rows] = True
+    f.need[rows] = -5.0
+    return rows
+
+
+@pytest.mark.parametrize("chance, trio_left", [(0.0, 1.0), (1.0, 0.0)])
+def test_a_plan_ended_at_review_has_resolved_a_toxic_trio_factor_at_its_chance(chance,
+                                                                             trio_left):
+    """The change work a plan commissions can end a toxic-trio factor for good; when it does is
+    the review conference that ends the plan (``plan_trio_resolution``), not before."""
+    from agents.local_authority import casework
+    from sim.population import Case
+
+    model = CareSystem(small(run__burn_in_years=0, social_work__plan_trio_resolution=chance))
+    model.step()  # (a week stepped: the week's buffers exist)
+    rows = _families_at_their_first_review(model)
+    census = model.pop.home_census()
+    casework(model, census.at_home, census.at_home_mask)
+    f = model.pop.families
+    assert (f.case[rows] == Case.CHILD_IN_NEED).all()  # (every plan ended at its review)
+    assert f.trio[rows].mean() == trio_left
+
+
+def test_repeat_plans_count_the_children_at_home_who_were_on_a_plan_before() -> None:
+    """DfE's second-or-subsequent plans are counted child by child: of the children at home in
+    the families given a plan, those with an earlier plan."""
+    from agents.local_authority import count_repeat_plans
+    from sim.population import EVER_CPP
+
+    model = CareSystem(small(run__burn_in_years=0))
+    census = model.pop.home_census()
+    c = model.pop.children
+    kids = np.flatnonzero(census.at_home_mask)
+    fams = np.unique(c.family[kids])[:30]
+    at_home = model.pop.children_of(fams)
+    at_home = at_home[census.at_home_mask[at_home]]
+    c.ever[at_home[::3]] |= EVER_CPP  # a third of them were on a plan before
+    counted = []
+    model.count = lambda name, la, weights=None: counted.append((name, len(la)))
+    count_repeat_plans(model, fams)
+    assert counted == [("cpp_starts_repeat", len(at_home[::3]))]

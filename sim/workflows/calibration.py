@@ -109,6 +109,9 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # adoption_rate), so fitting it scales the whole path. Fitted against the fit window's
     # adoptions from care (the series sim/workflows/history.py compares).
     "care.adoption_rate": (0.05, 1.0, True),
+    # A plan's lasting effect (ODD 7.5): how often a plan ending at review has ended a
+    # toxic-trio factor; the fit window's second-or-later plans (DfE CIN table D3) say.
+    "social_work.plan_trio_resolution": (0.0, 0.9, False),
 }
 #: The plain (unscheduled-point) keys a history fit may free beyond FREE: a history-fitted
 #: scenario and the forward baseline carry them like FREE's.

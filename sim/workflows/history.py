@@ -88,6 +88,13 @@ class Series:
     #: out of care are fitted and reported on the same terms but not gated: their published
     #: points are sparse (ceased: 2 in the fit window) and mostly from secondary summaries.
     gated: bool = True
+    #: A share (a proportion of the series' own flow, published as a percentage) rather than
+    #: a count: compared as it is, with ``tolerance`` in absolute terms (0.03: 3 points).
+    share: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "share" if self.share else "rate per 10,000"
 
 
 SERIES: tuple[Series, ...] = (
@@ -106,6 +113,10 @@ SERIES: tuple[Series, ...] = (
     Series("icpc_per_year", "icpc_rate_per_10k", "initial child protection conferences", 0.12,
            gated=False),
     Series("cpp_starts_per_year", "cpp_starts_rate_per_10k", "plans begun", 0.12, gated=False),
+    # How often a plan is a child's second or later (DfE CIN table D3): the revolving door of
+    # plans that end while the family's need is still high (ODD 7.5).
+    Series("cpp_second_or_later_share", "share_cpp_starts_repeat",
+           "plans begun: second or later", 0.03, gated=False, share=True),
 )
 BY_INDICATOR = {s.indicator: s for s in SERIES}
 #: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).
@@ -165,7 +176,8 @@ def denominators() -> dict[int, float]:
 
 
 def observed() -> list[Point]:
-    """Every published value of the compared series, 2010-2024, as rates per 10,000 children."""
+    """Every published value of the compared series, 2010-2024, as rates per 10,000 children
+    (a share series' as the published proportion)."""
     children = denominators()
     points = []
     for r in _rows():
@@ -174,6 +186,10 @@ def observed() -> list[Point]:
         if s is None or not FIRST_YEAR <= year <= LAST_YEAR:
             continue
         count = float(r["value"])
+        if s.share:  # (a proportion: compared as published, tolerance in points)
+            points.append(Point(s.indicator, s.column, year, math.nan, children[year], count,
+                                s.tolerance, r["status"], r["source"]))
+            continue
         rate = count / children[year] * 1e4
         points.append(Point(s.indicator, s.column, year, count, children[year], rate,
                             rate * s.tolerance, r["status"], r["source"]))
@@ -501,10 +517,12 @@ def history_table(annuals: list[pd.DataFrame]) -> pd.DataFrame:
         if p.year not in frames[0].index:
             continue
         mean, _sd, lo, hi = interval(np.array([f.at[p.year, p.column] for f in frames]))
-        rows.append({"indicator": p.indicator, "year": p.year, "kind": "rate per 10,000",
+        rows.append({"indicator": p.indicator, "year": p.year,
+                     "kind": BY_INDICATOR[p.indicator].kind,
                      "observed": p.value, "observed_count": p.count, "model_mean": mean,
                      "ci95_lower": lo, "ci95_upper": hi, "tolerance": p.tolerance,
-                     "relative_tolerance": BY_INDICATOR[p.indicator].tolerance,
+                     "relative_tolerance": (math.nan if BY_INDICATOR[p.indicator].share
+                                            else BY_INDICATOR[p.indicator].tolerance),
                      "window": p.window, "gated": BY_INDICATOR[p.indicator].gated,
                      "within": bool(math.isfinite(mean) and abs(mean - p.value) <= p.tolerance),
                      "model_column": p.column, "status": p.status, "source": p.source})
@@ -582,7 +600,8 @@ def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
         ax.errorbar(g["year"], g["observed"], yerr=g["tolerance"], fmt="kd", ms=5, capsize=3,
                     label="published ± tolerance")
         ax.set(title=s.label + ("" if s.gated else " (not gated)"),
-               xlabel="reporting year (to 31 March)", ylabel="per 10,000 children")
+               xlabel="reporting year (to 31 March)",
+               ylabel="share" if s.share else "per 10,000 children")
         ax.set_xlim(FIRST_YEAR - 0.7, LAST_YEAR + 0.7)
         # Wide intervals (few replications) are cut at the top so the points stay readable.
         top = np.nanmax([*(g["observed"] + g["tolerance"]) * 1.6, *stats[:, 0] * 1.3, 1.0])
@@ -606,6 +625,8 @@ def history_figure(table: pd.DataFrame, annuals: list[pd.DataFrame], path: Path,
 def _fmt(v: float, kind: str) -> str:
     if not math.isfinite(v):
         return "n/a"
+    if kind == "share":
+        return f"{100 * v:.1f}%"
     return f"{100 * v:+.1f}%" if kind == "proportion" else f"{v:,.1f}"
 
 
@@ -618,7 +639,7 @@ def text_table(table: pd.DataFrame) -> str:
         k = r["kind"]
         ci = (f"{_fmt(r['ci95_lower'], k)} to {_fmt(r['ci95_upper'], k)}"
               if math.isfinite(r["ci95_lower"]) else "n/a")
-        tol = (f"±{100 * r['tolerance']:.0f} pp" if k == "proportion"
+        tol = (f"±{100 * r['tolerance']:.0f} pp" if k in ("proportion", "share")
                else f"±{100 * r['relative_tolerance']:.0f}%")
         rows.append([r["indicator"], str(r["year"]), r["window"], _fmt(r["observed"], k),
                      _fmt(r["model_mean"], k), ci, tol,
