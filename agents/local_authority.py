@@ -198,7 +198,8 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
     # (Which of the families the conference plans for, looked up among those few rather
     # than marked in a mask of every family.)
     plan = np.isin(families,
-                   conference[assess(model, conference, "assess.conference") >= p.cpp_level])
+                   conference[assess(model, conference, "assess.conference",
+                                       scale=p.conference_noise) >= p.cpp_level])
     planned = families[plan & (f.case[families] != Case.PROTECTION_PLAN)]
     model.count("cpp_starts", f.la[planned], at_home[planned])
     count_repeat_plans(model, planned)

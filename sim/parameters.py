@@ -205,6 +205,9 @@ PARAMS: tuple[Param, ...] = (
           "error in a Section 47 enquiry's reading of need (which decides whether a "
           "conference is held), as a share of an assessment's: an enquiry gathers evidence "
           "(interviews, checks with police and health) that an assessment does not"),
+    Param("social_work", "conference_noise", 1.0, "share of assessment_noise", 0.0, 4.0, A, "",
+          "error in an initial conference's reading of need (which decides whether it makes "
+          "a plan), as a share of an assessment's"),
     Param("social_work", "assessment_weeks", 6, "weeks", 1, 26, A,
           "DfE's 45-working-day limit for assessments", "length of an assessment"),
     Param("social_work", "disability_cin_per_10k", 32.0, "per 10,000 children", 0.0, 200.0,

@@ -488,3 +488,15 @@ def test_repeat_plans_count_the_children_at_home_who_were_on_a_plan_before() -> 
     model.count = lambda name, la, weights=None: counted.append((name, len(la)))
     count_repeat_plans(model, fams)
     assert counted == [("cpp_starts_repeat", len(at_home[::3]))]
+
+
+def test_a_less_sure_conference_makes_fewer_plans_of_the_conferences_it_holds() -> None:
+    """The conference decides on its own reading of need (``conference_noise`` times an
+    assessment's error): the less sure it is, the more of the families brought to it by an
+    enquiry it reads below the plan level."""
+    def conversion(noise: float) -> float:
+        m = _run(run__years=2, run__burn_in_years=1, social_work__conference_noise=noise)
+        return _total(m, "cpp_starts") / _total(m, "icpc")
+
+    sure, unsure = conversion(0.0), conversion(4.0)
+    assert unsure < sure - 0.05
