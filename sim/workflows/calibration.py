@@ -112,6 +112,9 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # A plan's lasting effect (ODD 7.5): how often a plan ending at review has ended a
     # toxic-trio factor; the fit window's second-or-later plans (DfE CIN table D3) say.
     "social_work.plan_trio_resolution": (0.0, 0.9, False),
+    # The conference's own error (ODD 7.5): the fit window's conferences and plans begun say
+    # how many of the conferences make a plan.
+    "social_work.conference_noise": (0.0, 3.0, False),
 }
 #: The plain (unscheduled-point) keys a history fit may free beyond FREE: a history-fitted
 #: scenario and the forward baseline carry them like FREE's.
