@@ -122,6 +122,12 @@ def assess(model, families: np.ndarray, mechanism: str = "assess",
 PLAN_LONG_WEEKS = 2 * WEEKS_PER_YEAR  # DfE CIN table D7's longest band: two years or more
 
 
+def week_census(model):
+    """The week's census (sim/population.py HomeCensus); outside a step, as a test may call a
+    counting rule, one made now."""
+    return model.census if model.census is not None else model.pop.home_census()
+
+
 def count_plans_ending(model, families: np.ndarray, children: np.ndarray | None = None) -> None:
     """Count the plans that end as ``families`` leave their stage (those on a plan; one row
     per family, ``children`` each, default the week's children at home), and those among
@@ -132,9 +138,8 @@ def count_plans_ending(model, families: np.ndarray, children: np.ndarray | None 
     if not on.any():
         return
     fam = families[on]
-    if children is None:  # (the week's census; outside a step, as a test may call it, one made now)
-        census = model.census if model.census is not None else model.pop.home_census()
-        children = census.at_home[families]
+    if children is None:
+        children = week_census(model).at_home[families]
     kids = children[on].astype(float)
     la = f.la[fam]
     model.count("cpp_ended", la, kids)
@@ -219,8 +224,7 @@ def count_repeat_plans(model, planned: np.ndarray) -> None:
     if len(planned) == 0:
         return
     c = model.pop.children
-    census = model.census
-    at_home = census.at_home_mask if census is not None else model.pop.children_at_home()
+    at_home = week_census(model).at_home_mask
     kids = model.pop.children_of(planned)
     kids = kids[at_home[kids] & ((c.ever[kids] & EVER_CPP) > 0)]
     model.count("cpp_starts_repeat", model.pop.families.la[c.family[kids]])
