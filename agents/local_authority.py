@@ -323,7 +323,9 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
         kids = model.pop.children_of(high)
         kids = kids[at_home_mask[kids] & (c.age[kids] < 5 * WEEKS_PER_YEAR)]
         has_young = np.isin(high, c.family[kids])
-    rate = p.proceedings_rate * np.exp(p.young_child_proceedings_effect * has_young)
+    # ... at the year's readiness to go to court (ODD 7.5: practice, 1 today).
+    rate = (p.proceedings_rate * p.proceedings_practice
+            * np.exp(p.young_child_proceedings_effect * has_young))
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
 

@@ -249,6 +249,14 @@ PARAMS: tuple[Param, ...] = (
     Param("social_work", "proceedings_rate", 0.116692, "per family per month", 0.0, 4.0,
           "calibrated", FIT,
           "hazard of proceedings while a family on a plan is above the care level"),
+    Param("social_work", "proceedings_practice", 1.0, "x today", 0.0, 5.0, A,
+          "1 today; scheduled in the history (england_2010.toml), its 2008, 2010 and 2017 "
+          "points fitted by cscsim calibrate --history. Why it moved: care applications to "
+          "Cafcass rose from 6,488 (2008-09) and 10,620 (2013-14) to 14,597 (2016-17), a "
+          "record, faster than plans (Cafcass care demand statistics); the President of the "
+          "Family Division called the reasons 'little understood' (Munby, 2016)",
+          "multiplier on the proceedings hazard of a family on a plan at the care level: how "
+          "readily authorities went to court in the year, against today (ODD 7.5)"),
     Param("social_work", "young_child_proceedings_effect", 1.29987, "log-hazard", 0.0, 3.0,
           "calibrated", FIT + "; its direction from DfE CLA 2024, where under-5s are 31% of "
           "starts against 28% of children",
@@ -723,6 +731,7 @@ SCHEDULABLE: frozenset[str] = frozenset(
             "court.proceedings_weeks",
             "care.adoption_rate",
             "social_work.s47_practice_shift",
+            "social_work.proceedings_practice",
             "court.s20_proceedings_rate",
         }
     )

@@ -17,7 +17,9 @@ from sim.workflows.calibration import FREE
 from sim.workflows.cli import main
 from sim.workflows.history import (
     CHANGE,
+    CHANGE_TOLERANCE,
     FILES,
+    FIT_CHANGE,
     FIT_YEARS,
     FITTED_NAME,
     HISTORY_BASELINE_NAME,
@@ -31,6 +33,7 @@ from sim.workflows.history import (
     history_table,
     history_terms,
     observed,
+    published_change,
     scenario_path,
     snapshot_targets,
     strict_exit_code,
@@ -189,6 +192,8 @@ def _annual_at_published(years: range) -> pd.DataFrame:
             row[s.column] = pts.get(y, 1.0)
         for t in snapshot_targets():
             row[t.column] = t.value
+        counts = {p.year: p.count for p in observed() if p.indicator == "cla_at_31_march"}
+        row["cla"] = counts.get(y, 1.0)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -206,6 +211,20 @@ def test_the_history_loss_moves_with_a_fit_year_but_never_with_a_test_year():
     test = off_test["year"].isin(TEST_YEARS)
     off_test.loc[test, [s.column for s in SERIES]] = 1e9
     assert history_terms(off_test) == history_terms(base)
+
+
+def test_the_loss_scores_the_fit_window_change_in_children_in_care_as_a_count():
+    """A path inside every year's ±7% can still fall where England rose: the change from
+    2010 to 2017 (+12.7%) is a term of its own, at the ±5 points of the 2010-2024 change."""
+    base = _annual_at_published(range(2010, 2025))
+    change, first, last = published_change(FIT_YEARS[-1])
+    assert (first, last) == (2010, 2017) and change == pytest.approx(72590 / 64400 - 1)
+    flat = base.copy()
+    flat.loc[flat["year"] == 2017, "cla"] = flat.loc[flat["year"] == 2010, "cla"].iloc[0]
+    assert history_terms(flat)[FIT_CHANGE] == pytest.approx((change / CHANGE_TOLERANCE) ** 2)
+    later = base.copy()
+    later.loc[later["year"] == 2024, "cla"] *= 2  # the test window's change is not read
+    assert history_terms(later) == history_terms(base)
 
 
 def test_the_snapshot_targets_are_compared_in_their_own_year_and_are_not_series():
@@ -254,6 +273,7 @@ def test_the_fit_record_lists_its_targets_and_no_test_window_value(fit):
     assert {t["model_column"] for t in used if t["kind"] == "snapshot"} == {
         t.column for t in snapshot_targets()}
     assert all(t["year"] == SNAPSHOT_YEAR for t in used if t["kind"] == "snapshot")
+    assert [t["year"] for t in used if t["kind"] == "change"] == [[2010, 2017]]
     # Each trial ran on to the snapshot's year, the drivers as published.
     assert record["years"] == SNAPSHOT_YEAR - 2010 + 1 and record["start_year"] == 2010
     assert record["seeds_per_trial"] == 2 and len(set(record["model_seeds"])) == 2
@@ -273,6 +293,12 @@ def test_the_fitted_scenario_is_a_2010_start_holding_every_free_parameter(fit):
         assert practice.at(year) == pytest.approx(
             best[f"social_work.s47_practice_shift@{year}"], rel=1e-5)
     assert practice.at(2024) == 0.0
+    # So are the readiness to go to court's (2008, 2010, 2017); 2024's is today's, 1.
+    court = fitted.get("social_work.proceedings_practice")
+    for year in (2008, 2010, 2017):
+        assert court.at(year) == pytest.approx(
+            best[f"social_work.proceedings_practice@{year}"], rel=1e-5)
+    assert court.at(2024) == 1.0
     trials = pd.read_csv(fit / "trials.csv")
     assert len(trials) == 2 and np.isfinite(trials["loss"]).all()
     # The record counts the trials that ran (CMA-ES rounds a request up to whole generations).
@@ -326,6 +352,7 @@ def test_the_history_table_has_every_published_point_of_the_years_run(reduced):
     _, out = reduced
     table = pd.read_csv(out / "history.csv")
     expected = {(p.indicator, p.year) for p in observed() if p.year <= 2018}
+    expected.add((FIT_CHANGE, 2017))  # the change over the fit window, which was run
     assert set(zip(table["indicator"], table["year"], strict=True)) == expected
     assert set(table["window"]) == {"fit", "test"}
     assert (table.loc[table["window"] == "test", "year"] == 2018).all()

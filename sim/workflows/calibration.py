@@ -101,6 +101,12 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.s47_practice_shift@2008": (0.0, 3.0, False),
     "social_work.s47_practice_shift@2010": (0.0, 2.0, False),
     "social_work.s47_practice_shift@2017": (0.0, 2.0, False),
+    # How readily authorities went to court (ODD 7.5): 1 in 2024 by definition; the points of
+    # 2008 (the warm start), 2010 and 2017 are what the fit window says (care applications to
+    # Cafcass rose faster than plans, 2009-2017).
+    "social_work.proceedings_practice@2008": (0.2, 2.0, False),
+    "social_work.proceedings_practice@2010": (0.2, 2.0, False),
+    "social_work.proceedings_practice@2017": (0.2, 2.0, False),
     # Proceedings for long stays under section 20 after Re N (2015; agents/court.py), held
     # from the end of the fit window; the 2023-24 structure's share under section 20 and the
     # fit window's care starts and exits say how often.
@@ -374,16 +380,26 @@ def calibrate(
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if history:
-        from sim.workflows.history import FIT_YEARS, TEST_YEARS, targets_used
+        from sim.workflows.history import (
+            CHANGE_TOLERANCE,
+            FIT_CHANGE,
+            FIT_YEARS,
+            SERIES,
+            SNAPSHOT_YEAR,
+            TEST_YEARS,
+            targets_used,
+        )
 
         record["start_year"] = base.run.start_year
         record["fit_window"] = [FIT_YEARS[0], FIT_YEARS[-1]]
         record["test_window"] = [TEST_YEARS[0], TEST_YEARS[-1]]
         record["loss"] = (
-            "sum over the six series of the mean over their fit-window points of ((model rate - "
-            "published rate) / tolerance)^2, plus ((model mean over the fit window - share) / "
-            "tolerance)^2 for each structural share; model values are the mean of the trial's "
-            "seeds' annual tables"
+            f"sum over the {len(SERIES)} series of the mean over their fit-window points of "
+            "((model - published) / tolerance)^2; plus ((model change - published change) / "
+            f"{CHANGE_TOLERANCE})^2 for {FIT_CHANGE} (children in care, a ratio of counts); "
+            "plus ((model value - target) / tolerance)^2 for each 2023-24 target with no "
+            f"series, read in the model's {SNAPSHOT_YEAR}; model values are the mean of the "
+            "trial's seeds' annual tables"
         )
         record["targets_used"] = targets_used()
         text = history_fitted_toml(file_base or base, best, keys, record)
