@@ -105,7 +105,8 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
         f"**{manifest['points_within']} of {manifest['points']} published points within "
         f"tolerance; {manifest['test_points_within']} of {manifest['test_points']} in the "
         "2018-2024 test window, which the fit never saw.** (The six series `--strict` "
-        "judges, and the change since 2010; care exits, adoptions, initial conferences, plans "
+        "judges, and the change in children in care from 2010 to 2017 (fit window) and to 2024 "
+        "(test window); care exits, adoptions, initial conferences, plans "
         "begun and the share of plans that are a child's second or later are compared too, "
         f"{manifest.get('ungated_points_within', 0)} of {manifest.get('ungated_points', 0)} "
         "points within, and not gated.)",
