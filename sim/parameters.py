@@ -254,7 +254,8 @@ PARAMS: tuple[Param, ...] = (
           "points fitted by cscsim calibrate --history. Why it moved: care applications to "
           "Cafcass rose from 6,488 (2008-09) and 10,620 (2013-14) to 14,597 (2016-17), a "
           "record, faster than plans (Cafcass care demand statistics); the President of the "
-          "Family Division called the reasons 'little understood' (Munby, 2016)",
+          "Family Division said the reasons were little understood (Sir James Munby, 2016, as "
+          "reported by Children & Young People Now)",
           "multiplier on the proceedings hazard of a family on a plan at the care level: how "
           "readily authorities went to court in the year, against today (ODD 7.5)"),
     Param("social_work", "young_child_proceedings_effect", 1.29987, "log-hazard", 0.0, 3.0,
