@@ -213,11 +213,10 @@ def published_change(last: int = LAST_YEAR) -> tuple[float, int, int]:
 
 def model_change(annual: pd.DataFrame, first: int, last: int) -> float:
     """The model's change in children in care (its ``cla`` count) from ``first`` to
-    ``last``, as a proportion; NaN if either year was not run."""
-    cla = annual.set_index("year")["cla"] if "cla" in annual else None
-    if cla is None or first not in cla.index or last not in cla.index:
+    ``last``, as a proportion; NaN if either year was not run. ``annual`` is indexed by year."""
+    if "cla" not in annual or first not in annual.index or last not in annual.index:
         return math.nan
-    return float(cla[last] / cla[first] - 1)
+    return float(annual.at[last, "cla"] / annual.at[first, "cla"] - 1)
 
 
 def fit_points() -> list[Point]:
@@ -259,7 +258,7 @@ def history_terms(annual: pd.DataFrame) -> dict[str, float]:
             sq.append(((v - p.value) / p.tolerance) ** 2 if math.isfinite(v) else MISSING)
         terms[s.column] = float(np.mean(sq)) if sq else 0.0
     change, first, last = published_change(FIT_YEARS[-1])
-    v = model_change(annual, first, last)
+    v = model_change(annual.set_index("year"), first, last)
     terms[FIT_CHANGE] = ((v - change) / CHANGE_TOLERANCE) ** 2 if math.isfinite(v) else MISSING
     snap = annual[annual["year"] == SNAPSHOT_YEAR]
     for t in snapshot_targets():
@@ -566,7 +565,7 @@ def history_table(annuals: list[pd.DataFrame]) -> pd.DataFrame:
         change, first, last = published_change(end)
         if first not in frames[0].index or last not in frames[0].index:
             continue
-        mean, _sd, lo, hi = interval(np.array([model_change(f.reset_index(), first, last)
+        mean, _sd, lo, hi = interval(np.array([model_change(f, first, last)
                                                for f in frames]))
         rows.append({"indicator": name, "year": last, "kind": "proportion",
                      "observed": change, "observed_count": math.nan, "model_mean": mean,
