@@ -92,6 +92,14 @@ def _n(v: float) -> str:
     return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
 
 
+
+def _ungated_labels() -> str:
+    """The series compared but not gated, named as the history table names them."""
+    from sim.workflows.history import SERIES
+
+    labels = [s.label for s in SERIES if not s.gated]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
 def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
                   command: str) -> str:
     """The README's generated text."""
@@ -106,8 +114,7 @@ def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
         f"tolerance; {manifest['test_points_within']} of {manifest['test_points']} in the "
         "2018-2024 test window, which the fit never saw.** (The six series `--strict` "
         "judges, and the change in children in care from 2010 to 2017 (fit window) and to 2024 "
-        "(test window); care exits, adoptions, initial conferences, plans "
-        "begun and the share of plans that are a child's second or later are compared too, "
+        f"(test window); {_ungated_labels()} are compared too, "
         f"{manifest.get('ungated_points_within', 0)} of {manifest.get('ungated_points', 0)} "
         "points within, and not gated.)",
         "",

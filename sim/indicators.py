@@ -112,6 +112,8 @@ INDICATORS: tuple[Indicator, ...] = (
         _I(f"exits_{r}", "flow", "children", f"care exits by {r.replace('_', ' ')}")
         for r in ("reunified", "sgo", "adopted", "aged_out")
     ),
+    _I("exits_left", "flow", "children", "care exits at 16 or 17 not going home (DfE: moved "
+       "into independent living, or ceased for any other reason)"),
     _I(
         "care_exits_rate_per_10k",
         "ratio",
@@ -129,6 +131,15 @@ INDICATORS: tuple[Indicator, ...] = (
         "exits_adopted",
         "children",
         1e4,
+    ),
+    _I(
+        "share_exits_home",
+        "ratio",
+        "share",
+        "share of the children who ceased to be looked after who went home to their family "
+        "(DfE's reason 'returned home to live with parents or relatives')",
+        "exits_reunified",
+        "care_exits",
     ),
     _I(
         "referrals",

@@ -396,6 +396,15 @@ PARAMS: tuple[Param, ...] = (
           "section 47 level: the harm that would prompt an enquiry)"),
     Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
           "hazard of a special guardianship or child arrangements order from a kinship placement"),
+    Param("care", "leaving_rate_16_17", 0.0, "per child per year", 0.0, 5.0, A,
+          "0: off, as every fit so far was made without it. DfE counts children who cease to "
+          "be looked after by moving into independent living or 'for any other reason' beside "
+          "those who go home, are adopted or leave under an order (SSDA903 REC codes E5, E6, "
+          "E8); in 2012-13 35% of the 28,460 who ceased went home (DfE SFR 36/2013 as "
+          "summarised) and in 2017-18 31% of 29,860 (DfE, as reported by Family Law Week), "
+          "where the model without this route sends 47-48% home (validate --history, run 27)",
+          "hazard that a 16- or 17-year-old in care ceases to be looked after before 18 "
+          "(independent living, or another reason), not going home"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A,
           "a round figure, kept by the 2023-24 snapshot fit (england_baseline), where it adopts "
           "5.5-7.4 per 100 children in care against England's 3.6 (2,980 of 83,630; one run, "

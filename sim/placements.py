@@ -609,6 +609,7 @@ def placement_week(model) -> None:
     pop.log(model.week, Event.BREAKDOWN, family=c.family[moved], child=moved)
     pop.set_in_care(moved, False)  # briefly, so siblings are judged against where they now live
     _exits(model)
+    _leave_at_16_17(model)
     pop.set_in_care(moved, True)
     commission(model, moved, first_entry=False)
     _planned_moves(model)
@@ -852,6 +853,23 @@ def _exits(model) -> None:
     sgo = ~home & ((code & 2) > 0)
     adopt = ~home & ~sgo & ((code & 4) > 0)
     _leave(model, care, home, sgo, adopt)
+
+
+def _leave_at_16_17(model) -> None:
+    """Some 16- and 17-year-olds cease to be looked after before 18 without going home: into
+    independent living, or for another of DfE's reasons (SSDA903 E5, E6, E8), at
+    ``care.leaving_rate_16_17``. Like a child under an order, a leaver no longer lives in the
+    birth family's home. Off (0) by default: no draw is made, so runs are as before."""
+    rate = model.params.care.leaving_rate_16_17
+    if rate <= 0:
+        return
+    c = model.pop.children
+    care = model.pop.care_rows()
+    teen = care[c.age[care] >= 16 * WEEKS_PER_YEAR]
+    leave = teen[model.draws.uniform("exits.leave_16_17", c.uid[teen])
+                 < weekly_probability(rate)]
+    leave_care(model, leave, End.LEFT)
+    c.active[leave] = False
 
 
 def _leave(model, care: np.ndarray, home: np.ndarray, sgo: np.ndarray,

@@ -63,6 +63,7 @@ class End(IntEnum):
     ADOPTED = 4
     AGED_OUT = 5  # 18th birthday
     MOVED = 6  # a planned move: out of an emergency bed, or on to supported accommodation
+    LEFT = 7  # ceased at 16 or 17, not going home: independent living or another reason
 
 
 class Legal(IntEnum):

@@ -172,6 +172,25 @@ def test_a_share_series_is_compared_as_published_within_points() -> None:
     assert history_terms(off)["share_cpp_starts_repeat"] == pytest.approx(1 / 3)
 
 
+def test_the_share_of_exits_home_is_the_model_s_returns_over_its_exits() -> None:
+    """DfE's 'returned home to live with parents or relatives' over all who ceased: one
+    published point in each window; the fit reads 2013's only, and the model's value is its
+    returns home over its exits (sim/indicators.py), not anything read from the data."""
+    share = [p for p in observed() if p.indicator == "cla_ceased_returned_home_share"]
+    assert [(p.year, p.value, p.window) for p in share] == [(2013, 0.35, "fit"),
+                                                           (2018, 0.31, "test")]
+    from sim.indicators import INDICATORS
+
+    (home,) = [i for i in INDICATORS if i.name == "share_exits_home"]
+    assert (home.num, home.den, home.per) == ("exits_reunified", "care_exits", 1.0)
+    base = _annual_at_published(range(2010, 2025))
+    off = base.copy()
+    off.loc[off["year"] == 2018, "share_exits_home"] += 0.3  # the test year: not in the loss
+    assert history_terms(off) == history_terms(base)
+    off.loc[off["year"] == 2013, "share_exits_home"] += 0.06  # two tolerances
+    assert history_terms(off)["share_exits_home"] == pytest.approx(4.0)
+
+
 def test_the_fit_uses_the_fit_window_only_and_the_test_window_is_not_empty():
     assert set(FIT_YEARS).isdisjoint(TEST_YEARS)
     fit = fit_points()

@@ -77,7 +77,9 @@ def test_trap_presets_make_their_change_after_the_warm_start(name, lever, later)
                    "0.1, 0.5 and the app's North East 0.25): need -> entries transmitted in 0 "
                    "weeks at every scale: against the same run without the trap (scale 0.5) "
                    "early help is 67% lower from year 3 and entries only 1-4% higher, far below "
-                   "a quarter's noise (docs/teaching.md)")
+                   "a quarter's noise; against its twin on the same seed (27 Nov 2026, "
+                   "scripts/loops_against_twin.py, scale 0.1), with the noise gone, rising need "
+                   "is 0.4-1.3% higher and entries 0-6% (docs/teaching.md)")
 def test_crisis_trap_drives_most_weeks_after_the_first_year(tmp_path) -> None:
     df = _after_first_year(_loops(tmp_path, "crisis_trap"))
     assert df.R1_driving.mean() > 0.5
@@ -87,7 +89,9 @@ def test_crisis_trap_drives_most_weeks_after_the_first_year(tmp_path) -> None:
                    "2026, squeeze from year 2; 0 also at scale 0.1, 0.5 and the app's): "
                    "for-profit, distant -> breakdowns has next to no effect in the model (share "
                    "1-5% higher than default, breakdowns -1.6% to +0.4%, scale 0.5) and "
-                   "breakdowns -> in-house places full has no mechanism, so R2 does not close")
+                   "breakdowns -> in-house places full has no mechanism, so R2 does not close; "
+                   "against its twin on the same seed (scale 0.1) the share placed for profit or "
+                   "far away grows to +11% and breakdowns show no trend (-4% to +9%)")
 def test_market_squeeze_drives_for_a_sustained_stretch(tmp_path) -> None:
     df = _after_first_year(_loops(tmp_path, "market_squeeze"))
     runs = df.R2_driving.astype(int).groupby((~df.R2_driving).cumsum()).sum()

@@ -237,6 +237,32 @@ def test_sixteen_and_seventeen_year_olds_move_on_to_supported_accommodation():
     assert planned > 0 and into_supported == planned
 
 
+def test_some_sixteen_and_seventeen_year_olds_leave_care_before_18_without_going_home():
+    """DfE's other reasons for ceasing (independent living, E5/E6; any other reason, E8):
+    only 16- and 17-year-olds, counted as exits of their own, and off at rate 0."""
+    from sim.population import End
+
+    def leavers(rate: float) -> tuple[np.ndarray, CareSystem]:
+        model = CareSystem(small(run__scale=0.05, care__leaving_rate_16_17=rate))
+        pl = model.pop.placements
+        for _ in range(8):
+            model.step()
+        ended = np.flatnonzero((pl.end[: pl.n] >= 0) & (pl.end_reason[: pl.n] == End.LEFT))
+        return pl.child[ended], model
+
+    none, model = leavers(0.0)
+    assert len(none) == 0 and model.flows.get("exits_left", np.zeros(1)).sum() == 0
+    left, model = leavers(5.0)
+    c = model.pop.children
+    assert len(left) > 0
+    # 16 or 17 when they left (ages in weeks; at most 8 weeks have passed since)
+    assert (c.age[left] >= 16 * 52).all() and (c.age[left] < 18 * 52 + 8).all()
+    assert not c.in_care[left].any() and not c.active[left].any()
+    # counted as exits of their own, and among all exits
+    assert model.flows["exits_left"].sum() == len(left)
+    assert model.flows["care_exits"].sum() >= len(left)
+
+
 def test_carers_across_the_boundary_make_out_of_area_placements_for_their_own_authority():
     from sim.population import Kind
 

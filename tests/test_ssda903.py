@@ -31,9 +31,11 @@ UNSATISFIABLE = {"169", "179", "392A", "392c", "390", "205A", "205B"}
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    """A small finished run written as cscsim run writes it (North East, 5%, 3 years)."""
+    """A small finished run written as cscsim run writes it (North East, 5%, 3 years), with
+    some 16-17-year-olds leaving care before 18 so that every ending is exported."""
     scenario = Scenario().with_overrides(
-        {"run.region": "North East", "run.scale": 0.05, "run.years": 3, "run.seed": 3}
+        {"run.region": "North East", "run.scale": 0.05, "run.years": 3, "run.seed": 3,
+         "care.leaving_rate_16_17": 0.3}
     )
     model = CareSystem(scenario)
     model.run()
@@ -127,7 +129,9 @@ def test_targets_read_back_equal_the_runs_own_indicators(exported, run_dir, tmp_
                 )
             compared += 1
     assert compared > 12 * 3 * 30
-    assert {"share_over_20_miles", "mean_distance_miles", "exits_adopted"} <= set(t["indicator"])
+    assert {"share_over_20_miles", "mean_distance_miles", "exits_adopted",
+            "exits_left"} <= set(t["indicator"])
+    assert annual["exits_left"].sum() > 0  # the route was exercised, and read back exactly
 
 
 def test_calibration_scores_an_authoritys_own_targets(exported, run_dir, tmp_path):

@@ -121,6 +121,16 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # The conference's own error (ODD 7.5): the fit window's conferences and plans begun say
     # how many of the conferences make a plan.
     "social_work.conference_noise": (0.0, 3.0, False),
+    # How children leave care (ODD 7.9): special guardianship from kinship care, an assumption
+    # (0.25) until the fit window's share going home (DfE's reasons for ceasing) and care exits
+    # could say how many leave that way rather than home.
+    "care.sgo_rate": (0.05, 1.5, True),
+    # Children who cease to be looked after at 16-17 without going home (ODD 7.9; off by
+    # default): the fit window's share going home and care exits say how many.
+    "care.leaving_rate_16_17": (0.0, 2.0, False),
+    # The authorities' own foster places: the 2023-24 placement mix in 2024 (in-house and
+    # agency foster care) says how many, in a model whose children in care came through 2010-2024.
+    "placements.inhouse_per_10k_children": (12.0, 32.0, False),
 }
 #: The plain (unscheduled-point) keys a history fit may free beyond FREE: a history-fitted
 #: scenario and the forward baseline carry them like FREE's.

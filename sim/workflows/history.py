@@ -119,6 +119,11 @@ SERIES: tuple[Series, ...] = (
     # plans that end while the family's need is still high (ODD 7.5).
     Series("cpp_second_or_later_share", "share_cpp_starts_repeat",
            "plans begun: second or later", 0.03, gated=False, share=True),
+    # How children leave care: the share who went home (DfE's reason for ceasing). With care
+    # exits it separates going home from the other routes (special guardianship, adoption,
+    # leaving at 18 and DfE's other reasons), which move children in care differently.
+    Series("cla_ceased_returned_home_share", "share_exits_home", "care exits: returned home",
+           0.03, gated=False, share=True),
 )
 BY_INDICATOR = {s.indicator: s for s in SERIES}
 #: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).

@@ -358,6 +358,10 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     rec[aged] = np.where(
         np.isin(kind[aged], ["supported", "childrens_home", "emergency"]), "E5", "E17"
     )
+    # Ceased at 16-17 not going home: into independent living from supported accommodation
+    # (E5), else for another reason (E8).
+    left = reason == "left"
+    rec[left] = np.where(kind[left] == "supported", "E5", "E8")
     nat = national_index()
     la_nat = np.array([nat[g] for g in pl["home_authority"]])
     home_node = ch.loc[child, "home_node"].to_numpy(np.int64)
@@ -677,9 +681,9 @@ def indicators_of(collection: Collection, authority: dict, distance) -> dict[str
     out["exits_reunified"] = float(exits["REC"].isin(REUNIFIED).sum())
     out["exits_sgo"] = float(exits["REC"].isin(SGO).sum())
     out["exits_adopted"] = float(exits["REC"].isin(ADOPTED).sum())
-    out["exits_aged_out"] = float(
-        (adult & ~exits["REC"].isin(REUNIFIED | SGO | ADOPTED).to_numpy()).sum()
-    )
+    other = ~exits["REC"].isin(REUNIFIED | SGO | ADOPTED).to_numpy()
+    out["exits_aged_out"] = float((adult & other).sum())
+    out["exits_left"] = float((~adult & other).sum())
     nxt_child, nxt_rne = e["CHILD"].shift(-1), e["RNE"].shift(-1)
     moved = (
         (e["REC"] == "X1")
@@ -775,7 +779,7 @@ TARGET_KINDS = {
 }
 COUNTS = (
     "cla", "care_entries", "care_exits", "exits_reunified", "exits_sgo", "exits_adopted",
-    "exits_aged_out", "placement_moves", "placement_breakdowns",
+    "exits_aged_out", "exits_left", "placement_moves", "placement_breakdowns",
     *(f"entries_age_{b}" for b, _, _ in AGE_BANDS),
 )  # fmt: skip
 
