@@ -92,13 +92,13 @@ def _n(v: float) -> str:
     return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
 
 
-
 def _ungated_labels() -> str:
     """The series compared but not gated, named as the history table names them."""
     from sim.workflows.history import SERIES
 
-    labels = [s.label for s in SERIES if not s.gated]
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+    *rest, last = [s.label for s in SERIES if not s.gated]
+    return f"{', '.join(rest)} and {last}" if rest else last
+
 
 def history_block(manifest: dict, table, attribution, proj: dict, figures: str,
                   command: str) -> str:
