@@ -305,6 +305,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "moves from one placement to another during care: breakdowns plus planned moves out "
         "of emergency placements into registered ones",
     ),
+    _I("home_step_ups", "flow", "children",
+       "children of 10-17 moved up to a children's home after their foster placement broke "
+       "down (care.step_up_probability)"),
     _I("care_weeks", "flow", "child-weeks", "weeks spent in care by all children in the year"),
     _I(
         "placement_breakdown_rate",
@@ -388,6 +391,20 @@ INDICATORS: tuple[Indicator, ...] = (
             "cla",
         )
         for k in KIND_NAMES
+    ),
+    *(
+        _I(
+            f"share_home_after_{k}_breakdown",
+            "ratio",
+            "share",
+            f"share of the children in a children's home at year end whose placement there "
+            f"followed the breakdown of a {label} (Ofsted, 'Why do children go into children's "
+            f"homes?', 2022, of the children in the homes it visited in late 2019: {pct})",
+            f"cla_home_after_{k}_breakdown",
+            "cla_childrens_home",
+        )
+        for k, label, pct in (("foster", "foster placement", "41%"),
+                              ("home", "children's home placement", "15%"))
     ),
     _I("spend_early_help_gbp", "flow", "GBP", "spending on early-help places"),
     _I("spend_social_work_gbp", "flow", "GBP", "spending on social workers"),
@@ -574,6 +591,8 @@ HELPERS = (
     "cla_with_sibling_in_care",
     "cla_contact_lost",
     *(f"cla_{k}" for k in KIND_NAMES),
+    "cla_home_after_foster_breakdown",
+    "cla_home_after_home_breakdown",
     "sw_working",
     "sw_vacancies",
 )
@@ -690,6 +709,10 @@ def snapshot(model) -> dict[str, np.ndarray]:
     }
     for k, name in enumerate(KIND_NAMES):
         out[f"cla_{name}"] = care_count(pl.kind[ids] == k)
+    in_home, after = pl.kind[ids] == Kind.CHILDRENS_HOME, pl.after_breakdown[ids]
+    out["cla_home_after_foster_breakdown"] = care_count(
+        in_home & np.isin(after, [Kind.KINSHIP, Kind.INHOUSE_FOSTER, Kind.IFA]))
+    out["cla_home_after_home_breakdown"] = care_count(in_home & (after == Kind.CHILDRENS_HOME))
     wf, sw = model.workforce, model.params.social_work
     out |= {
         "cla_s20": care_count(c.legal[care] == Legal.S20),

@@ -405,6 +405,22 @@ PARAMS: tuple[Param, ...] = (
           "where the model without this route sends 47-48% home (validate --history, run 27)",
           "hazard that a 16- or 17-year-old in care ceases to be looked after before 18 "
           "(independent living, or another reason), not going home"),
+    Param("care", "step_up_probability", 0.0, "probability", 0.0, 1.0, A,
+          "0: off, as every fit so far was made without it. Ofsted, 'Why do children go into "
+          "children's homes?' (13 April 2022): two thirds of the children in the homes studied "
+          "came after an interruption in their previous care, 41% after a foster placement "
+          "broke down; without this step a child who moves keeps the kind of care it had",
+          "probability that a 10- to 17-year-old whose foster placement (kinship, in-house or "
+          "agency) breaks down moves to a children's home rather than another foster family"),
+    Param("care", "leaving_other_factor", 1.0, "ratio", 0.0, 1.0, A,
+          "1: every placement alike, as when the route was added. DfE's 16- and 17-year-olds "
+          "who cease to be looked after mostly move on into independent living (3,150 of "
+          "28,460 leavers in 2012-13 were 16 or 17; House of Commons Education Committee, 16 "
+          "plus care options, 2014, from DfE), the step after semi-independent (supported) "
+          "accommodation; with one hazard for every placement, the route emptied children's "
+          "homes (5% of children in care in 2024 against 11%; probe, twentieth session)",
+          "hazard of leaving at 16 or 17 from a placement other than supported accommodation, "
+          "as a share of the hazard from supported accommodation"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A,
           "a round figure, kept by the 2023-24 snapshot fit (england_baseline), where it adopts "
           "5.5-7.4 per 100 children in care against England's 3.6 (2,980 of 83,630; one run, "

@@ -611,8 +611,30 @@ def placement_week(model) -> None:
     _exits(model)
     _leave_at_16_17(model)
     pop.set_in_care(moved, True)
-    commission(model, moved, first_entry=False)
+    up = _step_up(model, moved)
+    broken_kind = pop.placements.kind[c.placement[moved]]
+    commission(model, moved[~up], first_entry=False)
+    commission(model, moved[up], first_entry=False, need=HOME)
+    pop.placements.after_breakdown[c.placement[moved]] = broken_kind
+    placed = moved[up][model.pop.placements.kind[c.placement[moved[up]]] == Kind.CHILDRENS_HOME]
+    model.count("home_step_ups", f.la[c.family[placed]])  # (not those no home could take)
     _planned_moves(model)
+
+
+def _step_up(model, moved: np.ndarray) -> np.ndarray:
+    """Which of the children whose placement broke down this week move up to a children's
+    home: a 10- to 17-year-old leaving a foster family (kinship, in-house or agency), with
+    probability ``care.step_up_probability`` (Ofsted 2022: 41% of the children in the homes
+    it studied came after a foster breakdown). A step-up is what lets breakdowns feed the
+    residential market (the market squeeze, R2, docs/teaching.md). Off (0) by default: no
+    draw is made."""
+    p = model.params.care.step_up_probability
+    if p <= 0 or len(moved) == 0:
+        return np.zeros(len(moved), dtype=bool)
+    c, pl = model.pop.children, model.pop.placements
+    foster = CATEGORY_OF_KIND[pl.kind[c.placement[moved]]] == FOSTER
+    older = c.age[moved] >= 10 * WEEKS_PER_YEAR
+    return foster & older & (model.draws.uniform("placement.step_up", c.uid[moved]) < p)
 
 
 def _week_hazards(model, care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -858,14 +880,18 @@ def _exits(model) -> None:
 def _leave_at_16_17(model) -> None:
     """Some 16- and 17-year-olds cease to be looked after before 18 without going home: into
     independent living, or for another of DfE's reasons (SSDA903 E5, E6, E8), at
-    ``care.leaving_rate_16_17``. Like a child under an order, a leaver no longer lives in the
-    birth family's home. Off (0) by default: no draw is made, so runs are as before."""
-    rate = model.params.care.leaving_rate_16_17
-    if rate <= 0:
+    ``care.leaving_rate_16_17`` from supported (semi-independent) accommodation, the usual step
+    before independent living, and at ``care.leaving_other_factor`` times that from any other
+    placement. Like a child under an order, a leaver no longer lives in the birth family's
+    home. Off (0) by default: no draw is made, so runs are as before."""
+    p = model.params.care
+    if p.leaving_rate_16_17 <= 0:
         return
-    c = model.pop.children
+    c, pl = model.pop.children, model.pop.placements
     care = model.pop.care_rows()
     teen = care[c.age[care] >= 16 * WEEKS_PER_YEAR]
+    supported = pl.kind[c.placement[teen]] == Kind.SUPPORTED
+    rate = np.where(supported, p.leaving_rate_16_17, p.leaving_rate_16_17 * p.leaving_other_factor)
     leave = teen[model.draws.uniform("exits.leave_16_17", c.uid[teen])
                  < weekly_probability(rate)]
     leave_care(model, leave, End.LEFT)

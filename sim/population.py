@@ -250,6 +250,7 @@ PLACEMENT_SCHEMA = {
     "carer": (np.int64, 0),  # who the child lives with: siblings with one carer are together
     "legal": (np.int8, 0),  # the child's Legal status when the placement began
     "short_term": (np.bool_, False),  # a bridging placement until a long-term one is found
+    "after_breakdown": (np.int8, -1),  # Kind of the placement whose breakdown led here (-1: none)
 }
 
 PROCEEDINGS_SCHEMA = {

@@ -263,6 +263,65 @@ def test_some_sixteen_and_seventeen_year_olds_leave_care_before_18_without_going
     assert model.flows["care_exits"].sum() >= len(left)
 
 
+def test_leavers_at_16_or_17_come_from_supported_accommodation_unless_the_other_factor_allows():
+    """Independent living is the step after semi-independent accommodation: with
+    ``leaving_other_factor`` 0 every leaver was in supported accommodation; with 1, others too."""
+    from sim.population import End, Kind
+
+    def kinds_left(factor: float) -> np.ndarray:
+        model = CareSystem(small(run__scale=0.05, care__leaving_rate_16_17=5.0,
+                                 care__leaving_other_factor=factor))
+        pl = model.pop.placements
+        for _ in range(8):
+            model.step()
+        ended = np.flatnonzero((pl.end[: pl.n] >= 0) & (pl.end_reason[: pl.n] == End.LEFT))
+        return pl.kind[ended]
+
+    only_supported = kinds_left(0.0)
+    assert len(only_supported) > 0 and (only_supported == Kind.SUPPORTED).all()
+    assert (kinds_left(1.0) != Kind.SUPPORTED).any()
+
+
+def test_a_foster_breakdown_can_step_an_older_child_up_to_a_childrens_home():
+    """Ofsted (2022): 41% of the children in the homes it studied came after a foster
+    breakdown. At probability 0 a child keeps its kind of care; at 1 every 10- to 17-year-old
+    leaving a foster family is placed in a children's home (or, with none free, an emergency
+    placement), counted as a step-up."""
+    from sim.placements import CATEGORY_OF_KIND, FOSTER
+    from sim.population import End, Kind
+
+    def after_foster_breakdowns(probability: float):
+        model = CareSystem(small(run__scale=0.05, care__step_up_probability=probability,
+                                 placements__breakdown_inhouse=1.0, placements__breakdown_ifa=1.0))
+        pl = model.pop.placements
+        start = pl.n
+        for _ in range(8):
+            model.step()
+        broke = np.flatnonzero((pl.end[:start] >= 0) & (pl.end_reason[:start] == End.BREAKDOWN))
+        broke = broke[CATEGORY_OF_KIND[pl.kind[broke]] == FOSTER]
+        new = np.arange(start, pl.n)
+        # each foster breakdown's next placement: the first one opened after it for that child
+        nxt = []
+        for b in broke:
+            later = new[(pl.child[new] == pl.child[b]) & (pl.start[new] >= pl.end[b])]
+            if len(later):
+                nxt.append((b, later[0]))
+        return model, pl, nxt
+
+    model, pl, nxt = after_foster_breakdowns(0.0)
+    assert nxt and all(pl.kind[n] != Kind.CHILDRENS_HOME for _, n in nxt)
+    assert model.flows["home_step_ups"].sum() == 0
+    model, pl, nxt = after_foster_breakdowns(1.0)
+    older = [(b, n) for b, n in nxt if pl.kind[n] != Kind.WITH_PARENTS
+             and model.pop.children.age[model.pop.child_rows(pl.child[[b]])[0]] >= 10 * 52 + 8]
+    assert older
+    assert all(pl.kind[n] in (Kind.CHILDRENS_HOME, Kind.EMERGENCY) for _, n in older)
+    stepped = sum(pl.kind[n] == Kind.CHILDRENS_HOME for _, n in older)
+    assert stepped > 0 and model.flows["home_step_ups"].sum() >= stepped
+    # each new placement remembers the kind of care whose breakdown led to it (Ofsted's measure)
+    assert all(pl.after_breakdown[n] == pl.kind[b] for b, n in nxt)
+
+
 def test_carers_across_the_boundary_make_out_of_area_placements_for_their_own_authority():
     from sim.population import Kind
 

@@ -128,6 +128,12 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # Children who cease to be looked after at 16-17 without going home (ODD 7.9; off by
     # default): the fit window's share going home and care exits say how many.
     "care.leaving_rate_16_17": (0.0, 2.0, False),
+    # ... and from placements other than supported accommodation, as a share of that: the
+    # 2023-24 shares of children's homes and supported accommodation in 2024 say how many.
+    "care.leaving_other_factor": (0.0, 1.0, False),
+    # Foster breakdowns that step up to a children's home (ODD 7.8; off by default): the
+    # 2023-24 share of children in children's homes, in 2024, says how many.
+    "care.step_up_probability": (0.0, 1.0, False),
     # The authorities' own foster places: the 2023-24 placement mix in 2024 (in-house and
     # agency foster care) says how many, in a model whose children in care came through 2010-2024.
     "placements.inhouse_per_10k_children": (12.0, 32.0, False),
