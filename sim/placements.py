@@ -616,7 +616,7 @@ def placement_week(model) -> None:
     commission(model, moved[~up], first_entry=False)
     commission(model, moved[up], first_entry=False, need=HOME)
     pop.placements.after_breakdown[c.placement[moved]] = broken_kind
-    placed = moved[up][model.pop.placements.kind[c.placement[moved[up]]] == Kind.CHILDRENS_HOME]
+    placed = moved[up][pop.placements.kind[c.placement[moved[up]]] == Kind.CHILDRENS_HOME]
     model.count("home_step_ups", f.la[c.family[placed]])  # (not those no home could take)
     _planned_moves(model)
 

@@ -322,6 +322,20 @@ def test_a_foster_breakdown_can_step_an_older_child_up_to_a_childrens_home():
     assert all(pl.after_breakdown[n] == pl.kind[b] for b, n in nxt)
 
 
+def test_the_homes_residents_after_a_foster_breakdown_are_counted_as_ofsted_counts_them():
+    """share_home_after_foster_breakdown: of the children in a children's home at year end,
+    those whose placement there followed a foster breakdown. Step-ups raise it; without them a
+    foster breakdown leads to another foster family, so it is near 0."""
+
+    def share(probability: float) -> float:
+        model = _run(run__scale=0.05, run__years=1, care__step_up_probability=probability)
+        a = model.annual_frame().iloc[-1]
+        return float(a["share_home_after_foster_breakdown"])
+
+    off, on = share(0.0), share(1.0)
+    assert off < 0.05 and on > off + 0.1
+
+
 def test_carers_across_the_boundary_make_out_of_area_placements_for_their_own_authority():
     from sim.population import Kind
 
