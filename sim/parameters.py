@@ -413,12 +413,13 @@ PARAMS: tuple[Param, ...] = (
           "probability that a 10- to 17-year-old whose foster placement (kinship, in-house or "
           "agency) breaks down moves to a children's home rather than another foster family"),
     Param("care", "leaving_other_factor", 1.0, "ratio", 0.0, 1.0, A,
-          "1: every placement alike, as when the route was added. DfE's 16- and 17-year-olds "
-          "who cease to be looked after mostly move on into independent living (3,150 of "
-          "28,460 leavers in 2012-13 were 16 or 17; House of Commons Education Committee, 16 "
-          "plus care options, 2014, from DfE), the step after semi-independent (supported) "
-          "accommodation; with one hazard for every placement, the route emptied children's "
-          "homes (5% of children in care in 2024 against 11%; probe, twentieth session)",
+          "1: every placement alike, as when the route was added. 3,150 of the 28,460 children "
+          "who ceased to be looked after in 2012-13 were 16 or 17 (House of Commons Education "
+          "Committee, 16 plus care options, 2014, from DfE); that their move into independent "
+          "living usually follows semi-independent (supported) accommodation is an "
+          "assumption, not a published share; with one hazard for every placement, the "
+          "route emptied children's homes (5% of children in care in 2024 against 11%; a "
+          "probe at scale 0.02, twentieth session)",
           "hazard of leaving at 16 or 17 from a placement other than supported accommodation, "
           "as a share of the hazard from supported accommodation"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A,

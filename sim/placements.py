@@ -880,8 +880,8 @@ def _exits(model) -> None:
 def _leave_at_16_17(model) -> None:
     """Some 16- and 17-year-olds cease to be looked after before 18 without going home: into
     independent living, or for another of DfE's reasons (SSDA903 E5, E6, E8), at
-    ``care.leaving_rate_16_17`` from supported (semi-independent) accommodation, the usual step
-    before independent living, and at ``care.leaving_other_factor`` times that from any other
+    ``care.leaving_rate_16_17`` from supported (semi-independent) accommodation (assumed the usual
+    step before independent living), and at ``care.leaving_other_factor`` times that from any other
     placement. Like a child under an order, a leaver no longer lives in the birth family's
     home. Off (0) by default: no draw is made, so runs are as before."""
     p = model.params.care
