@@ -82,6 +82,9 @@ FREE: dict[str, tuple[float, float, bool]] = {
     "care.home_probability_teen": (0.05, 0.5, False),
     "care.supported_probability": (0.1, 0.9, False),
     "care.move_on_rate": (0.05, 3.0, True),
+    # Foster breakdowns that step up to a children's home (ODD 7.8; off, 0, by default): the
+    # share of children in homes and the placement stability say how many.
+    "care.step_up_probability": (0.0, 1.0, False),
     "placements.inhouse_outside_share": (0.0, 0.6, False),
     "placements.short_term_share": (0.0, 1.0, False),
     "placements.short_term_weeks": (2.0, 52.0, True),
@@ -131,9 +134,6 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # ... and from placements other than supported accommodation, as a share of that: the
     # 2023-24 shares of children's homes and supported accommodation in 2024 say how many.
     "care.leaving_other_factor": (0.0, 1.0, False),
-    # Foster breakdowns that step up to a children's home (ODD 7.8; off by default): the
-    # 2023-24 share of children in children's homes, in 2024, says how many.
-    "care.step_up_probability": (0.0, 1.0, False),
     # The authorities' own foster places: the 2023-24 placement mix in 2024 (in-house and
     # agency foster care) says how many, in a model whose children in care came through 2010-2024.
     "placements.inhouse_per_10k_children": (12.0, 32.0, False),
