@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim import kernels
 from sim.parameters import SCHEDULABLE
-from sim.population import WEEKS_PER_YEAR, Case, Kind, Legal
+from sim.population import IS_FOSTER_FAMILY, WEEKS_PER_YEAR, Case, Kind, Legal
 
 
 @dataclass(frozen=True)
@@ -711,7 +711,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
         out[f"cla_{name}"] = care_count(pl.kind[ids] == k)
     in_home, after = pl.kind[ids] == Kind.CHILDRENS_HOME, pl.after_breakdown[ids]
     out["cla_home_after_foster_breakdown"] = care_count(
-        in_home & np.isin(after, [Kind.KINSHIP, Kind.INHOUSE_FOSTER, Kind.IFA]))
+        in_home & (after >= 0) & IS_FOSTER_FAMILY[np.maximum(after, 0)])
     out["cla_home_after_home_breakdown"] = care_count(in_home & (after == Kind.CHILDRENS_HOME))
     wf, sw = model.workforce, model.params.social_work
     out |= {

@@ -28,6 +28,7 @@ from sim.population import (
     EVER_CARE,
     EVER_CIN,
     EVER_REFERRED,
+    IS_FOSTER_FAMILY,
     NEVER,
     WEEKS_PER_YEAR,
     Case,
@@ -611,8 +612,8 @@ def placement_week(model) -> None:
     _exits(model)
     _leave_at_16_17(model)
     pop.set_in_care(moved, True)
-    up = _step_up(model, moved)
     broken_kind = pop.placements.kind[c.placement[moved]]
+    up = _step_up(model, moved, broken_kind)
     commission(model, moved[~up], first_entry=False)
     commission(model, moved[up], first_entry=False, need=HOME)
     pop.placements.after_breakdown[c.placement[moved]] = broken_kind
@@ -621,9 +622,10 @@ def placement_week(model) -> None:
     _planned_moves(model)
 
 
-def _step_up(model, moved: np.ndarray) -> np.ndarray:
-    """Which of the children whose placement broke down this week move up to a children's
-    home: a 10- to 17-year-old leaving a foster family (kinship, in-house or agency), with
+def _step_up(model, moved: np.ndarray, broken_kind: np.ndarray) -> np.ndarray:
+    """Which of the children whose placement (of ``broken_kind``) broke down this week move up
+    to a children's home: a 10- to 17-year-old leaving a foster family (kinship, in-house or
+    agency; not a placement with parents), with
     probability ``care.step_up_probability`` (Ofsted 2022: 41% of the children in the homes
     it studied came after a foster breakdown). A step-up is what lets breakdowns feed the
     residential market (the market squeeze, R2, docs/teaching.md). Off (0) by default: no
@@ -631,10 +633,10 @@ def _step_up(model, moved: np.ndarray) -> np.ndarray:
     p = model.params.care.step_up_probability
     if p <= 0 or len(moved) == 0:
         return np.zeros(len(moved), dtype=bool)
-    c, pl = model.pop.children, model.pop.placements
-    foster = CATEGORY_OF_KIND[pl.kind[c.placement[moved]]] == FOSTER
+    c = model.pop.children
     older = c.age[moved] >= 10 * WEEKS_PER_YEAR
-    return foster & older & (model.draws.uniform("placement.step_up", c.uid[moved]) < p)
+    return (IS_FOSTER_FAMILY[broken_kind] & older
+            & (model.draws.uniform("placement.step_up", c.uid[moved]) < p))
 
 
 def _week_hazards(model, care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

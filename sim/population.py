@@ -53,6 +53,13 @@ class Kind(IntEnum):
     WITH_PARENTS = 6  # at home under a care order
 
 
+#: Placements with a foster family (kin, the authority's own carers or an agency's), by kind:
+#: the "foster placement" of Ofsted's routes into children's homes. (A child placed with its
+#: parents under a care order is needs-matched like a foster child, but lives at home.)
+IS_FOSTER_FAMILY = np.zeros(len(Kind), dtype=bool)
+IS_FOSTER_FAMILY[[Kind.KINSHIP, Kind.INHOUSE_FOSTER, Kind.IFA]] = True
+
+
 class End(IntEnum):
     """Why a placement ended."""
 

@@ -287,8 +287,7 @@ def test_a_foster_breakdown_can_step_an_older_child_up_to_a_childrens_home():
     breakdown. At probability 0 a child keeps its kind of care; at 1 every 10- to 17-year-old
     leaving a foster family is placed in a children's home (or, with none free, an emergency
     placement), counted as a step-up."""
-    from sim.placements import CATEGORY_OF_KIND, FOSTER
-    from sim.population import End, Kind
+    from sim.population import IS_FOSTER_FAMILY, End, Kind
 
     def after_foster_breakdowns(probability: float):
         model = CareSystem(small(run__scale=0.05, care__step_up_probability=probability,
@@ -298,7 +297,7 @@ def test_a_foster_breakdown_can_step_an_older_child_up_to_a_childrens_home():
         for _ in range(8):
             model.step()
         broke = np.flatnonzero((pl.end[:start] >= 0) & (pl.end_reason[:start] == End.BREAKDOWN))
-        broke = broke[CATEGORY_OF_KIND[pl.kind[broke]] == FOSTER]
+        broke = broke[IS_FOSTER_FAMILY[pl.kind[broke]]]
         new = np.arange(start, pl.n)
         # each foster breakdown's next placement: the first one opened after it for that child
         nxt = []
