@@ -321,9 +321,8 @@ def calibrate(
     ``history``: score on England's 2010-2017 series (:mod:`sim.workflows.history`); ``seeds``:
     model seeds per trial, averaged; ``file_base``: with ``history``, the scenario the fitted file
     copies (the 2010 start as given, before the trials' scale and years)."""
-    from tqdm import tqdm
-
     from sim.output import cscsim_version, git_commit, staged, write_csv
+    from sim.workflows.progress import progress_bar
 
     keys = list(FREE) if keys is None else keys
     seed_list = model_seeds(base.run.seed, seeds)
@@ -341,7 +340,7 @@ def calibrate(
     spawn = multiprocessing.get_context("spawn")  # fresh workers: no fork of a threaded parent
     with (
         ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool,
-        tqdm(total=planned, desc="calibrate", unit="trial", disable=not progress) as bar,
+        progress_bar(total=planned, desc="calibrate", unit="trial", disable=not progress) as bar,
     ):
 
         def run(params: list[dict[str, float]]) -> list[float]:

@@ -50,12 +50,11 @@ def _resolve(args) -> Scenario:
 
 
 def cmd_run(args) -> int:
-    from tqdm import tqdm
-
     from sim.model import CareSystem
     from sim.output import write_run
     from sim.workflows.plots import summary_figure
     from sim.workflows.preflight import check_out, run_bytes
+    from sim.workflows.progress import progress_bar
 
     scenario = _resolve(args)
     checked = check_out(args.out, run_bytes(scenario))
@@ -67,22 +66,20 @@ def cmd_run(args) -> int:
         print(f"cscsim: checked {checked}", file=sys.stderr)
     out = Path(args.out)
     t0 = time.perf_counter()
-    with tqdm(
+    with progress_bar(
         total=52 * scenario.run.burn_in_years,
         unit="week",
         desc="burn-in (not reported)",
         disable=args.quiet or scenario.run.burn_in_years == 0,
-        file=sys.stderr,
     ) as bar:
         model = CareSystem(scenario, burn_in_progress=lambda _w: bar.update(1))
     t1 = time.perf_counter()
     weeks = 52 * scenario.run.years
-    with tqdm(
+    with progress_bar(
         total=weeks,
         unit="week",
         desc=f"{scenario.name}: {scenario.run.region}",
         disable=args.quiet,
-        file=sys.stderr,
     ) as bar:
         model.run(progress=lambda _w: bar.update(1))
     t2 = time.perf_counter()

@@ -274,10 +274,10 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
     runs whose scenario, seed and place match are loaded, not run again. Without ``resume``
     kept runs are discarded and every run is made afresh."""
     import pandas as pd
-    from tqdm import tqdm
 
     from sim.output import staged, write_csv
     from sim.workflows.preflight import check_out, run_bytes
+    from sim.workflows.progress import progress_bar
 
     if len(paths) < 2:
         raise ConfigError("compare needs a base scenario and at least one other")
@@ -317,8 +317,8 @@ def compare(paths: list[str], out: str | Path, reps: int = 4, seed: int = 1, wor
         else:
             results.append(done)
     t0 = time.perf_counter()
-    bar = tqdm(total=len(tasks), initial=len(results), unit="run", desc="compare",
-               disable=not progress, file=sys.stderr)
+    bar = progress_bar(total=len(tasks), initial=len(results), unit="run", desc="compare",
+                       disable=not progress)
     try:
         if workers == 1:
             for task in todo:

@@ -494,11 +494,10 @@ def run_many(tasks: list[dict[str, Any]], workers: int, weeks: int, quiet: bool,
              desc: str) -> list[dict[str, Any]]:
     """Run ``tasks`` (each ``weeks`` weeks long) in this process or a pool of ``workers``
     spawned processes, with a progress bar; results in the order of ``tasks``."""
-    from tqdm import tqdm
+    from sim.workflows.progress import progress_bar
 
     results: list[dict[str, Any]] = []
-    with tqdm(total=weeks * len(tasks), unit="week", desc=desc, disable=quiet,
-              file=sys.stderr) as bar:
+    with progress_bar(total=weeks * len(tasks), unit="week", desc=desc, disable=quiet) as bar:
         if workers == 1 or len(tasks) == 1:
             return [run_annual(t, progress=lambda _w: bar.update(1)) for t in tasks]
         import multiprocessing as mp

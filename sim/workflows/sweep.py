@@ -557,11 +557,11 @@ def run_sweep(experiment_path: str | Path, out: str | Path, workers: int = 1,
     failures = 0
     interrupted = False
     removed = False
-    from tqdm import tqdm
+    from sim.workflows.progress import progress_bar
 
     desc = exp.name + (f" [shard {shard[0]}/{shard[1]}]" if shard else "")
-    bar = tqdm(total=len(tasks), desc=desc, unit="run", disable=quiet, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = progress_bar(total=len(tasks), desc=desc, unit="run", disable=quiet,
+                       dynamic_ncols=True)
     if resume and info["already_done"] and not quiet:
         bar.write(f"resuming: {info['already_done']} of {len(mine)} runs already done",
                   file=sys.stderr)

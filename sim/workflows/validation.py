@@ -274,11 +274,11 @@ def run_replication(task: dict[str, Any], progress=None) -> dict[str, Any]:
 
 def _run_all(tasks: list[dict[str, Any]], workers: int, weeks: int, quiet: bool) -> list[dict]:
     """Run the replications, in this process or a pool; results in replication order."""
-    from tqdm import tqdm
+    from sim.workflows.progress import progress_bar
 
     results: list[dict] = []
-    with tqdm(total=weeks * len(tasks), unit="week", desc="validate", disable=quiet,
-              file=sys.stderr) as bar:
+    with progress_bar(total=weeks * len(tasks), unit="week", desc="validate",
+                      disable=quiet) as bar:
         if workers == 1 or len(tasks) == 1:
             for task in tasks:
                 results.append(run_replication(task, progress=lambda _w: bar.update(1)))
