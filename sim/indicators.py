@@ -250,6 +250,20 @@ INDICATORS: tuple[Indicator, ...] = (
         "cpp_ended",
     ),
     _I(
+        "cpp_ended_3m",
+        "flow",
+        "plans",
+        "of the plans ended, those that had lasted three months or less (DfE CIN table D7)",
+    ),
+    _I(
+        "share_cpp_ended_3m",
+        "ratio",
+        "share",
+        "share of the plans ended that had lasted three months or less (DfE CIN table D7)",
+        "cpp_ended_3m",
+        "cpp_ended",
+    ),
+    _I(
         "cin",
         "stock",
         "children",

@@ -612,3 +612,26 @@ def test_a_readier_practice_of_going_to_court_brings_more_children_into_care() -
     today, readier = run(1.0), run(3.0)
     assert _total(readier, "proceedings_issued") > 1.5 * _total(today, "proceedings_issued")
     assert _total(readier, "care_entries") > _total(today, "care_entries")
+
+
+def test_plans_ending_are_counted_in_dfe_d7s_shortest_and_longest_bands() -> None:
+    """A plan ended at its first review conference (13 weeks) counts as lasting three months
+    or less, as DfE CIN table D7 bands it; one ended at 14 weeks does not; two years or more
+    is its own band; every ended plan counts its children at home."""
+    from agents.local_authority import count_plans_ending
+    from sim.population import Case
+
+    model = CareSystem(small(run__burn_in_years=0))
+    f = model.pop.families
+    fams = np.flatnonzero(f.active)[:4]
+    f.case[fams] = Case.PROTECTION_PLAN
+    f.case_weeks[fams] = [5, 13, 14, 104]
+    children = np.array([1, 2, 3, 4])
+    counted: dict[str, float] = {}
+
+    def count(name, la, weights=None):
+        counted[name] = counted.get(name, 0.0) + float(np.sum(weights))
+
+    model.count = count
+    count_plans_ending(model, fams, children)
+    assert counted == {"cpp_ended": 10.0, "cpp_ended_2y": 4.0, "cpp_ended_3m": 3.0}
