@@ -310,9 +310,11 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
     read = assess(model, reviewed, "assess.review")
     on_plan = f.case[reviewed] == Case.PROTECTION_PLAN
     _s47(model, reviewed[~on_plan & (read >= s47_level)], at_home)
-    # A plan ends when its review conference reads the risk as reduced; the change work it
-    # commissioned may have ended a toxic-trio factor for good (plan_trio_resolution).
+    # A plan ends when its review conference reads the risk as reduced (at the first review,
+    # only sometimes: first_review_end_chance); the change work it commissioned may have ended
+    # a toxic-trio factor for good (plan_trio_resolution).
     ended = reviewed[on_plan & (read < p.cpp_level)]
+    ended = ended[~held_at_first_review(model, ended)]
     resolve_trio(model, ended, p.plan_trio_resolution, "casework.plan_trio")
     _move(model, ended, Case.CHILD_IN_NEED, Event.CHILD_IN_NEED)
     _close(model, reviewed[~on_plan & (read < p.close_level)])
@@ -334,6 +336,26 @@ def casework(model, at_home: np.ndarray, at_home_mask: np.ndarray) -> np.ndarray
             * np.exp(p.young_child_proceedings_effect * has_young))
     u = model.draws.uniform("casework.proceedings", f.uid[high])
     return high[u < weekly_probability(rate * 12)]
+
+
+def held_at_first_review(model, families: np.ndarray) -> np.ndarray:
+    """Of ``families``, whose plan a review conference reads as no longer needed, those at
+    their first review (``plan_first_review_weeks`` into the plan) whose plan goes on all the
+    same: each such plan ends with chance ``first_review_end_chance`` (a keyed draw of the
+    family's uid). Why: a plan is made at a crisis, and by the first review the crisis has often
+    faded while what caused it has not changed; Working Together asks a review conference
+    whether change is sustained, not whether risk is lower this week. In the model a plan whose
+    first review found need below ``cpp_level`` always ended, and 35-41% of the plans that
+    ended had lasted three months or less, against England's 15.9% (DfE CIN table D7,
+    2024-25). At 1 (the default) every such plan ends and no draw is made."""
+    f, p = model.pop.families, model.params.social_work
+    held = np.zeros(len(families), bool)
+    if p.first_review_end_chance >= 1.0 or len(families) == 0:
+        return held
+    first = f.case_weeks[families] == plan_review_weeks(p)[0]
+    u = model.draws.uniform("casework.first_review", f.uid[families[first]])
+    held[np.flatnonzero(first)[u >= p.first_review_end_chance]] = True
+    return held
 
 
 def plan_review_weeks(p) -> tuple[int, int]:

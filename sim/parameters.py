@@ -277,6 +277,14 @@ PARAMS: tuple[Param, ...] = (
           "HM Government, Working Together to Safeguard Children (2018), ch. 1: further "
           "review conferences at intervals of not more than six months",
           "weeks between a plan's later review conferences"),
+    Param("social_work", "first_review_end_chance", 1.0, "probability", 0.0, 1.0, A,
+          "1: every plan whose first review reads need below cpp_level ends, as before the "
+          "twenty-first session; DfE CIN table D7 says how many should (15.9% of the plans "
+          "ending in 2024-25 had lasted three months or less, 18.7% in 2019-20): a probe of "
+          "history run 38 at 0.35 ended 17-19% so (docs/calibration.md)",
+          "chance that a first review conference that reads need below cpp_level ends the "
+          "plan: a review looks for sustained change, and by the first the crisis that "
+          "brought the plan has often faded while its causes remain"),
     Param("social_work", "plan_trio_resolution", 0.0, "probability", 0.0, 1.0, A,
           "0: off in every shipped scenario until a history fit that keeps the strict check "
           "adopts it; seventeenth session's run 28 fitted 0.48 (DfE CIN table D3's second or "

@@ -635,3 +635,22 @@ def test_plans_ending_are_counted_in_dfe_d7s_shortest_and_longest_bands() -> Non
     model.count = count
     count_plans_ending(model, fams, children)
     assert counted == {"cpp_ended": 10.0, "cpp_ended_2y": 4.0, "cpp_ended_3m": 3.0}
+
+
+@pytest.mark.parametrize("chance", [0.0, 0.4, 1.0])
+def test_a_first_review_that_finds_the_crisis_over_ends_the_plan_at_its_chance(chance) -> None:
+    """Of the plans a review reads as no longer needed, those at their first review end with
+    chance ``first_review_end_chance`` (the rest go on); at a later review every one ends."""
+    from agents.local_authority import held_at_first_review
+
+    model = CareSystem(small(run__burn_in_years=0,
+                             social_work__first_review_end_chance=chance))
+    f = model.pop.families
+    fams = np.flatnonzero(f.active)[:400]
+    first = fams[:300]
+    f.case_weeks[first] = model.params.social_work.plan_first_review_weeks
+    f.case_weeks[fams[300:]] = 39  # a later review
+    held = held_at_first_review(model, fams)
+    assert not held[300:].any()
+    assert held[:300].mean() == pytest.approx(1 - chance, abs=0.08)
+    assert np.array_equal(held, held_at_first_review(model, fams))  # keyed: the same again
