@@ -135,8 +135,8 @@ def count_plans_ending(model, families: np.ndarray, children: np.ndarray | None 
     that lasted two years or more, England's measure of plans left to drift (DfE CIN table
     D7: 3.6% of the plans ending in 2019-20, 4.4% in 2024-25), and those that lasted three
     months or less, D7's shortest band (18.7% in 2019-20, 15.9% in 2024-25): in the model
-    these are the plans its first review conference ends, so the share says how often a
-    conference makes a plan the first review finds was not needed."""
+    the plans ended at the first review conference (or before it, on coming into care), most
+    of them plans made for a crisis that had faded (see held_at_first_review)."""
     f = model.pop.families
     on = f.case[families] == Case.PROTECTION_PLAN
     if not on.any():
