@@ -67,6 +67,32 @@ def test_validation_table(reduced):
         assert row.within == is_within(tgts[row.Index], row.model_mean)
 
 
+def test_checks_are_reported_beside_the_targets_and_never_judged(reduced):
+    """How long plans last (DfE D7) and how children come to live in homes (Ofsted) are
+    compared in checks.csv with the replications' own means; the manifest's strict verdict is
+    the targets' alone, whatever the checks say."""
+    from sim.workflows.targets import CHECKS_GROUP, checks
+
+    _, out = reduced
+    table = pd.read_csv(out / "checks.csv")
+    assert tuple(table.columns) == TABLE_COLUMNS
+    assert list(table["model_column"]) == ["share_cpp_ended_3m", "share_cpp_ended_2y",
+                                           "share_home_after_foster_breakdown",
+                                           "share_home_after_home_breakdown"]
+    assert set(table["group"]) == {CHECKS_GROUP}
+    assert np.allclose(table["target"], [0.159, 0.044, 0.41, 0.15])
+    assert {t.column for t in checks()}.isdisjoint(t.column for t in targets())
+    reps = pd.read_csv(out / "replications.csv")
+    for row in table.itertuples():  # every check is in each replication's row
+        per_rep = reps[row.model_column].dropna()
+        if len(per_rep):
+            assert row.model_mean == pytest.approx(per_rep.mean())
+    manifest = json.loads((out / "manifest.json").read_text())
+    verdict = pd.read_csv(out / "validation.csv")["within"].all()
+    assert manifest["strict_exit_code"] == (0 if verdict else 1)
+    assert manifest["checks"] == 4
+
+
 def test_authority_decile_and_cohort_tables(reduced):
     _, out = reduced
     la = pd.read_csv(out / "by_authority.csv")

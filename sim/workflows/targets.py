@@ -112,6 +112,24 @@ def targets() -> tuple[Target, ...]:
     return tuple(out)
 
 
+#: The group every check is shown in (:func:`checks`).
+CHECKS_GROUP = "checks no fit reads"
+
+
+def checks() -> tuple[Target, ...]:
+    """Published figures the model is compared with but never fitted to, and that ``--strict``
+    does not judge: how long plans last (DfE CIN table D7's outer bands) and how children come
+    to live in children's homes (Ofsted, 2022). From ``sim/data/england_checks.csv``, shares
+    with the targets' ±3-point band. Why kept apart: a mechanism that is right for the right
+    reason should come near them without being told; a fit that read them could not show it."""
+    path = resources.files("sim") / "data" / "england_checks.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return tuple(Target(r["indicator"], r["model_column"], CHECKS_GROUP, "share",
+                        float(r["value"]), f"{r['source']} ({r['period']}, status {r['status']})")
+                 for r in rows)
+
+
 def load_targets_file(path, region: str) -> tuple[str, tuple[Target, ...]]:
     """An authority's own targets (written by ``cscsim targets ssda903``): its GSS code and
     one :class:`Target` per fitted indicator (shares and rates, averaged over the collection
