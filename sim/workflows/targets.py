@@ -44,10 +44,14 @@ class Target:
         return abs(model_value - self.value) <= self.tolerance
 
 
+def _data_rows(name: str) -> list[dict[str, str]]:
+    """The rows of ``sim/data/NAME``, a CSV shipped with the package."""
+    with (resources.files("sim") / "data" / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def _rows() -> dict[str, dict[str, str]]:
-    path = resources.files("sim") / "data" / "england_calibration_targets.csv"
-    with path.open(encoding="utf-8") as f:
-        return {r["indicator"]: r for r in csv.DictReader(f)}
+    return {r["indicator"]: r for r in _data_rows("england_calibration_targets.csv")}
 
 
 #: (targets-file indicator or a derivation, model column, group, kind)
@@ -122,12 +126,9 @@ def checks() -> tuple[Target, ...]:
     to live in children's homes (Ofsted, 2022). From ``sim/data/england_checks.csv``, shares
     with the targets' ±3-point band. Why kept apart: a mechanism that is right for the right
     reason should come near them without being told; a fit that read them could not show it."""
-    path = resources.files("sim") / "data" / "england_checks.csv"
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
     return tuple(Target(r["indicator"], r["model_column"], CHECKS_GROUP, "share",
                         float(r["value"]), f"{r['source']} ({r['period']}, status {r['status']})")
-                 for r in rows)
+                 for r in _data_rows("england_checks.csv"))
 
 
 def load_targets_file(path, region: str) -> tuple[str, tuple[Target, ...]]:

@@ -682,8 +682,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     from sim.output import provenance, staged, write_csv
     from sim.population import WEEKS_PER_YEAR
     from sim.region import england
-    from sim.workflows.targets import checks as published_checks
-    from sim.workflows.targets import targets
+    from sim.workflows.targets import checks, targets
 
     t0 = time.perf_counter()
     tgts = targets()
@@ -698,14 +697,14 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     region = england(main.run.region)
     annuals = [pd.DataFrame(r["annual"]) for r in results]
     table = comparison_table(annuals, tgts)
-    unfitted = published_checks()  # reported, never judged (--strict)
+    unfitted = checks()  # reported, never judged (--strict)
     check_table = comparison_table(annuals, unfitted)
     by_la, fit = authority_table(results, region)
     by_decile = decile_table(results)
     cohort_df = cohort_table(results, settings, main.run.years)
-    checks = {k: all(r["checks"][k] for r in results) for k in results[0]["checks"]}
-    if not all(checks.values()):  # the decile tables would not describe the model's own counts
-        print(f"cscsim: warning: consistency checks failed: {checks}", file=sys.stderr)
+    consistency = {k: all(r["checks"][k] for r in results) for k in results[0]["checks"]}
+    if not all(consistency.values()):  # the decile tables would not describe the model's counts
+        print(f"cscsim: warning: consistency checks failed: {consistency}", file=sys.stderr)
     manifest: dict[str, Any] = {
         **provenance("cscsim validate", settings, source, main, seeds),
         "years_compared": f"1-{main.run.years} (each replication's mean of its annual values)",
@@ -715,14 +714,14 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
         "indicators": len(table),
         "indicators_within": int(table["within"].sum()),
         "strict_exit_code": strict_exit_code(table),
-        "checks": len(check_table),
-        "checks_within": int(check_table["within"].sum()),
+        "published_checks": len(check_table),
+        "published_checks_within": int(check_table["within"].sum()),
         "authority_fit": fit,
         "decile_method": DECILE_METHOD,
         "decile_ratio": decile_ratios(by_decile),
         "cohort_run": ({"years": cohort.run.years, "scale": cohort.run.scale}
                        if cohort else ("main run" if main.run.years > 18 else None)),
-        "consistency_checks": checks,
+        "consistency_checks": consistency,
         "timings_seconds": {"replications": round(t1 - t0, 3),
                             "per_replication": [round(r["seconds"], 3) for r in results]},
     }
@@ -772,8 +771,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print("\nChecks no fit reads (reported, not judged by --strict):\n")
     print(text_table(m["check_table"]))
     print(f"\n{m['indicators_within']} of {m['indicators']} indicators within tolerance "
-          f"({m['checks_within']} of {m['checks']} checks no fit reads); wrote "
-          f"{args.out}/: {' '.join(FILES)} ({m['timings_seconds']['total']:.0f} s)")
+          f"({m['published_checks_within']} of {m['published_checks']} checks no fit reads); "
+          f"wrote {args.out}/: {' '.join(FILES)} ({m['timings_seconds']['total']:.0f} s)")
     if args.strict and m["strict_exit_code"]:
         outside = ", ".join(table.loc[~table["within"].astype(bool), "indicator"])
         print(f"cscsim: --strict: outside tolerance: {outside}", file=sys.stderr)
