@@ -262,6 +262,25 @@ def test_the_snapshot_targets_are_compared_in_their_own_year_and_are_not_series(
     assert history_terms(base[base["year"] < SNAPSHOT_YEAR])[share.column] > 1e5
 
 
+def test_the_history_fit_reads_how_long_plans_last_and_the_checks_say_so():
+    """DfE D7's outer bands (plans ended within three months, after two years or more) are
+    terms of the history loss, compared with the model's 2024 like the 2023-24 structure; the
+    checks file marks them as read by that fit, and Ofsted's routes into homes stay unread."""
+    from sim.workflows.targets import CHECKS_GROUP, HISTORY_FIT_GROUP, checks
+
+    read = {t.column for t in snapshot_targets()}
+    assert {"share_cpp_ended_3m", "share_cpp_ended_2y"} <= read
+    groups = {c.column: c.group for c in checks()}
+    assert groups["share_cpp_ended_3m"] == groups["share_cpp_ended_2y"] == HISTORY_FIT_GROUP
+    assert {c for c, g in groups.items() if g == CHECKS_GROUP} == {
+        "share_home_after_foster_breakdown", "share_home_after_home_breakdown"}
+    assert not read & {c for c, g in groups.items() if g == CHECKS_GROUP}
+    base = _annual_at_published(range(2010, 2025))
+    short = base.copy()
+    short.loc[short["year"] == SNAPSHOT_YEAR, "share_cpp_ended_3m"] = 0.159 + 0.06
+    assert history_terms(short)["share_cpp_ended_3m"] == pytest.approx(4.0)  # two tolerances
+
+
 def test_a_fit_year_the_run_did_not_reach_is_a_heavy_penalty():
     short = _annual_at_published(range(2010, 2013))
     assert history_terms(short)["cla_rate_per_10k"] > 1e5

@@ -98,11 +98,17 @@ FREE: dict[str, tuple[float, float, bool]] = {
 #: Free points of a schedule, fitted only by ``--history``: ``"section.key@year"`` is the
 #: schedule's value in that year (its other points are kept). The investigative-practice shift
 #: is 0 in 2024 by definition (today's practice, at which the 2023-24 snapshot is fitted); its
-#: 2008 (the warm start), 2010 and 2017 points are what the fit window says about practice
-#: then (ODD 7.5).
+#: 2008 (the warm start), 2010, 2014 and 2017 points are what the fit window says about
+#: practice then (ODD 7.5).
 HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     "social_work.s47_practice_shift@2008": (0.0, 3.0, False),
     "social_work.s47_practice_shift@2010": (0.0, 2.0, False),
+    # ... and its 2014 point (twenty-second session): England's enquiries rose about evenly
+    # over 2010-2017 (80 to 157 per 10,000), but a threshold moved evenly in time does not
+    # move a count evenly (the families near it are not spread evenly), so with 2010's and
+    # 2017's points only, run 38's enquiries were 18% low in 2013, 10% low in 2015 and 5%
+    # high in 2017, and its conferences and plans begun lagged England's with them.
+    "social_work.s47_practice_shift@2014": (0.0, 2.0, False),
     "social_work.s47_practice_shift@2017": (0.0, 2.0, False),
     # How readily authorities went to court (ODD 7.5): 1 in 2024 by definition; the points of
     # 2008 (the warm start), 2010 and 2017 are what the fit window says (care applications to
@@ -124,6 +130,10 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # The conference's own error (ODD 7.5): the fit window's conferences and plans begun say
     # how many of the conferences make a plan.
     "social_work.conference_noise": (0.0, 3.0, False),
+    # How often the first review conference ends a plan it reads as no longer needed (ODD 7.5;
+    # 1, every time, by default): DfE CIN table D7's outer bands of how long plans last (read
+    # by the history fit, sim/workflows/targets.py: checks) say.
+    "social_work.first_review_end_chance": (0.0, 1.0, False),
     # How children leave care (ODD 7.9): special guardianship from kinship care, an assumption
     # (0.25) until the fit window's share going home (DfE's reasons for ceasing) and care exits
     # could say how many leave that way rather than home.

@@ -697,8 +697,8 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     region = england(main.run.region)
     annuals = [pd.DataFrame(r["annual"]) for r in results]
     table = comparison_table(annuals, tgts)
-    unfitted = checks()  # reported, never judged (--strict)
-    check_table = comparison_table(annuals, unfitted)
+    published = checks()  # reported, never judged (--strict)
+    check_table = comparison_table(annuals, published)
     by_la, fit = authority_table(results, region)
     by_decile = decile_table(results)
     cohort_df = cohort_table(results, settings, main.run.years)
@@ -728,7 +728,7 @@ def validate(settings: Settings, out: str | Path, quiet: bool = False) -> dict[s
     subtitle = describe(manifest)
     with staged(out) as stage:
         write_csv(table, stage / "validation.csv")
-        write_csv(replications_frame(results, tgts + unfitted), stage / "replications.csv")
+        write_csv(replications_frame(results, tgts + published), stage / "replications.csv")
         write_csv(by_la, stage / "by_authority.csv")
         write_csv(by_decile, stage / "by_decile.csv")
         write_csv(cohort_df, stage / "cohort.csv")
@@ -768,10 +768,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
                            for r in c.itertuples())
         print(f"\nBy their 18th birthday ({c['run'].iloc[0]}, {int(c['cohort_children'].iloc[0])}"
               f" children): ever {shares}")
-    print("\nChecks no fit reads (reported, not judged by --strict):\n")
+    print("\nPublished checks (reported, not judged by --strict; the group says whether a fit "
+          "reads one):\n")
     print(text_table(m["check_table"]))
     print(f"\n{m['indicators_within']} of {m['indicators']} indicators within tolerance "
-          f"({m['published_checks_within']} of {m['published_checks']} checks no fit reads); "
+          f"({m['published_checks_within']} of {m['published_checks']} published checks); "
           f"wrote {args.out}/: {' '.join(FILES)} ({m['timings_seconds']['total']:.0f} s)")
     if args.strict and m["strict_exit_code"]:
         outside = ", ".join(table.loc[~table["within"].astype(bool), "indicator"])
