@@ -281,7 +281,8 @@ PARAMS: tuple[Param, ...] = (
           "1: every plan whose first review reads need below cpp_level ends, as before the "
           "twenty-first session; DfE CIN table D7 says how many should (15.9% of the plans "
           "ending in 2024-25 had lasted three months or less, 18.7% in 2019-20): a probe of "
-          "history run 38 at 0.35 ended 17-19% so (docs/calibration.md)",
+          "history run 38 at 0.35 ended 17-19% so; history run 39, which reads D7's bands, "
+          "fitted 0.29 (not shipped; docs/calibration.md)",
           "chance that a first review conference that reads need below cpp_level ends the "
           "plan: a review looks for sustained change, and by the first the crisis that "
           "brought the plan has often faded while its causes remain"),
