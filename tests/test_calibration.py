@@ -126,3 +126,23 @@ def test_fitting_two_points_of_one_schedule_keeps_both_and_the_rest():
     assert (practice.at(2010), practice.at(2017), practice.at(2024)) == (0.7, 0.2, 0.0)
     assert fitted.get("social_work.cpp_level") == 2.8
     assert current(fitted, "social_work.s47_practice_shift@2017") == 0.2
+
+
+def test_a_point_the_start_lacks_is_added_between_its_neighbours():
+    """The 2014 point of practice (free since the twenty-second session) is not in the 2010
+    start's schedule: fitting it adds a point, and the years on either side keep their
+    values, so the path bends at 2014 instead of running straight from 2010 to 2017."""
+    from sim.workflows.calibration import HISTORY_FREE, current, with_fitted
+    from sim.workflows.history import history_scenario
+
+    assert "social_work.s47_practice_shift@2014" in HISTORY_FREE
+    start, _ = history_scenario(None)
+    before = start.get("social_work.s47_practice_shift")
+    assert 2014 not in before.years
+    fitted = with_fitted(start, {"social_work.s47_practice_shift@2014": 0.05})
+    practice = fitted.get("social_work.s47_practice_shift")
+    assert practice.years == tuple(sorted({*before.years, 2014}))
+    for year in (2008, 2010, 2017, 2024):
+        assert practice.at(year) == before.at(year)
+    assert current(fitted, "social_work.s47_practice_shift@2014") == 0.05
+    assert practice.at(2012) == pytest.approx((before.at(2010) + 0.05) / 2)
