@@ -281,6 +281,17 @@ def test_the_history_fit_reads_how_long_plans_last_and_the_checks_say_so():
     assert history_terms(short)["share_cpp_ended_3m"] == pytest.approx(4.0)  # two tolerances
 
 
+def test_a_check_read_by_an_unknown_fit_is_refused_by_name(monkeypatch):
+    from sim.config import ConfigError
+    from sim.workflows import targets as published
+
+    rows = published._data_rows("england_checks.csv")
+    rows[1] = {**rows[1], "read_by": "histroy fit"}
+    monkeypatch.setattr(published, "_data_rows", lambda name: rows)
+    with pytest.raises(ConfigError, match=r"row 2, field read_by: 'histroy fit'"):
+        published.checks()
+
+
 def test_a_fit_year_the_run_did_not_reach_is_a_heavy_penalty():
     short = _annual_at_published(range(2010, 2013))
     assert history_terms(short)["cla_rate_per_10k"] > 1e5

@@ -133,9 +133,16 @@ def checks() -> tuple[Target, ...]:
     snapshot_targets), so they are no longer evidence that fit did not see; Ofsted's shares
     are read by no fit."""
     groups = {"": CHECKS_GROUP, "history fit": HISTORY_FIT_GROUP}
+    rows = _data_rows("england_checks.csv")
+    for i, r in enumerate(rows, start=1):
+        if r["read_by"] not in groups:
+            from sim.config import ConfigError
+
+            raise ConfigError(f"sim/data/england_checks.csv: row {i}, field read_by: "
+                              f"{r['read_by']!r} is not one of {sorted(groups)}")
     return tuple(Target(r["indicator"], r["model_column"], groups[r["read_by"]], "share",
                         float(r["value"]), f"{r['source']} ({r['period']}, status {r['status']})")
-                 for r in _data_rows("england_checks.csv"))
+                 for r in rows)
 
 
 def load_targets_file(path, region: str) -> tuple[str, tuple[Target, ...]]:

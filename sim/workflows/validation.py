@@ -324,16 +324,6 @@ def strict_exit_code(table: pd.DataFrame) -> int:
     return 0 if bool(table["within"].astype(bool).all()) else 1
 
 
-def _mean_of_known(values: list[float]) -> float:
-    """The mean of the values that are known (NaN if none is: a share with nothing to count in
-    a small sample, such as plans ended in a year of a tiny run), without numpy's warning."""
-    import numpy as np
-
-    known = np.asarray(values, float)
-    known = known[np.isfinite(known)]
-    return float(known.mean()) if len(known) else math.nan
-
-
 def comparison_table(annuals: list[pd.DataFrame], targets: tuple[Target, ...]) -> pd.DataFrame:
     """One row per target: the replications' means over the simulated years, summarised."""
     import numpy as np
@@ -343,8 +333,10 @@ def comparison_table(annuals: list[pd.DataFrame], targets: tuple[Target, ...]) -
     for t in targets:
         per_rep = np.array([np.nanmean(a[t.column].to_numpy(float)) if a[t.column].notna().any()
                             else np.nan for a in annuals])
-        first = _mean_of_known([a[t.column].iloc[0] for a in annuals])
-        last = _mean_of_known([a[t.column].iloc[-1] for a in annuals])
+        # (the means of the known values: a share with nothing to count in a small sample,
+        # such as plans ended in a year of a tiny run, is NaN)
+        first = interval([a[t.column].iloc[0] for a in annuals])[0]
+        last = interval([a[t.column].iloc[-1] for a in annuals])[0]
         mean, sd, lo, hi = interval(per_rep)
         rows.append({"indicator": t.indicator, "group": t.group, "kind": t.kind,
                      "model_column": t.column, "target": t.value, "model_mean": mean,
