@@ -264,6 +264,38 @@ INDICATORS: tuple[Indicator, ...] = (
         "cpp_ended",
     ),
     _I(
+        "cpp_ended_3_6m",
+        "flow",
+        "plans",
+        "of the plans ended, those that had lasted more than three months and up to six (DfE "
+        "CIN table D7)",
+    ),
+    _I(
+        "share_cpp_ended_3_6m",
+        "ratio",
+        "share",
+        "share of the plans ended that had lasted more than three months and up to six (DfE "
+        "CIN table D7)",
+        "cpp_ended_3_6m",
+        "cpp_ended",
+    ),
+    _I(
+        "cpp_ended_1_2y",
+        "flow",
+        "plans",
+        "of the plans ended, those that had lasted a year or more but less than two (DfE CIN "
+        "table D7)",
+    ),
+    _I(
+        "share_cpp_ended_1_2y",
+        "ratio",
+        "share",
+        "share of the plans ended that had lasted a year or more but less than two (DfE CIN "
+        "table D7)",
+        "cpp_ended_1_2y",
+        "cpp_ended",
+    ),
+    _I(
         "cin",
         "stock",
         "children",
@@ -317,8 +349,12 @@ INDICATORS: tuple[Indicator, ...] = (
         "flow",
         "moves",
         "moves from one placement to another during care: breakdowns plus planned moves out "
-        "of emergency placements into registered ones",
+        "of emergency placements into registered ones, on to supported accommodation and to "
+        "prospective adopters",
     ),
+    _I("placed_for_adoption", "flow", "children",
+       "children placed with prospective adopters (under a placement order, still looked "
+       "after until the adoption order; care.placed_for_adoption_weeks, 0 = off)"),
     _I("home_step_ups", "flow", "children",
        "children of 10-17 moved up to a children's home after their foster placement broke "
        "down (care.step_up_probability)"),

@@ -277,6 +277,16 @@ PARAMS: tuple[Param, ...] = (
           "HM Government, Working Together to Safeguard Children (2018), ch. 1: further "
           "review conferences at intervals of not more than six months",
           "weeks between a plan's later review conferences"),
+    Param("social_work", "early_review_rate", 0.0, "per plan per year", 0.0, 10.0, A,
+          "0: off, as every fit before the twenty-third session was made. HM Government, "
+          "Working Together to Safeguard Children (2018), ch. 1, sets the latest date of each "
+          "review conference; how often one is brought forward is not published. DfE CIN "
+          "table D7 says what it must do: 11.0% of the plans ending in 2024-25 had lasted "
+          "more than three months and up to six, 43.5% six months to a year and 25.2% a year "
+          "to two, where reviews at the timetable's weeks only ended 2-3%, 56% and 23% "
+          "(docs/calibration.md, twenty-third session); the history fit reads those bands",
+          "hazard that a plan past its first review conference has its review brought forward "
+          "(the conference may then end it)"),
     Param("social_work", "first_review_end_chance", 1.0, "probability", 0.0, 1.0, A,
           "1: every plan whose first review reads need below cpp_level ends, as before the "
           "twenty-first session; DfE CIN table D7 says how many should (15.9% of the plans "
@@ -414,6 +424,18 @@ PARAMS: tuple[Param, ...] = (
           "where the model without this route sends 47-48% home (validate --history, run 27)",
           "hazard that a 16- or 17-year-old in care ceases to be looked after before 18 "
           "(independent living, or another reason), not going home"),
+    Param("care", "placed_for_adoption_weeks", 0, "weeks", 0, 104, "published",
+          "0: off (the adoption order at once), as the 2023-24 snapshot fit was made; the "
+          "history's scenarios set 39. DfE, Children looked after in England 2019 (as reported "
+          "by Family Law Week): 1 year 11 months on average from entering care to adoption, of "
+          "which 6 months to the decision to place for adoption and 8 more to the match with "
+          "adopters, which leaves about 9 months (39 weeks) from the match, and so the "
+          "placement, to the order. A check: at 31 March 2013 about a third of the 10,177 "
+          "children with an adoption plan (Ofsted's adoption data, 2012-13) were living with "
+          "their new parents, about 3,460, against 3,980 adoptions that year (DfE): some 45 "
+          "weeks each",
+          "weeks a child placed with prospective adopters waits for the adoption order, still "
+          "looked after (0: adopted at once)"),
     Param("care", "step_up_probability", 0.0, "probability", 0.0, 1.0, A,
           "0: off, as every fit so far was made without it. Ofsted, 'Why do children go into "
           "children's homes?' (13 April 2022): two thirds of the children in the homes studied "
@@ -532,6 +554,14 @@ PARAMS: tuple[Param, ...] = (
           "", "breakdown hazard of an emergency (unregistered) placement"),
     Param("placements", "breakdown_with_parents", 0.15, "per placement per year", 0.0, 5.0, A,
           "", "hazard that a placement with parents under a care order ends in a move"),
+    Param("placements", "breakdown_adoptive", 0.034, "per placement per year", 0.0, 5.0,
+          "published",
+          "Adoption England and the University of East Anglia, 'Pre-adoption order "
+          "disruptions in England' (2025): about 2.5% of placements with prospective adopters "
+          "disrupt before the order (3%, 148 of 4,767, in 2012-13: Ofsted's adoption data); "
+          "2.5% over a 39-week wait is 0.034 a year",
+          "base breakdown hazard of a placement with prospective adopters (a disruption "
+          "before the adoption order)"),
     Param("placements", "short_term_share", 0.924039, "share of sibling groups", 0.0, 1.0,
           "calibrated", FIT + " (run 7), to DfE's placement stability measure (about 10-11% "
           "of children in care had 3 or more placements in the year)",

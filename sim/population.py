@@ -51,6 +51,7 @@ class Kind(IntEnum):
     SUPPORTED = 4
     EMERGENCY = 5  # no registered place free: an unregistered or emergency placement
     WITH_PARENTS = 6  # at home under a care order
+    PLACED_FOR_ADOPTION = 7  # with prospective adopters, before the adoption order
 
 
 #: Placements with a foster family (kin, the authority's own carers or an agency's), by kind:
@@ -80,6 +81,7 @@ class Legal(IntEnum):
     S20 = 1  # accommodated with parental agreement (section 20; 903 code V2)
     INTERIM = 2  # interim care order during proceedings (C1)
     CARE_ORDER = 3  # full care order (C2)
+    PLACEMENT_ORDER = 4  # placed for adoption under a placement order (E1)
 
 
 class Event(IntEnum):

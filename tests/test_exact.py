@@ -1175,24 +1175,34 @@ def test_week_hazards_equal_the_numpy_definition():
     assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
 
 
-def test_exits_equal_the_numpy_definition():
+@pytest.mark.parametrize("wait", [0, 39])
+def test_exits_equal_the_numpy_definition(wait):
     """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
     draw would take them home) against _exits_reference, on a copy of one model's state,
-    with exits frequent enough that every route out of care is taken."""
+    with exits frequent enough that every route out of care is taken; with the
+    placed-for-adoption stage on (``wait`` weeks), some children already live with their
+    prospective adopters, and an adoption is a move to them."""
     from sim import placements
 
     model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
-                         "care.adoption_rate": 5.0, "care.reunification_level": 3.0})
+                         "care.adoption_rate": 5.0, "care.reunification_level": 3.0,
+                         "care.placed_for_adoption_weeks": wait})
     c = model.pop.children
     c.care_weeks[model.pop.care_rows()] += 60  # (old enough for an order or an adoption)
+    for _ in range(2 if wait else 0):  # (some children now wait with adopters)
+        placements._exits(model)
+        model.draws.week += 1
+    if wait:
+        assert model.flows["placed_for_adoption"].sum() >= 3
     model.draws.week += 1  # (not the draws the last step's exits already used)
     twin = copy.deepcopy(model)
     in_care = model.pop.children.in_care.copy()
     placements._exits(model)
     placements._exits_reference(twin)
     reasons = model.pop.placements.end_reason[model.pop.placements.end == model.week]
+    adopted = placements.End.MOVED if wait else placements.End.ADOPTED
     assert {int(r) for r in reasons} >= {int(placements.End.REUNIFIED), int(placements.End.SGO),
-                                         int(placements.End.ADOPTED)}
+                                         int(adopted)}
     assert (in_care & ~model.pop.children.in_care).sum() > 10
     assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
 

@@ -263,15 +263,18 @@ def test_the_snapshot_targets_are_compared_in_their_own_year_and_are_not_series(
 
 
 def test_the_history_fit_reads_how_long_plans_last_and_the_checks_say_so():
-    """DfE D7's outer bands (plans ended within three months, after two years or more) are
-    terms of the history loss, compared with the model's 2024 like the 2023-24 structure; the
-    checks file marks them as read by that fit, and Ofsted's routes into homes stay unread."""
+    """DfE D7's bands (plans ended within three months, three to six months in, a year to
+    two in, after two years or more) are terms of the history loss, compared with the model's
+    2024 like the 2023-24 structure; the checks file marks them as read by that fit, and
+    Ofsted's routes into homes stay unread."""
     from sim.workflows.targets import CHECKS_GROUP, HISTORY_FIT_GROUP, checks
 
+    bands = {"share_cpp_ended_3m", "share_cpp_ended_3_6m", "share_cpp_ended_1_2y",
+             "share_cpp_ended_2y"}
     read = {t.column for t in snapshot_targets()}
-    assert {"share_cpp_ended_3m", "share_cpp_ended_2y"} <= read
+    assert bands <= read
     groups = {c.column: c.group for c in checks()}
-    assert groups["share_cpp_ended_3m"] == groups["share_cpp_ended_2y"] == HISTORY_FIT_GROUP
+    assert {groups[b] for b in bands} == {HISTORY_FIT_GROUP}
     assert {c for c, g in groups.items() if g == CHECKS_GROUP} == {
         "share_home_after_foster_breakdown", "share_home_after_home_breakdown"}
     assert not read & {c for c, g in groups.items() if g == CHECKS_GROUP}

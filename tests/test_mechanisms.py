@@ -7,6 +7,7 @@ differ mainly through the lever being moved.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from agents.family import toxic_trio_week
@@ -280,6 +281,45 @@ def test_leavers_at_16_or_17_come_from_supported_accommodation_unless_the_other_
     only_supported = kinds_left(0.0)
     assert len(only_supported) > 0 and (only_supported == Kind.SUPPORTED).all()
     assert (kinds_left(1.0) != Kind.SUPPORTED).any()
+
+
+def test_a_child_placed_for_adoption_stays_looked_after_until_the_order():
+    """With ``care.placed_for_adoption_weeks`` on, a child drawn for adoption moves in with
+    prospective adopters under a placement order and is still looked after, neither going
+    home nor leaving by another order, until the adoption order that many weeks later, when
+    DfE counts the adoption; off (0), the order is made at once."""
+    from sim.population import End, Kind, Legal
+
+    wait = 6
+    fast = {"run__scale": 0.05, "care__adoption_rate": 5.0, "care__reunification_rate": 5.0,
+            "care__sgo_rate": 5.0}
+    model = CareSystem(small(care__placed_for_adoption_weeks=wait, **fast))
+    pl, c = model.pop.placements, model.pop.children
+    for _ in range(26):
+        model.step()
+    pfa = np.flatnonzero(pl.kind[: pl.n] == Kind.PLACED_FOR_ADOPTION)
+    assert len(pfa) > 25
+    assert model.flows["placed_for_adoption"].sum() == len(pfa)
+    waiting = pfa[pl.end[pfa] < 0]
+    ended = pfa[pl.end[pfa] >= 0]
+    # Still waiting: looked after, under a placement order.
+    assert len(waiting) and c.in_care[pl.child[waiting]].all()
+    assert (c.legal[pl.child[waiting]] == Legal.PLACEMENT_ORDER).all()
+    assert (model.week - pl.start[waiting] < wait).all()
+    # Ended: by the order, ``wait`` weeks after the move (or a disruption, before it); never
+    # by a return home or another order.
+    adopted = ended[pl.end_reason[ended] == End.ADOPTED]
+    assert len(adopted) > 10
+    assert set(pl.end_reason[ended].tolist()) <= {int(End.ADOPTED), int(End.BREAKDOWN)}
+    assert (pl.end[adopted] - pl.start[adopted] == wait).all()
+    assert not c.in_care[pl.child[adopted]].any() and not c.active[pl.child[adopted]].any()
+    assert model.flows["exits_adopted"].sum() == len(adopted)
+    # Off: adopted at once, nobody placed with adopters.
+    off = CareSystem(small(**fast))
+    for _ in range(26):
+        off.step()
+    assert not (off.pop.placements.kind[: off.pop.placements.n] == Kind.PLACED_FOR_ADOPTION).any()
+    assert off.flows["exits_adopted"].sum() > 10
 
 
 def test_a_foster_breakdown_can_step_an_older_child_up_to_a_childrens_home():
@@ -614,19 +654,20 @@ def test_a_readier_practice_of_going_to_court_brings_more_children_into_care() -
     assert _total(readier, "care_entries") > _total(today, "care_entries")
 
 
-def test_plans_ending_are_counted_in_dfe_d7s_shortest_and_longest_bands() -> None:
+def test_plans_ending_are_counted_in_dfe_d7s_bands() -> None:
     """A plan ended at its first review conference (13 weeks) counts as lasting three months
-    or less, as DfE CIN table D7 bands it; one ended at 14 weeks does not; two years or more
-    is its own band; every ended plan counts its children at home."""
+    or less, as DfE CIN table D7 bands it; one ended at 14 weeks is in the next band (to six
+    months, 26 weeks); six months to a year is counted only as ended; a year to two and two
+    years or more are bands of their own; every ended plan counts its children at home."""
     from agents.local_authority import count_plans_ending
     from sim.population import Case
 
     model = CareSystem(small(run__burn_in_years=0))
     f = model.pop.families
-    fams = np.flatnonzero(f.active)[:4]
+    fams = np.flatnonzero(f.active)[:7]
     f.case[fams] = Case.PROTECTION_PLAN
-    f.case_weeks[fams] = [5, 13, 14, 104]
-    children = np.array([1, 2, 3, 4])
+    f.case_weeks[fams] = [5, 13, 14, 26, 27, 52, 104]
+    children = np.array([1, 2, 3, 4, 5, 6, 7])
     counted: dict[str, float] = {}
 
     def count(name, la, weights=None):
@@ -634,7 +675,49 @@ def test_plans_ending_are_counted_in_dfe_d7s_shortest_and_longest_bands() -> Non
 
     model.count = count
     count_plans_ending(model, fams, children)
-    assert counted == {"cpp_ended": 10.0, "cpp_ended_2y": 4.0, "cpp_ended_3m": 3.0}
+    assert counted == {"cpp_ended": 28.0, "cpp_ended_2y": 7.0, "cpp_ended_3m": 3.0,
+                       "cpp_ended_3_6m": 7.0, "cpp_ended_1_2y": 6.0}
+
+
+def test_a_review_is_brought_forward_only_for_plans_past_their_first_at_its_rate() -> None:
+    """Early reviews (``social_work.early_review_rate``) are drawn among plans past their
+    first review conference that are not at a scheduled one this week, at the weekly chance
+    of the yearly rate; off (0), none are."""
+    from agents.local_authority import early_reviews, plan_review_weeks
+    from sim.population import Case
+    from sim.util import weekly_probability
+
+    model = CareSystem(small(run__scale=0.05, social_work__early_review_rate=8.0))
+    for _ in range(2):
+        model.step()
+    f = model.pop.families
+    known = model.pop.open_families()
+    first, _ = plan_review_weeks(model.params.social_work)
+    eligible = known[(f.case[known] == Case.PROTECTION_PLAN) & (f.case_weeks[known] > first)]
+    early = early_reviews(model, known, np.zeros(0, np.int64))
+    assert len(eligible) > 50 and np.isin(early, eligible).all()
+    chance = float(weekly_probability(8.0))
+    sd = np.sqrt(chance * (1 - chance) / len(eligible))
+    assert abs(len(early) / len(eligible) - chance) < 4 * sd
+    # A plan at its scheduled review this week is read there, not again.
+    assert not np.isin(early_reviews(model, known, eligible[::2]), eligible[::2]).any()
+    off = CareSystem(small(run__scale=0.05))
+    off.step()
+    assert len(early_reviews(off, off.pop.open_families(), np.zeros(0, np.int64))) == 0
+
+
+def test_reviews_brought_forward_end_plans_between_the_timetables_and_shorten_them() -> None:
+    """With reviews brought forward, more of the plans ending have lasted three to six months
+    (DfE D7's second band, which the timetable's reviews at 13 and 39 weeks miss), and fewer
+    children are on a plan at the year's end."""
+    def run(rate: float) -> pd.DataFrame:
+        model = CareSystem(small(social_work__early_review_rate=rate))
+        model.run()
+        return model.annual_frame()
+
+    timetable, early = run(0.0), run(3.0)
+    assert early["share_cpp_ended_3_6m"].mean() > timetable["share_cpp_ended_3_6m"].mean() + 0.05
+    assert early["cpp"].iloc[-1] < timetable["cpp"].iloc[-1]
 
 
 @pytest.mark.parametrize("chance", [0.0, 0.4, 1.0])

@@ -24,18 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SECTOR_PYTHON = ROOT / ".venv-sector" / "bin" / "python"
 #: Rules of DfE's validator (validator903 1.0.3) the exported files cannot pass, and why
 #: (docs/ssda903.md): synthetic postcodes match no real postcode, so the derived placement
-#: authority, location and distance are missing; the model has no placements for adoption;
-#: and 205A/B compare last year's UASC rows with this year's by row position.
+#: authority, location and distance are missing; with the placed-for-adoption stage off (the
+#: default) the model has no placements for adoption (390; the run below has it on); and
+#: 205A/B compare last year's UASC rows with this year's by row position.
 UNSATISFIABLE = {"169", "179", "392A", "392c", "390", "205A", "205B"}
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     """A small finished run written as cscsim run writes it (North East, 5%, 3 years), with
-    some 16-17-year-olds leaving care before 18 so that every ending is exported."""
+    some 16-17-year-olds leaving care before 18 and children placed for adoption before the
+    order, so that every ending and kind of placement is exported."""
     scenario = Scenario().with_overrides(
         {"run.region": "North East", "run.scale": 0.05, "run.years": 3, "run.seed": 3,
-         "care.leaving_rate_16_17": 0.3}
+         "care.leaving_rate_16_17": 0.3, "care.placed_for_adoption_weeks": 39}
     )
     model = CareSystem(scenario)
     model.run()
@@ -70,7 +72,10 @@ def test_every_year_folder_has_dfes_columns_and_codes(exported, run_dir):
         assert e[col].isin(ssda903.CODES[col]).all(), col
     for col in ("PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE"):
         assert (e[col].isna() | e[col].isin(ssda903.CODES[col])).all(), col
-    assert set(e["RNE"]) <= {"S", "P"}  # the model has no legal-status changes
+    # The one change of legal status: a placement order with the move to adopters (B).
+    assert set(e["RNE"]) <= {"S", "P", "B"}
+    moves = e[e["RNE"] == "B"]
+    assert len(moves) and (moves["PLACE"] == "A4").all() and (moves["LS"] == "E1").all()
     h = read(folder / "header.csv")
     assert h["SEX"].isin({"1", "2"}).all() and set(e["CHILD"]) <= set(h["CHILD"])
     assert h["UPN"].str.fullmatch(r"Z999\d{9}").all()  # authority 999: visibly not real
@@ -79,7 +84,8 @@ def test_every_year_folder_has_dfes_columns_and_codes(exported, run_dir):
 
 def test_episode_dates_chain_within_each_period(exported):
     """Dates are real and in order; an episode ending X1 is followed the same day by the
-    child's next episode (a change of placement, RNE P, with a reason on the one that ended);
+    child's next episode (a change of placement, RNE P, or of placement and legal status, B,
+    with a reason on the one that ended);
     episodes open at 31 March have no end; an unaccompanied child is so until 18."""
     for folder in sorted((exported / "E08000024").iterdir()):
         e = read(folder / "episodes.csv")
@@ -94,7 +100,8 @@ def test_episode_dates_chain_within_each_period(exported):
         x1 = np.flatnonzero((e["REC"] == "X1").to_numpy())
         assert len(x1) > 0
         for i in x1:
-            assert e["CHILD"][i + 1] == e["CHILD"][i] and e["RNE"][i + 1] == "P"
+            # (B: the move to adopters, which brings a placement order too)
+            assert e["CHILD"][i + 1] == e["CHILD"][i] and e["RNE"][i + 1] in {"P", "B"}
             assert e["DECOM"][i + 1] == e["DEC"][i]
             assert e["REASON_PLACE_CHANGE"][i] in {"OTHER", "CARPL"}
         assert (e["REC"].isna() == e["DEC"].isna()).all()

@@ -68,19 +68,21 @@ def test_validation_table(reduced):
 
 
 def test_checks_are_reported_beside_the_targets_and_never_judged(reduced):
-    """How long plans last (DfE D7, read by the history fit) and how children come to live in
-    homes (Ofsted, read by no fit) are compared in checks.csv with the replications' own
-    means; the manifest's strict verdict is the targets' alone, whatever the checks say."""
+    """How long plans last (DfE D7's four bands, read by the history fit) and how children
+    come to live in homes (Ofsted, read by no fit) are compared in checks.csv with the
+    replications' own means; the manifest's strict verdict is the targets' alone, whatever
+    the checks say."""
     from sim.workflows.targets import CHECKS_GROUP, HISTORY_FIT_GROUP, checks
 
     _, out = reduced
     table = pd.read_csv(out / "checks.csv")
     assert tuple(table.columns) == TABLE_COLUMNS
     assert list(table["model_column"]) == ["share_cpp_ended_3m", "share_cpp_ended_2y",
+                                           "share_cpp_ended_3_6m", "share_cpp_ended_1_2y",
                                            "share_home_after_foster_breakdown",
                                            "share_home_after_home_breakdown"]
-    assert list(table["group"]) == [HISTORY_FIT_GROUP] * 2 + [CHECKS_GROUP] * 2
-    assert np.allclose(table["target"], [0.159, 0.044, 0.41, 0.15])
+    assert list(table["group"]) == [HISTORY_FIT_GROUP] * 4 + [CHECKS_GROUP] * 2
+    assert np.allclose(table["target"], [0.159, 0.044, 0.110, 0.252, 0.41, 0.15])
     assert {t.column for t in checks()}.isdisjoint(t.column for t in targets())
     reps = pd.read_csv(out / "replications.csv")
     for row in table.itertuples():  # every check is in each replication's row

@@ -134,6 +134,9 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # 1, every time, by default): DfE CIN table D7's outer bands of how long plans last (read
     # by the history fit, sim/workflows/targets.py: checks) say.
     "social_work.first_review_end_chance": (0.0, 1.0, False),
+    # How often a review conference is brought forward (ODD 7.5; off by default): D7's bands of
+    # plans ending three to six months in and a year to two in (read by the history fit) say.
+    "social_work.early_review_rate": (0.0, 4.0, False),
     # How children leave care (ODD 7.9): special guardianship from kinship care, an assumption
     # (0.25) until the fit window's share going home (DfE's reasons for ceasing) and care exits
     # could say how many leave that way rather than home.

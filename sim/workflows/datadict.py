@@ -130,9 +130,10 @@ PLACEMENTS = (
     ("weekly_price_gbp", "record", "GBP per week", "weekly price paid when it began (repriced "
      "with `placements.price_index`)"),
     ("placement_node", "record", "id", "neighbourhood (network node) where the child lived"),
-    ("legal_status", "record", "s20 / interim / care_order", "the child's legal status when "
-     "the placement began: section 20 (voluntary accommodation), an interim care order during "
-     "proceedings, or a full care order"),
+    ("legal_status", "record", "s20 / interim / care_order / placement_order",
+     "the child's legal status when the placement began: section 20 (voluntary "
+     "accommodation), an interim care order during proceedings, a full care order, or a "
+     "placement order (placed for adoption)"),
     ("la_run", "record", "true/false", "the provider is run by the child's own authority"),
     ("care_entry_week", "record", "model week", "week the period of care this placement belongs "
      "to began; empty if the run recorded no events"),

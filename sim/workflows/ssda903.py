@@ -84,8 +84,8 @@ OPTIONAL = {"DEC", "REC", "REASON_PLACE_CHANGE", "PLACE_PROVIDER", "HOME_POST", 
 #: accommodation is H5 by default (both sector tools know it); K3 ("registered supported
 #: accommodation", in DfE's newer guidance) with ``--supported-code K3``.
 #: The model's legal statuses (placements.csv ``legal_status``) as 903 LS codes: section 20
-#: accommodation V2, an interim care order C1, a full care order C2.
-LS_OF_LEGAL = {"s20": "V2", "interim": "C1", "care_order": "C2"}
+#: accommodation V2, an interim care order C1, a full care order C2, a placement order E1.
+LS_OF_LEGAL = {"s20": "V2", "interim": "C1", "care_order": "C2", "placement_order": "E1"}
 PLACE_OF_KIND = {
     "kinship": "U3",
     "inhouse_foster": "U6",
@@ -94,6 +94,8 @@ PLACE_OF_KIND = {
     "supported": "H5",
     "emergency": "Z1",  # no registered place free: an unregistered or emergency placement
     "with_parents": "P1",
+    # with prospective adopters who were not its foster carers, under a placement order
+    "placed_for_adoption": "A4",
 }
 #: Ending -> REC (moves end an episode, not the period: X1).
 REC_OF_END = {
@@ -116,6 +118,7 @@ KIND_OF_PLACE = {
     **dict.fromkeys(("H5", "K3", "P2"), "supported"),
     "Z1": "emergency",
     "P1": "with_parents",
+    **dict.fromkeys(("A3", "A4", "A5", "A6"), "placed_for_adoption"),
 }
 FOSTER_OTHER = ("U4", "U5", "U6")  # in-house if the provider is the authority (PR1), else IFA
 REUNIFIED = {"E4A", "E4B", "E13"}
@@ -290,8 +293,9 @@ def resolve_authority(name: str, allowed: list[dict] | None = None) -> dict:
 
 def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd.DataFrame:
     """Every placement of the run as a 903 episode with real dates (one row per placement:
-    the model has no legal-status changes within a period of care, so every new episode is a
-    new period (S) or a change of placement (P))."""
+    every new episode is a new period (S) or a change of placement (P), except the move to
+    prospective adopters, which changes the legal status too (B: to a placement order, E1,
+    which stays for the rest of the period))."""
     pl = run.placements.sort_values(["child_id", "start_week", "placement_id"], kind="stable")
     pl = pl.reset_index(drop=True)
     ch = run.children.set_index("child_id")
@@ -344,6 +348,10 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     )
     first_row = np.flatnonzero(first)[period - 1]
     ls, cin = ls_first[first_row], cin_first[first_row]
+    adoptive = kind == "placed_for_adoption"
+    placed = pd.Series(adoptive).groupby(period).cummax().to_numpy(bool)  # (in the period)
+    ls = np.where(placed, "E1", ls)
+    rne = np.where(continues, np.where(adoptive & ~np.r_[False, placed[:-1]], "B", "P"), "S")
     provider = pl["provider_id"].to_numpy(np.int64)
     la_run = pl["la_run"].astype(bool).to_numpy()
     for_profit = pl["for_profit"].astype(bool).to_numpy()
@@ -352,6 +360,7 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     prov = np.where(la_run, "PR1", np.where(for_profit, "PR4", "PR5")).astype(object)
     prov[kind == "kinship"] = "PR1"  # the authority's own connected-persons carers
     prov[kind == "with_parents"] = "PR0"
+    prov[kind == "placed_for_adoption"] = "PR1"  # the authority's (regional) adoption agency
     prov[kind == "emergency"] = None  # Z1 has no provider
     rec = np.array([REC_OF_END.get(r) for r in reason], dtype=object)
     aged = reason == "aged_out"
@@ -374,14 +383,14 @@ def episodes_of_run(run: Run, start_year: int, supported_code: str = "H5") -> pd
     pl_post = np.where(kind == "with_parents", home_post, pl_post)
     pl_post = np.where((kind == "with_parents") & uasc, None, pl_post)
     urn = np.where(provider >= 0, [f"SC{int(p):06d}" for p in np.maximum(provider, 0)], "XXXXXXX")
-    urn = np.where(np.isin(place, ["H5", "P1", "Z1"]), None, urn).astype(object)
+    urn = np.where(np.isin(place, ["H5", "P1", "Z1", "A4"]), None, urn).astype(object)
     return pd.DataFrame(
         {
             "child_id": child,
             "home_authority": pl["home_authority"].to_numpy(),
             "period": period,
             "DECOM": decom,
-            "RNE": np.where(continues, "P", "S"),
+            "RNE": rne,
             "LS": ls,
             "CIN": cin,
             "PLACE": place,
