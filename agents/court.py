@@ -117,6 +117,7 @@ def final_hearings(model, at_home_mask: np.ndarray) -> None:
     # Care orders: children in care stay (now under a full order); those under 16 at home
     # come into care, some placed with their parents.
     in_care = _in_care(model, fam[order])
+    in_care = in_care[c.legal[in_care] != Legal.PLACEMENT_ORDER]  # (placed for adoption)
     c.legal[in_care] = Legal.CARE_ORDER
     home = _under_16_at_home(model, fam[order], at_home_mask)
     placements.enter_care(model, home, proceedings=True, legal=Legal.CARE_ORDER)

@@ -941,8 +941,9 @@ def place_for_adoption(model, children: np.ndarray) -> None:
 
     Why a stage, not adoption at once: a child placed for adoption is still in care until the
     court makes the order, some nine months later (``care.placed_for_adoption_weeks``), and
-    DfE counts it there (3% of children looked after at 31 March in recent years, 5% in 2013,
-    the years of most adoptions). Adopted at once, these children stayed in foster care until
+    DfE counts it there (5% of children looked after at 31 March 2013, the years of most
+    adoptions; the six placement shares published for 2024 sum to 95.9%, these children among
+    the rest). Adopted at once, these children stayed in foster care until
     they left it, so the model's share in foster care ran high against England's published
     shares, which leave them out. The adopters live where the child was placed (an
     assumption: regional adoption agencies match within their region); the placement costs

@@ -322,6 +322,32 @@ def test_a_child_placed_for_adoption_stays_looked_after_until_the_order():
     assert off.flows["exits_adopted"].sum() > 10
 
 
+def test_a_care_order_for_the_family_leaves_a_child_placed_for_adoption_under_its_placement_order():
+    """A final hearing that makes a care order for a family (a brother or sister's
+    proceedings) puts its children in care under the full order, but not a child already
+    placed for adoption, whose placement order stands."""
+    from agents import court
+    from sim.population import Kind, Legal
+
+    model = CareSystem(small(run__scale=0.05, care__adoption_rate=5.0,
+                             care__placed_for_adoption_weeks=39))
+    pl, c, f = model.pop.placements, model.pop.children, model.pop.families
+    for _ in range(8):
+        model.step()
+    waiting = pl.child[np.flatnonzero((pl.kind[: pl.n] == Kind.PLACED_FOR_ADOPTION)
+                                      & (pl.end[: pl.n] < 0))]
+    assert len(waiting) > 3
+    fam = np.unique(c.family[waiting])
+    fam = fam[~f.in_court[fam]]
+    court.issue(model, fam)
+    model.pop.proceedings.hearing[: model.pop.proceedings.n] = model.week
+    f.need[fam] = model.params.care.reunification_level + 1.0  # (a care order)
+    court.final_hearings(model, model.pop.home_census().at_home_mask)
+    kept = waiting[np.isin(c.family[waiting], fam)]
+    assert len(kept) and (c.legal[kept] == Legal.PLACEMENT_ORDER).all()
+    assert c.in_care[kept].all()
+
+
 def test_a_foster_breakdown_can_step_an_older_child_up_to_a_childrens_home():
     """Ofsted (2022): 41% of the children in the homes it studied came after a foster
     breakdown. At probability 0 a child keeps its kind of care; at 1 every 10- to 17-year-old

@@ -92,7 +92,7 @@ def test_checks_are_reported_beside_the_targets_and_never_judged(reduced):
     manifest = json.loads((out / "manifest.json").read_text())
     verdict = pd.read_csv(out / "validation.csv")["within"].all()
     assert manifest["strict_exit_code"] == (0 if verdict else 1)
-    assert manifest["published_checks"] == 4
+    assert manifest["published_checks"] == 6
 
 
 def test_authority_decile_and_cohort_tables(reduced):
