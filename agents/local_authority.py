@@ -213,7 +213,10 @@ def _s47(model, families: np.ndarray, at_home: np.ndarray) -> None:
     model.pop.log(model.week, Event.S47, family=families)
     # (An enquiry gathers evidence an assessment does not: its reading errs less.)
     found = assess(model, families, "assess.s47", scale=p.enquiry_noise)
-    conference = families[found >= p.icpc_level]
+    # (The year's practice moves the conference's threshold as well as the enquiry's, by
+    # conference_practice_share of it: ODD 7.5.)
+    conference = families[found >= p.icpc_level
+                          + p.conference_practice_share * p.s47_practice_shift]
     model.count("icpc", f.la[conference], at_home[conference])
     model.pop.log(model.week, Event.CONFERENCE, family=conference)
     # (Which of the families the conference plans for, looked up among those few rather

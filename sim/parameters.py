@@ -235,6 +235,16 @@ PARAMS: tuple[Param, ...] = (
           "Bilson and Martin, BJSW 2017, 'Referrals and child protection in England'",
           "how much higher than today the assessed need that starts a Section 47 enquiry "
           "stood (practice's shift to investigation lowered it; ODD 7.5)"),
+    Param("social_work", "conference_practice_share", 0.0, "x s47_practice_shift", 0.0, 2.0,
+          A, "0: off, as every fit before the twenty-fourth session was made (today the shift "
+          "is 0, so it changes nothing in 2024). Why it may not be 0: England's initial "
+          "conferences rose 43,900 -> 76,930 2010-2017 (+75%) while enquiries rose 89,300 -> "
+          "185,450 (+108%; DfE CIN): conferences per enquiry fell from 0.49 to 0.41, where a "
+          "shift of the enquiry threshold alone (run 41) took them from 0.57 to 0.34. The fit "
+          "window's conferences say how much",
+          "how much of the year's investigative-practice shift also stood on the threshold of "
+          "an initial child protection conference (ODD 7.5): after Peter Connelly's death "
+          "(2008) practice became readier both to investigate and to confer"),
     Param("social_work", "icpc_level", 2.8393, "need units", -3.0, 8.0, "calibrated",
           FIT + " (run 7; refitted with the other casework levels in the sixteenth session), "
           "to DfE CIN 2023: 74,380 initial conferences after 225,400 enquiries",

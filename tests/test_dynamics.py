@@ -392,6 +392,21 @@ def test_investigative_practice_moves_enquiries_not_referrals():
     assert then["s47_enquiries"] < 0.6 * today["s47_enquiries"]
 
 
+def test_practice_moves_the_conference_threshold_by_its_share():
+    """ODD 7.5: ``conference_practice_share`` of the year's practice shift stands on the
+    initial conference's threshold as well as the enquiry's, so with 2010's practice fewer
+    enquiries lead to a conference; at today's practice (shift 0) the share changes nothing."""
+    def run(shift: float, share: float):
+        model = CareSystem(small(run__years=2, social_work__s47_practice_shift=shift,
+                                 social_work__conference_practice_share=share))
+        model.run()
+        return model.annual_frame().iloc[-1]
+
+    off, on = run(0.6, 0.0), run(0.6, 1.0)
+    assert on["icpc"] / on["s47_enquiries"] < 0.8 * off["icpc"] / off["s47_enquiries"]
+    assert run(0.0, 1.0).equals(run(0.0, 0.0))
+
+
 def test_a_replayed_year_follows_its_schedule_and_moves_the_population():
     """``run.replay_from``: the warm start at the first year's values (population held), then
     each replayed year on its own schedules (population moving), unreported; year 1 is

@@ -130,6 +130,9 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # The conference's own error (ODD 7.5): the fit window's conferences and plans begun say
     # how many of the conferences make a plan.
     "social_work.conference_noise": (0.0, 3.0, False),
+    # How much of practice's shift stood on the conference's threshold too (ODD 7.5; off by
+    # default): the fit window's conferences, which rose less than enquiries, say.
+    "social_work.conference_practice_share": (0.0, 2.0, False),
     # How often the first review conference ends a plan it reads as no longer needed (ODD 7.5;
     # 1, every time, by default): DfE CIN table D7's outer bands of how long plans last (read
     # by the history fit, sim/workflows/targets.py: checks) say.
