@@ -243,8 +243,8 @@ PARAMS: tuple[Param, ...] = (
           "shift of the enquiry threshold alone (run 41) took them from 0.57 to 0.34. The fit "
           "window's conferences say how much",
           "how much of the year's investigative-practice shift also stood on the threshold of "
-          "an initial child protection conference (ODD 7.5): after Peter Connelly's death "
-          "(2008) practice became readier both to investigate and to confer"),
+          "an initial child protection conference (ODD 7.5): after the death of Peter Connelly "
+          "became public (November 2008), practice grew readier both to investigate and to confer"),
     Param("social_work", "icpc_level", 2.8393, "need units", -3.0, 8.0, "calibrated",
           FIT + " (run 7; refitted with the other casework levels in the sixteenth session), "
           "to DfE CIN 2023: 74,380 initial conferences after 225,400 enquiries",
