@@ -132,6 +132,17 @@ INDICATORS: tuple[Indicator, ...] = (
         "children",
         1e4,
     ),
+    _I("exits_aged_16_17", "flow", "children", "care exits aged 16 or 17 on ceasing, for any "
+       "reason"),
+    _I(
+        "share_exits_16_17",
+        "ratio",
+        "share",
+        "share of the children who ceased to be looked after who were 16 or 17 on ceasing "
+        "(DfE's age on ceasing)",
+        "exits_aged_16_17",
+        "care_exits",
+    ),
     _I(
         "share_exits_home",
         "ratio",

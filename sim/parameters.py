@@ -410,6 +410,18 @@ PARAMS: tuple[Param, ...] = (
           "a child who has lost contact with family goes home less often; halved as a round "
           "figure",
           "multiplier on reunification_rate for a child whose contact with family has lapsed"),
+    Param("care", "home_16_17_factor", 1.0, "x", 0.0, 1.0, A,
+          "1: off, as every fit before the twenty-fifth session was made. England's children "
+          "rarely cease to be looked after at 16 or 17, for any reason: 3,150 of the 28,460 "
+          "who ceased in 2012-13 (11%; House of Commons Education Committee, 16 plus care "
+          "options, 2014, from DfE) and 2,540 of the 28,010 in 2020-21 (9%; DfE, Children "
+          "looked after in England 2021, national characteristics of children ceasing); most "
+          "of the rest stay to 18, and 65% of those ceasing for DfE's 'other reasons' in 2021 "
+          "left on their 18th birthday. With every age alike the model's children left at 16 "
+          "or 17 two to three times as often (23% of its exits in 2018; run 41's history). "
+          "The history fit reads the share in 2013",
+          "multiplier on reunification_rate for a child aged 16 or 17 (a family going home "
+          "leaves an older child's return to the plan for leaving care)"),
     Param("care", "return_breakdown_rate", 8.0, "per child per year", 0.0, 1000.0, "calibrated",
           "towards one in five children who went home re-entering care within a year "
           "(Goldacre et al., 2022, British Journal of Social Work 52(8), on DfE's SSDA903 data)",

@@ -1175,18 +1175,20 @@ def test_week_hazards_equal_the_numpy_definition():
     assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
 
 
-@pytest.mark.parametrize("wait", [0, 39])
-def test_exits_equal_the_numpy_definition(wait):
+@pytest.mark.parametrize("wait, teen_factor", [(0, 1.0), (39, 1.0), (0, 0.3)])
+def test_exits_equal_the_numpy_definition(wait, teen_factor):
     """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
     draw would take them home) against _exits_reference, on a copy of one model's state,
     with exits frequent enough that every route out of care is taken; with the
     placed-for-adoption stage on (``wait`` weeks), some children already live with their
-    prospective adopters, and an adoption is a move to them."""
+    prospective adopters, and an adoption is a move to them; with ``teen_factor`` below 1,
+    some 16- and 17-year-olds stay behind when their family goes home."""
     from sim import placements
 
     model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
                          "care.adoption_rate": 5.0, "care.reunification_level": 3.0,
-                         "care.placed_for_adoption_weeks": wait})
+                         "care.placed_for_adoption_weeks": wait,
+                         "care.home_16_17_factor": teen_factor})
     c = model.pop.children
     c.care_weeks[model.pop.care_rows()] += 60  # (old enough for an order or an adoption)
     for _ in range(2 if wait else 0):  # (some children now wait with adopters)

@@ -191,6 +191,25 @@ def test_the_share_of_exits_home_is_the_model_s_returns_over_its_exits() -> None
     assert history_terms(off)["share_exits_home"] == pytest.approx(4.0)
 
 
+def test_the_share_of_exits_at_16_or_17_is_the_model_s_own_count_over_its_exits() -> None:
+    """DfE's age on ceasing: the share of those who ceased who were 16 or 17, for any
+    reason (2013 in the fit window, 2021 in the test window). The model's value is its own
+    exits at 16 or 17 over its exits, and only 2013's enters the loss."""
+    share = [p for p in observed() if p.indicator == "cla_ceased_aged_16_17_share"]
+    assert [(p.year, round(p.value, 4), p.window) for p in share] == [
+        (2013, round(3150 / 28460, 4), "fit"), (2021, round(2540 / 28010, 4), "test")]
+    from sim.indicators import INDICATORS
+
+    (teen,) = [i for i in INDICATORS if i.name == "share_exits_16_17"]
+    assert (teen.num, teen.den, teen.per) == ("exits_aged_16_17", "care_exits", 1.0)
+    base = _annual_at_published(range(2010, 2025))
+    off = base.copy()
+    off.loc[off["year"] == 2021, "share_exits_16_17"] += 0.3  # the test year: not in the loss
+    assert history_terms(off) == history_terms(base)
+    off.loc[off["year"] == 2013, "share_exits_16_17"] += 0.03  # one tolerance
+    assert history_terms(off)["share_exits_16_17"] == pytest.approx(1.0)
+
+
 def test_the_fit_uses_the_fit_window_only_and_the_test_window_is_not_empty():
     assert set(FIT_YEARS).isdisjoint(TEST_YEARS)
     fit = fit_points()

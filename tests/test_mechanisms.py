@@ -283,6 +283,32 @@ def test_leavers_at_16_or_17_come_from_supported_accommodation_unless_the_other_
     assert (kinds_left(1.0) != Kind.SUPPORTED).any()
 
 
+def test_a_16_or_17_year_old_goes_home_with_the_family_only_at_the_factors_chance():
+    """``care.home_16_17_factor`` thins the returns home of 16- and 17-year-olds (England's
+    children mostly stay to 18): at 0 none goes home, while younger children still do; at 1
+    (the default) they go as before. Exits at 16 or 17 for any reason are counted."""
+    from sim.population import End
+
+    def returns(factor: float) -> tuple[np.ndarray, np.ndarray, CareSystem]:
+        model = CareSystem(small(run__scale=0.05, care__reunification_rate=10.0,
+                                 care__home_16_17_factor=factor))
+        pl, c = model.pop.placements, model.pop.children
+        for _ in range(8):
+            model.step()
+        ended = np.flatnonzero((pl.end[: pl.n] >= 0) & (pl.end_reason[: pl.n] == End.REUNIFIED))
+        age_then = c.age[pl.child[ended]] - (model.week - pl.end[ended])
+        return age_then, pl.child[ended], model
+
+    never, _, model = returns(0.0)
+    assert len(never) > 20  # younger children still go home
+    assert (never < 16 * 52).all()
+    always, _, model = returns(1.0)
+    teens = ((always >= 16 * 52) & (always < 18 * 52)).sum()
+    assert teens > 0
+    assert model.flows["exits_aged_16_17"].sum() >= teens
+    assert model.flows["exits_aged_16_17"].sum() <= model.flows["care_exits"].sum()
+
+
 def test_a_child_placed_for_adoption_stays_looked_after_until_the_order():
     """With ``care.placed_for_adoption_weeks`` on, a child drawn for adoption moves in with
     prospective adopters under a placement order and is still looked after, neither going

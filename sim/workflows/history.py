@@ -124,6 +124,11 @@ SERIES: tuple[Series, ...] = (
     # leaving at 18 and DfE's other reasons), which move children in care differently.
     Series("cla_ceased_returned_home_share", "share_exits_home", "care exits: returned home",
            0.03, gated=False, share=True),
+    # How old they were on ceasing: the share aged 16 or 17 (DfE's age on ceasing). England's
+    # children mostly stay to 18; with the share going home it separates a return at 16-17
+    # from leaving care at 18, which keeps children in care longer.
+    Series("cla_ceased_aged_16_17_share", "share_exits_16_17", "care exits: aged 16 or 17",
+           0.03, gated=False, share=True),
 )
 BY_INDICATOR = {s.indicator: s for s in SERIES}
 #: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).
