@@ -144,6 +144,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "care_exits",
     ),
     _I(
+        "share_exits_at_18",
+        "ratio",
+        "share",
+        "share of the children who ceased to be looked after who ceased on their 18th birthday",
+        "exits_aged_out",
+        "care_exits",
+    ),
+    _I(
         "share_exits_home",
         "ratio",
         "share",

@@ -419,7 +419,7 @@ PARAMS: tuple[Param, ...] = (
           "of the rest stay to 18, and 65% of those ceasing for DfE's 'other reasons' in 2021 "
           "left on their 18th birthday. With every age alike the model's children left at 16 "
           "or 17 two to three times as often (23% of its exits in 2018; run 41's history). "
-          "The history fit reads the share in 2013",
+          "The history fit reads the shares at 16-17 and on the 18th birthday in 2010 and 2013",
           "multiplier on reunification_rate for a child aged 16 or 17 (a family going home "
           "leaves an older child's return to the plan for leaving care)"),
     Param("care", "return_breakdown_rate", 8.0, "per child per year", 0.0, 1000.0, "calibrated",

@@ -191,13 +191,15 @@ def test_the_share_of_exits_home_is_the_model_s_returns_over_its_exits() -> None
     assert history_terms(off)["share_exits_home"] == pytest.approx(4.0)
 
 
-def test_the_share_of_exits_at_16_or_17_is_the_model_s_own_count_over_its_exits() -> None:
+def test_the_shares_of_exits_at_16_or_17_and_at_18_are_the_model_s_counts_over_its_exits():
     """DfE's age on ceasing: the share of those who ceased who were 16 or 17, for any
-    reason (2013 in the fit window, 2021 in the test window). The model's value is its own
-    exits at 16 or 17 over its exits, and only 2013's enters the loss."""
+    reason (2010 and 2013 in the fit window, 2021 in the test window). The model's value is
+    its own exits at 16 or 17 over its exits, and only the fit window's enter the loss. The
+    share who stayed to their 18th birthday is the model's exits at 18 over its exits."""
     share = [p for p in observed() if p.indicator == "cla_ceased_aged_16_17_share"]
     assert [(p.year, round(p.value, 4), p.window) for p in share] == [
-        (2013, round(3150 / 28460, 4), "fit"), (2021, round(2540 / 28010, 4), "test")]
+        (2010, round(3450 / 25100, 4), "fit"), (2013, round(3150 / 28460, 4), "fit"),
+        (2021, round(2540 / 28010, 4), "test")]
     from sim.indicators import INDICATORS
 
     (teen,) = [i for i in INDICATORS if i.name == "share_exits_16_17"]
@@ -206,8 +208,12 @@ def test_the_share_of_exits_at_16_or_17_is_the_model_s_own_count_over_its_exits(
     off = base.copy()
     off.loc[off["year"] == 2021, "share_exits_16_17"] += 0.3  # the test year: not in the loss
     assert history_terms(off) == history_terms(base)
-    off.loc[off["year"] == 2013, "share_exits_16_17"] += 0.03  # one tolerance
-    assert history_terms(off)["share_exits_16_17"] == pytest.approx(1.0)
+    off.loc[off["year"] == 2013, "share_exits_16_17"] += 0.03  # one tolerance of two points
+    assert history_terms(off)["share_exits_16_17"] == pytest.approx(0.5)
+    (at_18,) = [i for i in INDICATORS if i.name == "share_exits_at_18"]
+    assert (at_18.num, at_18.den) == ("exits_aged_out", "care_exits")
+    assert [p.year for p in observed() if p.indicator == "cla_ceased_at_18_share"] == [2010,
+                                                                                        2013]
 
 
 def test_the_fit_uses_the_fit_window_only_and_the_test_window_is_not_empty():

@@ -148,7 +148,8 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # default): the fit window's share going home and care exits say how many.
     "care.leaving_rate_16_17": (0.0, 2.0, False),
     # ... and how often a 16- or 17-year-old goes home when the family does (ODD 7.9; 1, every
-    # time, by default): the fit window's share of exits aged 16 or 17 (2013) says.
+    # time, by default): the fit window's shares of exits at 16-17 and on the 18th birthday
+    # (2010, 2013) say.
     "care.home_16_17_factor": (0.0, 1.0, False),
     # ... and from placements other than supported accommodation, as a share of that: the
     # 2023-24 shares of children's homes and supported accommodation in 2024 say how many.

@@ -129,6 +129,10 @@ SERIES: tuple[Series, ...] = (
     # from leaving care at 18, which keeps children in care longer.
     Series("cla_ceased_aged_16_17_share", "share_exits_16_17", "care exits: aged 16 or 17",
            0.03, gated=False, share=True),
+    # ... and the share who stayed to their 18th birthday: with the two, how many teenagers
+    # leave care, not only when.
+    Series("cla_ceased_at_18_share", "share_exits_at_18", "care exits: on the 18th birthday",
+           0.03, gated=False, share=True),
 )
 BY_INDICATOR = {s.indicator: s for s in SERIES}
 #: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).
