@@ -151,6 +151,28 @@ INDICATORS: tuple[Indicator, ...] = (
         "exits_aged_out",
         "care_exits",
     ),
+    _I("exits_within_2_weeks", "flow", "children", "care exits after under two weeks in care "
+       "(the period of care that ended)"),
+    _I("exits_within_1_year", "flow", "children", "care exits after under a year in care "
+       "(the period of care that ended)"),
+    _I(
+        "share_exits_within_2_weeks",
+        "ratio",
+        "share",
+        "share of the children who ceased to be looked after who had been looked after for "
+        "under two weeks (DfE's duration of the latest period of care)",
+        "exits_within_2_weeks",
+        "care_exits",
+    ),
+    _I(
+        "share_exits_within_1_year",
+        "ratio",
+        "share",
+        "share of the children who ceased to be looked after who had been looked after for "
+        "under a year (DfE's duration of the latest period of care)",
+        "exits_within_1_year",
+        "care_exits",
+    ),
     _I(
         "share_exits_home",
         "ratio",

@@ -543,6 +543,9 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     model.count(f"exits_{reason.name.lower()}", f.la[c.family[children]])
     teen = (c.age[children] >= 16 * WEEKS_PER_YEAR) & (c.age[children] < 18 * WEEKS_PER_YEAR)
     model.count("exits_aged_16_17", f.la[c.family[children[teen]]])
+    weeks = c.care_weeks[children]
+    model.count("exits_within_2_weeks", f.la[c.family[children[weeks < 2]]])
+    model.count("exits_within_1_year", f.la[c.family[children[weeks < WEEKS_PER_YEAR]]])
     model.pop.log(
         model.week, Event.CARE_EXIT, family=c.family[children], child=children, value=int(reason)
     )
@@ -853,7 +856,10 @@ def _exits(model) -> None:
     """Children leave care: home, as a sibling group, once the family's need *as the social
     worker reads it* is low enough (a return is decided on an assessment, with its error, so
     some children go home to families whose need is still high, and come back: see
-    return_breakdowns); by a special guardianship order from kinship care; by adoption.
+    return_breakdowns); by a special guardianship order from kinship care; by adoption. In a
+    child's first ``care.early_return_weeks`` in care the chance of going home is
+    ``care.early_return_factor`` times the usual, in place of any lapse of contact: a family
+    whose crisis has passed by the first review of the placement has the child back at once.
 
     The draws and tests over every child in care in one compiled pass (sim/kernels.py:
     care_exits), and the assessment only of the families whose draw would take them home
@@ -863,13 +869,15 @@ def _exits(model) -> None:
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
     care = model.pop.care_rows()
-    p_lost, p_home = weekly_probability(
-        p.reunification_rate * np.array([p.contact_lost_reunification, 1.0]))
+    p_lost, p_home, p_early = weekly_probability(
+        p.reunification_rate * np.array([p.contact_lost_reunification, 1.0,
+                                         p.early_return_factor]))
     code = np.empty(len(care), np.uint8)
     kernels.care_exits(
         care, c.family, f.uid, c.uid, np.uint64(model.draws.key("exits.home")),
         np.uint64(model.draws.key("exits.order")), c.contact_lost, f.uasc, c.placement,
-        pl.kind, c.care_weeks, c.entry_age, float(p_lost), float(p_home),
+        pl.kind, c.care_weeks, c.entry_age, float(p_lost), float(p_home), float(p_early),
+        _early_weeks(p),
         float(weekly_probability(p.sgo_rate)), float(weekly_probability(p.adoption_rate)),
         int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, code)
     code[_waiting_for_order(model, care)] = 0
@@ -883,6 +891,13 @@ def _exits(model) -> None:
     sgo = ~home & ((code & 2) > 0)
     adopt = ~home & ~sgo & ((code & 4) > 0)
     _leave(model, care, home, sgo, adopt)
+
+
+def _early_weeks(p) -> int:
+    """The weeks of a period in care with the early chance of going home: none while
+    ``care.early_return_factor`` is 1 (off), so a lapse of contact counts from the first week
+    as it did before."""
+    return int(p.early_return_weeks) if p.early_return_factor != 1 else 0
 
 
 def _home_16_17_kept(model, children: np.ndarray) -> np.ndarray:
@@ -1017,8 +1032,9 @@ def _exits_reference(model) -> None:
     fam = c.family[care]
     read = assess(model, fam, z=per_family_draw(model, "exits.assess", fam, normal=True))
     draw = per_family_draw(model, "exits.home", fam)
-    rate = p.reunification_rate * np.where(c.contact_lost[care], p.contact_lost_reunification,
-                                           1.0)
+    rate = p.reunification_rate * np.where(
+        c.care_weeks[care] < _early_weeks(p), p.early_return_factor,
+        np.where(c.contact_lost[care], p.contact_lost_reunification, 1.0))
     home = (
         ~f.uasc[fam]
         & (read < p.reunification_level)

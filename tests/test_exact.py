@@ -1175,22 +1175,27 @@ def test_week_hazards_equal_the_numpy_definition():
     assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
 
 
-@pytest.mark.parametrize("wait, teen_factor", [(0, 1.0), (39, 1.0), (0, 0.3)])
-def test_exits_equal_the_numpy_definition(wait, teen_factor):
+@pytest.mark.parametrize("wait, teen_factor, early", [(0, 1.0, 1.0), (39, 1.0, 1.0),
+                                                      (0, 0.3, 1.0), (0, 1.0, 20.0)])
+def test_exits_equal_the_numpy_definition(wait, teen_factor, early):
     """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
     draw would take them home) against _exits_reference, on a copy of one model's state,
     with exits frequent enough that every route out of care is taken; with the
     placed-for-adoption stage on (``wait`` weeks), some children already live with their
     prospective adopters, and an adoption is a move to them; with ``teen_factor`` below 1,
-    some 16- and 17-year-olds stay behind when their family goes home."""
+    some 16- and 17-year-olds stay behind when their family goes home; with ``early`` above
+    1, children in their first weeks in care go home more readily."""
     from sim import placements
 
     model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
                          "care.adoption_rate": 5.0, "care.reunification_level": 3.0,
                          "care.placed_for_adoption_weeks": wait,
-                         "care.home_16_17_factor": teen_factor})
+                         "care.home_16_17_factor": teen_factor,
+                         "care.early_return_factor": early, "care.early_return_weeks": 26})
     c = model.pop.children
-    c.care_weeks[model.pop.care_rows()] += 60  # (old enough for an order or an adoption)
+    care = model.pop.care_rows()
+    # (old enough for an order or an adoption; with ``early``, half still in their first weeks)
+    c.care_weeks[care if early == 1 else care[::2]] += 60
     for _ in range(2 if wait else 0):  # (some children now wait with adopters)
         placements._exits(model)
         model.draws.week += 1

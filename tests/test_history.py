@@ -221,6 +221,21 @@ def test_the_shares_of_exits_at_16_or_17_and_at_18_are_the_model_s_counts_over_i
                                                                                         2013]
 
 
+def test_the_shares_of_short_stays_among_exits_are_the_model_s_counts_over_its_exits():
+    """DfE's duration of the latest period of care, for those who ceased in 2012-13: 11%
+    under two weeks, 46% under a year (the fit window's only points); the model's are its
+    own exits after under two weeks and under a year over its exits."""
+    for indicator, value in (("cla_ceased_within_2_weeks_share", 0.11),
+                             ("cla_ceased_within_1_year_share", 0.46)):
+        assert [(p.year, p.value, p.window) for p in observed()
+                if p.indicator == indicator] == [(2013, value, "fit")]
+    # one tolerance off in the one fit year: 1 in the loss (no test-window point to move)
+    assert _exit_share_term("share_exits_within_2_weeks", "exits_within_2_weeks", 2021, 2013,
+                            0.03) == pytest.approx(1.0)
+    assert _exit_share_term("share_exits_within_1_year", "exits_within_1_year", 2021, 2013,
+                            0.03) == pytest.approx(1.0)
+
+
 def test_the_fit_uses_the_fit_window_only_and_the_test_window_is_not_empty():
     assert set(FIT_YEARS).isdisjoint(TEST_YEARS)
     fit = fit_points()

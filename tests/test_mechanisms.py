@@ -309,6 +309,29 @@ def test_a_16_or_17_year_old_goes_home_with_the_family_only_at_the_factors_chanc
     assert model.flows["exits_aged_16_17"].sum() <= model.flows["care_exits"].sum()
 
 
+def test_children_go_home_sooner_in_their_first_weeks_in_care_at_the_early_factor():
+    """``care.early_return_factor`` multiplies the chance of going home in a child's first
+    ``care.early_return_weeks`` in care (a crisis that has passed): more of the children
+    who leave go home within those weeks, and the exits after under two weeks are counted."""
+    from sim.population import End
+
+    def early_share(factor: float) -> tuple[float, CareSystem]:
+        model = CareSystem(small(run__scale=0.05, care__early_return_factor=factor,
+                                 care__early_return_weeks=2))
+        pl = model.pop.placements
+        for _ in range(26):
+            model.step()
+        ended = np.flatnonzero((pl.end[: pl.n] >= 0) & (pl.end_reason[: pl.n] == End.REUNIFIED))
+        assert len(ended) > 10
+        quick = model.flows["exits_within_2_weeks"].sum()
+        assert quick <= model.flows["care_exits"].sum()
+        return quick / model.flows["care_exits"].sum(), model
+
+    off, _ = early_share(1.0)
+    on, _ = early_share(100.0)
+    assert on > off + 0.05
+
+
 def test_a_child_placed_for_adoption_stays_looked_after_until_the_order():
     """With ``care.placed_for_adoption_weeks`` on, a child drawn for adoption moves in with
     prospective adopters under a placement order and is still looked after, neither going

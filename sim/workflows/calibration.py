@@ -151,6 +151,9 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # time, by default): the fit window's shares of exits at 16-17 and on the 18th birthday
     # (2010, 2013) say.
     "care.home_16_17_factor": (0.0, 1.0, False),
+    # Returns home in the first weeks of a period in care (ODD 7.9; off by default): the fit
+    # window's shares of exits after under two weeks and under a year (2013) say.
+    "care.early_return_factor": (1.0, 200.0, True),
     # ... and from placements other than supported accommodation, as a share of that: the
     # 2023-24 shares of children's homes and supported accommodation in 2024 say how many.
     "care.leaving_other_factor": (0.0, 1.0, False),

@@ -133,6 +133,13 @@ SERIES: tuple[Series, ...] = (
     # leave care, not only when.
     Series("cla_ceased_at_18_share", "share_exits_at_18", "care exits: on the 18th birthday",
            0.03, gated=False, share=True),
+    # How long they had been looked after: short stays (under two weeks) and stays under a
+    # year. With the ages on ceasing they say how long children stay, which the stock alone
+    # cannot separate from how many come in.
+    Series("cla_ceased_within_2_weeks_share", "share_exits_within_2_weeks",
+           "care exits: after under two weeks", 0.03, gated=False, share=True),
+    Series("cla_ceased_within_1_year_share", "share_exits_within_1_year",
+           "care exits: after under a year", 0.03, gated=False, share=True),
 )
 BY_INDICATOR = {s.indicator: s for s in SERIES}
 #: The 2010-2024 change in children in care: indicator name, and its tolerance (proportion).
