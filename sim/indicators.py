@@ -134,53 +134,27 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     _I("exits_aged_16_17", "flow", "children", "care exits aged 16 or 17 on ceasing, for any "
        "reason"),
-    _I(
-        "share_exits_16_17",
-        "ratio",
-        "share",
-        "share of the children who ceased to be looked after who were 16 or 17 on ceasing "
-        "(DfE's age on ceasing)",
-        "exits_aged_16_17",
-        "care_exits",
-    ),
-    _I(
-        "share_exits_at_18",
-        "ratio",
-        "share",
-        "share of the children who ceased to be looked after who ceased on their 18th birthday",
-        "exits_aged_out",
-        "care_exits",
-    ),
     _I("exits_within_2_weeks", "flow", "children", "care exits after under two weeks in care "
        "(the period of care that ended)"),
     _I("exits_within_1_year", "flow", "children", "care exits after under a year in care "
        "(the period of care that ended)"),
-    _I(
-        "share_exits_within_2_weeks",
-        "ratio",
-        "share",
-        "share of the children who ceased to be looked after who had been looked after for "
-        "under two weeks (DfE's duration of the latest period of care)",
-        "exits_within_2_weeks",
-        "care_exits",
-    ),
-    _I(
-        "share_exits_within_1_year",
-        "ratio",
-        "share",
-        "share of the children who ceased to be looked after who had been looked after for "
-        "under a year (DfE's duration of the latest period of care)",
-        "exits_within_1_year",
-        "care_exits",
-    ),
-    _I(
-        "share_exits_home",
-        "ratio",
-        "share",
-        "share of the children who ceased to be looked after who went home to their family "
-        "(DfE's reason 'returned home to live with parents or relatives')",
-        "exits_reunified",
-        "care_exits",
+    *(
+        _I(name, "ratio", "share",
+           f"share of the children who ceased to be looked after who {who}", num, "care_exits")
+        for name, num, who in (
+            ("share_exits_16_17", "exits_aged_16_17",
+             "were 16 or 17 on ceasing (DfE's age on ceasing)"),
+            ("share_exits_at_18", "exits_aged_out", "ceased on their 18th birthday"),
+            ("share_exits_within_2_weeks", "exits_within_2_weeks",
+             "had been looked after for under two weeks (DfE's duration of the latest period "
+             "of care)"),
+            ("share_exits_within_1_year", "exits_within_1_year",
+             "had been looked after for under a year (DfE's duration of the latest period of "
+             "care)"),
+            ("share_exits_home", "exits_reunified",
+             "went home to their family (DfE's reason 'returned home to live with parents or "
+             "relatives')"),
+        )
     ),
     _I(
         "referrals",
