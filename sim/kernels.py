@@ -1339,22 +1339,22 @@ def care_week(care, uid, key, placement, age, teen_weeks, home_la, log_hazard, m
 
 @njit(cache=True, nogil=True)
 def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost, uasc,
-               placement, kind, care_weeks, entry_age, p_home_lost, p_home, p_home_early,
-               early_weeks, p_sgo, p_adopt, kinship, sgo_weeks, adopt_age, adopt_weeks, code):
+               placement, kind, care_weeks, entry_age, p_home_by_week, p_lost_by_week,
+               p_home_max, p_sgo, p_adopt, kinship, sgo_weeks, adopt_age, adopt_weeks, code):
     """One pass over the children in care (``care``) for the week's exits
     (sim/placements.py: _exits), the draws and every test but the assessment: ``code[r]``
     bit 1, the family's keyed uniform (``family_uid``, ``key_home``) is below the chance of
-    going home (``p_home_early`` in the child's first ``early_weeks`` in care, else
-    ``p_home_lost`` where contact is lost, else ``p_home``) and the family is not an
-    unaccompanied child's; bit 2, a special guardianship order from kinship care (the
-    child's keyed uniform, ``key_order``, below ``p_sgo`` after ``sgo_weeks``); bit 4, an
-    adoption (below ``p_adopt``, entered care under ``adopt_age`` weeks old, in care
-    ``adopt_weeks``). The uniforms are ``Draws.uniform``'s (no counter).
+    going home after the child's weeks in care (``p_home_by_week``, or ``p_lost_by_week``
+    where contact is lost; the last entry for every later week; ``p_home_max`` the largest of
+    either) and the family is not an unaccompanied child's; bit 2, a special guardianship
+    order from kinship care (the child's keyed uniform, ``key_order``, below ``p_sgo`` after
+    ``sgo_weeks``); bit 4, an adoption (below ``p_adopt``, entered care under ``adopt_age``
+    weeks old, in care ``adopt_weeks``). The uniforms are ``Draws.uniform``'s (no counter).
 
     The other columns are read only for a child whose draw is below the larger of the
     chances it is compared with (a few in a hundred): each is a cache miss a child in the
     children's table, and the answer is the same."""
-    p_home_max = max(p_home_lost, p_home, p_home_early)
+    last = p_home_by_week.shape[0] - 1
     p_order_max = max(p_sgo, p_adopt)
     n = care.shape[0]
     for r in range(n):
@@ -1369,10 +1369,8 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
         c = np.uint8(0)
         draw = _unit53(_mix(family_uid[fa] * _GOLDEN + key_home))
         if draw < p_home_max:
-            if care_weeks[i] < early_weeks:
-                p = p_home_early
-            else:
-                p = p_home_lost if contact_lost[i] else p_home
+            w = min(care_weeks[i], last)
+            p = p_lost_by_week[w] if contact_lost[i] else p_home_by_week[w]
             if draw < p and not uasc[fa]:
                 c = np.uint8(1)
         u = _unit53(_mix(uid[i] * _GOLDEN + key_order))

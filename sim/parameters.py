@@ -415,15 +415,15 @@ PARAMS: tuple[Param, ...] = (
           "of the 28,460 children who ceased to be looked after in 2012-13, 11% had been looked "
           "after for under two weeks and 46% for under a year (DfE SFR 36/2013, as summarised), "
           "where the model with one rate for every week had 0.4-0.9% and 28-35% (run 43's "
-          "history, one seed at scale 0.02); a probe at 50 times the rate for two weeks gave "
-          "8-15% and 32-41%. The history fit reads the 2013 shares",
-          "multiplier on reunification_rate in a child's first care.early_return_weeks in care "
-          "(a crisis that has passed: the child goes home at once)"),
-    Param("care", "early_return_weeks", 2, "weeks", 0, 52, A,
-          "2: DfE's shortest band of the duration of a period of care ('under two weeks'); "
-          "nothing changes while care.early_return_factor is 1",
-          "weeks at the start of a period in care during which going home is "
-          "care.early_return_factor times as likely"),
+          "history, one seed at scale 0.02); a probe at 50 times the rate, falling over 4 "
+          "weeks, gave 8-14% and 35-45%. The history fit reads the 2013 shares",
+          "multiplier on reunification_rate in a child's first week in care, falling to 1 over "
+          "care.early_return_weeks (a crisis that has passed: the child goes home soon)"),
+    Param("care", "early_return_weeks", 4.0, "weeks", 0.5, 13.0, A,
+          "4: a probe's value (twenty-fifth session); nothing changes while "
+          "care.early_return_factor is 1",
+          "how fast the early chance of going home falls to the usual: its excess shrinks by a "
+          "factor e every this many weeks in care"),
     Param("care", "home_16_17_factor", 1.0, "x", 0.0, 1.0, A,
           "1: off, as every fit before the twenty-fifth session was made. England's children "
           "rarely cease to be looked after at 16 or 17, for any reason: 3,150 of the 28,460 "

@@ -856,10 +856,10 @@ def _exits(model) -> None:
     """Children leave care: home, as a sibling group, once the family's need *as the social
     worker reads it* is low enough (a return is decided on an assessment, with its error, so
     some children go home to families whose need is still high, and come back: see
-    return_breakdowns); by a special guardianship order from kinship care; by adoption. In a
-    child's first ``care.early_return_weeks`` in care the chance of going home is
-    ``care.early_return_factor`` times the usual, in place of any lapse of contact: a family
-    whose crisis has passed by the first review of the placement has the child back at once.
+    return_breakdowns); by a special guardianship order from kinship care; by adoption. The
+    chance of going home is ``care.early_return_factor`` times the usual in a child's first
+    week in care, falling to the usual over ``care.early_return_weeks`` (an exponential
+    decay; :func:`_home_chances`): a family whose crisis has passed has the child back soon.
 
     The draws and tests over every child in care in one compiled pass (sim/kernels.py:
     care_exits), and the assessment only of the families whose draw would take them home
@@ -869,15 +869,13 @@ def _exits(model) -> None:
     pop, p = model.pop, model.params.care
     c, f, pl = pop.children, pop.families, pop.placements
     care = model.pop.care_rows()
-    p_lost, p_home, p_early = weekly_probability(
-        p.reunification_rate * np.array([p.contact_lost_reunification, 1.0,
-                                         p.early_return_factor]))
+    home_by_week, lost_by_week = _home_chances(p)
     code = np.empty(len(care), np.uint8)
     kernels.care_exits(
         care, c.family, f.uid, c.uid, np.uint64(model.draws.key("exits.home")),
         np.uint64(model.draws.key("exits.order")), c.contact_lost, f.uasc, c.placement,
-        pl.kind, c.care_weeks, c.entry_age, float(p_lost), float(p_home), float(p_early),
-        _early_weeks(p),
+        pl.kind, c.care_weeks, c.entry_age, home_by_week, lost_by_week,
+        float(max(home_by_week.max(), lost_by_week.max())),
         float(weekly_probability(p.sgo_rate)), float(weekly_probability(p.adoption_rate)),
         int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, code)
     code[_waiting_for_order(model, care)] = 0
@@ -893,11 +891,26 @@ def _exits(model) -> None:
     _leave(model, care, home, sgo, adopt)
 
 
-def _early_weeks(p) -> int:
-    """The weeks of a period in care with the early chance of going home: none while
-    ``care.early_return_factor`` is 1 (off), so a lapse of contact counts from the first week
-    as it did before."""
-    return int(p.early_return_weeks) if p.early_return_factor != 1 else 0
+#: Weeks in care over which the early chance of going home is tabulated (three years); from
+#: the last the usual chance holds.
+HOME_CHANCE_WEEKS = 156
+
+
+def _home_chances(p) -> tuple[np.ndarray, np.ndarray]:
+    """The weekly chance of going home by weeks in care (0 to HOME_CHANCE_WEEKS - 1, the
+    last for every week after), with contact kept and lost: ``reunification_rate`` times
+    ``1 + (early_return_factor - 1) exp(-weeks / early_return_weeks)``, so a crisis that has
+    passed sends the child home within weeks, and the chance falls to the usual as the
+    weeks go by. One table for the compiled pass and the numpy definition, so both compare
+    the same numbers; with the factor at 1 every entry is the usual chance, as before."""
+    boost = np.ones(HOME_CHANCE_WEEKS)
+    if p.early_return_factor != 1:
+        weeks = np.arange(HOME_CHANCE_WEEKS - 1)
+        boost[:-1] += (p.early_return_factor - 1.0) * np.exp(-weeks / p.early_return_weeks)
+    rate = p.reunification_rate * boost
+    return (np.ascontiguousarray(weekly_probability(rate), dtype=np.float64),
+            np.ascontiguousarray(weekly_probability(rate * p.contact_lost_reunification),
+                                 dtype=np.float64))
 
 
 def _home_16_17_kept(model, children: np.ndarray) -> np.ndarray:
@@ -1032,13 +1045,13 @@ def _exits_reference(model) -> None:
     fam = c.family[care]
     read = assess(model, fam, z=per_family_draw(model, "exits.assess", fam, normal=True))
     draw = per_family_draw(model, "exits.home", fam)
-    rate = p.reunification_rate * np.where(
-        c.care_weeks[care] < _early_weeks(p), p.early_return_factor,
-        np.where(c.contact_lost[care], p.contact_lost_reunification, 1.0))
+    home_by_week, lost_by_week = _home_chances(p)
+    week = np.minimum(c.care_weeks[care], HOME_CHANCE_WEEKS - 1)
+    chance = np.where(c.contact_lost[care], lost_by_week[week], home_by_week[week])
     home = (
         ~f.uasc[fam]
         & (read < p.reunification_level)
-        & (draw < weekly_probability(rate))
+        & (draw < chance)
     )
     home[home] = _home_16_17_kept(model, care[home])
     kind = pl.kind[c.placement[care]]

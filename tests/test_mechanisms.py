@@ -311,13 +311,14 @@ def test_a_16_or_17_year_old_goes_home_with_the_family_only_at_the_factors_chanc
 
 def test_children_go_home_sooner_in_their_first_weeks_in_care_at_the_early_factor():
     """``care.early_return_factor`` multiplies the chance of going home in a child's first
-    ``care.early_return_weeks`` in care (a crisis that has passed): more of the children
-    who leave go home within those weeks, and the exits after under two weeks are counted."""
+    week in care, falling to the usual over ``care.early_return_weeks`` (a crisis that has
+    passed): more of the children who leave have been in care under two weeks, and those
+    exits are counted."""
     from sim.population import End
 
     def early_share(factor: float) -> tuple[float, CareSystem]:
         model = CareSystem(small(run__scale=0.05, care__early_return_factor=factor,
-                                 care__early_return_weeks=2))
+                                 care__early_return_weeks=2.0))
         pl = model.pop.placements
         for _ in range(26):
             model.step()

@@ -154,6 +154,7 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # Returns home in the first weeks of a period in care (ODD 7.9; off by default): the fit
     # window's shares of exits after under two weeks and under a year (2013) say.
     "care.early_return_factor": (1.0, 200.0, True),
+    "care.early_return_weeks": (0.5, 13.0, False),
     # ... and from placements other than supported accommodation, as a share of that: the
     # 2023-24 shares of children's homes and supported accommodation in 2024 say how many.
     "care.leaving_other_factor": (0.0, 1.0, False),
