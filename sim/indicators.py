@@ -806,7 +806,7 @@ def derive(df: pd.DataFrame) -> pd.DataFrame:
             den = df[ind.den].to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 df[ind.name] = np.where(den > 0, df[ind.num] / den * ind.per, np.nan)
-    return df
+    return df.copy()  # one block: the ratios were added one at a time (pandas warns on more)
 
 
 def year_tables(model, flows: dict[str, np.ndarray], year: int) -> tuple[pd.DataFrame, pd.Series]:

@@ -123,7 +123,7 @@ def test_targets_read_back_equal_the_runs_own_indicators(exported, run_dir, tmp_
         args = ["targets", "ssda903", str(exported / la), "--authority", la, "--out", str(out)]
         assert main([*args, "--scale", "0.05"]) == 0
         t = pd.read_csv(out)
-        mine = annual[annual["gss_code"] == la].assign(collection=lambda d: d["year"])
+        mine = annual[annual["gss_code"] == la].copy().assign(collection=lambda d: d["year"])
         for _, row in t.iterrows():
             model = mine.loc[mine["collection"] == row["year"], row["indicator"]].iloc[0]
             if row["indicator"].endswith("_rate_per_10k"):
