@@ -415,8 +415,8 @@ PARAMS: tuple[Param, ...] = (
           "of the 28,460 children who ceased to be looked after in 2012-13, 11% had been looked "
           "after for under two weeks and 46% for under a year (DfE SFR 36/2013, as summarised), "
           "where the model with one rate for every week had 0.4-0.9% and 28-35% (run 43's "
-          "history, one seed at scale 0.02); a probe at 50 times the rate, falling over 4 "
-          "weeks, gave 8-14% and 35-45%. The history fit reads the 2013 shares",
+          "history, one seed at scale 0.02); at 50, falling over 4 weeks, the same run gave "
+          "7.6-13.6% and 35-44%. The history fit reads the 2013 shares",
           "multiplier on reunification_rate in a child's first week in care, falling to 1 over "
           "care.early_return_weeks (a crisis that has passed: the child goes home soon)"),
     Param("care", "early_return_weeks", 4.0, "weeks", 0.5, 13.0, A,
@@ -434,8 +434,8 @@ PARAMS: tuple[Param, ...] = (
           "left on their 18th birthday. With every age alike the model's children left at 16 "
           "or 17 two to three times as often (23% of its exits in 2018; run 41's history). "
           "The history fit reads the shares at 16-17 and on the 18th birthday in 2010 and 2013",
-          "multiplier on reunification_rate for a child aged 16 or 17 (a family going home "
-          "leaves an older child's return to the plan for leaving care)"),
+          "chance that a child aged 16 or 17 goes home when the family's return comes (a "
+          "draw of the child's own; an older child may stay, to leave care at 18)"),
     Param("care", "return_breakdown_rate", 8.0, "per child per year", 0.0, 1000.0, "calibrated",
           "towards one in five children who went home re-entering care within a year "
           "(Goldacre et al., 2022, British Journal of Social Work 52(8), on DfE's SSDA903 data)",

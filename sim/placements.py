@@ -539,13 +539,13 @@ def leave_care(model, children: np.ndarray, reason: End) -> None:
     model.pop.set_in_care(children, False)
     c.contact_lost[children] = False
     c.legal[children] = Legal.NONE
-    model.count("care_exits", f.la[c.family[children]])
-    model.count(f"exits_{reason.name.lower()}", f.la[c.family[children]])
-    teen = (c.age[children] >= 16 * WEEKS_PER_YEAR) & (c.age[children] < 18 * WEEKS_PER_YEAR)
-    model.count("exits_aged_16_17", f.la[c.family[children[teen]]])
-    weeks = c.care_weeks[children]
-    model.count("exits_within_2_weeks", f.la[c.family[children[weeks < 2]]])
-    model.count("exits_within_1_year", f.la[c.family[children[weeks < WEEKS_PER_YEAR]]])
+    la = f.la[c.family[children]]
+    model.count("care_exits", la)
+    model.count(f"exits_{reason.name.lower()}", la)
+    age, weeks = c.age[children], c.care_weeks[children]
+    model.count("exits_aged_16_17", la[(age >= 16 * WEEKS_PER_YEAR) & (age < 18 * WEEKS_PER_YEAR)])
+    model.count("exits_within_2_weeks", la[weeks < 2])
+    model.count("exits_within_1_year", la[weeks < WEEKS_PER_YEAR])
     model.pop.log(
         model.week, Event.CARE_EXIT, family=c.family[children], child=children, value=int(reason)
     )
