@@ -132,6 +132,16 @@ INDICATORS: tuple[Indicator, ...] = (
         "children",
         1e4,
     ),
+    _I(
+        "sgo_rate_per_10k",
+        "ratio",
+        "per 10,000 children",
+        "children who ceased to be looked after under a special guardianship order per 10,000 "
+        "children at year end",
+        "exits_sgo",
+        "children",
+        1e4,
+    ),
     _I("exits_aged_16_17", "flow", "children", "care exits aged 16 or 17 on ceasing, for any "
        "reason"),
     _I("exits_within_2_weeks", "flow", "children", "care exits after under two weeks in care "

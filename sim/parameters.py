@@ -451,6 +451,14 @@ PARAMS: tuple[Param, ...] = (
           "section 47 level: the harm that would prompt an enquiry)"),
     Param("care", "sgo_rate", 0.25, "per child per year", 0.0, 5.0, A, "",
           "hazard of a special guardianship or child arrangements order from a kinship placement"),
+    Param("care", "sgo_practice", 1.0, "x today", 0.0, 5.0, A,
+          "1 today; scheduled in the history (england_2010.toml), its 2010 and 2014 points "
+          "fitted by cscsim calibrate --history. Why it moved: children leaving care under a "
+          "special guardianship order rose from 1,290 (2009-10) and 1,780 (2010-11) to 3,520 "
+          "(2014-15) (DfE, as reported by TACT and Children & Young People Now), as placement "
+          "orders fell after the Re B-S judgment (2013) and courts preferred relatives",
+          "multiplier on care.sgo_rate: how readily courts made special guardianship orders in "
+          "the year, against today (ODD 7.9)"),
     Param("care", "leaving_rate_16_17", 0.0, "per child per year", 0.0, 5.0, A,
           "0: off, as every fit so far was made without it. DfE counts children who cease to "
           "be looked after by moving into independent living or 'for any other reason' beside "
@@ -489,6 +497,17 @@ PARAMS: tuple[Param, ...] = (
           "probe at scale 0.02, twentieth session)",
           "hazard of leaving at 16 or 17 from a placement other than supported accommodation, "
           "as a share of the hazard from supported accommodation"),
+    Param("care", "adoption_window_years", 17.0, "years", 0.25, 17.0, A,
+          "17: off (no child who entered care under 4 is past it before 18), as every fit "
+          "before the twenty-sixth session was made. England adopts its children early or not "
+          "at all: 1 year 11 months on average from entering care to adoption (DfE, Children "
+          "looked after in England 2019, as reported by Family Law Week; 2 years 3 months in "
+          "2016 and 2022), 14 months to the match with adopters, where the model with one "
+          "hazard for every year after the first adopted after 3.9-4.4 years in care, at 4.8-5.4 "
+          "years old (run 43's history, one seed at scale 0.02), and held twice England's share "
+          "of 1- to 4-year-olds in care (26% at 31 March 2021 against 14%, DfE)",
+          "years after its first year in care during which a child who entered care under 4 "
+          "may be matched with adopters; after them the child is not adopted"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A,
           "a round figure, kept by the 2023-24 snapshot fit (england_baseline), where it adopts "
           "5.5-7.4 per 100 children in care against England's 3.6 (2,980 of 83,630; one run, "
@@ -835,6 +854,7 @@ SCHEDULABLE: frozenset[str] = frozenset(
             "social_work.s47_practice_shift",
             "social_work.proceedings_practice",
             "court.s20_proceedings_rate",
+            "care.sgo_practice",
         }
     )
 )

@@ -856,10 +856,12 @@ def _exits(model) -> None:
     """Children leave care: home, as a sibling group, once the family's need *as the social
     worker reads it* is low enough (a return is decided on an assessment, with its error, so
     some children go home to families whose need is still high, and come back: see
-    return_breakdowns); by a special guardianship order from kinship care; by adoption. The
-    chance of going home is ``care.early_return_factor`` times the usual in a child's first
-    week in care, falling to the usual over ``care.early_return_weeks`` (an exponential
-    decay; :func:`_home_chances`): a family whose crisis has passed has the child back soon.
+    return_breakdowns); by a special guardianship order from kinship care; by adoption, for a
+    child who entered care under 4, from a year in care until ``care.adoption_window_years``
+    later (:func:`_adoption_window_end`). The chance of going home is
+    ``care.early_return_factor`` times the usual in a child's first week in care, falling to
+    the usual over ``care.early_return_weeks`` (an exponential decay; :func:`_home_chances`):
+    a family whose crisis has passed has the child back soon.
 
     The draws and tests over every child in care in one compiled pass (sim/kernels.py:
     care_exits), and the assessment only of the families whose draw would take them home
@@ -876,8 +878,10 @@ def _exits(model) -> None:
         np.uint64(model.draws.key("exits.order")), c.contact_lost, f.uasc, c.placement,
         pl.kind, c.care_weeks, c.entry_age, home_by_week, lost_by_week,
         float(max(home_by_week.max(), lost_by_week.max())),
-        float(weekly_probability(p.sgo_rate)), float(weekly_probability(p.adoption_rate)),
-        int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, code)
+        float(weekly_probability(p.sgo_rate * p.sgo_practice)),
+        float(weekly_probability(p.adoption_rate)),
+        int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, _adoption_window_end(p),
+        code)
     code[_waiting_for_order(model, care)] = 0
     cand = np.flatnonzero(code & 1)
     cand_fam = c.family[care[cand]]
@@ -889,6 +893,18 @@ def _exits(model) -> None:
     sgo = ~home & ((code & 2) > 0)
     adopt = ~home & ~sgo & ((code & 4) > 0)
     _leave(model, care, home, sgo, adopt)
+
+
+def _adoption_window_end(p) -> int:
+    """The weeks in care from which a child is no longer matched with adopters: the first
+    year, then ``care.adoption_window_years``. Why a window: England adopts early or not at
+    all (1 year 11 months on average from entering care to adoption, DfE 2019), where one
+    hazard for every later year spread the model's adoptions over five years and kept the
+    children waiting for them in care (ODD 7.9). At 17 years, the most, there is no window:
+    no child who entered care under 4 is still in care 18 years on."""
+    if p.adoption_window_years >= 17.0:
+        return np.iinfo(np.int32).max
+    return int(round((1.0 + p.adoption_window_years) * WEEKS_PER_YEAR))
 
 
 #: Weeks in care over which the early chance of going home is tabulated (three years); from
@@ -1060,13 +1076,14 @@ def _exits_reference(model) -> None:
         ~home
         & (kind == Kind.KINSHIP)
         & (c.care_weeks[care] >= 26)
-        & (u < weekly_probability(p.sgo_rate))
+        & (u < weekly_probability(p.sgo_rate * p.sgo_practice))
     )
     adopt = (
         ~home
         & ~sgo
         & (c.entry_age[care] < 4 * WEEKS_PER_YEAR)
         & (c.care_weeks[care] >= WEEKS_PER_YEAR)
+        & (c.care_weeks[care] < _adoption_window_end(p))
         & (u < weekly_probability(p.adoption_rate))
     )
     waiting = _waiting_for_order(model, care)

@@ -1175,28 +1175,32 @@ def test_week_hazards_equal_the_numpy_definition():
     assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
 
 
-@pytest.mark.parametrize("wait, teen_factor, early", [(0, 1.0, 1.0), (39, 1.0, 1.0),
-                                                      (0, 0.3, 1.0), (0, 1.0, 20.0)])
-def test_exits_equal_the_numpy_definition(wait, teen_factor, early):
+@pytest.mark.parametrize("wait, teen_factor, early, window",
+                         [(0, 1.0, 1.0, 17.0), (39, 1.0, 1.0, 17.0), (0, 0.3, 1.0, 17.0),
+                          (0, 1.0, 20.0, 17.0), (0, 1.0, 1.0, 0.5)])
+def test_exits_equal_the_numpy_definition(wait, teen_factor, early, window):
     """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
     draw would take them home) against _exits_reference, on a copy of one model's state,
     with exits frequent enough that every route out of care is taken; with the
     placed-for-adoption stage on (``wait`` weeks), some children already live with their
     prospective adopters, and an adoption is a move to them; with ``teen_factor`` below 1,
     some 16- and 17-year-olds stay behind when their family goes home; with ``early`` above
-    1, children in their first weeks in care go home more readily."""
+    1, children in their first weeks in care go home more readily; with a ``window`` shorter
+    than the most, half the children are past their time for adoption."""
     from sim import placements
 
     model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
                          "care.adoption_rate": 5.0, "care.reunification_level": 3.0,
                          "care.placed_for_adoption_weeks": wait,
                          "care.home_16_17_factor": teen_factor,
-                         "care.early_return_factor": early, "care.early_return_weeks": 13.0})
+                         "care.early_return_factor": early, "care.early_return_weeks": 13.0,
+                         "care.adoption_window_years": window})
     c = model.pop.children
     care = model.pop.care_rows()
     # (old enough for an order or an adoption; with ``early``, a quarter left in their first
     # weeks)
     c.care_weeks[care if early == 1 else np.delete(care, np.s_[::4])] += 60
+    c.care_weeks[care[::2] if window < 17 else care[:0]] += 100  # (past a short window)
     for _ in range(2 if wait else 0):  # (some children now wait with adopters)
         placements._exits(model)
         model.draws.week += 1
@@ -1215,6 +1219,13 @@ def test_exits_equal_the_numpy_definition(wait, teen_factor, early):
     assert left.sum() > (10 if early == 1 else 5)
     if early != 1:  # (the early chance was taken: some left in their first weeks)
         assert (left & (model.pop.children.care_weeks < 13)).any()
+    if window < 17:  # (only children within the window were adopted)
+        ended = model.pop.placements.end == model.week
+        adopted_now = model.pop.placements.child[ended & (
+            model.pop.placements.end_reason == placements.End.ADOPTED)]
+        assert len(adopted_now) > 0
+        assert (model.pop.children.care_weeks[adopted_now] < placements._adoption_window_end(
+            model.params.care)).all()
     assert _state_hash(model, annual=False) == _state_hash(twin, annual=False)
 
 

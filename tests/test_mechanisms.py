@@ -331,6 +331,59 @@ def test_children_go_home_sooner_in_their_first_weeks_in_care_at_the_early_facto
     assert early_share(100.0) > early_share(1.0) + 0.05
 
 
+def test_special_guardianship_follows_the_courts_practice_of_the_year():
+    """``care.sgo_practice`` multiplies the hazard of a special guardianship order from
+    kinship care: at 0 no child leaves care that way, at 3 more do than at 1, and each order
+    is counted in ``sgo_rate_per_10k``."""
+
+    def orders(practice: float) -> tuple[int, float]:
+        model = CareSystem(small(run__scale=0.05, care__sgo_rate=1.0,
+                                 care__sgo_practice=practice))
+        for _ in range(52):
+            model.step()
+        a = model.annual_frame()
+        return int(a["exits_sgo"].sum()), float(a["sgo_rate_per_10k"].sum())
+
+    assert orders(0.0) == (0, 0.0)
+    some, rate = orders(1.0)
+    assert some > 0 and rate > 0
+    assert orders(3.0)[0] > some
+
+
+def test_adoption_comes_only_within_its_window_after_the_first_year_in_care():
+    """With ``care.adoption_window_years`` short, no child is matched with adopters after that
+    many years beyond its first in care, and fewer are adopted than with no window."""
+    from sim import placements
+    from sim.population import End
+
+    def adopted(window: float) -> tuple[int, np.ndarray]:
+        model = CareSystem(small(run__scale=0.05, care__adoption_rate=2.0,
+                                 care__adoption_window_years=window))
+        pl, c = model.pop.placements, model.pop.children
+        weeks = []
+        orig = placements.leave_care
+
+        def spy(m, children, reason):
+            if reason == End.ADOPTED:
+                weeks.extend(c.care_weeks[children])
+            return orig(m, children, reason)
+
+        placements.leave_care = spy
+        try:
+            for _ in range(52):
+                model.step()
+        finally:
+            placements.leave_care = orig
+        assert (pl.end_reason[: pl.n] == End.ADOPTED).sum() == len(weeks)
+        return len(weeks), np.array(weeks)
+
+    n_open, _ = adopted(17.0)
+    n_window, weeks = adopted(0.5)
+    assert n_window > 0
+    assert (weeks < 1.5 * 52).all()
+    assert n_window < n_open
+
+
 def test_a_child_placed_for_adoption_stays_looked_after_until_the_order():
     """With ``care.placed_for_adoption_weeks`` on, a child drawn for adoption moves in with
     prospective adopters under a placement order and is still looked after, neither going

@@ -124,6 +124,10 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # adoption_rate), so fitting it scales the whole path. Fitted against the fit window's
     # adoptions from care (the series sim/workflows/history.py compares).
     "care.adoption_rate": (0.05, 1.0, True),
+    # ... and how long after a child's first year in care a match with adopters may come (ODD
+    # 7.9; off by default): with the fit window's adoptions, the share of exits after under a
+    # year and children in care, how early England adopts.
+    "care.adoption_window_years": (0.25, 17.0, True),
     # A plan's lasting effect (ODD 7.5): how often a plan ending at review has ended a
     # toxic-trio factor; the fit window's second-or-later plans (DfE CIN table D3) say.
     "social_work.plan_trio_resolution": (0.0, 0.9, False),
@@ -144,6 +148,11 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # (0.25) until the fit window's share going home (DfE's reasons for ceasing) and care exits
     # could say how many leave that way rather than home.
     "care.sgo_rate": (0.05, 1.5, True),
+    # ... and how readily courts made those orders in 2010 and 2014 against today (ODD 7.9; 1
+    # throughout by default): the fit window's special guardianship orders (DfE, which doubled
+    # 2011-2015) say.
+    "care.sgo_practice@2010": (0.1, 3.0, False),
+    "care.sgo_practice@2014": (0.1, 3.0, False),
     # Children who cease to be looked after at 16-17 without going home (ODD 7.9; off by
     # default): the fit window's share going home and care exits say how many.
     "care.leaving_rate_16_17": (0.0, 2.0, False),
