@@ -1350,7 +1350,8 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
     either) and the family is not an unaccompanied child's; bit 2, a special guardianship
     order from kinship care (the child's keyed uniform, ``key_order``, below ``p_sgo`` after
     ``sgo_weeks``); bit 4, an adoption (below ``p_adopt``, entered care under ``adopt_age``
-    weeks old, in care ``adopt_weeks`` and fewer than ``adopt_weeks_end``). The uniforms are ``Draws.uniform``'s (no counter).
+    weeks old, in care ``adopt_weeks`` and fewer than ``adopt_weeks_end``). The uniforms are
+    ``Draws.uniform``'s (no counter).
 
     The other columns are read only for a child whose draw is below the larger of the
     chances it is compared with (a few in a hundred): each is a cache miss a child in the

@@ -904,7 +904,7 @@ def _adoption_window_end(p) -> int:
     no child who entered care under 4 is still in care 18 years on."""
     if p.adoption_window_years >= 17.0:
         return np.iinfo(np.int32).max
-    return int(round((1.0 + p.adoption_window_years) * WEEKS_PER_YEAR))
+    return round((1.0 + p.adoption_window_years) * WEEKS_PER_YEAR)
 
 
 #: Weeks in care over which the early chance of going home is tabulated (three years); from
