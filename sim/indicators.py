@@ -37,6 +37,8 @@ class Indicator:
 
 _I = Indicator
 KIND_NAMES = [k.name.lower() for k in Kind]
+#: The first year of age of each band after the first (AGE_BANDS, DfE's bands).
+AGE_EDGES = np.array([1, 5, 10, 16])
 AGE_BANDS = {
     "under_1": "under 1",
     "1_4": "1 to 4",
@@ -541,6 +543,17 @@ INDICATORS: tuple[Indicator, ...] = (
     # --- court and legal status ----------------------------------------------------------
     _I("proceedings_issued", "flow", "families", "care proceedings issued (one per family)"),
     _I("care_orders", "flow", "families", "final hearings that made a care order"),
+    *(
+        _I(f"cla_age_{b}", "stock", "children", f"children looked after aged {label} at year "
+           "end")
+        for b, label in AGE_BANDS.items()
+    ),
+    *(
+        _I(f"share_cla_age_{b}", "ratio", "share",
+           f"share of children looked after at year end aged {label} (DfE's age at 31 March)",
+           f"cla_age_{b}", "cla")
+        for b, label in AGE_BANDS.items()
+    ),
     _I("cla_s20", "stock", "children", "children looked after under section 20 (voluntary "
        "accommodation) at year end"),
     _I("cla_interim", "stock", "children", "children looked after under an interim care order "
@@ -784,6 +797,9 @@ def snapshot(model) -> dict[str, np.ndarray]:
     }
     for k, name in enumerate(KIND_NAMES):
         out[f"cla_{name}"] = care_count(pl.kind[ids] == k)
+    band = np.searchsorted(AGE_EDGES, c.age[care] // WEEKS_PER_YEAR, side="right")
+    for b, name in enumerate(AGE_BANDS):
+        out[f"cla_age_{name}"] = care_count(band == b)
     in_home, after = pl.kind[ids] == Kind.CHILDRENS_HOME, pl.after_breakdown[ids]
     out["cla_home_after_foster_breakdown"] = care_count(
         in_home & (after >= 0) & IS_FOSTER_FAMILY[np.maximum(after, 0)])

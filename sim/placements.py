@@ -24,6 +24,7 @@ import numpy as np
 from agents.local_authority import assess, count_plans_ending
 from sim import kernels
 from sim.draws import mix64
+from sim.indicators import AGE_BANDS, AGE_EDGES
 from sim.population import (
     EVER_CARE,
     EVER_CIN,
@@ -571,8 +572,8 @@ def enter_care(
     if uasc:
         model.count("uasc_entries", la)
     years = c.age[children] // WEEKS_PER_YEAR
-    band = np.searchsorted(np.array([1, 5, 10, 16]), years, side="right")
-    for b, name in enumerate(("under_1", "1_4", "5_9", "10_15", "16_plus")):
+    band = np.searchsorted(AGE_EDGES, years, side="right")
+    for b, name in enumerate(AGE_BANDS):
         model.count(f"entries_age_{name}", la[band == b])
     model.count("care_reentries", la[(c.ever[children] & EVER_CARE) > 0])
     model.count("care_reentries_12m", la[model.week - c.home_since[children] <= WEEKS_PER_YEAR])

@@ -92,6 +92,19 @@ def test_stocks_and_flows_balance(run_model):
     assert a.loc[1, "cla"] == a.loc[0, "cla"] + a.loc[1, "care_entries"] - a.loc[1, "care_exits"]
 
 
+def test_every_child_in_care_is_in_one_age_band_at_year_end(run_model):
+    """DfE's ages at 31 March partition the children looked after: the five bands add up to
+    children in care in every authority, and their shares to one."""
+    df = run_model.annual_by_la_frame()
+    bands = df[[c for c in df.columns if c.startswith("cla_age_")]]
+    assert bands.shape[1] == 5
+    assert (bands.sum(axis=1) == df["cla"]).all()
+    a = run_model.annual_frame()
+    shares = a[[c for c in a.columns if c.startswith("share_cla_age_")]].sum(axis=1)
+    assert np.allclose(shares, 1.0)
+    assert (a["cla_age_10_15"] > 0).all()
+
+
 def test_every_exit_has_a_reason(run_model):
     a = run_model.annual_frame()
     reasons = a[["exits_reunified", "exits_sgo", "exits_adopted", "exits_aged_out"]].sum(axis=1)
