@@ -1341,7 +1341,7 @@ def care_week(care, uid, key, placement, age, teen_weeks, home_la, log_hazard, m
 def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost, uasc,
                placement, kind, care_weeks, entry_age, p_home_by_week, p_lost_by_week,
                p_home_max, p_sgo, p_adopt, kinship, sgo_weeks, adopt_age, adopt_weeks,
-               adopt_weeks_end, code):
+               adopt_weeks_end, key_plan, p_plan, code):
     """One pass over the children in care (``care``) for the week's exits
     (sim/placements.py: _exits), the draws and every test but the assessment: ``code[r]``
     bit 1, the family's keyed uniform (``family_uid``, ``key_home``) is below the chance of
@@ -1350,8 +1350,9 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
     either) and the family is not an unaccompanied child's; bit 2, a special guardianship
     order from kinship care (the child's keyed uniform, ``key_order``, below ``p_sgo`` after
     ``sgo_weeks``); bit 4, an adoption (below ``p_adopt``, entered care under ``adopt_age``
-    weeks old, in care ``adopt_weeks`` and fewer than ``adopt_weeks_end``). The uniforms are
-    ``Draws.uniform``'s (no counter).
+    weeks old, in care ``adopt_weeks`` and fewer than ``adopt_weeks_end``, and with an adoption
+    plan: the child's keyed uniform of ``key_plan``, one week's key for every week, below
+    ``p_plan``). The uniforms are ``Draws.uniform``'s (no counter).
 
     The other columns are read only for a child whose draw is below the larger of the
     chances it is compared with (a few in a hundred): each is a cache miss a child in the
@@ -1381,7 +1382,8 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
             if u < p_sgo and w >= sgo_weeks and kind[placement[i]] == kinship:
                 c |= np.uint8(2)
             if (u < p_adopt and adopt_weeks <= w < adopt_weeks_end
-                    and entry_age[i] < adopt_age):
+                    and entry_age[i] < adopt_age
+                    and _unit53(_mix(uid[i] * _GOLDEN + key_plan)) < p_plan):
                 c |= np.uint8(4)
         code[r] = c
 

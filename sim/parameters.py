@@ -508,6 +508,15 @@ PARAMS: tuple[Param, ...] = (
           "of 1- to 4-year-olds in care (26% at 31 March 2021 against 14%, DfE)",
           "years after its first year in care during which a child who entered care under 4 "
           "may be matched with adopters; after them the child is not adopted"),
+    Param("care", "adoption_plan_share", 1.0, "share", 0.0, 1.0, A,
+          "1: every child who entered care under 4 may be adopted, as every fit before the "
+          "twenty-sixth session was made. With a short window (care.adoption_window_years) "
+          "most children who may be adopted are, whatever the hazard, so how many are adopted "
+          "follows how many have a plan: England's adoptions rose from 3,200 (2009-10) to "
+          "5,360 (2014-15) as courts made more placement orders, and fell after Re B-S (2013) "
+          "as they made fewer (DfE; docs/calibration.md, run 44)",
+          "share of the children who entered care under 4 who have an adoption plan (a draw "
+          "of the child's own): only they are matched with adopters"),
     Param("care", "adoption_rate", 0.5, "per child per year", 0.0, 5.0, A,
           "a round figure, kept by the 2023-24 snapshot fit (england_baseline), where it adopts "
           "5.5-7.4 per 100 children in care against England's 3.6 (2,980 of 83,630; one run, "
@@ -855,6 +864,7 @@ SCHEDULABLE: frozenset[str] = frozenset(
             "social_work.proceedings_practice",
             "court.s20_proceedings_rate",
             "care.sgo_practice",
+            "care.adoption_plan_share",
         }
     )
 )

@@ -858,8 +858,9 @@ def _exits(model) -> None:
     worker reads it* is low enough (a return is decided on an assessment, with its error, so
     some children go home to families whose need is still high, and come back: see
     return_breakdowns); by a special guardianship order from kinship care; by adoption, for a
-    child who entered care under 4, from a year in care until ``care.adoption_window_years``
-    later (:func:`_adoption_window_end`). The chance of going home is
+    child who entered care under 4 with an adoption plan (a share
+    ``care.adoption_plan_share`` of them), from a year in care until
+    ``care.adoption_window_years`` later (:func:`_adoption_window_end`). The chance of going home is
     ``care.early_return_factor`` times the usual in a child's first week in care, falling to
     the usual over ``care.early_return_weeks`` (an exponential decay; :func:`_home_chances`):
     a family whose crisis has passed has the child back soon.
@@ -882,7 +883,7 @@ def _exits(model) -> None:
         float(weekly_probability(p.sgo_rate * p.sgo_practice)),
         float(weekly_probability(p.adoption_rate)),
         int(Kind.KINSHIP), 26, 4 * WEEKS_PER_YEAR, WEEKS_PER_YEAR, _adoption_window_end(p),
-        code)
+        np.uint64(model.draws.key(ADOPTION_PLAN, week=0)), float(p.adoption_plan_share), code)
     code[_waiting_for_order(model, care)] = 0
     cand = np.flatnonzero(code & 1)
     cand_fam = c.family[care[cand]]
@@ -894,6 +895,11 @@ def _exits(model) -> None:
     sgo = ~home & ((code & 2) > 0)
     adopt = ~home & ~sgo & ((code & 4) > 0)
     _leave(model, care, home, sgo, adopt)
+
+
+#: The keyed draw that says whether a child has an adoption plan: one draw per child for the
+#: whole run (its week fixed), so that raising ``care.adoption_plan_share`` only adds plans.
+ADOPTION_PLAN = "exits.adoption_plan"
 
 
 def _adoption_window_end(p) -> int:
@@ -1086,6 +1092,7 @@ def _exits_reference(model) -> None:
         & (c.care_weeks[care] >= WEEKS_PER_YEAR)
         & (c.care_weeks[care] < _adoption_window_end(p))
         & (u < weekly_probability(p.adoption_rate))
+        & (model.draws.uniform(ADOPTION_PLAN, c.uid[care], week=0) < p.adoption_plan_share)
     )
     waiting = _waiting_for_order(model, care)
     _leave(model, care, home & ~waiting, sgo & ~waiting, adopt & ~waiting)

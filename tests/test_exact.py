@@ -1175,10 +1175,11 @@ def test_week_hazards_equal_the_numpy_definition():
     assert np.array_equal(broke, want_broke) and np.array_equal(lapse, want_lapse)
 
 
-@pytest.mark.parametrize("wait, teen_factor, early, window",
-                         [(0, 1.0, 1.0, 17.0), (39, 1.0, 1.0, 17.0), (0, 0.3, 1.0, 17.0),
-                          (0, 1.0, 20.0, 17.0), (0, 1.0, 1.0, 0.5)])
-def test_exits_equal_the_numpy_definition(wait, teen_factor, early, window):
+@pytest.mark.parametrize("wait, teen_factor, early, window, plan",
+                         [(0, 1.0, 1.0, 17.0, 1.0), (39, 1.0, 1.0, 17.0, 1.0),
+                          (0, 0.3, 1.0, 17.0, 1.0), (0, 1.0, 20.0, 17.0, 1.0),
+                          (0, 1.0, 1.0, 0.5, 1.0), (0, 1.0, 1.0, 17.0, 0.5)])
+def test_exits_equal_the_numpy_definition(wait, teen_factor, early, window, plan):
     """sim/placements.py: _exits (a compiled pass, the assessment only of the families whose
     draw would take them home) against _exits_reference, on a copy of one model's state,
     with exits frequent enough that every route out of care is taken; with the
@@ -1186,7 +1187,8 @@ def test_exits_equal_the_numpy_definition(wait, teen_factor, early, window):
     prospective adopters, and an adoption is a move to them; with ``teen_factor`` below 1,
     some 16- and 17-year-olds stay behind when their family goes home; with ``early`` above
     1, children in their first weeks in care go home more readily; with a ``window`` shorter
-    than the most, half the children are past their time for adoption."""
+    than the most, half the children are past their time for adoption; with ``plan`` below 1,
+    only that share of children has an adoption plan."""
     from sim import placements
 
     model = _care_model({"care.reunification_rate": 20.0, "care.sgo_rate": 5.0,
@@ -1194,7 +1196,8 @@ def test_exits_equal_the_numpy_definition(wait, teen_factor, early, window):
                          "care.placed_for_adoption_weeks": wait,
                          "care.home_16_17_factor": teen_factor,
                          "care.early_return_factor": early, "care.early_return_weeks": 13.0,
-                         "care.adoption_window_years": window})
+                         "care.adoption_window_years": window,
+                         "care.adoption_plan_share": plan})
     c = model.pop.children
     care = model.pop.care_rows()
     # (old enough for an order or an adoption; with ``early``, a quarter left in their first

@@ -384,6 +384,21 @@ def test_adoption_comes_only_within_its_window_after_the_first_year_in_care():
     assert n_window < n_open
 
 
+def test_only_children_with_an_adoption_plan_are_adopted():
+    """``care.adoption_plan_share`` is the share of children who entered care under 4 who
+    have an adoption plan: at 0 no child is adopted, and more are at 1 than at a half."""
+
+    def adoptions(share: float) -> int:
+        model = CareSystem(small(run__scale=0.05, care__adoption_rate=2.0,
+                                 care__adoption_plan_share=share))
+        for _ in range(52):
+            model.step()
+        return int(model.annual_frame()["exits_adopted"].sum())
+
+    assert adoptions(0.0) == 0
+    assert adoptions(1.0) > adoptions(0.5) > 0
+
+
 def test_a_child_placed_for_adoption_stays_looked_after_until_the_order():
     """With ``care.placed_for_adoption_weeks`` on, a child drawn for adoption moves in with
     prospective adopters under a placement order and is still looked after, neither going
