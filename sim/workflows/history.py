@@ -137,14 +137,14 @@ SERIES: tuple[Series, ...] = (
     # leave care, not only when.
     Series("cla_ceased_at_18_share", "share_exits_at_18", "care exits: on the 18th birthday",
            0.03, gated=False, share=True),
-    # How long they had been looked after: short stays (under two weeks) and stays under a
-    # year. With the ages on ceasing they say how long children stay, which the stock alone
-    # cannot separate from how many come in.
     # How old the children in care are at 31 March (DfE's age at 31 March): the share aged
     # 10-15, England's largest group, which a model whose young children stay too long holds
     # too few of (ODD 7.9: the adoption window).
     Series("cla_aged_10_15_share", "share_cla_age_10_15", "children in care: aged 10 to 15",
            0.03, gated=False, share=True),
+    # How long they had been looked after: short stays (under two weeks) and stays under a
+    # year. With the ages on ceasing they say how long children stay, which the stock alone
+    # cannot separate from how many come in.
     Series("cla_ceased_within_2_weeks_share", "share_exits_within_2_weeks",
            "care exits: after under two weeks", 0.03, gated=False, share=True),
     Series("cla_ceased_within_1_year_share", "share_exits_within_1_year",
