@@ -1351,7 +1351,7 @@ def care_exits(care, family, family_uid, uid, key_home, key_order, contact_lost,
     order from kinship care (the child's keyed uniform, ``key_order``, below ``p_sgo`` after
     ``sgo_weeks``); bit 4, an adoption (below ``p_adopt``, entered care under ``adopt_age``
     weeks old, in care ``adopt_weeks`` and fewer than ``adopt_weeks_end``, and with an adoption
-    plan: the child's keyed uniform of ``key_plan``, one week's key for every week, below
+    plan: the child's keyed uniform of ``key_plan``, the same key every week, below
     ``p_plan``). The uniforms are ``Draws.uniform``'s (no counter).
 
     The other columns are read only for a child whose draw is below the larger of the
