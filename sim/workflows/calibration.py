@@ -141,6 +141,14 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # 1, every time, by default): DfE CIN table D7's outer bands of how long plans last (read
     # by the history fit, sim/workflows/targets.py: checks) say.
     "social_work.first_review_end_chance": (0.0, 1.0, False),
+    # What a week on a plan achieves (ODD 7.5; 0.02 need units, an assumption, until the
+    # twenty-seventh session): how long plans last. Run 44's plans lasted 0.91 years on
+    # average (the stock at 31 March over the plans begun in the year) against England's
+    # 0.80-0.82 (DfE CIN: 49,700 on plans at 31 March 2015 after 62,200 begun; 49,420 after
+    # 61,840 in 2024-25), with its conferences low, nine in ten making a plan, and its
+    # cpp_level at the bottom of its range. The fit window's plans at 31 March, plans begun
+    # and children in care, with D7's bands of how long plans last, say how much.
+    "social_work.cpp_effect": (0.005, 0.1, True),
     # How often a review conference is brought forward (ODD 7.5; off by default): D7's bands of
     # plans ending three to six months in and a year to two in (read by the history fit) say.
     "social_work.early_review_rate": (0.0, 4.0, False),
