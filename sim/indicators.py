@@ -543,6 +543,8 @@ INDICATORS: tuple[Indicator, ...] = (
     # --- court and legal status ----------------------------------------------------------
     _I("proceedings_issued", "flow", "families", "care proceedings issued (one per family)"),
     _I("care_orders", "flow", "families", "final hearings that made a care order"),
+    _I("hearing_sgos", "flow", "families", "final hearings that made a special guardianship "
+       "order to a relative instead of a care order"),
     *(
         _I(f"cla_age_{b}", "stock", "children", f"children looked after aged {label} at year "
            "end")

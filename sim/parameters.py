@@ -317,8 +317,14 @@ PARAMS: tuple[Param, ...] = (
           "episode's trio_resolution"),
     Param("social_work", "cin_effect", 0.012, "need units per week", 0.0, 0.5, A, "",
           "need reduced by a week of child-in-need support at normal workload"),
-    Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A, "",
-          "need reduced by a week on a child protection plan at normal workload"),
+    Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A,
+          "0.02 in every shipped scenario; cscsim calibrate --history may free it (twenty-"
+          "seventh session): with it held, history fits' plans lasted 0.90-0.93 years on "
+          "average (the stock at 31 March over the plans begun in the year) against England's "
+          "0.80-0.82 (DfE CIN: 49,700 on plans at 31 March 2015 after 62,200 begun in the "
+          "year; 49,420 after 61,840 in 2024-25)",
+          "need reduced by a week on a child protection plan at normal workload (the change "
+          "work the plan commissions), which decides how soon a review conference can end it"),
     Param("social_work", "posts_per_10k_children", 34.2, "FTE posts per 10,000 children", 1.0,
           200.0, "derived", WORKFORCE + ": 33,119 FTE employed with a vacancy rate of 18.9% = "
           "40,837 posts / 11.95m children",
@@ -457,8 +463,8 @@ PARAMS: tuple[Param, ...] = (
           "special guardianship order rose from 1,290 (2009-10) and 1,780 (2010-11) to 3,520 "
           "(2014-15) (DfE, as reported by TACT and Children & Young People Now), as placement "
           "orders fell after the Re B-S judgment (2013) and courts preferred relatives",
-          "multiplier on care.sgo_rate: how readily courts made special guardianship orders in "
-          "the year, against today (ODD 7.9)"),
+          "multiplier on care.sgo_rate and court.sgo_at_hearing: how readily courts made "
+          "special guardianship orders in the year, against today (ODD 7.5, 7.9)"),
     Param("care", "leaving_rate_16_17", 0.0, "per child per year", 0.0, 5.0, A,
           "0: off, as every fit so far was made without it. DfE counts children who cease to "
           "be looked after by moving into independent living or 'for any other reason' beside "
@@ -587,6 +593,18 @@ PARAMS: tuple[Param, ...] = (
           "final hearing; to be checked against Cafcass data",
           "chance that the children of a family in new proceedings are accommodated at once "
           "under interim care orders"),
+    Param("court", "sgo_at_hearing", 0.0, "probability", 0.0, 1.0, A,
+          "0: off, as every fit before the twenty-seventh session was made. Over 21,000 "
+          "children were placed with special guardians following care proceedings from "
+          "2010-11 (Nuffield Family Justice Observatory, Special guardianship: a review of the "
+          "evidence, 2019); Wade et al. (2014) found almost a quarter of the 13,000 special "
+          "guardianship orders of 2006-2012 made as an alternative to or an outcome of care "
+          "proceedings. How often a hearing ends so is for the history fit to say, with the "
+          "fit window's orders (DfE's children ceasing care under one)",
+          "chance that a final hearing which would make a care order makes a special "
+          "guardianship order to a relative instead, for a family with the strongest kin "
+          "network (times the family's network and the year's care.sgo_practice; "
+          "agents/court.py)"),
     Param("court", "s20_proceedings_rate", 1.0, "per family per year", 0.0, 10.0, "calibrated",
           "today's practice: the history's schedule (england_2010.toml: 0 until 2015) holds "
           "its 2017 point since; probes of the fit window and the 2023-24 share at scale 0.02 "

@@ -350,6 +350,44 @@ def test_special_guardianship_follows_the_courts_practice_of_the_year():
     assert orders(3.0)[0] > some
 
 
+def test_a_final_hearing_may_make_a_special_guardianship_order_instead_of_a_care_order():
+    """With ``court.sgo_at_hearing`` on, some final hearings that would have made a care order
+    make a special guardianship order to a relative: only for families with kin, whose
+    children in care then leave it under the order (counted as DfE counts them) and whose
+    children at home go to the guardian without coming into care. Off (0), none is made."""
+    from agents.court import SPECIAL_GUARDIANSHIP
+    from sim.population import Legal
+
+    def run(chance: float) -> tuple[CareSystem, pd.DataFrame]:
+        model = CareSystem(small(run__scale=0.05, court__sgo_at_hearing=chance))
+        for _ in range(52):
+            model.step()
+        return model, model.annual_frame()
+
+    off, a_off = run(0.0)
+    assert a_off["hearing_sgos"].sum() == 0
+    assert not (off.pop.proceedings.outcome == SPECIAL_GUARDIANSHIP).any()
+    on, a_on = run(1.0)
+    pr, f, c = on.pop.proceedings, on.pop.families, on.pop.children
+    decided = pr.outcome == SPECIAL_GUARDIANSHIP
+    assert decided.sum() == a_on["hearing_sgos"].sum() > 0
+    # (A family left with no child and no case is retired from the tables: row -1.)
+    rows = on.pop.family_rows(pr.family[decided])
+    fam, since = rows[rows >= 0], (on.week - pr.hearing[decided])[rows >= 0]
+    assert len(fam) and (f.kin[fam] > 0).all()
+    # Their children neither in care nor at home since the hearing (but a baby born after it,
+    # and a 16- or 17-year-old, whom a care order would not have brought into care either).
+    kids = on.pop.children_of(fam)
+    owner = np.searchsorted(np.sort(fam), c.family[kids])
+    weeks_since = since[np.argsort(fam)][owner]
+    placed_for_adoption = c.legal[kids] == Legal.PLACEMENT_ORDER  # (they stay, to adoption)
+    assert not (c.in_care[kids] & (c.care_weeks[kids] > weeks_since) & ~placed_for_adoption).any()
+    under_16_then = (c.age[kids] > weeks_since) & (c.age[kids] - weeks_since < 16 * 52)
+    assert not (c.active[kids] & ~c.in_care[kids] & under_16_then).any()
+    assert a_on["exits_sgo"].sum() > a_off["exits_sgo"].sum()
+    assert a_on["care_orders"].sum() < a_off["care_orders"].sum()
+
+
 def test_adoption_comes_only_within_its_window_after_the_first_year_in_care():
     """With ``care.adoption_window_years`` short, no child is matched with adopters after that
     many years beyond its first in care, and fewer are adopted than with no window."""

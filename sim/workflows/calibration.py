@@ -156,6 +156,10 @@ HISTORY_FREE: dict[str, tuple[float, float, bool]] = {
     # (0.25) until the fit window's share going home (DfE's reasons for ceasing) and care exits
     # could say how many leave that way rather than home.
     "care.sgo_rate": (0.05, 1.5, True),
+    # Special guardianship at the final hearing instead of a care order (ODD 7.5; off, 0, by
+    # default), the route of most such orders for children in care: the fit window's orders,
+    # adoptions and children in care say how often.
+    "court.sgo_at_hearing": (0.0, 1.0, False),
     # ... and how readily courts made those orders in 2010 and 2014 against today (ODD 7.9; 1
     # throughout by default): the fit window's special guardianship orders (DfE, which doubled
     # 2011-2015) say.
