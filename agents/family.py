@@ -311,7 +311,12 @@ def _crisis_chance(model, teen: np.ndarray) -> np.ndarray:
 
 
 def _chance_of_log_hazard(model, log_h: np.ndarray) -> np.ndarray:
-    """1 - exp(-rate * exp(log_h) / 52), in place in the float64 ``log_h``."""
+    """1 - exp(-rate * exp(log_h) / 52), in place in the float64 ``log_h``. At rate 0 every
+    chance is 0 (computed, a log-hazard large enough for exp to overflow would make inf * 0,
+    not a number)."""
+    if model.params.need.adolescent_risk_rate <= 0:
+        log_h.fill(0.0)
+        return log_h
     prob = np.exp(log_h, out=log_h)
     prob *= -model.params.need.adolescent_risk_rate
     prob /= WEEKS_PER_YEAR
