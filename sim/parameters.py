@@ -319,8 +319,8 @@ PARAMS: tuple[Param, ...] = (
           "need reduced by a week of child-in-need support at normal workload"),
     Param("social_work", "cpp_effect", 0.02, "need units per week", 0.0, 0.5, A,
           "0.02 in every shipped scenario; cscsim calibrate --history may free it (twenty-"
-          "seventh session): with it held, history fits' plans lasted 0.90-0.93 years on "
-          "average (the stock at 31 March over the plans begun in the year) against England's "
+          "seventh session): with it held, run 44's plans lasted 0.88-0.96 years on average "
+          "(the stock at 31 March over the plans begun in the year) against England's "
           "0.80-0.82 (DfE CIN: 49,700 on plans at 31 March 2015 after 62,200 begun in the "
           "year; 49,420 after 61,840 in 2024-25)",
           "need reduced by a week on a child protection plan at normal workload (the change "
