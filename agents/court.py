@@ -141,12 +141,12 @@ def _special_guardians(model, families: np.ndarray) -> np.ndarray:
     Why at the hearing: most special guardianship orders for children in care are made as the
     outcome of care proceedings. Over 21,000 children were placed with special guardians
     following care proceedings from 2010-11 (Nuffield Family Justice Observatory, Special
-    guardianship: a review of the evidence, 2019), about as many as DfE counts ceasing care
-    under such an order, and after the Re B-S judgment (2013) courts looked to the family
-    before adoption. The later hazard from a kinship placement (``care.sgo_rate``) reaches
-    only children already placed with kin, so the children of a hearing who were not, the
-    young above all, could leave care only home or by adoption. Off (0) by default: no draw
-    is made, so runs are as before."""
+    guardianship: a review of the evidence, 2019), of the order of DfE's count of children
+    ceasing care under such an order (1,780 in 2010-11, 3,520 in 2014-15), and after the Re
+    B-S judgment (2013) courts looked to the family before adoption. The later hazard from a
+    kinship placement (``care.sgo_rate``) reaches only children already placed with kin, so
+    the children of a hearing who were not, the young above all, could leave care only home
+    or by adoption. Off (0) by default: no draw is made, so runs are as before."""
     chance = model.params.court.sgo_at_hearing * model.params.care.sgo_practice
     out = np.zeros(len(families), bool)
     if chance <= 0 or len(families) == 0:

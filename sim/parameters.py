@@ -597,10 +597,10 @@ PARAMS: tuple[Param, ...] = (
           "0: off, as every fit before the twenty-seventh session was made. Over 21,000 "
           "children were placed with special guardians following care proceedings from "
           "2010-11 (Nuffield Family Justice Observatory, Special guardianship: a review of the "
-          "evidence, 2019); Wade et al. (2014) found almost a quarter of the 13,000 special "
-          "guardianship orders of 2006-2012 made as an alternative to or an outcome of care "
-          "proceedings. How often a hearing ends so is for the history fit to say, with the "
-          "fit window's orders (DfE's children ceasing care under one)",
+          "evidence, 2019); Wade et al. (2014, as reported by BASW) found almost a quarter of "
+          "the 13,000 special guardianship orders of 2006-2012 made as an alternative to or an "
+          "outcome of care proceedings. How often a hearing ends so is for the history fit to "
+          "say, with the fit window's orders (DfE's children ceasing care under one)",
           "chance that a final hearing which would make a care order makes a special "
           "guardianship order to a relative instead, for a family with the strongest kin "
           "network (times the family's network and the year's care.sgo_practice; "
